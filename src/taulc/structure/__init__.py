@@ -1,0 +1,1 @@
+"""taulc.structure."""
