@@ -1,1 +1,24 @@
-"""taulc.models."""
+"""taulc.models: ridge / linear SVM (exact solvers), GNN and MLP as LightningModules.
+
+See ``docs/readme/models.md``. Metrics live in :mod:`taulc.models.metrics`,
+save/load without Hydra in :mod:`taulc.models.io`.
+"""
+
+from __future__ import annotations
+
+from taulc.models.base import TaulcModule
+from taulc.models.gnn import ParticleGNN
+from taulc.models.io import MODEL_CLASSES, load_model, save_model
+from taulc.models.linear import LinearSVM, RidgeRegressor
+from taulc.models.mlp import DescriptorMLP
+
+__all__ = [
+    "TaulcModule",
+    "RidgeRegressor",
+    "LinearSVM",
+    "ParticleGNN",
+    "DescriptorMLP",
+    "MODEL_CLASSES",
+    "save_model",
+    "load_model",
+]

@@ -1,0 +1,158 @@
+"""Shared LightningModule plumbing: batch access, output collection and metric logging.
+
+Every taulc model (ridge, SVM, GNN, MLP) derives from :class:`TaulcModule`, so
+validation/test metrics are computed the same way (``taulc.models.metrics``)
+and logged under the same names (``val/...``, ``test/...``). After a
+validation or test epoch the full nested metric dict (including per-rate
+dicts) is kept in ``module.last_metrics[stage]`` for the train script to dump
+as JSON.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any
+
+import lightning.pytorch as pl
+import numpy as np
+import torch
+from torch import Tensor
+
+from taulc.models.metrics import flatten_metrics
+
+log = logging.getLogger(__name__)
+
+#: per-particle bookkeeping fields passed through to predictions/metrics
+ID_FIELDS: tuple[str, ...] = ("config_id", "rate", "species")
+
+
+def get_field(batch: Any, name: str) -> Tensor | None:
+    """Field ``name`` of a tabular dict batch or a PyG ``Batch`` (None if absent)."""
+    if isinstance(batch, dict):
+        return batch.get(name)
+    return getattr(batch, name, None)  # PyG Data/Batch: missing attribute -> None
+
+
+def plain(obj: Any) -> Any:
+    """Recursively convert OmegaConf containers / tuples / numpy scalars to plain Python
+    (so hyperparameters pickle-free into checkpoints and bundles)."""
+    try:
+        from omegaconf import DictConfig, ListConfig, OmegaConf
+
+        if isinstance(obj, (DictConfig, ListConfig)):
+            return OmegaConf.to_container(obj, resolve=True)
+    except ImportError:  # pragma: no cover
+        pass
+    if isinstance(obj, dict):
+        return {k: plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [plain(v) for v in obj]
+    if hasattr(obj, "item") and getattr(obj, "ndim", None) == 0:
+        return obj.item()
+    return obj
+
+
+class TaulcModule(pl.LightningModule):
+    """Base class: collects per-particle outputs in val/test and logs metrics.
+
+    Subclasses call :meth:`collect` from ``validation_step``/``test_step``
+    and implement :meth:`compute_metrics` (arrays -> nested metric dict).
+    ``monitor``/``monitor_mode`` name the validation metric used for model
+    selection (checkpointing, early stopping, Optuna objective).
+    """
+
+    default_monitor: str = "val/pearson"
+    default_monitor_mode: str = "max"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._collected: dict[str, list[dict[str, Tensor]]] = {}
+        self.last_metrics: dict[str, dict[str, Any]] = {}
+
+    # -- model selection ----------------------------------------------------
+    @property
+    def monitor(self) -> str:
+        """Logged metric to monitor for checkpointing / early stopping / Optuna."""
+        return self.hparams.get("monitor") or self.default_monitor
+
+    @property
+    def monitor_mode(self) -> str:
+        """'max' or 'min' for :attr:`monitor`."""
+        return self.hparams.get("monitor_mode") or self.default_monitor_mode
+
+    # -- collection ---------------------------------------------------------
+    def collect(self, stage: str, **arrays: Tensor | None) -> None:
+        """Store detached CPU copies of per-particle arrays for epoch-end metrics."""
+        self._collected.setdefault(stage, []).append(
+            {k: v.detach().cpu() for k, v in arrays.items() if v is not None}
+        )
+
+    def gathered(self, stage: str) -> dict[str, np.ndarray]:
+        """Concatenate what :meth:`collect` stored for ``stage`` (numpy), over
+        all processes when running distributed (so every rank selects the same
+        alpha/C and logs the same metrics)."""
+        parts = self._collected.get(stage, [])
+        keys = sorted(parts[0].keys()) if parts else []
+        out = {k: torch.cat([p[k] for p in parts]) for k in keys}
+        trainer = self._trainer
+        if trainer is not None and trainer.world_size > 1:
+            keys = trainer.strategy.broadcast(keys, src=0)
+            out = {k: self._all_gather_rows(out.get(k)) for k in keys}
+        return {k: v.numpy() for k, v in out.items() if v is not None and v.shape[0] > 0}
+
+    def _all_gather_rows(self, t: Tensor | None) -> Tensor:
+        """All-gather tensors whose first dimension differs between ranks (pad, gather, trim)."""
+        if t is None:
+            t = torch.zeros(0)
+        n = torch.tensor([t.shape[0]], device=self.device)
+        sizes = self.all_gather(n).reshape(-1).tolist()
+        pad = max(sizes) - t.shape[0]
+        tt = t.to(self.device)
+        if pad:
+            tt = torch.cat([tt, tt.new_zeros((pad, *tt.shape[1:]))])
+        g = self.all_gather(tt)  # (world, max, ...)
+        return torch.cat([g[r, :s] for r, s in enumerate(sizes)]).cpu()
+
+    def reset_collection(self, stage: str) -> None:
+        self._collected[stage] = []
+
+    def on_validation_epoch_start(self) -> None:
+        self.reset_collection("val")
+
+    def on_test_epoch_start(self) -> None:
+        self.reset_collection("test")
+
+    def compute_metrics(self, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def log_metrics(self, stage: str, metrics: dict[str, Any], prog_bar: tuple[str, ...] = ()) -> None:
+        """Log ``metrics`` (nested dict) flattened under ``stage/`` and keep them."""
+        self.last_metrics[stage] = metrics
+        flat = flatten_metrics(metrics, stage)
+        for name, value in flat.items():
+            if name.split("/", 1)[1] == "n":
+                continue
+            self.log(name, value if math.isfinite(value) else float("nan"),
+                     prog_bar=name in prog_bar, logger=True, on_epoch=True)
+
+    def finish_eval_epoch(self, stage: str, prog_bar: tuple[str, ...] = ()) -> None:
+        """Compute and log metrics for ``stage`` from the collected arrays."""
+        arrays = self.gathered(stage)
+        if arrays:
+            self.log_metrics(stage, self.compute_metrics(arrays), prog_bar=prog_bar)
+        self.reset_collection(stage)
+
+    def on_test_epoch_end(self) -> None:
+        self.finish_eval_epoch("test")
+
+    # -- misc ----------------------------------------------------------------
+    @staticmethod
+    def passthrough(batch: Any, mask: Tensor | None = None) -> dict[str, Tensor]:
+        """Bookkeeping fields of ``batch`` (optionally masked) for predictions."""
+        out = {}
+        for k in ID_FIELDS:
+            v = get_field(batch, k)
+            if v is not None:
+                out[k] = v if mask is None else v[mask]
+        return out

@@ -1,0 +1,102 @@
+"""Model-agnostic save/load without Hydra.
+
+A saved model is one ``torch.save`` file holding the class name (one of
+:data:`MODEL_CLASSES`), the constructor hyperparameters recorded by
+Lightning's ``save_hyperparameters`` (converted to plain Python containers)
+and the ``state_dict`` (fitted coefficients, standardisation statistics,
+network weights). :func:`load_model` rebuilds the module from that alone and
+reads it with ``torch.load(weights_only=True)``, so loading never unpickles
+arbitrary objects. Lightning checkpoints (``*.ckpt``) work as well:
+``ParticleGNN.load_from_checkpoint(path)`` or :func:`load_model` on them.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from taulc.models.base import TaulcModule, plain
+from taulc.models.gnn import ParticleGNN
+from taulc.models.linear import LinearSVM, RidgeRegressor
+from taulc.models.mlp import DescriptorMLP
+
+__all__ = ["MODEL_CLASSES", "save_model", "load_model", "plain"]
+
+MODEL_CLASSES: dict[str, type[TaulcModule]] = {
+    c.__name__: c for c in (RidgeRegressor, LinearSVM, ParticleGNN, DescriptorMLP)
+}
+FORMAT = "taulc-model/1"
+
+
+def model_payload(model: TaulcModule) -> dict[str, Any]:
+    """The dict :func:`save_model` writes (for embedding in a predictor bundle)."""
+    name = type(model).__name__
+    if name not in MODEL_CLASSES:
+        raise TypeError(f"cannot save {name}: not one of {sorted(MODEL_CLASSES)}")
+    return {
+        "format": FORMAT,
+        "class": name,
+        "hparams": plain(dict(model.hparams)),
+        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+    }
+
+
+def save_model(model: TaulcModule, path: str | os.PathLike[str]) -> Path:
+    """Write ``model`` to ``path`` atomically (temp file + rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        torch.save(model_payload(model), tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def model_from_payload(payload: dict[str, Any]) -> TaulcModule:
+    """Rebuild a module from :func:`model_payload`'s dict."""
+    name = payload.get("class")
+    if name not in MODEL_CLASSES:
+        raise ValueError(f"unknown model class {name!r}; expected one of {sorted(MODEL_CLASSES)}")
+    model = MODEL_CLASSES[name](**payload.get("hparams", {}))
+    model.load_state_dict(payload["state_dict"])
+    model.eval()
+    return model
+
+
+def load_model(path: str | os.PathLike[str], map_location: str | torch.device = "cpu") -> TaulcModule:
+    """Load a model saved by :func:`save_model` or a Lightning checkpoint."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"model file not found: {path}")
+    try:
+        payload = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - report the file and what was expected
+        raise ValueError(f"{path}: not a taulc model file or Lightning checkpoint ({exc})") from exc
+    if isinstance(payload, dict) and payload.get("format") == FORMAT:
+        return model_from_payload(payload)
+    if isinstance(payload, dict) and "state_dict" in payload and "hyper_parameters" in payload:
+        hp = payload["hyper_parameters"]
+        cls_name = hp.pop("_class_name", None) or _guess_class(payload["state_dict"])
+        return model_from_payload({"class": cls_name, "hparams": hp, "state_dict": payload["state_dict"]})
+    raise ValueError(f"{path}: expected a dict with format={FORMAT!r} or a Lightning checkpoint")
+
+
+def _guess_class(state_dict: dict[str, Any]) -> str:
+    keys = set(state_dict)
+    if "class_weight_" in keys:
+        return "LinearSVM"
+    if "alpha_" in keys:
+        return "RidgeRegressor"
+    if any(k.startswith("blocks.") for k in keys):
+        return "ParticleGNN"
+    if any(k.startswith("encoder.") for k in keys):
+        return "DescriptorMLP"
+    raise ValueError("cannot tell the model class from the checkpoint's state_dict")
