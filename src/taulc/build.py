@@ -1,0 +1,47 @@
+"""``python -m taulc.build dataset=<name>``: build a labelled descriptor/graph dataset.
+
+Composes ``conf/build.yaml`` (system + labels + descriptor + dataset) and runs
+:class:`taulc.data.builder.DatasetBuilder`.  Parallel shards: run
+``python -m taulc.build -m dataset=demo 'build.only_rates=[0.001],[0.01]' hydra/launcher=joblib``
+and then once more without ``only_rates`` to assemble the manifest.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import hydra
+from omegaconf import DictConfig, OmegaConf
+
+from taulc.paths import conf_dir, default_data_root
+
+log = logging.getLogger("taulc.build")
+
+
+def dataset_root(cfg: DictConfig) -> Path:
+    root = Path(cfg.data_root) if cfg.get("data_root") else default_data_root()
+    return root / str(cfg.dataset.name)
+
+
+def run(cfg: DictConfig) -> Path | None:
+    from taulc.data.builder import DatasetBuilder  # noqa: PLC0415
+
+    if cfg.engine.get("threads"):
+        from taulc.data import stages  # noqa: PLC0415
+
+        stages.THREADS = int(cfg.engine.threads)
+    builder = DatasetBuilder(OmegaConf.to_container(cfg, resolve=True), dataset_root(cfg), progress=cfg.build.progress)
+    only = cfg.build.get("only_rates")
+    return builder.build(cfg.build.stages, None if only is None else list(only), force=bool(cfg.build.force))
+
+
+@hydra.main(config_path=str(conf_dir()), config_name="build", version_base="1.3")
+def main(cfg: DictConfig) -> None:
+    path = run(cfg)
+    if path is not None:
+        log.info("manifest: %s", path)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,292 @@
+"""Dataset builder: simulate -> label -> assemble -> featurize -> graph, cached per shard.
+
+A *shard* is one configuration at one shear rate.  Every stage writes its
+result for a shard into ``<root>/cache/<stage>_<key>/<shard>.*`` where
+``<key>`` hashes exactly the config the stage depends on.  A rerun skips every
+result already present, so a killed build resumes where it stopped, and a
+rerun with an unchanged config does nothing.  Files are written atomically,
+so a kill never leaves a corrupt shard.  Only the final ``assemble`` stage
+writes ``shards/`` and ``manifest.json``; shards hold the configuration and its
+ICE labels.  ``featurize`` and ``graph`` then fill the derived caches of
+:mod:`taulc.data.derived` (descriptors and edges are cheap to recompute and
+keyed by their own config, so they are not part of the shards).
+
+The stages themselves (MD, ICE labels, descriptors, graphs) live in
+:mod:`taulc.data.stages`; this module only orchestrates and records.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from taulc import __version__
+from taulc.data import stages
+from taulc.data.manifest import MANIFEST, canonical_hash, package_versions, read_manifest
+from taulc.data.storage import (
+    FORMAT_VERSION,
+    DatasetError,
+    atomic_write_json,
+    load_npz,
+    read_json,
+    save_npz,
+    sha256_file,
+    shard_id,
+)
+
+log = logging.getLogger(__name__)
+
+ALL_STAGES = ("simulate", "label", "assemble", "featurize", "graph")
+
+
+def dataset_config(cfg: Mapping[str, Any]) -> dict[str, Any]:
+    """The part of the full config a dataset depends on (what the manifest hash covers)."""
+    out = {k: _plain(cfg[k]) for k in ("system", "dataset", "labels") if k in cfg}
+    if "system" in out:  # documentation-only keys do not change the physics
+        out["system"] = {k: v for k, v in out["system"].items() if k not in ("tau_alpha", "symbols")}
+    if "dataset" in out:
+        out["dataset"] = {k: v for k, v in out["dataset"].items() if k not in ("graph_radius",)}
+    return out
+
+
+def _plain(x: Any) -> Any:
+    try:
+        from omegaconf import DictConfig, ListConfig, OmegaConf  # noqa: PLC0415
+
+        if isinstance(x, (DictConfig, ListConfig)):
+            return OmegaConf.to_container(x, resolve=True)
+    except ImportError:  # pragma: no cover
+        pass
+    return x
+
+
+@dataclass
+class ShardKey:
+    rate: float
+    index: int
+
+    @property
+    def id(self) -> str:
+        return shard_id(self.rate, self.index)
+
+
+class DatasetBuilder:
+    """Build ``<data_root>/<dataset.name>`` from a resolved config mapping."""
+
+    def __init__(self, cfg: Mapping[str, Any], root: str | Path, progress: bool = True) -> None:
+        self.cfg = {k: _plain(v) for k, v in cfg.items()}
+        self.dcfg = dataset_config(self.cfg)
+        self.root = Path(root)
+        self.cache = self.root / "cache"
+        self.progress = progress
+        ds = self.cfg["dataset"]
+        self.source = ds.get("source", "simulate")
+        self.rates = [float(r) for r in ds["rates"]] if self.source == "simulate" else []
+        sim_key = {k: self.dcfg.get(k) for k in ("system",)}
+        sim_key["dataset"] = {k: v for k, v in ds.items() if k not in ("name", "graph_radius", "rates", "n_configs")}
+        self.k_sim = canonical_hash(sim_key)
+        self.k_lab = canonical_hash([self.k_sim, self.dcfg.get("labels")])
+        self.stats: dict[str, dict[str, float]] = {}
+
+    # ------------------------------------------------------------------ plan
+    def shards(self) -> list[ShardKey]:
+        ds = self.cfg["dataset"]
+        if self.source == "simulate":
+            return [ShardKey(r, k) for r in self.rates for k in range(int(ds["n_configs"]))]
+        return [ShardKey(float(c.meta.get("rate", 0.0)), i) for i, c in enumerate(self._ingested())]
+
+    def _ingested(self):
+        if not hasattr(self, "_ingest_cache"):
+            from taulc.data.ingest import read_configurations  # noqa: PLC0415
+
+            src = self.cfg["dataset"]
+            self._ingest_cache = read_configurations(
+                src["files"], species_map=src.get("species_map"), rate=src.get("rate"), fmt=src.get("format")
+            )
+        return self._ingest_cache
+
+    def up_to_date(self) -> bool:
+        path = self.root / MANIFEST
+        if not path.exists():
+            return False
+        try:
+            man = read_manifest(self.root)
+        except DatasetError:
+            return False
+        if man.get("format_version") != FORMAT_VERSION or man.get("config_hash") != canonical_hash(self.dcfg):
+            return False
+        return all((self.root / s["file"]).exists() and sha256_file(self.root / s["file"]) == s["sha256"] for s in man["shards"])
+
+    # ------------------------------------------------------------------ stages
+    def _bar(self, it: Iterable, total: int, desc: str):
+        return tqdm(it, total=total, desc=desc, unit="shard", disable=not self.progress, dynamic_ncols=True)
+
+    def stage_simulate(self, shards: list[ShardKey]) -> None:
+        """Equilibrium state, equilibrium reference times, and steady-state configurations per rate."""
+        d = self.cache / f"simulate_{self.k_sim}"
+        eq_path = d / "equilibrium.extxyz"
+        if self.source == "simulate":
+            if not eq_path.exists():
+                log.info("equilibrating the %s system", self.cfg["system"].get("name", "?"))
+                stages.equilibrate(self.cfg, eq_path)
+        else:
+            for key, conf in zip(shards, self._ingested()):
+                p = d / f"{key.id}.extxyz"
+                if not p.exists():
+                    stages.save_configuration(p, conf)
+            if not eq_path.exists():
+                stages.equilibrate(self.cfg, eq_path)
+        ref_path = self.cache / f"reference_{self.k_lab}.json"
+        if not ref_path.exists():
+            log.info("equilibrium reference run (MSD, alpha2, F_s, l_c^2)")
+            atomic_write_json(ref_path, stages.reference(self.cfg, eq_path))
+        if self.source != "simulate":
+            return
+        rates = sorted({s.rate for s in shards})
+        for rate in self._bar(rates, len(rates), "simulate (rates)"):
+            want = [s for s in shards if s.rate == rate]
+            if all((d / f"{s.id}.extxyz").exists() for s in want) and (d / f"rate_{rate:.3e}.json").exists():
+                continue
+            stages.sample_steady(self.cfg, eq_path, rate, [s.index for s in want], [d / f"{s.id}.extxyz" for s in want], d / f"rate_{rate:.3e}.json")
+
+    def reference(self) -> dict[str, Any]:
+        return read_json(self.cache / f"reference_{self.k_lab}.json")
+
+    def _per_shard(self, name: str, key: str, shards: list[ShardKey], fn) -> None:
+        d = self.cache / f"{name}_{key}"
+        todo = [s for s in shards if not (d / f"{s.id}.npz").exists()]
+        if not todo:
+            return
+        for s in self._bar(todo, len(todo), name):
+            conf_path = self.cache / f"simulate_{self.k_sim}" / f"{s.id}.extxyz"
+            arrays = fn(conf_path, s)
+            save_npz(d / f"{s.id}.npz", arrays)
+
+    def stage_label(self, shards: list[ShardKey]) -> None:
+        ref = self.reference()
+        self._per_shard("label", self.k_lab, shards, lambda p, s: stages.label(self.cfg, p, s.rate, ref, _shard_seed(self.cfg, s)))
+
+    def stage_featurize(self, shards: list[ShardKey]) -> None:
+        from taulc.data.derived import shard_features  # noqa: PLC0415
+
+        shard_features(self.root, read_manifest(self.root), self.cfg.get("descriptor"), progress=self.progress)
+
+    def stage_graph(self, shards: list[ShardKey]) -> None:
+        from taulc.data.derived import all_graphs  # noqa: PLC0415
+
+        all_graphs(self.root, read_manifest(self.root), float(self.cfg["dataset"].get("graph_radius", 2.0)), self.progress)
+
+    def stage_assemble(self, shards: list[ShardKey]) -> Path:
+        """Write final shards and the manifest (atomic; only when every stage is complete)."""
+        ref = self.reference()
+        sim_dir = self.cache / f"simulate_{self.k_sim}"
+        entries, per_rate = [], {}
+        for s in self._bar(shards, len(shards), "assemble"):
+            conf = stages.load_configuration(sim_dir / f"{s.id}.extxyz")
+            lab = load_npz(self.cache / f"label_{self.k_lab}" / f"{s.id}.npz")
+            slow = np.asarray(lab["slow"]).astype(np.int64)  # Eq. 2 with the labels' tau_2
+            arrays = {
+                "positions": conf.positions,
+                "species": conf.species.astype(np.int64),
+                "cell": conf.cell,
+                "rate": np.float64(s.rate),
+                "config_index": np.int64(s.index),
+                "strain": np.float64(conf.meta.get("strain", 0.0)),
+                **{k: v for k, v in lab.items()},
+                "slow": slow,
+            }
+            rel = f"shards/{s.id}.npz"
+            digest = save_npz(self.root / rel, arrays)
+            st = {
+                "p_slow": float(slow.mean()),
+                "censored_lc": float(np.mean(lab["censored_lc"])),
+                "censored_sh": float(np.mean(lab["censored_sh"])),
+                "ln_tau_lc_mean": float(np.mean(np.log(lab["tau_lc"]))),
+                "ln_tau_sh_mean": float(np.mean(np.log(lab["tau_sh"]))),
+            }
+            for k in ("reliability_lc", "reliability_sh"):
+                if k in lab:
+                    st[k] = float(lab[k])
+            if "reliability_mobility" in lab and np.size(lab["reliability_mobility"]):
+                st["reliability_mobility"] = float(np.ravel(lab["reliability_mobility"])[0])
+            entries.append(
+                {
+                    "id": s.id,
+                    "file": rel,
+                    "sha256": digest,
+                    "rate": s.rate,
+                    "config_index": s.index,
+                    "n_particles": int(len(conf.species)),
+                    "seeds": {"label": _shard_seed(self.cfg, s), **{k: v for k, v in conf.meta.items() if "seed" in k}},
+                    "time": float(conf.meta.get("time", 0.0)),
+                    "stats": st,
+                }
+            )
+            per_rate.setdefault(f"{s.rate:.6g}", []).append(st)
+        rates_summary = {}
+        for r, sts in per_rate.items():
+            summ = {k: float(np.mean([x[k] for x in sts])) for k in sts[0]}
+            summ["n_configs"] = len(sts)
+            rp = sim_dir / f"rate_{float(r):.3e}.json"
+            if rp.exists():
+                summ.update({k: v for k, v in read_json(rp).items() if isinstance(v, (int, float))})
+            rates_summary[r] = summ
+        man = {
+            "format_version": FORMAT_VERSION,
+            "taulc_version": __version__,
+            "name": self.cfg["dataset"]["name"],
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "config": self.dcfg,
+            "config_hash": canonical_hash(self.dcfg),
+            "versions": package_versions(),
+            "reference": ref,
+            "shard_format": "npz; fields documented in taulc.data.storage.SHARD_FIELDS",
+            "shards": entries,
+            "rates": rates_summary,
+        }
+        atomic_write_json(self.root / MANIFEST, man)
+        return self.root / MANIFEST
+
+    # ------------------------------------------------------------------ run
+    def build(self, run_stages: Iterable[str] = ALL_STAGES, only_rates: Iterable[float] | None = None, force: bool = False) -> Path | None:
+        run_stages = list(run_stages)
+        unknown = [s for s in run_stages if s not in ALL_STAGES]
+        if unknown:
+            raise ValueError(f"build.stages: unknown stage(s) {unknown}; expected a subset of {list(ALL_STAGES)}")
+        if not force and "assemble" in run_stages and only_rates is None and self.up_to_date():
+            log.info("%s is up to date (config hash %s); nothing to rebuild", self.root, canonical_hash(self.dcfg))
+            for name in ("featurize", "graph"):
+                if name in run_stages:
+                    getattr(self, f"stage_{name}")([])
+            return self.root / MANIFEST
+        shards = self.shards()
+        if only_rates is not None:
+            keep = [float(r) for r in only_rates]
+            shards = [s for s in shards if any(np.isclose(s.rate, r, rtol=1e-9, atol=0.0) or s.rate == r for r in keep)]
+        t0 = time.perf_counter()
+        for name in ("simulate", "label"):
+            if name in run_stages:
+                getattr(self, f"stage_{name}")(shards)
+        if only_rates is not None:
+            log.info("only_rates given: skipping assemble; run once more without it to write the manifest")
+            return None
+        path = None
+        if "assemble" in run_stages:
+            path = self.stage_assemble(shards)
+            log.info("dataset written to %s in %.1f s", self.root, time.perf_counter() - t0)
+        for name in ("featurize", "graph"):
+            if name in run_stages:
+                getattr(self, f"stage_{name}")(shards)
+        return path
+
+
+def _shard_seed(cfg: Mapping[str, Any], s: ShardKey) -> int:
+    """Deterministic seed per shard, derived from the dataset seed (recorded in the manifest)."""
+    base = int(cfg["dataset"].get("seed", 0))
+    return int(canonical_hash([base, round(s.rate, 12), s.index]), 16) % (2**31 - 1)

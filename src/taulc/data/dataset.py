@@ -1,0 +1,134 @@
+"""Read a built dataset: verify the manifest and checksums, concatenate shards.
+
+:func:`load_dataset` returns a :class:`ParticleTable`: one row per particle of
+every shard, with the shard it came from, so splits and per-configuration /
+per-rate metrics can be computed without reloading.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+
+from taulc.data.manifest import check_compatible, read_manifest
+from taulc.data.storage import DatasetError, load_npz, sha256_file
+
+log = logging.getLogger(__name__)
+
+PARTICLE_FIELDS = ("tau_lc", "tau_sh", "censored_lc", "censored_sh", "slow", "species")
+REQUIRED_SHARD_FIELDS = ("positions", "species", "cell", "rate", "tau_lc", "tau_sh", "slow")
+
+
+@dataclass
+class ParticleTable:
+    """All particles of a dataset, concatenated over shards (row = particle)."""
+
+    features: np.ndarray  # (P, F) float32
+    feature_names: list[str]
+    ln_tau_lc: np.ndarray  # (P,)
+    ln_tau_sh: np.ndarray  # (P,)
+    slow: np.ndarray  # (P,) int64
+    mobility: np.ndarray  # (P,) first mobility time (NaN if absent)
+    species: np.ndarray  # (P,)
+    rate: np.ndarray  # (P,) float64
+    config_id: np.ndarray  # (P,) int64, global index of the shard
+    censored_lc: np.ndarray  # (P,)
+    shard_ids: list[str]
+    shard_offsets: np.ndarray  # (S+1,) row offsets of each shard
+    manifest: dict[str, Any] = field(repr=False)
+    root: Path = Path(".")
+    descriptor: Mapping[str, Any] | None = None
+
+    @property
+    def n_shards(self) -> int:
+        return len(self.shard_ids)
+
+    def target(self, name: str) -> np.ndarray:
+        """Regression target by name: ``ln_tau_lc`` | ``ln_tau_sh`` | ``mobility``."""
+        try:
+            return {"ln_tau_lc": self.ln_tau_lc, "ln_tau_sh": self.ln_tau_sh, "mobility": self.mobility}[name]
+        except KeyError:
+            raise ValueError(f"unknown target '{name}'; expected ln_tau_lc, ln_tau_sh or mobility") from None
+
+
+def verify_shards(root: Path, manifest: Mapping[str, Any]) -> None:
+    """Check every shard listed in the manifest exists and matches its checksum."""
+    for sh in manifest["shards"]:
+        path = root / sh["file"]
+        if not path.exists():
+            raise DatasetError(f"{path}: shard '{sh['id']}' listed in {root / 'manifest.json'} is missing")
+        digest = sha256_file(path)
+        if digest != sh["sha256"]:
+            raise DatasetError(f"{path}: checksum mismatch (manifest {sh['sha256'][:12]}…, file {digest[:12]}…)")
+
+
+def load_shard(root: Path, entry: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    return load_npz(root / entry["file"], REQUIRED_SHARD_FIELDS)
+
+
+def load_dataset(
+    root: str | Path,
+    config: Mapping[str, Any] | None = None,
+    descriptor: Mapping[str, Any] | None = None,
+    verify: bool = True,
+    progress: bool = True,
+) -> ParticleTable:
+    """Load ``datasets/<name>`` into a :class:`ParticleTable`.
+
+    ``config`` (the dataset-relevant part of the current Hydra config: system,
+    dataset, labels) is compared with the manifest; a mismatch raises
+    :class:`DatasetError`.  Features follow ``descriptor`` (``conf/descriptor/``)
+    and are computed on first use, then cached (:mod:`taulc.data.derived`).
+    """
+    from taulc.data.derived import shard_features  # noqa: PLC0415
+
+    root = Path(root)
+    man = read_manifest(root)
+    check_compatible(man, root, config)
+    if verify:
+        verify_shards(root, man)
+    feats, names, _ = shard_features(root, man, descriptor, progress=progress)
+    cols: dict[str, list[np.ndarray]] = {k: [] for k in ("features", "tau_lc", "tau_sh", "slow", "mob", "species", "rate", "cid", "cens")}
+    offsets = [0]
+    for gid, entry in enumerate(man["shards"]):
+        z = load_shard(root, entry)
+        n = len(z["species"])
+        if len(feats[gid]) != n:
+            raise DatasetError(f"{root / entry['file']}: {n} particles but {len(feats[gid])} descriptor rows in the cache; delete {root / 'cache'}")
+        cols["features"].append(feats[gid].astype(np.float32, copy=False))
+        cols["tau_lc"].append(z["tau_lc"])
+        cols["tau_sh"].append(z["tau_sh"])
+        cols["slow"].append(z["slow"].astype(np.int64))
+        mob = z.get("mobility")
+        cols["mob"].append(mob[0].astype(np.float64) if mob is not None and mob.size else np.full(n, np.nan))
+        cols["species"].append(z["species"].astype(np.int64))
+        cols["rate"].append(np.full(n, float(z["rate"])))
+        cols["cid"].append(np.full(n, gid, dtype=np.int64))
+        cols["cens"].append(z.get("censored_lc", np.zeros(n)))
+        offsets.append(offsets[-1] + n)
+    if not man["shards"]:
+        raise DatasetError(f"{root / 'manifest.json'}: the dataset has no shards")
+    cat = {k: np.concatenate(v) for k, v in cols.items()}
+    with np.errstate(divide="ignore"):
+        ln_lc, ln_sh = np.log(cat["tau_lc"]), np.log(cat["tau_sh"])
+    return ParticleTable(
+        features=cat["features"],
+        feature_names=list(names),
+        ln_tau_lc=ln_lc,
+        ln_tau_sh=ln_sh,
+        slow=cat["slow"],
+        mobility=cat["mob"],
+        species=cat["species"],
+        rate=cat["rate"],
+        config_id=cat["cid"],
+        censored_lc=cat["cens"],
+        shard_ids=[s["id"] for s in man["shards"]],
+        shard_offsets=np.asarray(offsets),
+        manifest=man,
+        root=root,
+        descriptor=descriptor,
+    )

