@@ -21,6 +21,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from taulc.utils import to_plain as _plain
+
 log = logging.getLogger("taulc.train")
 
 RESULTS_FIELDS = (
@@ -29,12 +31,6 @@ RESULTS_FIELDS = (
     "test_accuracy", "test_balanced_accuracy", "test_roc_auc", "test_pearson_h_lntau", "test_p_h",
     "noise_ceiling", "train_seconds",
 )
-
-
-def _plain(x: Any) -> Any:
-    from omegaconf import DictConfig, ListConfig, OmegaConf  # noqa: PLC0415
-
-    return OmegaConf.to_container(x, resolve=True) if isinstance(x, (DictConfig, ListConfig)) else x
 
 
 def model_kind(model_cfg: Mapping[str, Any]) -> str:
@@ -98,6 +94,14 @@ def _truth_for(dm: Any, kind: str) -> dict[str, np.ndarray]:
         for k in ("y", "cls", "config_id", "rate", "species", "ln_tau_lc", "mobility"):
             cols.setdefault(k, []).append(getattr(g, k).numpy()[m])
     return {k: np.concatenate(v) for k, v in cols.items()}
+
+
+def split_configs(dm: Any, kind: str) -> dict[str, list[int]]:
+    """Global configuration ids that contribute particles to each split (recorded for evaluation)."""
+    if kind == "tabular":
+        cid = dm.table.config_id
+        return {k: sorted(int(c) for c in np.unique(cid[r])) for k, r in dm.rows.items()}
+    return {k: sorted({int(g.config_id[0]) for g in gs}) for k, gs in dm.graphs.items()}
 
 
 def _fmt(x: Any) -> str:
@@ -220,11 +224,17 @@ def train(cfg: Any) -> float:
         "test": evaluate_predictions(pred, truth),
         "noise_ceiling": noise_ceiling(table.manifest, truth["config_id"], truth["rate"]),
         "n": {k: int(len(v)) for k, v in getattr(dm, "rows", {}).items()},
+        "configs": split_configs(dm, kind),
         "train_seconds": time.perf_counter() - t0,
     }
     atomic_write_json(run_dir / "metrics.json", metrics)
     np.savez(run_dir / "test_predictions.npz", **pred, **{f"true_{k}": v for k, v in truth.items()})
     save_model(model, run_dir / "model.pt")
+    # --- predictor bundle (issue 7): self-contained <run_dir>/predictor.pt for taulc-predict ---
+    from taulc.predict.bundle import BUNDLE_NAME, export_run_bundle  # noqa: PLC0415
+
+    export_run_bundle(run_dir / BUNDLE_NAME, model, c, metrics, root, pred, feature_names=dm.table.feature_names)
+    # --- end predictor bundle ---
     card = model_card(c, metrics, root)
     atomic_write_bytes(run_dir / "model_card.md", card.encode())
     lines = summary_lines(metrics)

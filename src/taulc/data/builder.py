@@ -40,6 +40,8 @@ from taulc.data.storage import (
     shard_id,
 )
 
+from taulc.utils import to_plain as _plain
+
 log = logging.getLogger(__name__)
 
 ALL_STAGES = ("simulate", "label", "assemble", "featurize", "graph")
@@ -53,17 +55,6 @@ def dataset_config(cfg: Mapping[str, Any]) -> dict[str, Any]:
     if "dataset" in out:
         out["dataset"] = {k: v for k, v in out["dataset"].items() if k not in ("graph_radius",)}
     return out
-
-
-def _plain(x: Any) -> Any:
-    try:
-        from omegaconf import DictConfig, ListConfig, OmegaConf  # noqa: PLC0415
-
-        if isinstance(x, (DictConfig, ListConfig)):
-            return OmegaConf.to_container(x, resolve=True)
-    except ImportError:  # pragma: no cover
-        pass
-    return x
 
 
 @dataclass

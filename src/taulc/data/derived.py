@@ -19,18 +19,9 @@ from tqdm.auto import tqdm
 from taulc.data.manifest import canonical_hash
 from taulc.data.storage import atomic_write_json, load_npz, read_json, save_npz
 
+from taulc.utils import to_plain as _plain
+
 log = logging.getLogger(__name__)
-
-
-def _plain(x: Any) -> Any:
-    try:
-        from omegaconf import DictConfig, ListConfig, OmegaConf  # noqa: PLC0415
-
-        if isinstance(x, (DictConfig, ListConfig)):
-            return OmegaConf.to_container(x, resolve=True)
-    except ImportError:  # pragma: no cover
-        pass
-    return x
 
 
 def descriptor_key(descriptor_cfg: Mapping[str, Any] | None) -> str:

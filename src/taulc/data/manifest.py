@@ -17,17 +17,9 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from taulc.data.storage import FORMAT_VERSION, DatasetError, read_json
+from taulc.utils import str_keys
 
 MANIFEST = "manifest.json"
-
-
-def str_keys(obj: Any) -> Any:
-    """Recursively turn mapping keys into strings (YAML allows int keys, e.g. species maps)."""
-    if isinstance(obj, Mapping):
-        return {str(k): str_keys(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [str_keys(v) for v in obj]
-    return obj
 
 
 def canonical_hash(obj: Any) -> str:

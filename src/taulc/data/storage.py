@@ -23,6 +23,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from taulc.utils import json_default, str_keys
+
 FORMAT_VERSION = 1
 """Bumped whenever the shard or manifest layout changes incompatibly."""
 
@@ -96,26 +98,10 @@ def atomic_write_with(path: str | os.PathLike[str], writer: Callable[[str], None
         raise
 
 
-def _str_keys(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {str(k): _str_keys(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_str_keys(v) for v in obj]
-    return obj
-
-
 def atomic_write_json(path: str | os.PathLike[str], obj: Any) -> None:
-    atomic_write_bytes(path, (json.dumps(_str_keys(obj), indent=2, sort_keys=True, default=_json_default) + "\n").encode())
+    atomic_write_bytes(path, (json.dumps(str_keys(obj), indent=2, sort_keys=True, default=json_default) + "\n").encode())
 
 
-def _json_default(o: Any) -> Any:
-    if isinstance(o, np.generic):
-        return o.item()
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    if isinstance(o, Path):
-        return str(o)
-    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
 
 
 def save_npz(path: str | os.PathLike[str], arrays: dict[str, np.ndarray]) -> str:

@@ -37,6 +37,8 @@ from taulc.structure.harmonics import all_lm
 from taulc.structure.neighbors import DEFAULT_MAX_PAIRS, iter_neighbor_blocks, validate_system
 from taulc.structure.radial import RadialGrid
 
+from taulc.utils import to_plain as _to_plain
+
 log = logging.getLogger(__name__)
 
 __all__ = ["FeatureName", "featurize", "parse_families", "FAMILIES", "SPECIES_LABELS"]
@@ -77,18 +79,6 @@ class FeatureName:
             "species": self.species,
             "r": self.r,
         }
-
-
-def _to_plain(cfg: Any) -> Any:
-    """DictConfig/ListConfig -> plain containers (interpolations resolved)."""
-    try:
-        from omegaconf import DictConfig, ListConfig, OmegaConf
-
-        if isinstance(cfg, (DictConfig, ListConfig)):
-            return OmegaConf.to_container(cfg, resolve=True)
-    except ImportError:  # pragma: no cover
-        pass
-    return cfg
 
 
 def parse_families(cfg: Mapping | None) -> list[tuple[str, str, dict]]:
