@@ -143,6 +143,27 @@ def test_ingested_lammps_dump_gives_native_descriptors(tiny_dataset: Path, tmp_p
     np.testing.assert_allclose(x_ing, x_native, rtol=1e-6, atol=1e-8)
 
 
+def test_ingested_lammps_data_file_in_lj_units(tiny_dataset: Path, tmp_path: Path):
+    """LJ-unit data files (masses 1) have no element: species come from the atom type."""
+    from omegaconf import OmegaConf
+
+    from taulc.md.lammps_engine import LammpsEngine
+    from taulc.md.system import SystemSpec
+
+    sim = next((tiny_dataset / "cache").glob("simulate_*"))
+    native = stages.load_configuration(sim / "r1.000e-01_c002.extxyz")
+    cfg = OmegaConf.to_container(tiny_build_cfg(tmp_path), resolve=True)
+    eng = LammpsEngine(SystemSpec.from_config(cfg["system"]), n_threads=1)
+    try:
+        eng.load(native)
+        eng.commands(f"write_data {tmp_path / 'conf.data'} nocoeff")
+    finally:
+        eng.close()
+    (ing,) = read_configurations([tmp_path / "conf.data"], rate=0.1)
+    assert np.array_equal(ing.species, native.species)
+    np.testing.assert_allclose(ing.cell, native.cell, atol=1e-9)
+
+
 def test_bad_inputs_give_clear_errors_and_write_nothing(tiny_dataset: Path, tmp_path: Path):
     sim = next((tiny_dataset / "cache").glob("simulate_*"))
     conf = stages.load_configuration(sim / "r1.000e-01_c000.extxyz")

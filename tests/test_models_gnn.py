@@ -102,6 +102,9 @@ def test_gnn_mirror_translation_permutation():
     mirrored = pos * np.array([-1.0, 1.0, 1.0])
     change = (out(mirrored) - ref).abs().max()
     assert change > 1e-5 and change > 100 * (shifted - ref).abs().max()
+    # the symmetries of planar shear flow (C2h) leave every node output unchanged
+    for op in ([-1.0, -1.0, 1.0], [1.0, 1.0, -1.0], [-1.0, -1.0, -1.0]):  # C2 about z, z mirror, inversion
+        torch.testing.assert_close(out(pos * np.array(op)), ref, atol=1e-5, rtol=0)
     # a rotation-invariant ablation does not see the mirror
     inv = _gnn(n_layers=3, angular="none").eval()
     with torch.no_grad():

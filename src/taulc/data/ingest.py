@@ -45,7 +45,9 @@ def _species_from_atoms(atoms: Any, path: Path, frame: int, species_map: Mapping
     if "species" in atoms.arrays:
         sp = np.asarray(atoms.arrays["species"]).astype(np.int64)
     else:
-        keys = atoms.get_atomic_numbers()
+        # LAMMPS files carry the atom type; ASE keeps it as a per-atom 'type' array (data files in
+        # LJ units otherwise come back as element X) and as the atomic number of dumps.
+        keys = np.asarray(atoms.arrays["type"]) if "type" in atoms.arrays else atoms.get_atomic_numbers()
         lut = {int(k) if str(k).isdigit() else k: int(v) for k, v in species_map.items()}
         symbols = atoms.get_chemical_symbols()
         sp = np.empty(len(atoms), dtype=np.int64)

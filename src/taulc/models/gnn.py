@@ -8,9 +8,10 @@ y, vorticity z) and is embedded as
 
     radial basis of |r|  (x)  angular features of u = r / |r|,
 
-with the angular features the real l <= 2 polynomials
-``[1, ux, uy, uz, ux uy, uy uz, ux uz, ux^2 - uy^2, 3 uz^2 - 1]``
-(``ux uy`` is the g_2^{-2} symmetry; ``angular="l1"`` keeps l <= 1 and
+with the angular features the real l <= 2 polynomials that respect the
+symmetries of planar shear flow (C2h: 180 deg about z, z mirror, inversion)
+``[1, ux uy, ux^2 - uy^2, 3 uz^2 - 1]`` (``ux uy`` is the g_2^{-2}
+symmetry; it flips under x -> -x, so flow orientation is learnt;
 ``"none"`` gives a rotation-invariant ablation). Because only relative
 vectors enter, outputs are translation invariant; sum aggregation makes node
 outputs permutation equivariant; no dense N x N tensor is ever formed.
@@ -39,11 +40,20 @@ from taulc.models.multitask import MultiTaskModule, mlp
 
 __all__ = ["EdgeBasis", "InteractionBlock", "ParticleGNN"]
 
-_N_ANGULAR = {"l2": 9, "l1": 4, "none": 1}
+_N_ANGULAR = {"l2": 4, "none": 1}
 
 
 class EdgeBasis(nn.Module):
-    """Radial (Gaussian) x angular (real l <= 2 polynomials) edge features."""
+    """Radial (Gaussian) x angular edge features of the shear frame.
+
+    The angular part keeps the real l <= 2 polynomials of the unit vector that
+    are invariant under the point group of planar shear flow v_x = γ̇ y
+    (C2h: 180° rotation about z, the z mirror and inversion all map the flow
+    onto itself): 1, u_x u_y (the g_2^-2 direction), u_x² - u_y² and
+    3u_z² - 1.  The odd terms (u_x, u_y, u_z, u_x u_z, u_y u_z) are excluded,
+    so predictions are unchanged by those symmetries, while u_x u_y still
+    flips under the x -> -x mirror: orientation relative to the shear is learnt.
+    """
 
     def __init__(self, cutoff: float, n_rbf: int = 16, angular: str = "l2") -> None:
         super().__init__()
@@ -65,10 +75,7 @@ class EdgeBasis(nn.Module):
         one = torch.ones_like(ux)
         if self.angular == "none":
             return one[:, None]
-        feats = [one, ux, uy, uz]
-        if self.angular == "l2":
-            feats += [ux * uy, uy * uz, ux * uz, ux * ux - uy * uy, 3 * uz * uz - 1]
-        return torch.stack(feats, -1)
+        return torch.stack([one, ux * uy, ux * ux - uy * uy, 3 * uz * uz - 1], -1)
 
     def forward(self, vec: Tensor, r: Tensor) -> Tensor:
         rbf = torch.exp(-0.5 * ((r[:, None] - self.centers) / self.width) ** 2)
@@ -104,7 +111,7 @@ class ParticleGNN(MultiTaskModule):
         radius: model cutoff; edges longer than this are ignored, so graphs may
             be built with a larger radius (``build_graph(radius=...)``).
         n_rbf: radial basis functions.
-        angular: ``"l2"`` (default), ``"l1"`` or ``"none"`` (rotation-invariant ablation).
+        angular: ``"l2"`` (default: C2h-invariant l <= 2 terms) or ``"none"`` (rotation-invariant ablation).
         avg_neighbors: normalisation of the summed messages (~ neighbours within radius).
         n_species: size of the species embedding table (0 = big, 1 = small).
         n_features: per-node descriptors ``x`` to use as extra inputs (0/None = species only).

@@ -1,1 +1,29 @@
-"""taulc.predict."""
+"""taulc.predict: exported predictor bundles and their application to new configurations.
+
+``<run_dir>/predictor.pt`` is written by every training run
+(:func:`~taulc.predict.bundle.export_run_bundle`); apply it with
+``taulc-predict BUNDLE INPUT... --out DIR`` or::
+
+    from taulc.predict import Predictor
+    pred = Predictor.load("runs/svm/predictor.pt")
+    frames = pred.predict("dump.lammpstrj")        # one Prediction per frame
+    frames[0].values["H"], frames[0].summary()["p_H"]
+
+See docs/readme/predict.md.
+"""
+
+from __future__ import annotations
+
+from taulc.predict.bundle import BUNDLE_FORMAT, BUNDLE_NAME, BUNDLE_VERSION, BundleError, read_bundle
+from taulc.predict.predictor import OVERLAP_RATIO, Prediction, Predictor
+
+__all__ = [
+    "BUNDLE_FORMAT",
+    "BUNDLE_NAME",
+    "BUNDLE_VERSION",
+    "BundleError",
+    "OVERLAP_RATIO",
+    "Prediction",
+    "Predictor",
+    "read_bundle",
+]

@@ -1,0 +1,90 @@
+"""``taulc-predict BUNDLE INPUT... --out DIR``: apply a trained predictor to configuration files.
+
+Exit status: 0 every file done; 1 at least one input failed (the others are
+still written); 2 the bundle or the command line is unusable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from typing import Sequence
+
+log = logging.getLogger("taulc.predict")
+
+
+def _species_map(text: str) -> dict[object, int]:
+    out: dict[object, int] = {}
+    for item in filter(None, (s.strip() for s in text.split(","))):
+        key, sep, val = item.partition("=")
+        if not sep or val.strip() not in ("0", "1"):
+            raise argparse.ArgumentTypeError(f"--species-map entries look like TYPE=0 or SYMBOL=1, got {item!r}")
+        k = key.strip()
+        out[int(k) if k.isdigit() else k] = int(val)
+    return out
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="taulc-predict",
+        description="Predict per-particle hardness H / ln tau_LC / P(slow) with an exported taulc predictor. "
+        "Inputs: LAMMPS text dumps (all frames), LAMMPS data files, extxyz (all frames), periodic cell in the shear frame.",
+    )
+    p.add_argument("bundle", help="predictor bundle (<run_dir>/predictor.pt) or a training run directory")
+    p.add_argument("inputs", nargs="+", help="configuration files")
+    p.add_argument("--out", "-o", required=True, help="output directory (created if needed)")
+    p.add_argument("--format", dest="fmt", default=None, help="ASE format for all inputs (default: from the file name)")
+    p.add_argument("--species-map", type=_species_map, default=None,
+                   help="extra LAMMPS type/symbol -> species entries, e.g. '1=0,2=1' or 'Cu=0,Zr=1' (0 big, 1 small)")
+    p.add_argument("--allow-small-cell", action="store_true",
+                   help="accept cells narrower than twice the descriptor cut-off (particles see their own images)")
+    p.add_argument("--slice-z", type=float, default=None, help="centre of the x-y slab of the map (default: mid-box)")
+    p.add_argument("--slice-thickness", type=float, default=1.5, help="thickness of the map slab (default 1.5)")
+    p.add_argument("--vmin", type=float, default=None, help="colour range (default: the bundle's common range)")
+    p.add_argument("--vmax", type=float, default=None, help="colour range (H/logit: symmetric if only --vmax is given)")
+    p.add_argument("--no-png", action="store_true", help="skip the hardness map")
+    p.add_argument("--device", default="cpu", help="torch device for GNN/MLP bundles (default cpu)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars, warnings and errors only")
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
+    logging.basicConfig(level=level, format="taulc-predict: %(levelname)s: %(message)s", stream=sys.stderr)
+    from taulc.data.ingest import InputError  # noqa: PLC0415
+    from taulc.predict.bundle import BundleError  # noqa: PLC0415
+    from taulc.predict.files import MapOptions, predict_files  # noqa: PLC0415
+    from taulc.predict.predictor import Predictor  # noqa: PLC0415
+
+    try:
+        pred = Predictor.load(args.bundle, device=args.device)
+    except BundleError as exc:
+        log.error("%s", exc)
+        return 2
+    if args.species_map:
+        pred.species_map.update(args.species_map)
+    tr = pred.training
+    log.info("predictor %s (%s, target %s, trained on %s)", pred.path, pred.model_name, pred.target,
+             (tr.get("dataset") or {}).get("name", "?"))
+    maps = MapOptions(args.slice_z, args.slice_thickness, args.vmin, args.vmax, not args.no_png)
+    try:
+        rows, failed = predict_files(pred, args.inputs, args.out, fmt=args.fmt, allow_small_cell=args.allow_small_cell,
+                                     maps=maps, progress=not args.quiet)
+    except (InputError, BundleError) as exc:
+        log.error("%s", exc)
+        return 2
+    for r in rows:
+        vals = "  ".join(f"{k}={r[k]:.3f}" for k in r if k.startswith("p_") or k.endswith("_mean"))
+        log.info("%s: %d frame(s)  %s", r["file"], r["n_frames"], vals)
+    if failed:
+        log.error("%d of %d file(s) failed: %s", len(failed), len(args.inputs), ", ".join(failed))
+        return 1
+    log.info("%d file(s) written to %s", len(rows), args.out)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,189 @@
+"""Predict whole files (every frame, streamed) and write their outputs all-or-nothing.
+
+For an input ``<dir>/<stem>.<ext>`` three files appear in the output directory:
+
+* ``<stem>.taulc.extxyz`` - every frame with per-atom predictions (OVITO: colour by ``H``);
+* ``<stem>.taulc.csv``    - one row per frame (geometry, p_H, H̄, means of the predictions);
+* ``<stem>.taulc.png``    - hardness map of an x-y slab of the first (and last) frame,
+  common colour bar (range fixed by the bundle so maps of different files compare).
+
+They are written to temporary names and renamed only when every frame of the
+file succeeded: a failing file leaves nothing behind.  Memory is bounded by one
+frame plus two map slabs, whatever the trajectory length.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from tqdm.auto import tqdm
+
+from taulc.data.ingest import InputError
+from taulc.data.storage import atomic_write_bytes
+from taulc.predict.outputs import MapPanel, csv_bytes, hardness_map, map_panel, write_extxyz_frame
+from taulc.predict.predictor import Predictor
+
+log = logging.getLogger(__name__)
+
+__all__ = ["MapOptions", "output_paths", "predict_file", "predict_files", "SUFFIXES"]
+
+SUFFIXES = {"extxyz": ".taulc.extxyz", "csv": ".taulc.csv", "png": ".taulc.png"}
+
+
+@dataclass
+class MapOptions:
+    """Hardness-map settings: slab centre ``z`` (None = mid-box), ``thickness``, colour range (None = bundle's)."""
+
+    z: float | None = None
+    thickness: float = 1.5
+    vmin: float | None = None
+    vmax: float | None = None
+    enabled: bool = True
+
+
+def output_paths(path: str | os.PathLike[str], out_dir: str | os.PathLike[str]) -> dict[str, Path]:
+    """The files :func:`predict_file` writes for ``path``."""
+    stem = Path(path).name
+    for ext in (".gz", ".extxyz", ".xyz", ".lammpstrj", ".lammpsdump", ".dump", ".data", ".lmp"):
+        stem = stem[: -len(ext)] if stem.endswith(ext) and len(stem) > len(ext) else stem
+    return {k: Path(out_dir) / f"{stem}{s}" for k, s in SUFFIXES.items()}
+
+
+class _Staged:
+    """Temporary files next to their targets; renamed together on :meth:`commit`, removed otherwise."""
+
+    def __init__(self, targets: dict[str, Path]) -> None:
+        self.targets = targets
+        self.tmp: dict[str, Path] = {}
+
+    def __enter__(self) -> _Staged:
+        for k, t in self.targets.items():
+            fd, name = tempfile.mkstemp(prefix=f".{t.name}.", suffix=".tmp", dir=t.parent)
+            os.close(fd)
+            self.tmp[k] = Path(name)
+        return self
+
+    def commit(self, keys: Iterable[str]) -> None:
+        for k in keys:
+            tmp = self.tmp.pop(k)
+            _readable(tmp)
+            os.replace(tmp, self.targets[k])
+
+    def __exit__(self, *exc: Any) -> None:
+        for p in self.tmp.values():
+            p.unlink(missing_ok=True)
+
+
+def _readable(path: Path) -> None:
+    """Give a temporary file (mkstemp: 0600) the permissions a plain ``open`` would (0666 minus the umask)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(path, 0o666 & ~mask)
+
+
+def _pooled(rows: Sequence[dict[str, Any]], path: Path) -> dict[str, Any]:
+    """File-level row: particle-weighted means of every per-frame fraction/mean (= pooled over all particles)."""
+    n = [r["n_atoms"] for r in rows]
+    tot = float(sum(n))
+    out: dict[str, Any] = {"file": str(path), "n_frames": len(rows), "n_atoms": rows[0]["n_atoms"] if len(set(n)) == 1 else "varies"}
+    for k in rows[0]:
+        if k.startswith("p_") or k.endswith("_mean"):
+            out[k] = sum(r[k] * r["n_atoms"] for r in rows) / tot
+    return out
+
+
+def predict_file(
+    predictor: Predictor,
+    path: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    *,
+    fmt: str | None = None,
+    allow_small_cell: bool = False,
+    maps: MapOptions | None = None,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Predict every frame of ``path``; write extxyz, CSV and PNG into ``out_dir`` atomically; return the file row."""
+    path = Path(path)
+    maps = maps or MapOptions()
+    targets = output_paths(path, out_dir)
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    keys = ["extxyz", "csv"] + (["png"] if maps.enabled else [])
+    rows: list[dict[str, Any]] = []
+    first: MapPanel | None = None
+    last: MapPanel | None = None
+    score = predictor.score_name
+    info = {"model": predictor.model_name, "predictor": str(predictor.path or "")}
+    with _Staged({k: targets[k] for k in keys}) as st:
+        with open(st.tmp["extxyz"], "w") as fh:
+            frames = tqdm(predictor.iter_predict(path, fmt=fmt, allow_small_cell=allow_small_cell), desc=path.name,
+                          unit="frame", disable=not progress, leave=False, dynamic_ncols=True)
+            for p in frames:
+                s = p.summary()
+                rows.append(s)
+                extra = {k: s[k] for k in ("p_H", "H_mean", "p_slow_pred") if k in s}
+                write_extxyz_frame(fh, p, predictor.symbols, {**info, **extra})
+                if maps.enabled:
+                    pan = map_panel(p, score, maps.z, maps.thickness)
+                    if first is None:
+                        first = pan
+                    else:
+                        last = pan
+        if not rows:
+            raise InputError(f"{path}: no frames")
+        atomic_write_bytes(st.tmp["csv"], csv_bytes(rows))
+        if maps.enabled and first is not None:
+            d = predictor.display
+            vmin = maps.vmin if maps.vmin is not None else d.get("vmin", -1.0)
+            vmax = maps.vmax if maps.vmax is not None else d.get("vmax", 1.0)
+            if maps.vmax is not None and maps.vmin is None and score in ("H", "logit"):
+                vmin = -maps.vmax
+            sig = predictor.sigma
+            hardness_map([first] + ([last] if last is not None else []), str(st.tmp["png"]), score=score,
+                         vmin=float(vmin), vmax=float(vmax), diameters=(sig[0, 0], sig[1, 1]))
+        st.commit(keys)
+    row = _pooled(rows, path)
+    row.update({f"out_{k}": str(targets[k]) for k in keys})
+    log.info("%s: %d frame(s) -> %s", path, len(rows), ", ".join(str(targets[k].name) for k in keys))
+    return row
+
+
+def predict_files(
+    predictor: Predictor,
+    paths: Sequence[str | os.PathLike[str]],
+    out_dir: str | os.PathLike[str],
+    *,
+    progress: bool = True,
+    **kwargs: Any,
+) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """Predict several files; a failing file is reported and skipped. Returns (rows of the good files, {file: error})."""
+    out = Path(out_dir)
+    seen: dict[Path, Path] = {}
+    for p in paths:
+        t = output_paths(p, out)["extxyz"]
+        if t in seen:
+            raise InputError(f"{seen[t]} and {p} would write the same outputs ({t.name}); rename one or run them separately")
+        seen[t] = Path(p)
+    created = not out.exists()
+    out.mkdir(parents=True, exist_ok=True)
+    rows: list[dict[str, Any]] = []
+    failed: dict[str, str] = {}
+    for p in tqdm(paths, desc="files", unit="file", disable=not progress or len(paths) < 2, dynamic_ncols=True):
+        try:
+            rows.append(predict_file(predictor, p, out, progress=progress, **kwargs))
+        except InputError as exc:
+            failed[str(p)] = str(exc)
+            log.error("%s", exc)
+        except Exception as exc:  # noqa: BLE001 - report and carry on with the other files
+            failed[str(p)] = f"{p}: {type(exc).__name__}: {exc}"
+            log.error("%s: unexpected %s: %s", p, type(exc).__name__, exc, exc_info=log.isEnabledFor(logging.DEBUG))
+    if rows:
+        atomic_write_bytes(out / "summary.csv", csv_bytes(rows))
+        _readable(out / "summary.csv")
+    elif created and not any(out.iterdir()):
+        out.rmdir()
+    return rows, failed

@@ -1,0 +1,319 @@
+"""Apply a predictor bundle to configurations: ``Predictor.load(path).predict(atoms_or_path)``.
+
+Inputs are anything ASE reads with a periodic, upper-triangular (xy-tilted)
+cell in the shear frame: LAMMPS text dumps, LAMMPS data files, extxyz
+(:mod:`taulc.data.ingest` reads and validates them).  Before predicting, each
+frame is checked (every failure is an :class:`~taulc.data.ingest.InputError`
+naming the file, the frame and the problem):
+
+* the cell exists, is periodic in x, y, z and in the shear frame;
+* every perpendicular cell width is at least twice the bundle's ``cutoff``
+  (the reach of the descriptors, r_max + 3δ = 5.3 for the default
+  g_l^m, or the graph radius) so no particle sees its own periodic image;
+  ``allow_small_cell=True`` skips this (the descriptors stay exact, with every
+  image counted, which is how tiny training sets are featurised);
+* species are known (LAMMPS type / symbol through the bundle's species map)
+  and present (a ``type``/``element`` column or per-atom symbols);
+* coordinates are finite;
+* no two particles are closer than :data:`OVERLAP_RATIO` · σ_αβ (0.5 σ_αβ,
+  where the LJ pair energy 4ε[(σ/r)¹² − (σ/r)⁶] exceeds 1.6·10⁴ ε: such a
+  configuration is corrupt, in other units, or not a liquid state).
+
+Per particle the predictor returns ``H`` (SVM hardness, > 0 = slow) and
+``slow_pred``, ``<target>_pred`` (ridge, GNN, MLP; e.g. ``ln_tau_lc_pred``),
+and for GNN/MLP ``logit``, ``p_slow`` and ``mobility_pred`` (heads that were
+trained, i.e. task weight > 0).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+import numpy as np
+import torch
+
+from taulc.data.ingest import InputError, atoms_to_arrays, iter_frames
+from taulc.predict.bundle import DEFAULT_SIGMA, BundleError, read_bundle
+
+log = logging.getLogger(__name__)
+
+__all__ = ["OVERLAP_RATIO", "Prediction", "Predictor"]
+
+#: two particles closer than OVERLAP_RATIO * sigma_ab make a configuration invalid
+OVERLAP_RATIO = 0.5
+
+
+@dataclass
+class Prediction:
+    """Per-particle predictions for one frame (arrays follow docs/CONTRACTS.md: origin 0, wrapped)."""
+
+    source: str
+    frame: int
+    positions: np.ndarray  # (N, 3) float64
+    species: np.ndarray  # (N,) int64
+    cell: np.ndarray  # (3, 3)
+    values: dict[str, np.ndarray]  # name -> (N,)
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_atoms(self) -> int:
+        return int(self.species.shape[0])
+
+    def summary(self) -> dict[str, Any]:
+        """One row of the CSV summary: geometry, p_H and H̄ (SVM), means of the other outputs."""
+        c = self.cell
+        vol = float(abs(np.linalg.det(c)))
+        row: dict[str, Any] = {
+            "file": self.source, "frame": self.frame, "n_atoms": self.n_atoms,
+            "n_small": int((self.species == 1).sum()), "Lx": c[0, 0], "Ly": c[1, 1], "Lz": c[2, 2],
+            "xy": c[1, 0], "density": self.n_atoms / vol,
+        }
+        if "timestep" in self.info:
+            row["timestep"] = self.info["timestep"]
+        v = self.values
+        if "H" in v:
+            row["p_H"] = float(np.mean(v["H"] > 0))
+            row["H_mean"] = float(np.mean(v["H"]))
+        if "logit" in v:
+            row["p_slow_pred"] = float(np.mean(v["logit"] > 0))
+            row["p_slow_mean"] = float(np.mean(v["p_slow"]))
+        for k, a in v.items():
+            if k.endswith("_pred") and k != "slow_pred":
+                row[f"{k}_mean"] = float(np.mean(a))
+                row[f"{k}_std"] = float(np.std(a))
+        return row
+
+
+def shortest_translation(cell: np.ndarray) -> float:
+    """Length of the shortest non-zero lattice vector n1 a + n2 b + n3 c (|n_i| <= 2).
+
+    Two periodic images of one neighbour lie within a reach r of a particle only
+    if some lattice vector is shorter than 2 r.  For LAMMPS cells (|xy| <= Lx/2
+    after flips) this is min(Lx, Ly, Lz)-like whatever the tilt, unlike the
+    perpendicular widths, which shrink with the tilt.
+    """
+    n = np.array(np.meshgrid(*[np.arange(-2, 3)] * 3, indexing="ij")).reshape(3, -1).T
+    n = n[np.any(n != 0, axis=1)]
+    return float(np.linalg.norm(n @ np.asarray(cell, dtype=np.float64), axis=1).min())
+
+
+class Predictor:
+    """A loaded bundle: validates configurations and predicts per-particle outputs."""
+
+    def __init__(self, bundle: Mapping[str, Any], path: str | os.PathLike[str] | None = None, device: str = "cpu") -> None:
+        from taulc.models.io import model_from_payload  # noqa: PLC0415
+
+        self.bundle = dict(bundle)
+        self.path = Path(path) if path is not None else None
+        try:
+            self.model = model_from_payload(bundle["model"]).to(device).eval()
+        except Exception as exc:  # noqa: BLE001 - a mismatched state_dict, unknown class ...
+            raise BundleError(f"{self.path or '<bundle>'}: cannot rebuild the model ({type(exc).__name__}: {exc})") from exc
+        self.device = torch.device(device)
+        inp = bundle["inputs"]
+        self.kind: str = inp["kind"]
+        self.descriptor: dict[str, Any] | None = inp.get("descriptor")
+        self.feature_names: list[str] | None = inp.get("feature_names")
+        self.graph_radius: float | None = inp.get("graph_radius")
+        self.cutoff: float = float(inp["cutoff"])
+        sp = bundle["species"]
+        self.species_map: dict[Any, int] = {k: int(v) for k, v in sp["map"]}
+        self.symbols: list[str] = list(sp.get("symbols") or ["Ni", "P"])
+        sig = dict(sp.get("sigma") or DEFAULT_SIGMA)
+        self.sigma = np.array([[sig["bb"], sig["bs"]], [sig["bs"], sig["ss"]]], dtype=float)
+        self.target: str = bundle["outputs"]["target"]
+        self.display: dict[str, Any] = dict(bundle["outputs"].get("display") or {})
+        self._names_checked = self.feature_names is None
+
+    # ------------------------------------------------------------------ loading
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], device: str = "cpu") -> Predictor:
+        """Load ``predictor.pt`` (or a run directory holding it); refuses incompatible versions."""
+        p = Path(path)
+        p = p / "predictor.pt" if p.is_dir() else p
+        return cls(read_bundle(p), p, device)
+
+    @property
+    def model_name(self) -> str:
+        return type(self.model).__name__
+
+    @property
+    def training(self) -> dict[str, Any]:
+        """Training metadata stored in the bundle (dataset, metrics, versions, config)."""
+        return dict(self.bundle.get("training") or {})
+
+    def scaler(self) -> dict[str, np.ndarray]:
+        """Feature standardisation the model applies: ``mean`` and ``scale`` (empty for a species-only GNN)."""
+        sd = self.bundle["model"]["state_dict"]
+        for m, s in (("mean_", "scale_"), ("x_mean", "x_scale")):
+            if m in sd and sd[m].numel():
+                return {"mean": sd[m].numpy(), "scale": sd[s].numpy()}
+        return {}
+
+    @property
+    def score_name(self) -> str:
+        """Name of the per-particle value shown in hardness maps."""
+        if self.model_name == "LinearSVM":
+            return "H"
+        if self.model_name in ("ParticleGNN", "DescriptorMLP") and self.model.task_weights.get("cls", 0) > 0:
+            return "logit"
+        return f"{self.target}_pred"
+
+    # --------------------------------------------------------------- validation
+    def check_frame(
+        self, positions: np.ndarray, species: np.ndarray, cell: np.ndarray, source: str = "<arrays>", frame: int = 0,
+        *, allow_small_cell: bool = False,
+    ) -> None:
+        """Raise :class:`InputError` if the frame is unusable (small cell, non-finite or overlapping particles)."""
+        from taulc.structure.neighbors import neighbor_list  # noqa: PLC0415
+
+        where = f"{source} (frame {frame})"
+        pos = np.asarray(positions, dtype=np.float64)
+        if not np.all(np.isfinite(pos)):
+            raise InputError(f"{where}: positions contain NaN or inf")
+        if not np.all(np.isfinite(cell)):
+            raise InputError(f"{where}: cell contains NaN or inf")
+        shortest = shortest_translation(cell)
+        if not allow_small_cell and shortest < 2.0 * self.cutoff:
+            raise InputError(
+                f"{where}: cell too small: shortest periodic translation {shortest:.4g} must be >= "
+                f"2 x cut-off = {2 * self.cutoff:g} (the descriptors/graph of this predictor reach {self.cutoff:g}, "
+                "so a neighbour would be counted through two periodic images); use a larger configuration "
+                "(or allow_small_cell / --allow-small-cell to accept repeated images)"
+            )
+        pairs = neighbor_list(pos, cell, OVERLAP_RATIO * float(self.sigma.max()), full=False)
+        if len(pairs):
+            thr = OVERLAP_RATIO * self.sigma[species[pairs.i], species[pairs.j]]
+            bad = np.flatnonzero(pairs.distances < thr)
+            if bad.size:
+                k = bad[np.argmin(pairs.distances[bad] / thr[bad])]
+                raise InputError(
+                    f"{where}: {bad.size} overlapping pair(s): particles {int(pairs.i[k])} and {int(pairs.j[k])} "
+                    f"(0-based, file/id order) are {pairs.distances[k]:.4g} apart, below {OVERLAP_RATIO:g} sigma = "
+                    f"{thr[k]:.4g} (LJ energy > 1.6e4 epsilon); the configuration is corrupt or not in LJ units of sigma_bb"
+                )
+
+    def arrays_from_atoms(self, atoms: Any, source: str = "<atoms>", frame: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Validated (positions wrapped from origin 0, species, cell) of an ASE ``Atoms``."""
+        where = f"{source} (frame {frame})"
+        cell = np.asarray(atoms.cell.array, dtype=np.float64)
+        if not np.all(np.isfinite(cell)) or abs(np.linalg.det(cell)) < 1e-12:
+            raise InputError(f"{where}: no cell: the file defines no (or a degenerate) periodic box "
+                             "(extxyz needs Lattice=..., LAMMPS dumps/data files their box bounds)")
+        if "species" not in atoms.arrays and "type" in atoms.arrays and not np.array_equal(atoms.numbers, atoms.arrays["type"]):
+            # LAMMPS data files: ASE guesses elements from the masses (X for LJ mass 1) and keeps the type apart
+            atoms = atoms.copy()
+            atoms.numbers = np.asarray(atoms.arrays["type"], dtype=int)
+        if "species" not in atoms.arrays and len(atoms) and not np.any(atoms.numbers):
+            raise InputError(f"{where}: missing species: no 'species' column, element symbols or LAMMPS types")
+        try:
+            return atoms_to_arrays(atoms, Path(source), frame, self.species_map)
+        except InputError as exc:
+            if "species map" in str(exc):
+                known = sorted(map(str, self.species_map))
+                raise InputError(f"{exc}. This predictor knows {known}; taulc-predict --species-map TYPE=0|1,...") from None
+            raise
+
+    def iter_atoms(self, path: str | os.PathLike[str], fmt: str | None = None) -> Iterator[Any]:
+        """Stream ASE frames of a file (bounded memory), with clear errors for unreadable input."""
+        path = Path(path)
+        try:
+            yield from iter_frames(path, fmt)
+        except InputError as exc:
+            if "Cannot determine atom types" in str(exc):
+                raise InputError(f"{path}: missing species: the LAMMPS dump has no 'type' or 'element' column") from None
+            raise
+
+    # --------------------------------------------------------------- prediction
+    def _features(self, pos: np.ndarray, sp: np.ndarray, cell: np.ndarray) -> np.ndarray:
+        from taulc.structure import featurize  # noqa: PLC0415
+
+        x, names = featurize(pos, sp, cell, self.descriptor)
+        if not self._names_checked:
+            got = [str(n) for n in names]
+            if got != self.feature_names:
+                raise BundleError(
+                    f"{self.path or '<bundle>'}: this taulc computes {len(got)} descriptor columns that differ from the "
+                    f"{len(self.feature_names or [])} the model was trained on; re-export the bundle with this taulc"
+                )
+            self._names_checked = True
+        return x
+
+    @torch.no_grad()
+    def outputs(self, positions: np.ndarray, species: np.ndarray, cell: np.ndarray) -> dict[str, np.ndarray]:
+        """Per-particle outputs of already validated arrays (no checks)."""
+        m = self.model
+        name = self.model_name
+        x = self._features(positions, species, cell) if self.descriptor is not None else None
+        out: dict[str, np.ndarray] = {}
+        if name == "LinearSVM":
+            h = m.hardness(torch.from_numpy(np.asarray(x))).cpu().numpy()
+            out["H"] = h
+            out["slow_pred"] = (h > 0).astype(np.int64)
+            return out
+        if name == "RidgeRegressor":
+            out[f"{self.target}_pred"] = m.decision_function(torch.from_numpy(np.asarray(x))).cpu().numpy()
+            return out
+        if name == "ParticleGNN":
+            from taulc.structure import radius_edges  # noqa: PLC0415
+            from torch_geometric.data import Data  # noqa: PLC0415
+
+            ei, vec = radius_edges(positions, cell, float(self.graph_radius or m.hparams.radius))
+            attr = np.concatenate([vec, np.linalg.norm(vec, axis=1, keepdims=True)], axis=1).astype(np.float32)
+            batch = Data(species=torch.from_numpy(np.asarray(species, dtype=np.int64)),
+                         pos=torch.from_numpy(np.asarray(positions, dtype=np.float32)),
+                         edge_index=torch.from_numpy(ei), edge_attr=torch.from_numpy(attr), num_nodes=len(species))
+            if x is not None:
+                batch.x = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
+            res = m(batch.to(self.device))
+        elif name == "DescriptorMLP":
+            res = m({"x": torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).to(self.device)})
+        else:  # pragma: no cover - MODEL_CLASSES is closed
+            raise BundleError(f"{self.path}: no prediction rule for model class {name}")
+        tw = m.task_weights
+        if tw.get("y", 0) > 0:
+            out[f"{self.target}_pred"] = res["y_pred"].double().cpu().numpy()
+        if tw.get("cls", 0) > 0:
+            out["logit"] = res["logit"].double().cpu().numpy()
+            out["p_slow"] = torch.sigmoid(res["logit"]).double().cpu().numpy()
+        if tw.get("mobility", 0) > 0:
+            out["mobility_pred"] = res["mobility_pred"].double().cpu().numpy()
+        return out
+
+    def predict_arrays(
+        self, positions: np.ndarray, species: np.ndarray, cell: np.ndarray, *, source: str = "<arrays>", frame: int = 0,
+        allow_small_cell: bool = False, info: Mapping[str, Any] | None = None,
+    ) -> Prediction:
+        """Check and predict one configuration given as arrays (docs/CONTRACTS.md conventions)."""
+        from taulc.structure.neighbors import validate_system, wrap_positions  # noqa: PLC0415
+
+        try:
+            pos, c, sp = validate_system(positions, cell, species)
+        except ValueError as exc:
+            raise InputError(f"{source} (frame {frame}): {exc}") from None
+        assert sp is not None
+        pos = wrap_positions(pos, c)
+        self.check_frame(pos, sp, c, source, frame, allow_small_cell=allow_small_cell)
+        return Prediction(source, frame, pos, sp, c, self.outputs(pos, sp, c), dict(info or {}))
+
+    def predict_atoms(self, atoms: Any, source: str | None = None, frame: int = 0, *, allow_small_cell: bool = False) -> Prediction:
+        """Check and predict one ASE ``Atoms``."""
+        source = source or str(atoms.info.get("source_file", "<atoms>"))
+        pos, sp, cell = self.arrays_from_atoms(atoms, source, frame)
+        info = {k: v for k, v in atoms.info.items() if isinstance(v, (int, float, str, bool))}
+        return self.predict_arrays(pos, sp, cell, source=source, frame=frame, allow_small_cell=allow_small_cell, info=info)
+
+    def iter_predict(self, path: str | os.PathLike[str], *, fmt: str | None = None, allow_small_cell: bool = False) -> Iterator[Prediction]:
+        """Predict every frame of a file, one at a time (bounded memory for long trajectories)."""
+        for k, atoms in enumerate(self.iter_atoms(path, fmt)):
+            yield self.predict_atoms(atoms, str(path), k, allow_small_cell=allow_small_cell)
+
+    def predict(self, atoms_or_path: Any, *, fmt: str | None = None, allow_small_cell: bool = False) -> Prediction | list[Prediction]:
+        """``Atoms`` -> one :class:`Prediction`; a file path -> a list, one per frame (see :meth:`iter_predict`)."""
+        if isinstance(atoms_or_path, (str, os.PathLike)):
+            return list(self.iter_predict(atoms_or_path, fmt=fmt, allow_small_cell=allow_small_cell))
+        return self.predict_atoms(atoms_or_path, allow_small_cell=allow_small_cell)
