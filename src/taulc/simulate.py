@@ -1,0 +1,203 @@
+"""Simulate configurations of the sheared binary LJ mixture (Hydra entry point).
+
+    python -m taulc.simulate system=demo protocol=steady protocol.rate=0.01 n_configs=5
+    taulc-simulate system=demo protocol=cessation protocol.rate=0.03
+    mpirun -np 4 python -m taulc.simulate system=sample_b engine.n_threads=1 ...
+
+Pipeline: random start -> soft push-off + minimisation -> melt -> NVT
+equilibration at T -> (steady/switch/cessation) discard the shear transient ->
+``n_configs`` times: run ``protocol.config_interval`` at the chain rate
+(recording p_xy for η = -<p_xy>/γ̇, Eq. 1), take the configuration at t0
+(startup: ``t0`` after switching shear on), optionally record one run of
+``protocol.after_duration`` at ``rate_after``, write ``configs/conf_XXXX.extxyz``.
+A ``summary.json`` (η, T, strain, timings, seeds) is written at the end.
+Configs are read from the repository's ``conf/`` (see :mod:`taulc.paths`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from taulc import __version__
+from taulc.md import (
+    Configuration,
+    ProtocolSpec,
+    Segment,
+    SystemSpec,
+    make_engine,
+    write_configuration,
+)
+
+log = logging.getLogger(__name__)
+
+
+def _atomic_json(path: Path, data: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(data, fh, indent=2, default=lambda o: o.item() if hasattr(o, "item") else str(o))
+    os.replace(tmp, path)
+
+
+def _downsample(t: np.ndarray, y: np.ndarray, n: int = 200) -> dict[str, list[float]]:
+    idx = np.unique(np.linspace(0, len(t) - 1, min(n, len(t))).round().astype(int))
+    return {"t": t[idx].tolist(), "value": y[idx].tolist()}
+
+
+def simulate(cfg: Any, out_dir: str | os.PathLike | None = None) -> dict[str, Any]:
+    """Run the simulate stage for a composed config (``conf/simulate.yaml``).
+
+    Returns the summary dict (also written to ``<out_dir>/summary.json``).
+    """
+    from omegaconf import OmegaConf  # noqa: PLC0415
+    from tqdm.auto import tqdm  # noqa: PLC0415
+
+    container = OmegaConf.to_container(cfg, resolve=True) if not isinstance(cfg, dict) else cfg
+    assert isinstance(container, dict)
+    for key in ("system", "protocol"):
+        if key not in container or not isinstance(container[key], dict):
+            raise ValueError(f"simulate config: field '{key}' is missing (choose {key}=<name>)")
+    system = SystemSpec.from_config(container["system"])
+    protocol = ProtocolSpec.from_config(container["protocol"])
+    n_configs = container.get("n_configs", 1)
+    if not (isinstance(n_configs, int) and n_configs >= 1):
+        raise ValueError(f"simulate config: field 'n_configs' must be an integer >= 1, got {n_configs!r}")
+    seed = int(container.get("seed", 0))
+    eng_cfg = dict(container.get("engine") or {})
+    backend = eng_cfg.pop("backend", "lammps")
+    out = Path(out_dir or container.get("out_dir") or _hydra_dir() or Path.cwd() / "outputs" / "simulate")
+
+    engine = make_engine(system, backend, sample_every=protocol.sample_every, **eng_cfg)
+    rank0 = getattr(engine, "rank", 0) == 0
+    dt = system.dt
+    chain_rate = protocol.rate_chain
+    branch = protocol.t0 > 0 or protocol.after_duration > 0
+    total_time = (
+        system.melt_time + system.equilibration_time + protocol.transient
+        + n_configs * (protocol.config_interval + protocol.t0 + protocol.after_duration)
+    )
+    bar = tqdm(
+        total=int(round(total_time / dt)), unit="step", unit_scale=True,
+        desc=f"{system.name}/{protocol.name}", disable=not (container.get("progress", True) and rank0),
+    )
+    progress = bar.update
+    t_start = time.perf_counter()
+    log.info("simulate %s / %s -> %s", system.name, protocol.name, out)
+
+    engine.equilibrate(seed, progress=progress)
+    engine.protocol = protocol.name
+    if protocol.transient > 0:
+        log.info("discarding transient: %g time units at rate %g", protocol.transient, chain_rate)
+        engine.run([Segment(protocol.transient, chain_rate, record=False)], progress=progress)
+
+    stress_blocks: list[float] = []
+    temps: list[float] = []
+    records: list[dict[str, Any]] = []
+    for i in range(n_configs):
+        traj = engine.run(
+            [Segment(protocol.config_interval, chain_rate)], record_positions=False, progress=progress
+        )
+        assert traj is not None
+        stress_blocks.append(float(traj.stress_xy[1:].mean()))
+        temps.append(float(traj.temperature[1:].mean()))
+        chain_state: Configuration | None = engine.snapshot() if branch else None
+        if protocol.kind == "startup" and protocol.t0 > 0:
+            engine.run([Segment(protocol.t0, protocol.rate, record=False)], progress=progress)
+        conf = engine.snapshot(
+            protocol=protocol.name, protocol_kind=protocol.kind, config_index=i,
+            rate_after=protocol.rate_after, rate_final=protocol.rate_final, t0=protocol.t0,
+            master_seed=seed,
+        )
+        rec: dict[str, Any] = {
+            "index": i, "time": conf.meta["time"], "strain": conf.meta["strain"],
+            "tilt": conf.tilt, "mean_stress_xy": stress_blocks[-1], "mean_temperature": temps[-1],
+        }
+        if protocol.after_duration > 0:
+            after = engine.run(
+                [Segment(protocol.after_duration, protocol.rate_after)],
+                record_positions=False, progress=progress,
+            )
+            assert after is not None
+            rec["after"] = {
+                "rate": protocol.rate_after,
+                "stress_xy": _downsample(after.times, after.stress_xy),
+                "temperature_mean": float(after.temperature[1:].mean()),
+            }
+        if rank0:
+            path = write_configuration(out / "configs" / f"conf_{i:04d}.extxyz", conf)
+            rec["file"] = str(path.relative_to(out))
+        records.append(rec)
+        if chain_state is not None:
+            engine.load(chain_state)
+            engine.protocol = protocol.name
+    bar.close()
+    wall = time.perf_counter() - t_start
+
+    summary: dict[str, Any] = {
+        "system": system.to_dict(),
+        "protocol": protocol.to_dict(),
+        "n_configs": n_configs,
+        "seed": seed,
+        "engine": {"backend": backend, "version": engine.version,
+                   "n_threads": getattr(engine, "n_threads", None),
+                   "mpi_ranks": getattr(engine, "world_size", 1)},
+        "taulc_version": __version__,
+        "temperature_mean": float(np.mean(temps)),
+        "wall_seconds": wall,
+        "throughput_atom_steps_per_s": system.n_atoms * total_time / dt / wall,
+        "configs": records,
+    }
+    if chain_rate > 0:
+        blocks = -np.asarray(stress_blocks) / chain_rate
+        summary["viscosity"] = {
+            "rate": chain_rate,
+            "eta": float(blocks.mean()),
+            "eta_sem": float(blocks.std(ddof=1) / math.sqrt(len(blocks))) if len(blocks) > 1 else None,
+            "strain_averaged": chain_rate * protocol.config_interval * n_configs,
+            "transient_discarded": protocol.transient,
+        }
+        log.info("eta = %.3f at rate %g", summary["viscosity"]["eta"], chain_rate)
+    if rank0:
+        _atomic_json(out / "summary.json", summary)
+        log.info("wrote %d configurations and summary.json to %s (%.0f s)", n_configs, out, wall)
+    close = getattr(engine, "close", None)
+    if close:
+        close()
+    return summary
+
+
+def _hydra_dir() -> Path | None:
+    try:
+        from hydra.core.hydra_config import HydraConfig  # noqa: PLC0415
+
+        return Path(HydraConfig.get().runtime.output_dir)
+    except Exception:  # noqa: BLE001 - not running under Hydra
+        return None
+
+
+def main() -> None:
+    """Console entry point (``taulc-simulate``); Hydra overrides on the command line."""
+    import hydra  # noqa: PLC0415
+
+    from taulc.paths import conf_dir  # noqa: PLC0415
+
+    @hydra.main(config_path=str(conf_dir()), config_name="simulate", version_base="1.3")
+    def _run(cfg: Any) -> float | None:
+        summary = simulate(cfg)
+        visc = summary.get("viscosity")
+        return None if visc is None else float(visc["eta"])
+
+    _run()
+
+
+if __name__ == "__main__":
+    main()
