@@ -56,3 +56,21 @@ def test_evaluate_tiny_report(tiny_runs, tmp_path):
                                "analysis.importance.full_descriptor=null"])
     md = (evaluate(cfg) / "report.md").read_text()
     assert "no LinearSVM run" in md and "figures/parity.png" in md
+
+
+def test_svm_only_report_fits_the_papers_ridge_for_parity(tiny_runs, tmp_path):
+    """After only `train.py model=svm`, parity comes from a ridge the report fits on the same split;
+    it must reproduce the logged ridge run (same split, same alpha grid, validation selection)."""
+    import json
+
+    from taulc.analysis.report import evaluate
+
+    cfg = compose("evaluate", [f"run={tiny_runs['svm']}", "runs=[]", f"out={tmp_path / 'svm_only'}",
+                               "analysis.importance.full_descriptor=null", "analysis.importance.greedy_k=3"])
+    out = evaluate(cfg)
+    md = (out / "report.md").read_text()
+    assert "figures/parity.png" in md and "fitted the paper's ridge regression itself" in md
+    summary = json.loads((out / "summary.json").read_text())
+    logged = json.loads((tiny_runs["ridge"] / "metrics.json").read_text())["test"]["regression"]
+    assert abs(summary["parity"]["pooled"] - logged["pearson"]) < 1e-3
+    assert abs(summary["parity"]["per_config"] - logged["pearson_config"]) < 1e-3

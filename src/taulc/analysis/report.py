@@ -98,6 +98,35 @@ def resolve_run(spec: str | os.PathLike[str] | None, runs_root: str | os.PathLik
     return p.resolve()
 
 
+def auto_runs(runs: Sequence[RunInfo], runs_root: Path) -> list[RunInfo]:
+    """The latest run of every other model type under ``runs_root`` trained on the same dataset."""
+    have = {r.model_class for r in runs}
+    root0 = _dataset_of(runs[0].cfg)[0].resolve()
+    hash0 = canonical_hash_of(runs[0].cfg)
+    out: list[RunInfo] = []
+    for model in ("svm", "ridge", "gnn", "mlp"):
+        try:
+            p = resolve_run(model, runs_root)
+        except FileNotFoundError:
+            continue
+        if p is None or any(p == r.path for r in runs):
+            continue
+        r = load_run(p)
+        if r.model_class in have or _dataset_of(r.cfg)[0].resolve() != root0 or canonical_hash_of(r.cfg) != hash0:
+            continue
+        log.info("runs=auto: adding %s", r.name)
+        have.add(r.model_class)
+        out.append(r)
+    return out
+
+
+def canonical_hash_of(cfg: Mapping[str, Any]) -> str:
+    from taulc.data.builder import dataset_config  # noqa: PLC0415
+    from taulc.data.manifest import canonical_hash  # noqa: PLC0415
+
+    return canonical_hash(dataset_config(cfg))
+
+
 def load_run(path: Path) -> RunInfo:
     """Read a run's ``.hydra/config.yaml`` (resolved) and ``metrics.json``."""
     from omegaconf import OmegaConf  # noqa: PLC0415
@@ -409,25 +438,56 @@ def section_hardness(rep: ReportWriter, run: RunInfo, ctx: DatasetContext, pal: 
 
 
 def section_parity(rep: ReportWriter, run: RunInfo, ctx: DatasetContext, pal: RatePalette) -> None:
+    z = np.load(run.path / "test_predictions.npz")
+    cid = z["true_config_id"].astype(int) if "true_config_id" in z else z["config_id"].astype(int)
+    rate = z["true_rate"].astype(float) if "true_rate" in z else z["rate"].astype(float)
+    _parity(rep, ctx, pal, z["true_y"].astype(float), z["y_pred"].astype(float), cid, rate,
+            run.cfg.get("target", "ln_tau_lc"), run.short, f"the test split of `{run.path}`", str(run.path))
+
+
+def section_parity_fit(rep: ReportWriter, run: RunInfo, ctx: DatasetContext, pal: RatePalette,
+                       alphas: Sequence[float] = (1e-2, 1e-1, 1.0, 10.0, 1e2, 1e3, 1e4, 1e5)) -> None:
+    """Parity without a ridge run: fit the paper's ridge (Sec. IV.A) on ``run``'s own split.
+
+    Standardised descriptors, α chosen by validation Pearson, test split used once,
+    the same particles and configurations the run was trained/tested on.
+    """
+    from sklearn.linear_model import Ridge  # noqa: PLC0415
+    from sklearn.preprocessing import StandardScaler  # noqa: PLC0415
+
+    table = ctx.table(run.cfg.get("descriptor"))
+    codes, _ = _split_codes(run, table)
+    target = run.cfg.get("target", "ln_tau_lc")
+    y = table.target(target)
+    ok = np.isfinite(y)
+    tr, va, te = (ok & (codes == k) for k in (0, 1, 2))
+    sc = StandardScaler().fit(table.features[tr])
+    z_tr, z_va = sc.transform(table.features[tr]), sc.transform(table.features[va])
+    scores = [np.corrcoef(Ridge(alpha=a).fit(z_tr, y[tr]).predict(z_va), y[va])[0, 1] for a in alphas]
+    best = float(alphas[int(np.nanargmax(scores))])
+    pred = Ridge(alpha=best).fit(z_tr, y[tr]).predict(sc.transform(table.features[te]))
+    rep.p(f"No ridge run was given: the report fitted the paper's ridge regression itself on the split of "
+          f"`{run.path}` (standardised {table.features.shape[1]} descriptors, α = {best:g} chosen on the validation "
+          "split by Pearson, test split used once). Train a ridge run (`python train.py model=ridge`) for a logged model.")
+    _parity(rep, ctx, pal, y[te], pred, table.config_id[te].astype(int), table.rate[te].astype(float), target,
+            f"ridge fitted in-report, α={best:g}", f"the test split of `{run.path}`", f"in-report ridge on {run.path}")
+
+
+def _parity(rep: ReportWriter, ctx: DatasetContext, pal: RatePalette, y: np.ndarray, pred: np.ndarray, cid: np.ndarray,
+            rate: np.ndarray, target: str, model_name: str, where: str, source: str) -> None:
     from taulc.analysis.parity import noise_ceilings, parity_table, plot_parity  # noqa: PLC0415
 
     rep.h("3. Regression parity (Sec. IV.A)")
-    z = np.load(run.path / "test_predictions.npz")
-    target = run.cfg.get("target", "ln_tau_lc")
-    y = z["true_y"].astype(float)
-    pred = z["y_pred"].astype(float)
-    cid = z["true_config_id"].astype(int) if "true_config_id" in z else z["config_id"].astype(int)
-    rate = z["true_rate"].astype(float) if "true_rate" in z else z["rate"].astype(float)
     rate = np.array([ctx.rates[c] for c in cid]) if cid.max() < len(ctx.rates) else rate
     rel = noise_ceilings([s.get("stats", {}) for s in ctx.manifest["shards"]], target)
     tab = parity_table(y, pred, cid, rate, rel, ctx.shard_ids)
     lab = {"ln_tau_lc": r"$\ln\tau_{\rm LC}$", "ln_tau_sh": r"$\ln\tau_{\rm sh}$"}.get(target, target)
-    rep.figure("parity", plot_parity(y, pred, rate, tab, pal, model_name=f"({run.short})", target_label=lab),
-               f"Predicted vs true {target} on the test split of `{run.path}`, coloured by γ̇; arrows: mean true value per γ̇; "
+    rep.figure("parity", plot_parity(y, pred, rate, tab, pal, model_name=f"({model_name})", target_label=lab),
+               f"Predicted vs true {target} on {where}, coloured by γ̇; arrows: mean true value per γ̇; "
                "inset: Pearson per γ̇ (dashed: pooled, red: label-noise ceiling √reliability) (Fig. 17).")
     rep.table("parity", tab, caption="Pearson pooled, per-configuration mean, per γ̇ and per configuration, each with "
                                      "its label-noise ceiling √(split-half reliability)")
-    rep.summary["parity"] = {"run": str(run.path), "model": run.short,
+    rep.summary["parity"] = {"run": source, "model": model_name,
                              "pooled": float(tab.iloc[0].pearson), "pooled_ceiling": float(tab.iloc[0].noise_ceiling),
                              "per_config": float(tab.iloc[1].pearson), "per_config_ceiling": float(tab.iloc[1].noise_ceiling)}
 
@@ -552,13 +612,17 @@ def evaluate(cfg: Mapping[str, Any], output_dir: str | os.PathLike[str] | None =
     c = _plain(cfg)
     acfg = c.get("analysis", {})
     runs_root = Path(c.get("runs_root") or "runs")
-    specs = [c.get("run")] + list(c.get("runs") or [])
+    extra = c.get("runs")
+    auto = isinstance(extra, str) and extra == "auto"
+    specs = [c.get("run")] + ([] if auto or not extra else list(extra))
     paths: list[Path] = []
     for s in specs:
         p = resolve_run(s, runs_root)
         if p is not None and p not in paths:
             paths.append(p)
     runs = [load_run(p) for p in paths]
+    if auto and runs:
+        runs += auto_runs(runs, runs_root)
     if c.get("dataset"):
         root, dcfg = _dataset_of(c)
         base_cfg = c
@@ -588,7 +652,9 @@ def evaluate(cfg: Mapping[str, Any], output_dir: str | os.PathLike[str] | None =
         gnn = next((r for r in runs if r.model_class == "ParticleGNN"), None)
         sections = [("dynamics", lambda: section_dynamics(rep, ctx, pal, acfg))]
         sections.append(("hardness", (lambda: section_hardness(rep, svm, ctx, pal, acfg)) if svm else None))
-        sections.append(("parity", (lambda: section_parity(rep, reg, ctx, pal)) if reg else None))
+        fit_on = svm or (runs[0] if runs else None)
+        sections.append(("parity", (lambda: section_parity(rep, reg, ctx, pal)) if reg else
+                         (lambda: section_parity_fit(rep, fit_on, ctx, pal)) if fit_on else None))
         sections.append(("importance", lambda: section_importance(rep, ctx, runs, base_cfg, acfg)))
         sections.append(("gnn", (lambda: section_gnn(rep, gnn, ctx, acfg)) if gnn else None))
         why = {"hardness": "no LinearSVM run given (add runs=[runs/svm/latest])",
