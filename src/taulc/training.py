@@ -125,8 +125,11 @@ def summary_lines(metrics: Mapping[str, Any]) -> list[str]:
     if cl:
         lines.append(
             f"slow/fast  accuracy {_fmt(cl['accuracy'])} | balanced accuracy {_fmt(cl['balanced_accuracy'])} "
-            f"| ROC-AUC {_fmt(cl['roc_auc'])} | Pearson(H, ln tau_LC) {_fmt(cl.get('pearson_h_lntau', float('nan')))}"
+            f"| ROC-AUC {_fmt(cl['roc_auc'])} | Pearson(H, ln tau_LC) {_fmt(cl.get('pearson_h_lntau', float('nan')))} pooled"
         )
+        per_h = [v for v in cl.get("pearson_h_lntau_rate", {}).values() if isinstance(v, float) and math.isfinite(v)]
+        if per_h:
+            lines.append(f"           Pearson(H, ln tau_LC) within each shear rate: {min(per_h):.3f} .. {max(per_h):.3f}")
         if cl.get("score") == "hardness":
             lines.append(f"hardness   mean H {_fmt(cl['mean_score'])} | p_H (H > 0) {_fmt(cl['p_pred'])} | p_slow {_fmt(cl['p_true'])}")
             ph, ps, hb = cl.get("p_pred_rate", {}), cl.get("p_true_rate", {}), cl.get("mean_score_rate", {})

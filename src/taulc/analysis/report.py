@@ -42,10 +42,7 @@ _LABEL_FIELDS = ("positions", "species", "cell", "rate", "tau_lc", "tau_sh", "sl
 
 
 # --------------------------------------------------------------------------------------------- runs
-def _plain(x: Any) -> Any:
-    from omegaconf import DictConfig, ListConfig, OmegaConf  # noqa: PLC0415
-
-    return OmegaConf.to_container(x, resolve=True) if isinstance(x, (DictConfig, ListConfig)) else x
+from taulc.utils import to_plain as _plain
 
 
 @dataclass

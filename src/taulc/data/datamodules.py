@@ -55,7 +55,35 @@ def _select(table: ParticleTable, species: str) -> np.ndarray:
     raise ValueError(f"data.species must be all, big or small, got '{species}'")
 
 
-class TabularDataModule(L.LightningDataModule):
+class _DatasetModule(L.LightningDataModule):
+    """What both datamodules share: the dataset, its split, the target and the descriptor config."""
+
+    def __init__(
+        self,
+        root: str | Path,
+        split: SplitSpec | Mapping[str, Any],
+        target: str,
+        batch_size: int,
+        dataset_config: Mapping[str, Any] | None,
+        table: ParticleTable | None,
+        descriptor: Mapping[str, Any] | None,
+    ) -> None:
+        super().__init__()
+        self.root = Path(root)
+        self.spec = split if isinstance(split, SplitSpec) else SplitSpec(**dict(split))
+        self.target = target
+        self.batch_size = batch_size
+        self.dataset_config = dataset_config
+        self.table = table
+        self.descriptor = descriptor
+
+    def _table(self) -> ParticleTable:
+        if self.table is None:
+            self.table = load_dataset(self.root, self.dataset_config, self.descriptor)
+        return self.table
+
+
+class TabularDataModule(_DatasetModule):
     """Descriptor rows of every particle with targets ``y`` (regression) and ``cls`` (slow=1/fast=0)."""
 
     def __init__(
@@ -71,26 +99,17 @@ class TabularDataModule(L.LightningDataModule):
         seed: int = 0,
         descriptor: Mapping[str, Any] | None = None,
     ) -> None:
-        super().__init__()
-        self.root = Path(root)
-        self.spec = split if isinstance(split, SplitSpec) else SplitSpec(**dict(split))
-        self.target = target
+        super().__init__(root, split, target, batch_size, dataset_config, table, descriptor)
         self.species = species
         self.balance_classes = balance_classes
-        self.batch_size = batch_size
-        self.dataset_config = dataset_config
-        self.table = table
         self.seed = seed
-        self.descriptor = descriptor
         self.assign: np.ndarray | None = None
         self.rows: dict[str, np.ndarray] = {}
 
     def setup(self, stage: str | None = None) -> None:
         if self.assign is not None:
             return
-        if self.table is None:
-            self.table = load_dataset(self.root, self.dataset_config, self.descriptor)
-        t = self.table
+        t = self._table()
         self.assign = split_particles(self.spec, t.config_id, t.rate)
         y = t.target(self.target)
         keep = _select(t, self.species) & np.isfinite(y)
@@ -144,7 +163,7 @@ class TabularDataModule(L.LightningDataModule):
         return {k: v[rows].numpy() for k, v in self.cols.items()}
 
 
-class GraphDataModule(L.LightningDataModule):
+class GraphDataModule(_DatasetModule):
     """One PyG graph per configuration; ``mask`` marks the nodes of the split being served."""
 
     def __init__(
@@ -159,16 +178,9 @@ class GraphDataModule(L.LightningDataModule):
         radius: float = 2.0,
         descriptor: Mapping[str, Any] | None = None,
     ) -> None:
-        super().__init__()
-        self.root = Path(root)
-        self.spec = split if isinstance(split, SplitSpec) else SplitSpec(**dict(split))
-        self.target = target
+        super().__init__(root, split, target, batch_size, dataset_config, table, descriptor)
         self.node_descriptors = node_descriptors
-        self.batch_size = batch_size
-        self.dataset_config = dataset_config
-        self.table = table
         self.radius = radius
-        self.descriptor = descriptor
         self.graphs: dict[str, list[Any]] = {}
 
     def setup(self, stage: str | None = None) -> None:
@@ -178,9 +190,7 @@ class GraphDataModule(L.LightningDataModule):
 
         from taulc.data.derived import shard_graph  # noqa: PLC0415
 
-        if self.table is None:
-            self.table = load_dataset(self.root, self.dataset_config, self.descriptor)
-        t = self.table
+        t = self._table()
         assign = split_particles(self.spec, t.config_id, t.rate)
         y_all = t.target(self.target)
         base = []

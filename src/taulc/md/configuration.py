@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from taulc.utils import json_default
+
 log = logging.getLogger(__name__)
 
 #: Chemical symbols used for the two species in extxyz files.  The
@@ -136,21 +138,11 @@ class Configuration:
             self.species.copy(),
             self.cell.copy(),
             None if self.velocities is None else self.velocities.copy(),
-            json.loads(json.dumps(self.meta, default=_json_default)),
+            json.loads(json.dumps(self.meta, default=json_default)),
         )
 
 
 # --------------------------------------------------------------------- disk I/O
-def _json_default(obj: Any) -> Any:
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, Path):
-        return str(obj)
-    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
-
-
 def _fmt(x: float) -> str:
     return repr(float(x))
 
@@ -176,7 +168,7 @@ def write_configuration(
     props = "species:S:1:pos:R:3"
     if conf.velocities is not None:
         props += ":velo:R:3"
-    meta_json = json.dumps(meta, default=_json_default, sort_keys=True)
+    meta_json = json.dumps(meta, default=json_default, sort_keys=True)
     # extxyz strings: double-quoted, backslash-escaped
     meta_str = meta_json.replace("\\", "\\\\").replace('"', '\\"')
     header = (

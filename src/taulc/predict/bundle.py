@@ -70,16 +70,9 @@ class BundleError(ValueError):
 def _jsonable(obj: Any) -> Any:
     """Plain Python containers only (numpy scalars/arrays, Paths -> builtins), so weights_only loading works."""
 
-    def default(o: Any) -> Any:
-        if isinstance(o, np.generic):
-            return o.item()
-        if isinstance(o, np.ndarray):
-            return o.tolist()
-        if isinstance(o, Path):
-            return str(o)
-        raise TypeError(f"not serialisable in a bundle: {type(o).__name__}")
+    from taulc.utils import json_default  # noqa: PLC0415
 
-    return json.loads(json.dumps(obj, default=default))
+    return json.loads(json.dumps(obj, default=json_default))
 
 
 REACH_WIDTHS = 3.0
