@@ -197,7 +197,8 @@ def train(cfg: Any) -> float:
     es = c.get("early_stopping")
     if kind == "graph" or model_cfg["_target_"].endswith("MLP"):
         if es and es.get("patience"):
-            callbacks.append(EarlyStopping(monitor=monitor, mode=mode, patience=int(es["patience"])))
+            callbacks.append(EarlyStopping(monitor=monitor, mode=mode, patience=int(es["patience"]),
+                                           min_delta=float(es.get("min_delta", 0.0))))
     trainer_cfg = dict(c["trainer"])
     trainer = hydra.utils.instantiate(
         trainer_cfg, callbacks=callbacks, logger=CSVLogger(run_dir, name="logs"), default_root_dir=str(run_dir)
