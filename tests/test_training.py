@@ -97,3 +97,20 @@ def test_optuna_search_returns_the_validation_objective(tiny_dataset: Path, tmp_
     assert out.returncode == 0, out.stderr[-3000:]
     best = (tmp_path / "optuna" / "optimization_results.yaml").read_text()
     assert "best_value" in best and len(list(csv.DictReader(open(tmp_path / "results.csv")))) == 3
+
+
+def test_gnn_resume_from_checkpoint_matches_uninterrupted_run(tiny_dataset: Path, tmp_path: Path):
+    """2 epochs + resume to 4 (ckpt_path=last.ckpt) ends at epoch 4 with metrics comparable to 4 straight epochs."""
+    import pandas as pd
+
+    from taulc.training import train
+
+    gnn = ["model=gnn", "model.hidden=16", "model.n_layers=2", "early_stopping.patience=0"]
+    straight = train(_train_cfg(tiny_dataset, tmp_path / "straight", [*gnn, "trainer.max_epochs=4"]))
+    train(_train_cfg(tiny_dataset, tmp_path / "part", [*gnn, "trainer.max_epochs=2"]))
+    ckpt = tmp_path / "part" / "checkpoints" / "last.ckpt"
+    assert ckpt.is_file()
+    resumed = train(_train_cfg(tiny_dataset, tmp_path / "resumed", [*gnn, "trainer.max_epochs=4", f"ckpt_path={ckpt}"]))
+    logs = pd.concat(pd.read_csv(f) for f in (tmp_path / "resumed" / "logs").rglob("metrics.csv"))
+    assert int(logs["epoch"].max()) == 3  # epochs 2 and 3 were trained after the resume (0-based)
+    assert abs(resumed - straight) < 0.1, (resumed, straight)
