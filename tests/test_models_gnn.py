@@ -15,23 +15,11 @@ from torch_geometric.loader import DataLoader
 
 from taulc.models import DescriptorMLP, ParticleGNN, load_model, save_model
 from taulc.models.synthetic import TensorDictDataset, planted_graphs, planted_tabular, radius_edges
-
-
-@pytest.fixture(autouse=True)
-def _quiet_single_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        yield
-    torch.set_num_threads(n)
+from model_helpers import _quiet_single_thread, make_trainer  # noqa: F401  (autouse fixture)
 
 
 def _trainer(**kw) -> pl.Trainer:
-    args = dict(max_epochs=5, logger=False, enable_checkpointing=False, enable_progress_bar=False,
-                enable_model_summary=False, num_sanity_val_steps=0, accelerator="cpu", devices=1)
-    args.update(kw)
-    return pl.Trainer(**args)
+    return make_trainer(**{"max_epochs": 5, "num_sanity_val_steps": 0, **kw})
 
 
 def _gnn(**kw) -> ParticleGNN:

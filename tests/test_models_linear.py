@@ -16,23 +16,11 @@ from torch.utils.data import DataLoader
 from taulc.models import LinearSVM, RidgeRegressor, load_model, save_model
 from taulc.models.metrics import pearson
 from taulc.models.synthetic import TensorDictDataset, planted_tabular
-
-
-@pytest.fixture(autouse=True)
-def _quiet_single_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        yield
-    torch.set_num_threads(n)
+from model_helpers import _quiet_single_thread, make_trainer  # noqa: F401  (autouse fixture)
 
 
 def _trainer(**kw) -> pl.Trainer:
-    args = dict(max_epochs=3, logger=False, enable_checkpointing=False, enable_progress_bar=False,
-                enable_model_summary=False, num_sanity_val_steps=2, accelerator="cpu", devices=1)
-    args.update(kw)
-    return pl.Trainer(**args)
+    return make_trainer(**{"max_epochs": 3, "num_sanity_val_steps": 2, **kw})
 
 
 def _loader(d, bs=97, shuffle=False):
