@@ -9,7 +9,7 @@ equilibration at T -> (steady/switch/cessation) discard the shear transient ->
 ``n_configs`` times: run ``protocol.config_interval`` at the chain rate
 (recording p_xy for η = -<p_xy>/γ̇, Eq. 1), take the configuration at t0
 (startup: ``t0`` after switching shear on), optionally record one run of
-``protocol.after_duration`` at ``rate_after``, write ``configs/conf_XXXX.extxyz``.
+``protocol.after_duration`` at ``rate_after``, write ``configs/conf_<index>.extxyz``.
 A ``summary.json`` (η, T, strain, timings, seeds) is written at the end.
 Configs are read from the repository's ``conf/`` (see :mod:`taulc.paths`).
 """

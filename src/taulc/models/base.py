@@ -10,6 +10,8 @@ as JSON.
 
 from __future__ import annotations
 
+from abc import ABCMeta, abstractmethod
+
 import logging
 import math
 from typing import Any
@@ -53,7 +55,7 @@ def plain(obj: Any) -> Any:
     return obj
 
 
-class TaulcModule(pl.LightningModule):
+class TaulcModule(pl.LightningModule, metaclass=ABCMeta):
     """Base class: collects per-particle outputs in val/test and logs metrics.
 
     Subclasses call :meth:`collect` from ``validation_step``/``test_step``
@@ -123,8 +125,9 @@ class TaulcModule(pl.LightningModule):
     def on_test_epoch_start(self) -> None:
         self.reset_collection("test")
 
+    @abstractmethod
     def compute_metrics(self, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
-        raise NotImplementedError
+        """Nested metric dict of one evaluation stage from the collected per-particle arrays."""
 
     def log_metrics(self, stage: str, metrics: dict[str, Any], prog_bar: tuple[str, ...] = ()) -> None:
         """Log ``metrics`` (nested dict) flattened under ``stage/`` and keep them."""

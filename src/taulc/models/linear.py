@@ -28,6 +28,8 @@ units as :attr:`coef_` / :attr:`intercept_`.
 
 from __future__ import annotations
 
+from abc import abstractmethod
+
 import logging
 import math
 from collections.abc import Iterator, Sequence
@@ -131,9 +133,9 @@ class _ExactLinearModule(TaulcModule):
                                "or load a fitted state_dict")
 
     # ------------------------------------------------------------ statistics
+    @abstractmethod
     def _prepare(self, batch: Any) -> tuple[Tensor, Tensor, Tensor]:
         """(x float32/64, target float64, weight float64) of a batch; weight 0 = ignore."""
-        raise NotImplementedError
 
     def _add(self, name: str, value: Tensor) -> None:
         if name in self._acc:
@@ -176,8 +178,9 @@ class _ExactLinearModule(TaulcModule):
                 self._cache = None
         return None
 
+    @abstractmethod
     def _accumulate(self, x: Tensor, t: Tensor, w: Tensor) -> None:
-        raise NotImplementedError
+        """Add one batch to the sufficient statistics of the exact solve."""
 
     def _iter_train(self) -> Iterator[tuple[Tensor, Tensor, Tensor]]:
         """Prepared training batches again: from the cache or the dataloader."""
@@ -232,11 +235,13 @@ class _ExactLinearModule(TaulcModule):
         self._chosen = k
         self._path = None
 
+    @abstractmethod
     def _solve(self) -> None:
-        raise NotImplementedError
+        """Solve every grid value (alpha or C) from the accumulated statistics."""
 
+    @abstractmethod
     def _select_without_validation(self) -> int:
-        raise NotImplementedError
+        """Index of the grid value to use when no validation loader is given."""
 
     def _path_outputs(self, x: Tensor) -> Tensor:
         """Linear outputs for all grid values (B, K) if a path is pending, else (B, 1)."""
@@ -284,8 +289,9 @@ class _ExactLinearModule(TaulcModule):
             arrays["out"] = arrays["out"][:, 0]
             self.log_metrics("test", self.compute_metrics(arrays))
 
+    @abstractmethod
     def _select(self, out: np.ndarray, arrays: dict[str, np.ndarray]) -> int:
-        raise NotImplementedError
+        """Index of the best grid value from validation outputs ``out`` (one column per value)."""
 
     def _grid_value_metric(self) -> dict[str, float]:
         return {}

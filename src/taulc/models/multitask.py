@@ -18,6 +18,8 @@ they travel with checkpoints and bundles and are not recomputed on resume.
 
 from __future__ import annotations
 
+from abc import abstractmethod
+
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -119,8 +121,9 @@ class MultiTaskModule(TaulcModule):
         return self.hparams.get("monitor_mode") or ("min" if self.monitor.endswith(("loss", "mse")) else "max")
 
     # ------------------------------------------------------------ model
+    @abstractmethod
     def encode(self, batch: Any) -> Tensor:
-        raise NotImplementedError
+        """Per-particle embeddings (n, hidden) fed to the task heads."""
 
     def node_mask(self, batch: Any) -> Tensor:
         """Rows/nodes that count for loss and metrics (``mask`` field or all)."""
