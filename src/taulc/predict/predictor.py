@@ -204,11 +204,8 @@ class Predictor:
         if not np.all(np.isfinite(cell)) or abs(np.linalg.det(cell)) < 1e-12:
             raise InputError(f"{where}: no cell: the file defines no (or a degenerate) periodic box "
                              "(extxyz needs Lattice=..., LAMMPS dumps/data files their box bounds)")
-        if "species" not in atoms.arrays and "type" in atoms.arrays and not np.array_equal(atoms.numbers, atoms.arrays["type"]):
-            # LAMMPS data files: ASE guesses elements from the masses (X for LJ mass 1) and keeps the type apart
-            atoms = atoms.copy()
-            atoms.numbers = np.asarray(atoms.arrays["type"], dtype=int)
-        if "species" not in atoms.arrays and len(atoms) and not np.any(atoms.numbers):
+        # species come from a 'species' column, the LAMMPS 'type' array or the element (taulc.data.ingest)
+        if "species" not in atoms.arrays and "type" not in atoms.arrays and len(atoms) and not np.any(atoms.numbers):
             raise InputError(f"{where}: missing species: no 'species' column, element symbols or LAMMPS types")
         try:
             return atoms_to_arrays(atoms, Path(source), frame, self.species_map)
