@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import warnings
 
 import lightning.pytorch as pl
 import numpy as np
-import pytest
 import torch
 from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 from torch.utils.data import DataLoader as TorchLoader

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 
 import lightning.pytorch as pl
 import numpy as np

@@ -83,7 +83,6 @@ class DatasetBuilder:
         sim_key["dataset"] = {k: v for k, v in ds.items() if k not in ("name", "graph_radius", "rates", "n_configs")}
         self.k_sim = canonical_hash(sim_key)
         self.k_lab = canonical_hash([self.k_sim, self.dcfg.get("labels")])
-        self.stats: dict[str, dict[str, float]] = {}
 
     # ------------------------------------------------------------------ plan
     def shards(self) -> list[ShardKey]:

@@ -19,7 +19,6 @@ from taulc.data.storage import DatasetError, load_npz, sha256_file
 
 log = logging.getLogger(__name__)
 
-PARTICLE_FIELDS = ("tau_lc", "tau_sh", "censored_lc", "censored_sh", "slow", "species")
 REQUIRED_SHARD_FIELDS = ("positions", "species", "cell", "rate", "tau_lc", "tau_sh", "slow")
 
 
