@@ -1,4 +1,4 @@
-"""Throughput of the vectorised Candelier cage-jump detector (seed 001 Eq. 11).
+"""Throughput of the vectorised Candelier cage-jump detector (Zeng, Yu & Wang 2025, Eq. 11).
 
     python bench/cage_jumps.py [--n 10976] [--frames 1000] [--ref-n 16] [--prefix-ref-n 1000]
 

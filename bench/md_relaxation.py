@@ -8,7 +8,7 @@ particles, the self-intermediate scattering function
 F_s(q,t) = <sin(q|Δr|)/(q|Δr|)> at q = 7.25 (τ_α: F_s = 1/e), the
 non-Gaussian parameter α2(t) = 3<Δr⁴>/(5<Δr²>²) - 1 (peak value and its time
 τ_2) and the MD throughput.  Averages over time origins every ``--origin``
-time units.  Not a test; the numbers go into docs/readme/engine.md.
+time units.  Not a test; the numbers go into docs/guide/simulate.md.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Cage-jump detection (seed 001 Eq. 11): planted jumps, censoring, affine correction, references.
+"""Cage-jump detection (Zeng, Yu & Wang 2025, Eq. 11): planted jumps, censoring, affine correction, references.
 
 Documented noise level: the cage is an OU process (correlation time 3
 frames) with ``3 σ² = l_c²/4`` (plateau MSD ``6σ² = l_c²/2``, as in KA where

@@ -1,4 +1,4 @@
-"""Local caging-potential depth βΦ_r (seed 004 Eqs. 5, 6, 8): brute-force integral and limits."""
+"""Local caging-potential depth βΦ_r (Sharma, Nandi & Bhattacharyya 2022, Eqs. 5, 6, 8): brute-force integral and limits."""
 
 from __future__ import annotations
 

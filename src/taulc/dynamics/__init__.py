@@ -4,7 +4,7 @@ Main entry points:
 
 * :func:`label_configuration` -- τ_LC, τ_sh, class, mobility of one configuration.
 * :func:`equilibrium_reference` / :func:`reference_from_trajectories` -- q, l_c², τ_2, τ_α, t_χ.
-* :func:`first_jump_times`, :func:`segment_trajectories` -- Candelier cage jumps (seed 001 Eq. 11).
+* :func:`first_jump_times`, :func:`segment_trajectories` -- Candelier cage jumps (Zeng, Yu & Wang 2025, Eq. 11).
 """
 
 from taulc.dynamics.cage_jumps import (

@@ -1,4 +1,4 @@
-"""Cage-jump detection by the Candelier et al. recursive splitting (seed 001, Eq. 11).
+"""Cage-jump detection by the Candelier et al. recursive splitting (Zeng, Yu & Wang 2025, "Connecting shear thinning and dynamic heterogeneity in supercooled liquids by localized elasticity", Eq. 11).
 
 A particle trajectory ``S = {r(t_0), ..., r(t_{n-1})}`` (non-affine displacements,
 Yamamoto-Onuki) is cut at frame ``c`` into ``S1 = frames [s, c)`` and
@@ -431,7 +431,7 @@ def nonaffine_displacement(times: np.ndarray, unwrapped: np.ndarray,
 
 def lc2_from_msd(times: np.ndarray, msd: np.ndarray, *, method: str = "plateau",
                  slope_threshold: float = 0.5, alpha2_peak_time: float | None = None) -> float:
-    """Squared cage size ``l_c²`` = MSD at the end of the plateau (seed 001 Methods).
+    """Squared cage size ``l_c²`` = MSD at the end of the plateau (Zeng, Yu & Wang 2025, Methods).
 
     ``method="slope"``: with ``s(t) = d ln MSD / d ln t`` (central
     differences of the log-log curve), find the plateau as the minimum of
@@ -441,7 +441,7 @@ def lc2_from_msd(times: np.ndarray, msd: np.ndarray, *, method: str = "plateau",
     threshold (no plateau, high T), the MSD at the slope minimum is returned
     with a warning.  ``method="plateau"`` (default): MSD at the slope minimum
     (the flattest point of the plateau, after the ballistic regime); it
-    reproduces the 0.057 of seed 001 on the demo system and censors less.  ``method="alpha2"``: MSD at
+    reproduces the 0.057 of Zeng, Yu & Wang 2025 on the demo system and censors less.  ``method="alpha2"``: MSD at
     ``alpha2_peak_time`` (τ_2; larger).  Demo system (KA, ρ=1.2, T=0.6, big
     particles): plateau 0.057, slope 0.074, alpha2 0.129.
     """

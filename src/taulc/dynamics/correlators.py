@@ -2,14 +2,14 @@
 
 All correlators are computed from displacements ``(F, N, 3)`` sampled at
 uniform times (non-affine displacements under shear, so that the overlap is
-the flow-corrected one of seed 001 Eq. 14), averaged over particles, over
+the flow-corrected one of Zeng, Yu & Wang 2025, Eq. 14), averaged over particles, over
 several time origins (when the sampling is uniform) and over replicas.
 
 * ``MSD(t) = <|Δr|²>``, ``α2(t) = 3<Δr⁴>/(5<Δr²>²) - 1`` (3D); τ_2 = time of the
   α2 peak (parabolic refinement in ln t).
 * ``F_s(q, t) = <sin(q|Δr|)/(q|Δr|)>`` (exact isotropic average of
   ``cos(q·Δr)``); τ_α where ``F_s = 1/e`` (linear interpolation in ln t).
-* ``χ4(t) = βV/N² [<Q²> - <Q>²]`` (seed 001 Eq. 14) with the *self* overlap
+* ``χ4(t) = βV/N² [<Q²> - <Q>²]`` (Zeng, Yu & Wang 2025, Eq. 14) with the *self* overlap
   ``Q(t) = Σ_i w(|Δr̃_i(t)|)``, ``w = 1`` for ``r <= a`` (a = 0.25); the
   fluctuation is taken over time origins and replicas.  The distinct part of
   Eq. 14 is neglected (standard "self" χ4).
@@ -157,7 +157,7 @@ def compute_correlators(
             between frames are used).
         times: ``(F,)`` frame times.
         q: wave number for F_s (first peak of S(q); 7.25 for KA at ρ = 1.2).
-        a: overlap cut-off (0.25 σ for 3D MD, seed 001).
+        a: overlap cut-off (0.25 σ for 3D MD, Zeng, Yu & Wang 2025).
         mask: ``(N,)`` bool, particles to include (e.g. one species).
         lags: frame lags (default :func:`log_lags`).
         max_origins: time origins per lag (evenly spread) when ``multi_origin``.

@@ -1,12 +1,12 @@
 """Isoconfigurational-ensemble (ICE) labels of one configuration: τ_LC, τ_sh, class, mobility.
 
-For a configuration at time origin ``t0`` (seed 000, Sec. II.B-C, Fig. 6a):
+For a configuration at time origin ``t0`` (Yu, Zeng & Wang 2025, Sec. II.B-C, Fig. 6a):
 
 * ``τ_LC = <τ_p>_ICE`` with the shear switched off at ``t0`` (``rate_after = 0``);
 * ``τ_sh = <τ_p>_ICE`` with the shear kept on at ``γ̇`` (or switched to ``γ̇_f``);
   start-up shear is the same with an equilibrium configuration (Figs. 2-3);
 
-where ``τ_p`` is the first cage-jump time (Candelier, seed 001 Eq. 11) of the
+where ``τ_p`` is the first cage-jump time (Candelier; Zeng, Yu & Wang 2025, Eq. 11) of the
 non-affine trajectory from ``t0``.  Each replica starts from the
 configuration's positions and cell with fresh Maxwell-Boltzmann velocities
 from a recorded seed.  By default replica ``r`` uses the *same* velocity seed

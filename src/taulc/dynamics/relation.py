@@ -1,4 +1,4 @@
-"""The τ_sh(τ_LC) relation (seed 000, Sec. II.B and II.D, Figs. 3 and 11).
+"""The τ_sh(τ_LC) relation (Yu, Zeng & Wang 2025, Sec. II.B and II.D, Figs. 3 and 11).
 
 * :func:`bin_relation` -- particles binned by τ_LC (log bins), bin-averaged τ_sh.
 * :func:`fit_eq3` -- ``τ_sh = τ_sh^∞ [1 - exp(-τ_LC/τ_0)]`` (Eq. 3).

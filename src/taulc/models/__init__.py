@@ -1,6 +1,6 @@
 """taulc.models: ridge / linear SVM (exact solvers), GNN and MLP as LightningModules.
 
-See ``docs/readme/models.md``. Metrics live in :mod:`taulc.models.metrics`,
+See ``docs/guide/models.md``. Metrics live in :mod:`taulc.models.metrics`,
 save/load without Hydra in :mod:`taulc.models.io`.
 """
 

@@ -9,7 +9,7 @@
     frames = pred.predict("dump.lammpstrj")        # one Prediction per frame
     frames[0].values["H"], frames[0].summary()["p_H"]
 
-See docs/readme/predict.md.
+See docs/guide/predict.md.
 """
 
 from __future__ import annotations

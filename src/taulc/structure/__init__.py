@@ -1,9 +1,9 @@
 """taulc.structure: neighbour lists (periodic, tilted), descriptors, coarse-graining, graphs.
 
 Entry points: :func:`featurize` (config-driven descriptor families, Eqs. 9-13 of
-the core paper and the caging depth of seed 004), :func:`coarse_grain`,
+the core paper and the caging depth of Sharma, Nandi & Bhattacharyya 2022), :func:`coarse_grain`,
 :func:`build_graph` (PyG; imported lazily), :func:`neighbor_list` /
-:func:`iter_neighbor_blocks`. See docs/readme/descriptors.md.
+:func:`iter_neighbor_blocks`. See docs/guide/descriptors.md.
 """
 
 from __future__ import annotations

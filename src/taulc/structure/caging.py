@@ -1,4 +1,4 @@
-r"""Local depth of the mean-field caging potential, βΦ_r(Δr = 0), of seed 004 (Eqs. 5, 6, 8).
+r"""Local depth of the mean-field caging potential, βΦ_r(Δr = 0), of Sharma, Nandi & Bhattacharyya 2022, "Identifying structural signature of dynamical heterogeneity via the local softness parameter" (Eqs. 5, 6, 8).
 
 Per-particle partial rdf (Eq. 8), a sum of normalised Gaussians of width δ::
 
@@ -21,7 +21,7 @@ dimensionless (an overall positive factor, irrelevant for correlations)::
              = -(1/2) √(x_u / x_v) ∫_{r_lo}^{r_hi} C_uv(r) n_{i,v}(r) dr
     βΦ_i = βΦ_{i,big} + βΦ_{i,small}
 
-x_u = N_u / N. Integration limits (seed 004 Sec. IV): upper = first minimum of
+x_u = N_u / N. Integration limits (Sharma, Nandi & Bhattacharyya 2022, Sec. IV): upper = first minimum of
 the partial rdf g_uv, lower = where the actual (unsmoothed) rdf vanishes,
 i.e. the smallest u-v distance in the configuration. ``cutoffs="auto"``
 measures both on the configuration itself (:func:`caging_cutoffs`); pass an
@@ -76,7 +76,7 @@ def _pair_table(value: object, name: str) -> np.ndarray:
 
 @dataclass(frozen=True)
 class LJTable:
-    """Truncated-and-shifted LJ pair potential (seed 004 Eq. 1; Kob-Andersen defaults).
+    """Truncated-and-shifted LJ pair potential (Sharma, Nandi & Bhattacharyya 2022, Eq. 1; Kob-Andersen defaults).
 
     ``cutoff_mode="per_pair"``: r_c = cutoff σ_uv (Eq. 1); ``"global"``: r_c = cutoff
     for every pair (the core paper's "truncated at 2.5 σ_bb").
@@ -262,7 +262,7 @@ def caging_depth(
     cutoffs: str | Mapping = "auto",
     max_pairs: int = DEFAULT_MAX_PAIRS,
 ) -> np.ndarray:
-    """Local caging-potential depth (seed 004 Eqs. 5, 6, 8): (N, 3) = βΦ_{i,big}, βΦ_{i,small}, βΦ_i."""
+    """Local caging-potential depth (Sharma, Nandi & Bhattacharyya 2022, Eqs. 5, 6, 8): (N, 3) = βΦ_{i,big}, βΦ_{i,small}, βΦ_i."""
     pos, c, sp = validate_system(positions, cell, species)
     assert sp is not None
     acc = CagingAccumulator(sp, abs(np.linalg.det(c)), temperature, lj, delta, truncation, grid, cutoffs)

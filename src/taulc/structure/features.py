@@ -8,7 +8,7 @@ is not a family name, e.g. ``gl6: {type: gl, lm: all, lmax: 6}``):
   Params: ``lm`` (list of [l, m] or ``all`` with ``lmax``), ``r_min``,
   ``r_max``, ``dr``, ``delta``, ``truncation``, ``generations``, ``rc``.
   Element order: generation, (l, m) in the given order, species, r.
-* ``caging`` - local caging-potential depth βΦ_r of seed 004 (3 columns:
+* ``caging`` - local caging-potential depth βΦ_r of Sharma, Nandi & Bhattacharyya 2022 (3 columns:
   big-neighbour term, small-neighbour term, total), optional generations.
   Params: ``temperature``, ``lj`` ({epsilon, sigma, cutoff, cutoff_mode,
   shift}), ``delta``, ``truncation``, ``r_grid`` ([min, max]), ``dr``,
