@@ -226,7 +226,8 @@ def classification_metrics(
         )
         two = np.unique(ct).size == 2
         out["roc_auc"] = float(roc_auc_score(ct, st)) if two else float("nan")
-        prec, rec, f1, _ = precision_recall_fscore_support(ct, pt, average="binary", pos_label=1, zero_division=0.0)
+        prec, rec, f1, _ = precision_recall_fscore_support(ct, pt, average="binary", pos_label=1,
+                                                         zero_division=np.nan)  # undefined -> NaN, not 0
         out.update(precision=float(prec), recall=float(rec), f1=float(f1),
                    mcc=float(matthews_corrcoef(ct, pt)) if two else float("nan"),
                    average_precision=float(average_precision_score(ct, st)) if two else float("nan"))
