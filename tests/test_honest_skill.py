@@ -9,11 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from scipy.special import polygamma
-from torch.utils.data import DataLoader
-
 from conftest import TINY_OVERRIDES, compose
 from model_helpers import make_trainer
+from scipy.special import polygamma
+from torch.utils.data import DataLoader
 
 from taulc.dynamics.estimators import ice_estimate, split_halves
 from taulc.models.metrics import classification_metrics, pearson, split_half_ceiling
