@@ -57,7 +57,7 @@ def test_ceiling_matches_the_analytic_value():
     assert pooled > within[0] + 0.05  # pooling over rates inflates the ceiling too
 
 
-def _planted(structural: float, seed: int = 1, n_cfg: int = 7, n_per: int = 10000):
+def _planted(structural: float, seed: int = 1, n_cfg: int = 5, n_per: int = 10000):
     """Configurations at 5 rates; labels from R replicas around a species x rate mean (+ a planted structural term).
 
     Features: x0 ~ species, x1 ~ rate (what a descriptor knows about species and rate), x2..x7 noise-carrying
@@ -74,9 +74,9 @@ def _planted(structural: float, seed: int = 1, n_cfg: int = 7, n_per: int = 1000
     mu = 3.0 - 0.6 * species - 0.5 * (lr + 4.0) + structural * z
     fj, y = _replica_labels(mu, rng)
     scalar = 0.3 * z + rng.normal(size=z.size)  # a weak structural scalar
-    split = cfg % n_cfg  # per rate: 0-3 train, 4 val, 5-6 test
+    split = cfg % n_cfg  # per rate: 0-1 train, 2 val, 3-4 test
     return dict(x=x, y=y, fj=fj, rate=rate, cfg=cfg, species=species, scalar=scalar,
-                train=split <= 3, val=split == 4, test=split >= 5)
+                train=split <= 1, val=split == 2, test=split >= 3)
 
 
 def _ridge_predict(d) -> np.ndarray:
