@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 
 from taulc.analysis.hardness import hardness_tables
-from taulc.analysis.parity import parity_table
 from taulc.analysis.rheology import fit_power_law, thinning_regime
 
 
@@ -44,19 +43,3 @@ def test_hardness_tables_by_hand():
     assert np.isclose(r1.sign_agreement, 0.75)  # (H > 0, slow): (F,T) (T,T) (T,T) (F,F)
     assert list(per_cfg.split) == ["train", "test", "train", "val"]
     assert np.allclose(per_cfg.p_H, [0.5, 1.0, 0.5, 0.5]) and np.allclose(per_cfg.H_mean, [0.5, 0.5, 1.25, -0.5])
-
-
-def test_parity_table_ceiling():
-    rng = np.random.default_rng(1)
-    y = rng.normal(size=40)
-    pred = y + rng.normal(size=40)
-    cid = np.repeat([0, 1, 2, 3], 10)
-    rate = np.repeat([0.0, 0.0, 0.1, 0.1], 10)
-    rel = np.array([0.64, 0.36, 0.49, -0.1])
-    t = parity_table(y, pred, cid, rate, rel)
-    assert np.isclose(t.iloc[0].pearson, np.corrcoef(y, pred)[0, 1])
-    assert np.isclose(t.iloc[0].noise_ceiling, np.sqrt((0.64 + 0.36 + 0.49 - 0.1) / 4))
-    per = t[t.scope == "configuration"]
-    assert np.allclose(per.noise_ceiling, [0.8, 0.6, 0.7, 0.0])
-    assert np.isclose(t.iloc[1].pearson, np.mean([np.corrcoef(y[c * 10:(c + 1) * 10], pred[c * 10:(c + 1) * 10])[0, 1]
-                                                    for c in range(4)]))

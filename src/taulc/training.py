@@ -3,9 +3,10 @@
 ``train.py`` (Hydra) calls :func:`train`.  Every model (ridge, SVM, GNN, MLP)
 goes through the same path: a datamodule from :mod:`taulc.data.datamodules`,
 ``trainer.fit`` (model selection on the validation split), one
-``trainer.predict`` on the test split, and the same metrics (Pearson and
-Spearman pooled, per configuration and per γ̇; classification metrics; the
-label-noise ceiling √reliability next to every Pearson).
+``trainer.predict`` on the test split, and the same metrics: the honest-skill
+tables of :mod:`taulc.models.skill` (reference species, within each γ̇ and
+configuration, with noise ceilings, baselines fitted on the training split and
+``skill``), plus the pooled all-particle metrics, labelled as pooled.
 """
 
 from __future__ import annotations
@@ -26,11 +27,18 @@ from taulc.utils import to_plain as _plain
 log = logging.getLogger("taulc.train")
 
 RESULTS_FIELDS = (
-    "time", "run_dir", "model", "dataset", "split", "target", "seed", "selected", "monitor", "val_score",
-    "test_pearson", "test_pearson_config", "test_spearman", "test_r2",
-    "test_accuracy", "test_balanced_accuracy", "test_roc_auc", "test_pearson_h_lntau", "test_p_h",
-    "noise_ceiling", "train_seconds",
+    "time", "run_dir", "model", "dataset", "split", "target", "reference_species", "seed", "selected", "monitor",
+    "val_score", "scored",
+    # the headline row of metrics.json skill.<scored>: reference species, mean over shear rates of within-rate values
+    "pearson_within_rate", "spearman_within_rate", "ceiling_within_rate", "baseline_rate", "baseline_species_rate",
+    "baseline_structural", "best_baseline", "best_baseline_name", "skill", "fraction_of_ceiling",
+    "pearson_config_mean", "ceiling_config_mean", "pearson_pooled_rates", "pearson_pooled_all_species",
+    "ceiling_pooled_all_species",
+    # slow/fast, reference species, mean over shear rates (metrics.json skill.classification)
+    "accuracy", "balanced_accuracy", "roc_auc", "precision", "recall", "f1", "mcc", "average_precision",
+    "train_seconds",
 )
+"""Columns of ``runs/results.csv`` (docs/honest-skill.md); names follow the score tables."""
 
 
 def model_kind(model_cfg: Mapping[str, Any]) -> str:
@@ -46,17 +54,34 @@ def dataset_dir(cfg: Mapping[str, Any]) -> Path:
     return root / str(cfg["dataset"]["name"])
 
 
-def noise_ceiling(manifest: Mapping[str, Any], config_ids: np.ndarray, rates: np.ndarray) -> dict[str, Any]:
-    """√(split-half reliability of ln τ_LC), averaged over the test configurations (pooled and per γ̇)."""
-    rel = np.array([s["stats"].get("reliability_lc", np.nan) for s in manifest["shards"]], dtype=float)
-    ids = np.unique(config_ids)
-    out: dict[str, Any] = {"pooled": float(np.sqrt(np.clip(np.nanmean(rel[ids]), 0, 1))) if ids.size else float("nan")}
-    per = {}
-    for r in np.unique(rates):
-        sel = np.unique(config_ids[rates == r])
-        per[f"{float(r):g}"] = float(np.sqrt(np.clip(np.nanmean(rel[sel]), 0, 1)))
-    out["rate"] = per
-    return out
+def noise_ceiling(skill: Mapping[str, Any]) -> dict[str, Any]:
+    """Noise ceilings of the scored table (√ split-half reliability on the same particles and grouping).
+
+    ``pooled`` is the all-species pooled-over-rates value (kept for older readers,
+    equal to ``pooled_all_species``); ``rate`` maps γ̇ to the reference-species ceiling.
+    """
+    t = skill.get("regression") or skill.get("hardness") or {}
+    rows = t.get("rows", [])
+    by = {r["scope"]: r["ceiling"] for r in rows if r["scope"] not in ("rate", "config")}
+    return {
+        "pooled": by.get("pooled_all_species", float("nan")),
+        **{k: by.get(k, float("nan")) for k in ("within_rate_mean", "config_mean", "pooled_rates", "pooled_all_species")},
+        "rate": {r["group"]: r["ceiling"] for r in rows if r["scope"] == "rate"},
+    }
+
+
+def split_rows(dm: Any, kind: str, target: str) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of ``dm.table`` in the training split (finite target) and, in prediction order, the test split."""
+    from taulc.data.splits import TRAIN, split_particles  # noqa: PLC0415
+
+    t = dm.table
+    assign = dm.assign if kind == "tabular" else split_particles(dm.spec, t.config_id, t.rate)
+    train = np.flatnonzero((assign == TRAIN) & np.isfinite(t.target(target)))
+    if kind == "tabular":
+        return train, np.asarray(dm.rows["test"])
+    off = t.shard_offsets
+    test = [off[int(g.config_id[0])] + np.flatnonzero(g.mask.numpy()) for g in dm.graphs["test"]]
+    return train, np.concatenate(test)
 
 
 def _concat_predictions(batches: list[dict[str, Any]]) -> dict[str, np.ndarray]:
@@ -109,38 +134,71 @@ def _fmt(x: Any) -> str:
 
 
 def summary_lines(metrics: Mapping[str, Any]) -> list[str]:
-    """Short human summary printed at the end of a run."""
-    lines = []
-    ceil = metrics.get("noise_ceiling", {}).get("pooled", float("nan"))
+    """Human summary printed at the end of a run: the honest-skill tables, then pooled numbers labelled as such."""
+    from taulc.models.skill import table_lines  # noqa: PLC0415
+
+    lines = table_lines(metrics.get("skill", {})) if metrics.get("skill") else []
+    ceil = metrics.get("noise_ceiling", {}).get("pooled_all_species", float("nan"))
     reg = metrics.get("test", {}).get("regression")
     if reg:
         lines.append(
-            f"ln tau_LC  Pearson {_fmt(reg['pearson'])} pooled | {_fmt(reg.get('pearson_config', float('nan')))} per configuration "
-            f"| Spearman {_fmt(reg['spearman'])} | R2 {_fmt(reg['r2'])}   (label-noise ceiling {_fmt(ceil)})"
+            f"all species, POOLED over rates (inflated by rate and species means): Pearson {_fmt(reg['pearson'])} | "
+            f"Spearman {_fmt(reg['spearman'])} | R2 {_fmt(reg['r2'])} (ceiling {_fmt(ceil)})"
         )
-        per = reg.get("pearson_rate", {})
-        if per:
-            lines.append("  per shear rate: " + ", ".join(f"{k}: {_fmt(v)}" for k, v in per.items()))
     cl = metrics.get("test", {}).get("classification")
     if cl:
         lines.append(
-            f"slow/fast  accuracy {_fmt(cl['accuracy'])} | balanced accuracy {_fmt(cl['balanced_accuracy'])} "
-            f"| ROC-AUC {_fmt(cl['roc_auc'])} | Pearson(H, ln tau_LC) {_fmt(cl.get('pearson_h_lntau', float('nan')))} pooled"
+            f"all species, POOLED over rates: accuracy {_fmt(cl['accuracy'])} | balanced accuracy "
+            f"{_fmt(cl['balanced_accuracy'])} | ROC-AUC {_fmt(cl['roc_auc'])} | Pearson(H, ln tau_LC) "
+            f"{_fmt(cl.get('pearson_h_lntau', float('nan')))}"
         )
-        per_h = [v for v in cl.get("pearson_h_lntau_rate", {}).values() if isinstance(v, float) and math.isfinite(v)]
-        if per_h:
-            lines.append(f"           Pearson(H, ln tau_LC) within each shear rate: {min(per_h):.3f} .. {max(per_h):.3f}")
         if cl.get("score") == "hardness":
-            lines.append(f"hardness   mean H {_fmt(cl['mean_score'])} | p_H (H > 0) {_fmt(cl['p_pred'])} | p_slow {_fmt(cl['p_true'])}")
+            lines.append(f"hardness (all species, Fig. 20)  mean H {_fmt(cl['mean_score'])} | p_H (H > 0) "
+                         f"{_fmt(cl['p_pred'])} | p_slow {_fmt(cl['p_true'])}")
             ph, ps, hb = cl.get("p_pred_rate", {}), cl.get("p_true_rate", {}), cl.get("mean_score_rate", {})
             for r in ph:
                 lines.append(f"  rate {r}: H bar {_fmt(hb.get(r, float('nan')))}  p_H {_fmt(ph[r])}  p_slow {_fmt(ps.get(r, float('nan')))}")
     return lines
 
 
+def results_row(metrics: Mapping[str, Any]) -> dict[str, Any]:
+    """The score columns of one ``runs/results.csv`` row (same names as the score tables)."""
+    sk = metrics.get("skill", {})
+    scored = "regression" if "regression" in sk else "hardness" if "hardness" in sk else ""
+    rows = {r["scope"]: r for r in sk.get(scored, {}).get("rows", [])}
+    h = rows.get("within_rate_mean", {})
+    out: dict[str, Any] = {"scored": scored, "reference_species": sk.get("reference_species")}
+    for k in ("baseline_rate", "baseline_species_rate", "baseline_structural", "best_baseline", "best_baseline_name",
+              "skill", "fraction_of_ceiling"):
+        out[k] = h.get(k)
+    out.update(pearson_within_rate=h.get("pearson"), spearman_within_rate=h.get("spearman"),
+               ceiling_within_rate=h.get("ceiling"), pearson_config_mean=rows.get("config_mean", {}).get("pearson"),
+               ceiling_config_mean=rows.get("config_mean", {}).get("ceiling"),
+               pearson_pooled_rates=rows.get("pooled_rates", {}).get("pearson"),
+               pearson_pooled_all_species=rows.get("pooled_all_species", {}).get("pearson"),
+               ceiling_pooled_all_species=rows.get("pooled_all_species", {}).get("ceiling"))
+    ch = sk.get("classification", {}).get("headline", {})
+    out.update({k: ch.get(k) for k in ("accuracy", "balanced_accuracy", "roc_auc", "precision", "recall", "f1", "mcc",
+                                       "average_precision")})
+    return out
+
+
 def append_results(path: Path, row: Mapping[str, Any]) -> None:
-    """Append one row to the accumulating results table (CSV), creating it with a header."""
+    """Append one row to the accumulating results table (CSV), creating it with a header.
+
+    A table written with other columns (an older taulc) is moved aside to
+    ``<name>.<n>.old.csv`` first, so columns never shift under their header.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        with open(path, newline="") as fh:
+            header = next(csv.reader(fh), [])
+        if tuple(header) != RESULTS_FIELDS:
+            n = 1
+            while (old := path.with_name(f"{path.stem}.{n}.old{path.suffix}")).exists():
+                n += 1
+            os.replace(path, old)
+            log.warning("%s had different columns; moved it to %s and started a new table", path, old)
     new = not path.exists()
     with open(path, "a", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=RESULTS_FIELDS, extrasaction="ignore")
@@ -160,6 +218,7 @@ def train(cfg: Any) -> float:
     from taulc.data.datamodules import GraphDataModule, TabularDataModule  # noqa: PLC0415
     from taulc.data.storage import atomic_write_bytes, atomic_write_json  # noqa: PLC0415
     from taulc.models.io import save_model  # noqa: PLC0415
+    from taulc.models.skill import honest_scores, target_spec  # noqa: PLC0415
 
     t0 = time.perf_counter()
     c = _plain(cfg)
@@ -171,15 +230,16 @@ def train(cfg: Any) -> float:
     data = c.get("data", {})
     split = c["split"]
     dcfg = dataset_config(c)
+    spec = target_spec(c.get("target"))
     if kind == "graph":
         dm = GraphDataModule(
-            root, split, target=c["target"], node_descriptors=int(c["model"].get("n_features") or 0) > 0,
+            root, split, target=spec.name, node_descriptors=int(c["model"].get("n_features") or 0) > 0,
             batch_size=int(data.get("graph_batch_size", 2)), dataset_config=dcfg,
             radius=float(c["dataset"].get("graph_radius", 2.0)), descriptor=c.get("descriptor"),
         )
     else:
         dm = TabularDataModule(
-            root, split, target=c["target"], species=data.get("species", "all"),
+            root, split, target=spec.name, species=data.get("species", "all"),
             balance_classes=bool(data.get("balance_classes", False)) or c["model"]["_target_"].endswith("LinearSVM"),
             batch_size=int(data.get("batch_size", 4096)), dataset_config=dcfg, seed=int(c["seed"]),
             descriptor=c.get("descriptor"),
@@ -215,18 +275,25 @@ def train(cfg: Any) -> float:
     preds = trainer.predict(model, dataloaders=dm.test_dataloader())
     pred = _concat_predictions(preds)
     truth = _truth_for(dm, kind)
-    table = dm.table
+    train_rows, test_rows = split_rows(dm, kind, spec.name)
+    if len(test_rows) != len(next(iter(pred.values()))):
+        raise RuntimeError(f"{len(test_rows)} test particles but {len(next(iter(pred.values())))} predictions")
+    scored = {k: pred[v] for k, v in (("regression", "y_pred"), ("hardness", "hardness"), ("hardness", "logit")) if v in pred}
+    skill = honest_scores(dm.table, train_rows, test_rows, scored, spec, c.get("system"), seed=int(c["seed"]),
+                          prediction_names={"regression": "y_pred", "hardness": "hardness" if "hardness" in pred else "logit"})
     metrics: dict[str, Any] = {
         "model": model_cfg["_target_"].rsplit(".", 1)[-1],
         "dataset": str(root),
         "split": split,
-        "target": c["target"],
+        "target": spec.name,
+        "reference_species": skill["reference_species"],
         "monitor": monitor,
         "val_score": val_score,
         "selected": model._grid_value_metric() if hasattr(model, "_grid_value_metric") else {},
         "val": _plain(getattr(model, "last_metrics", {}).get("val", {})),
+        "skill": skill,
         "test": evaluate_predictions(pred, truth),
-        "noise_ceiling": noise_ceiling(table.manifest, truth["config_id"], truth["rate"]),
+        "noise_ceiling": noise_ceiling(skill),
         "n": {k: int(len(v)) for k, v in getattr(dm, "rows", {}).items()},
         "configs": split_configs(dm, kind),
         "train_seconds": time.perf_counter() - t0,
@@ -237,26 +304,21 @@ def train(cfg: Any) -> float:
     # --- predictor bundle (issue 7): self-contained <run_dir>/predictor.pt for taulc-predict ---
     from taulc.predict.bundle import BUNDLE_NAME, export_run_bundle  # noqa: PLC0415
 
-    export_run_bundle(run_dir / BUNDLE_NAME, model, c, metrics, root, pred, feature_names=dm.table.feature_names)
+    export_run_bundle(run_dir / BUNDLE_NAME, model, {**c, "target": spec.name}, metrics, root, pred,
+                      feature_names=dm.table.feature_names)
     # --- end predictor bundle ---
     card = model_card(c, metrics, root)
     atomic_write_bytes(run_dir / "model_card.md", card.encode())
     lines = summary_lines(metrics)
     for line in lines:
         print(line)  # noqa: T201 - the run's headline result, for the terminal
-    reg, cl = metrics["test"].get("regression", {}), metrics["test"].get("classification", {})
     append_results(
         Path(c.get("results_table") or run_dir.parent / "results.csv"),
         {
             "time": time.strftime("%Y-%m-%d %H:%M:%S"), "run_dir": str(run_dir), "model": metrics["model"],
-            "dataset": root.name, "split": split["kind"], "target": c["target"], "seed": c["seed"],
+            "dataset": root.name, "split": split["kind"], "target": spec.name, "seed": c["seed"],
             "selected": json.dumps(metrics["selected"]), "monitor": monitor, "val_score": val_score,
-            "test_pearson": reg.get("pearson"), "test_pearson_config": reg.get("pearson_config"),
-            "test_spearman": reg.get("spearman"), "test_r2": reg.get("r2"),
-            "test_accuracy": cl.get("accuracy"), "test_balanced_accuracy": cl.get("balanced_accuracy"),
-            "test_roc_auc": cl.get("roc_auc"), "test_pearson_h_lntau": cl.get("pearson_h_lntau"),
-            "test_p_h": cl.get("p_pred"), "noise_ceiling": metrics["noise_ceiling"]["pooled"],
-            "train_seconds": metrics["train_seconds"],
+            **results_row(metrics), "train_seconds": metrics["train_seconds"],
         },
     )
     latest = run_dir.parent / "latest"
@@ -272,17 +334,23 @@ def train(cfg: Any) -> float:
 
 def model_card(c: Mapping[str, Any], metrics: Mapping[str, Any], root: Path) -> str:
     man_path = root / "manifest.json"
+    h = (metrics.get("skill", {}).get("regression") or metrics.get("skill", {}).get("hardness") or {}).get("headline", {})
     lines = [
         f"# Model card: {metrics['model']} on `{root.name}`",
         "",
-        f"- target: `{c['target']}` (ln τ in LJ time units); classes: slow = 1 if τ_LC − τ_sh ≥ τ_2 (Eq. 2)",
+        f"- target: `{metrics['target']}` (ln τ in LJ time units); classes: slow = 1 if τ_LC − τ_sh ≥ τ_2 (Eq. 2)",
+        f"- reference particles scored: {metrics.get('skill', {}).get('reference', '?')} (`target.reference_species`)",
         f"- split: `{c['split']['kind']}` (seed {c['split'].get('seed')}); model selection on validation `{metrics['monitor']}` = {_fmt(metrics['val_score'])}",
         f"- selected hyperparameters: {json.dumps(metrics['selected'])}",
         f"- descriptor: `{json.dumps(c.get('descriptor', {}).get('families', {}))}`",
         f"- dataset manifest: `{man_path}`",
-        f"- label-noise ceiling (√ split-half reliability of ln τ_LC, test configurations): {_fmt(metrics['noise_ceiling']['pooled'])}",
+        f"- headline (test split, reference species, mean over shear rates of within-rate values): Pearson "
+        f"{_fmt(h.get('pearson'))}, noise ceiling {_fmt(h.get('ceiling'))}, best baseline {h.get('best_baseline_name', '')} "
+        f"{_fmt(h.get('best_baseline'))}, skill {_fmt(h.get('skill'))}, fraction of ceiling {_fmt(h.get('fraction_of_ceiling'))}",
         "",
         "## Test results",
+        "",
+        "Scopes, baselines and columns: docs/honest-skill.md (the same names as `metrics.json` `skill` and `runs/results.csv`).",
         "",
         *[f"    {s}" for s in summary_lines(metrics)],
         "",

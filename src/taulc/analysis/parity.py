@@ -1,5 +1,11 @@
-"""Regression parity (core paper Fig. 17): predicted vs true ln τ with per-γ̇ Pearson and the
-label-noise ceiling √(split-half reliability) next to every value."""
+"""Regression parity (core paper Fig. 17) with the honest-skill table beside it.
+
+The table is the one ``train.py`` writes to ``metrics.json`` (``skill.regression.rows``,
+:mod:`taulc.models.skill`): Pearson and Spearman of the reference species within
+each γ̇ and configuration, their noise ceilings √(split-half reliability) on the
+same particles and grouping, the training-split baselines and the skill, then the
+pooled numbers labelled as pooled.
+"""
 
 from __future__ import annotations
 
@@ -11,60 +17,28 @@ import numpy as np
 import pandas as pd
 
 from taulc.analysis.plotting import RatePalette, plt, rate_label
-from taulc.models.metrics import grouped_pearson, pearson
+from taulc.models.skill import SCORE_FIELDS
 
 log = logging.getLogger(__name__)
 
-__all__ = ["RELIABILITY_KEY", "noise_ceilings", "parity_table", "plot_parity"]
-
-RELIABILITY_KEY = {"ln_tau_lc": "reliability_lc", "ln_tau_sh": "reliability_sh", "mobility": "reliability_mobility"}
+__all__ = ["skill_frame", "plot_parity"]
 
 
-def _ceil(rel: np.ndarray) -> float:
-    rel = rel[np.isfinite(rel)]
-    return float(np.sqrt(np.clip(rel.mean(), 0.0, 1.0))) if rel.size else float("nan")
+def skill_frame(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """Score rows as a DataFrame with the columns of :data:`taulc.models.skill.SCORE_FIELDS`."""
+    return pd.DataFrame([{k: r.get(k) for k in SCORE_FIELDS} for r in rows], columns=list(SCORE_FIELDS))
 
 
-def noise_ceilings(shard_stats: Sequence[Mapping[str, Any]], target: str = "ln_tau_lc") -> np.ndarray:
-    """Per-shard split-half reliability of the target's labels (NaN where absent)."""
-    key = RELIABILITY_KEY.get(target, "reliability_lc")
-    out = []
-    for st in shard_stats:
-        v = st.get(key, np.nan)
-        out.append(float(np.ravel(v)[0]) if v is not None and np.size(v) else np.nan)
-    return np.asarray(out, dtype=np.float64)
-
-
-def parity_table(y: np.ndarray, pred: np.ndarray, config_id: np.ndarray, rate: np.ndarray,
-                 reliability: np.ndarray, shard_ids: Sequence[str] | None = None) -> pd.DataFrame:
-    """Pearson pooled, per configuration (and their mean), per γ̇, each with its noise ceiling
-    (√ of the mean split-half reliability of the configurations involved)."""
-    ok = np.isfinite(y) & np.isfinite(pred)
-    y, pred, config_id, rate = y[ok], pred[ok], config_id[ok], rate[ok]
-    cfgs = np.unique(config_id)
-    rows = [{"scope": "pooled", "group": "all", "n": int(len(y)), "pearson": pearson(y, pred),
-             "noise_ceiling": _ceil(reliability[cfgs])}]
-    pc = grouped_pearson(y, pred, config_id)
-    vals = np.array([v for v in pc.values() if np.isfinite(v)])
-    rows.append({"scope": "per-configuration mean", "group": "all", "n": int(len(y)),
-                 "pearson": float(vals.mean()) if vals.size else float("nan"),
-                 "noise_ceiling": float(np.nanmean(np.sqrt(np.clip(reliability[cfgs], 0, 1))))})
-    for r in np.unique(rate):
-        m = rate == r
-        rows.append({"scope": "rate", "group": f"{float(r):g}", "n": int(m.sum()), "pearson": pearson(y[m], pred[m]),
-                     "noise_ceiling": _ceil(reliability[np.unique(config_id[m])])})
-    for c in cfgs:
-        m = config_id == c
-        rows.append({"scope": "configuration", "group": shard_ids[int(c)] if shard_ids is not None else str(int(c)),
-                     "n": int(m.sum()), "pearson": pearson(y[m], pred[m]),
-                     "noise_ceiling": float(np.sqrt(np.clip(reliability[int(c)], 0, 1)))})
-    return pd.DataFrame(rows)
+def _row(table: pd.DataFrame, scope: str) -> pd.Series | None:
+    sel = table[table.scope == scope]
+    return sel.iloc[0] if len(sel) else None
 
 
 def plot_parity(y: np.ndarray, pred: np.ndarray, rate: np.ndarray, table: pd.DataFrame, palette: RatePalette,
-                model_name: str = "", target_label: str = r"$\ln\tau_{\rm LC}$"):
-    """Fig. 17: scatter of predicted vs true coloured by γ̇, y = x line, per-γ̇ mean arrows, inset of
-    per-γ̇ Pearson (dashed: pooled), pooled / per-configuration values with their noise ceilings."""
+                model_name: str = "", target_label: str = r"$\ln\tau_{\rm LC}$", reference: str = "big particles"):
+    """Fig. 17 for the reference particles: predicted vs true coloured by γ̇, y = x line, per-γ̇ mean
+    arrows; text: within-rate mean Pearson with its ceiling, best baseline and skill, and the pooled values;
+    inset: Pearson per γ̇ (dots) with its noise ceiling (red) and the best baseline (grey)."""
     ok = np.isfinite(y) & np.isfinite(pred)
     y, pred, rate = y[ok], pred[ok], rate[ok]
     fig, ax = plt.subplots(figsize=(5.6, 5.0))
@@ -84,26 +58,32 @@ def plot_parity(y: np.ndarray, pred: np.ndarray, rate: np.ndarray, table: pd.Dat
         ax.scatter([], [], s=20, color=palette(r), label=rate_label(r))
     ax.set_xlabel(f"true {target_label}")
     ax.set_ylabel(f"predicted {target_label}")
-    pooled = table[table.scope == "pooled"].iloc[0]
-    pcm = table[table.scope == "per-configuration mean"].iloc[0]
-    ax.set_title(f"parity, test split {model_name} (Fig. 17)")
-    ax.text(0.03, 0.97, f"pooled Pearson {pooled.pearson:.3f} (ceiling {pooled.noise_ceiling:.2f})\n"
-                        f"per-config mean {pcm.pearson:.3f} (ceiling {pcm.noise_ceiling:.2f})",
-            transform=ax.transAxes, va="top", fontsize=8,
+    ax.set_title(f"parity, test split, {reference} {model_name} (Fig. 17)")
+    h, pr, pa = _row(table, "within_rate_mean"), _row(table, "pooled_rates"), _row(table, "pooled_all_species")
+    text = []
+    if h is not None:
+        text.append(f"within-rate Pearson {h.pearson:.3f} (ceiling {h.ceiling:.2f})")
+        text.append(f"best baseline {h.best_baseline_name} {h.best_baseline:.3f}, skill {h.skill:+.3f}")
+    if pr is not None:
+        text.append(f"pooled over rates {pr.pearson:.3f} (ceiling {pr.ceiling:.2f})")
+    if pa is not None:
+        text.append(f"pooled, all species {pa.pearson:.3f}")
+    ax.text(0.03, 0.97, "\n".join(text), transform=ax.transAxes, va="top", fontsize=7.5,
             bbox=dict(boxstyle="round", fc="white", ec="0.7", alpha=0.9))
-    ax.legend(loc="upper left", bbox_to_anchor=(0.0, 0.89), markerscale=1.2)
+    ax.legend(loc="upper left", bbox_to_anchor=(0.0, 0.84), markerscale=1.2)
     ins = ax.inset_axes([0.60, 0.30, 0.36, 0.26])
-    pr = table[table.scope == "rate"]
-    xs = np.arange(len(pr))
-    ins.plot(xs, pr["pearson"], "-", color="0.5", lw=0.8)
-    for x, (_, row) in zip(xs, pr.iterrows()):
+    per = table[table.scope == "rate"]
+    xs = np.arange(len(per))
+    ins.plot(xs, per["pearson"].astype(float), "-", color="0.5", lw=0.8)
+    for x, (_, row) in zip(xs, per.iterrows()):
         ins.plot(x, row.pearson, "o", ms=5, color=palette(float(row.group)))
-        ins.plot(x, row.noise_ceiling, "_", ms=10, color="tab:red", mew=2)
-    ins.axhline(pooled.pearson, color="k", ls="--", lw=0.8)
+        ins.plot(x, row.ceiling, "_", ms=10, color="tab:red", mew=2)
+        ins.plot(x, row.best_baseline, "x", ms=5, color="0.4")
+    ins.axhline(0.0, color="k", lw=0.5)
     ins.set_xticks(xs)
-    ins.set_xticklabels([f"{float(g):g}" for g in pr["group"]], fontsize=6, rotation=30)
+    ins.set_xticklabels([f"{float(g):g}" for g in per["group"]], fontsize=6, rotation=30)
     ins.set_ylabel("Pearson", fontsize=7)
-    ins.set_xlabel(r"$\dot\gamma$ (red: ceiling)", fontsize=7)
+    ins.set_xlabel(r"$\dot\gamma$ (red: ceiling, x: baseline)", fontsize=7)
     ins.tick_params(labelsize=6)
     fig.tight_layout()
     return fig

@@ -434,12 +434,41 @@ def section_hardness(rep: ReportWriter, run: RunInfo, ctx: DatasetContext, pal: 
     rep.summary["hardness"] = per_rate.to_dict(orient="records")
 
 
+def _test_rows(run: RunInfo, table: Any, target: str) -> tuple[np.ndarray, np.ndarray]:
+    """Training rows (finite target) and test rows of ``run`` on ``table``, in train.py's prediction order."""
+    codes, _ = _split_codes(run, table)
+    y = table.target(target)
+    ok = np.isfinite(y)
+    sp = str((run.cfg.get("data") or {}).get("species", "all"))
+    if run.model_class != "ParticleGNN" and sp in ("big", "small"):  # tabular runs train and test on data.species
+        ok_test = ok & (table.species == (0 if sp == "big" else 1))
+    else:
+        ok_test = ok
+    return np.flatnonzero(ok & (codes == 0)), np.flatnonzero(ok_test & (codes == 2))
+
+
 def section_parity(rep: ReportWriter, run: RunInfo, ctx: DatasetContext, pal: RatePalette) -> None:
+    """Parity of a logged run; the table is the run's own ``metrics.json`` ``skill.regression`` (the same numbers
+    train.py printed), recomputed with :func:`taulc.models.skill.honest_scores` for runs that predate it."""
+    from taulc.models.skill import honest_scores, target_spec  # noqa: PLC0415
+
     z = np.load(run.path / "test_predictions.npz")
     cid = z["true_config_id"].astype(int) if "true_config_id" in z else z["config_id"].astype(int)
-    rate = z["true_rate"].astype(float) if "true_rate" in z else z["rate"].astype(float)
-    _parity(rep, ctx, pal, z["true_y"].astype(float), z["y_pred"].astype(float), cid, rate,
-            run.cfg.get("target", "ln_tau_lc"), run.short, f"the test split of `{run.path}`", str(run.path))
+    spec = target_spec(run.cfg.get("target"))
+    species = z["true_species"] if "true_species" in z else np.zeros(len(cid), dtype=np.int64)
+    skill = run.metrics.get("skill")
+    if not (skill and "regression" in skill):
+        table = ctx.table(run.cfg.get("descriptor"))
+        train_rows, test_rows = _test_rows(run, table, spec.name)
+        if len(test_rows) != len(z["y_pred"]):
+            rep.skip("parity", f"{run.path} predates the honest-skill tables and its {len(z['y_pred'])} test predictions "
+                               f"do not match the {len(test_rows)} test particles of its split; retrain it")
+            return
+        skill = honest_scores(table, train_rows, test_rows, {"regression": z["y_pred"].astype(float)}, spec,
+                              run.cfg.get("system"), seed=int(run.cfg.get("seed", 0)),
+                              prediction_names={"regression": "y_pred"})
+    _parity(rep, pal, z["true_y"].astype(float), z["y_pred"].astype(float), ctx.rates[cid], species, skill, spec,
+            run.short, f"the test split of `{run.path}`", str(run.path))
 
 
 def section_parity_fit(rep: ReportWriter, run: RunInfo, ctx: DatasetContext, pal: RatePalette,
@@ -452,10 +481,12 @@ def section_parity_fit(rep: ReportWriter, run: RunInfo, ctx: DatasetContext, pal
     from sklearn.linear_model import Ridge  # noqa: PLC0415
     from sklearn.preprocessing import StandardScaler  # noqa: PLC0415
 
+    from taulc.models.skill import honest_scores, target_spec  # noqa: PLC0415
+
     table = ctx.table(run.cfg.get("descriptor"))
     codes, _ = _split_codes(run, table)
-    target = run.cfg.get("target", "ln_tau_lc")
-    y = table.target(target)
+    spec = target_spec(run.cfg.get("target"))
+    y = table.target(spec.name)
     ok = np.isfinite(y)
     tr, va, te = (ok & (codes == k) for k in (0, 1, 2))
     sc = StandardScaler().fit(table.features[tr])
@@ -466,27 +497,38 @@ def section_parity_fit(rep: ReportWriter, run: RunInfo, ctx: DatasetContext, pal
     rep.p(f"No ridge run was given: the report fitted the paper's ridge regression itself on the split of "
           f"`{run.path}` (standardised {table.features.shape[1]} descriptors, α = {best:g} chosen on the validation "
           "split by Pearson, test split used once). Train a ridge run (`python train.py model=ridge`) for a logged model.")
-    _parity(rep, ctx, pal, y[te], pred, table.config_id[te].astype(int), table.rate[te].astype(float), target,
+    skill = honest_scores(table, np.flatnonzero(tr), np.flatnonzero(te), {"regression": pred}, spec, run.cfg.get("system"),
+                          seed=int(run.cfg.get("seed", 0)), prediction_names={"regression": "in-report ridge"})
+    _parity(rep, pal, y[te], pred, table.rate[te].astype(float), table.species[te], skill, spec,
             f"ridge fitted in-report, α={best:g}", f"the test split of `{run.path}`", f"in-report ridge on {run.path}")
 
 
-def _parity(rep: ReportWriter, ctx: DatasetContext, pal: RatePalette, y: np.ndarray, pred: np.ndarray, cid: np.ndarray,
-            rate: np.ndarray, target: str, model_name: str, where: str, source: str) -> None:
-    from taulc.analysis.parity import noise_ceilings, parity_table, plot_parity  # noqa: PLC0415
+def _parity(rep: ReportWriter, pal: RatePalette, y: np.ndarray, pred: np.ndarray, rate: np.ndarray, species: np.ndarray,
+            skill: Mapping[str, Any], spec: Any, model_name: str, where: str, source: str) -> None:
+    from taulc.analysis.parity import plot_parity, skill_frame  # noqa: PLC0415
+    from taulc.models.skill import reference_mask  # noqa: PLC0415
 
-    rep.h("3. Regression parity (Sec. IV.A)")
-    rate = np.array([ctx.rates[c] for c in cid]) if cid.max() < len(ctx.rates) else rate
-    rel = noise_ceilings([s.get("stats", {}) for s in ctx.manifest["shards"]], target)
-    tab = parity_table(y, pred, cid, rate, rel, ctx.shard_ids)
-    lab = {"ln_tau_lc": r"$\ln\tau_{\rm LC}$", "ln_tau_sh": r"$\ln\tau_{\rm sh}$"}.get(target, target)
-    rep.figure("parity", plot_parity(y, pred, rate, tab, pal, model_name=f"({model_name})", target_label=lab),
-               f"Predicted vs true {target} on {where}, coloured by γ̇; arrows: mean true value per γ̇; "
-               "inset: Pearson per γ̇ (dashed: pooled, red: label-noise ceiling √reliability) (Fig. 17).")
-    rep.table("parity", tab, caption="Pearson pooled, per-configuration mean, per γ̇ and per configuration, each with "
-                                     "its label-noise ceiling √(split-half reliability)")
-    rep.summary["parity"] = {"run": source, "model": model_name,
-                             "pooled": float(tab.iloc[0].pearson), "pooled_ceiling": float(tab.iloc[0].noise_ceiling),
-                             "per_config": float(tab.iloc[1].pearson), "per_config_ceiling": float(tab.iloc[1].noise_ceiling)}
+    rep.h("3. Regression parity and honest skill (Sec. IV.A)")
+    tab = skill_frame(skill["regression"]["rows"])
+    ref = reference_mask(species, spec.reference_species)
+    lab = {"ln_tau_lc": r"$\ln\tau_{\rm LC}$", "ln_tau_sh": r"$\ln\tau_{\rm sh}$"}.get(spec.name, spec.name)
+    rep.figure("parity", plot_parity(y[ref], pred[ref], rate[ref], tab, pal, model_name=f"({model_name})",
+                                     target_label=lab, reference=skill.get("reference", "")),
+               f"Predicted vs true {spec.name} of the reference particles ({skill.get('reference', '')}) on {where}, "
+               "coloured by γ̇; arrows: mean true value per γ̇; inset: Pearson within each γ̇ with its label-noise "
+               "ceiling (red) and the best training-split baseline (x) (Fig. 17).")
+    rep.table("parity", tab, caption=(
+        f"Honest skill (the `skill.regression` table of metrics.json; docs/honest-skill.md): Pearson and Spearman of "
+        f"the reference particles ({skill.get('reference', '')}) within each γ̇ and configuration, and pooled (labelled), "
+        "each with its noise ceiling √(split-half reliability) on the same particles and grouping, the baselines fitted "
+        f"on the training split (structural: {skill.get('structural_baseline', '')}), skill = Pearson − best baseline "
+        "and fraction of ceiling = Pearson / ceiling."))
+    rows = {r["scope"]: r for r in skill["regression"]["rows"]}
+    rep.summary["parity"] = {"run": source, "model": model_name, "reference": skill.get("reference"),
+                             "headline": skill["regression"]["headline"],
+                             "pooled_rates": rows.get("pooled_rates", {}).get("pearson"),
+                             "pooled_all_species": rows.get("pooled_all_species", {}).get("pearson"),
+                             "config_mean": rows.get("config_mean", {}).get("pearson")}
 
 
 def _full_descriptor(acfg: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -578,12 +620,13 @@ def section_gnn(rep: ReportWriter, run: RunInfo, ctx: DatasetContext, acfg: Mapp
     from taulc.analysis.attribution import gradient_profile, permutation_importance, plot_attribution  # noqa: PLC0415
     from taulc.data.datamodules import GraphDataModule  # noqa: PLC0415
     from taulc.models.io import load_model  # noqa: PLC0415
+    from taulc.models.skill import target_spec  # noqa: PLC0415
 
     gcfg = acfg.get("gnn", {})
     model = load_model(run.path / "model.pt")
     nfeat = int(model.x_mean.numel())
     c = run.cfg
-    dm = GraphDataModule(ctx.root, c["split"], target=c.get("target", "ln_tau_lc"), node_descriptors=nfeat > 0,
+    dm = GraphDataModule(ctx.root, c["split"], target=target_spec(c.get("target")).name, node_descriptors=nfeat > 0,
                          dataset_config=ctx.dataset_cfg, table=ctx.table(c.get("descriptor")),
                          radius=float(c.get("dataset", {}).get("graph_radius", 2.0)), descriptor=c.get("descriptor"))
     dm.setup("test")
@@ -695,9 +738,11 @@ def summary_lines(s: Mapping[str, Any], path: Path) -> list[str]:
         lines.append(f"  rate {row['rate']:g}: H bar {row['H_mean']:+.3f}  p_H {row['p_H']:.3f}  "
                      f"p_slow {row['p_slow']:.3f}  (diff {row['p_H_minus_p_slow']:+.3f})")
     if "parity" in s:
-        p = s["parity"]
-        lines.append(f"{p['model']} parity: Pearson {p['pooled']:.3f} pooled (ceiling {p['pooled_ceiling']:.2f}), "
-                     f"{p['per_config']:.3f} per configuration (ceiling {p['per_config_ceiling']:.2f})")
+        p, h = s["parity"], s["parity"]["headline"]
+        lines.append(f"{p['model']} parity, {p['reference']} within each shear rate: Pearson {h['pearson']:.3f} "
+                     f"(ceiling {h['ceiling']:.2f}, fraction {h['fraction_of_ceiling']:.2f}), best baseline "
+                     f"{h['best_baseline_name']} {h['best_baseline']:.3f}, skill {h['skill']:+.3f}; "
+                     f"pooled over rates {p['pooled_rates']:.3f}, pooled all species {p['pooled_all_species']:.3f}")
     if s.get("greedy_top"):
         t = s["greedy_top"]
         lines.append("greedy top-3: " + "; ".join(f"gen {r['generation']} l {r['l']} m {r['m']} s {r['species']} "

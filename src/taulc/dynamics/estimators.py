@@ -28,6 +28,7 @@ __all__ = [
     "km_restricted_mean",
     "ice_estimate",
     "spearman_brown",
+    "split_halves",
     "split_half_reliability",
     "classify_slow",
 ]
@@ -119,6 +120,35 @@ def _pearson(a: np.ndarray, b: np.ndarray) -> float:
     return float((a * b).sum() / den) if den > 0 else float("nan")
 
 
+def split_halves(per_replica: np.ndarray, stat: Callable[[np.ndarray], np.ndarray],
+                 *, n_splits: int = 10, seed: int = 0,
+                 transform: Callable[[np.ndarray], np.ndarray] | None = np.log
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Labels of two disjoint random halves of the ``R`` replicas, ``n_splits`` times.
+
+    ``stat`` maps a half ``(R//2, ...)`` to a per-particle label; returns
+    ``(a, b)``, each ``(n_splits, ...)``, after ``transform``.  These are the
+    ingredients of :func:`split_half_reliability`; correlating them over any
+    subset or grouping of particles gives that subset's reliability.
+    """
+    x = np.asarray(per_replica)
+    r = x.shape[0]
+    if r < 2:
+        raise ValueError(f"split halves need at least 2 replicas, got {r}")
+    rng = np.random.default_rng(seed)
+    h = r // 2
+    a_out, b_out = [], []
+    for _ in range(max(1, n_splits)):
+        perm = rng.permutation(r)
+        a, b = stat(x[perm[:h]]), stat(x[perm[h:2 * h]])
+        if transform is not None:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                a, b = transform(a), transform(b)
+        a_out.append(np.asarray(a, dtype=np.float64))
+        b_out.append(np.asarray(b, dtype=np.float64))
+    return np.stack(a_out), np.stack(b_out)
+
+
 def split_half_reliability(per_replica: np.ndarray, stat: Callable[[np.ndarray], np.ndarray],
                            *, n_splits: int = 10, seed: int = 0,
                            transform: Callable[[np.ndarray], np.ndarray] | None = np.log
@@ -126,26 +156,15 @@ def split_half_reliability(per_replica: np.ndarray, stat: Callable[[np.ndarray],
     """Split-half reliability of an ICE label, Spearman-Brown corrected.
 
     The ``R`` replicas (axis 0 of ``per_replica``) are split ``n_splits`` times at
-    random into two disjoint halves of ``R//2``; ``stat`` maps each half
-    ``(R/2, ...)`` to a per-particle label; the Pearson correlation ``r`` of
-    ``transform(label)`` between the halves (over particles) is averaged over
-    splits and corrected to the full ``R``: ``2r/(1+r)``.
-    Returns ``nan`` for ``R < 2``.
+    random into two disjoint halves of ``R//2`` (:func:`split_halves`); the
+    Pearson correlation ``r`` of ``transform(label)`` between the halves (over
+    particles) is averaged over splits and corrected to the full ``R``:
+    ``2r/(1+r)``.  Returns ``nan`` for ``R < 2``.
     """
-    x = np.asarray(per_replica)
-    r = x.shape[0]
-    if r < 2:
+    if np.asarray(per_replica).shape[0] < 2:
         return float("nan")
-    rng = np.random.default_rng(seed)
-    h = r // 2
-    rs = []
-    for _ in range(max(1, n_splits)):
-        perm = rng.permutation(r)
-        a, b = stat(x[perm[:h]]), stat(x[perm[h:2 * h]])
-        if transform is not None:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                a, b = transform(a), transform(b)
-        rs.append(_pearson(np.ravel(a), np.ravel(b)))
+    a, b = split_halves(per_replica, stat, n_splits=n_splits, seed=seed, transform=transform)
+    rs = [_pearson(np.ravel(x), np.ravel(y)) for x, y in zip(a, b)]
     rbar = float(np.nanmean(rs)) if np.isfinite(rs).any() else float("nan")
     return spearman_brown(rbar)
 

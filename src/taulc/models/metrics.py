@@ -31,6 +31,8 @@ from typing import Any
 import numpy as np
 from scipy.stats import rankdata
 
+from taulc.dynamics.estimators import spearman_brown
+
 __all__ = [
     "pearson",
     "spearman",
@@ -38,6 +40,7 @@ __all__ = [
     "grouped_pearson",
     "regression_metrics",
     "classification_metrics",
+    "split_half_ceiling",
     "flatten_metrics",
 ]
 
@@ -195,12 +198,20 @@ def classification_metrics(
     ``score`` is the hardness H (or a logit); ``score > threshold`` predicts
     slow. Particles with ``cls`` outside {0, 1} (e.g. -1 = unlabelled) are
     ignored for the label metrics but still counted in ``p_pred``.
-    Keys: ``n, accuracy, balanced_accuracy, roc_auc, p_pred (= p_H), p_true
-    (= p_slow), mean_score (= H bar)``; with ``ln_tau``: ``pearson_h_lntau,
+    Keys: ``n, accuracy, balanced_accuracy, roc_auc, precision, recall, f1,
+    mcc`` (Matthews), ``average_precision`` (area under the precision-recall
+    curve; its chance level is ``p_true``, not 0.5), ``p_pred (= p_H), p_true
+    (= p_slow), mean_score (= H bar)``; slow = positive class; with ``ln_tau``: ``pearson_h_lntau,
     pearson_h_tau, spearman_h_tau``; with ``rate``: ``p_pred_rate,
     p_true_rate, mean_score_rate`` (and ``pearson_h_lntau_rate``).
     """
-    from sklearn.metrics import balanced_accuracy_score, roc_auc_score
+    from sklearn.metrics import (  # noqa: PLC0415
+        average_precision_score,
+        balanced_accuracy_score,
+        matthews_corrcoef,
+        precision_recall_fscore_support,
+        roc_auc_score,
+    )
 
     c = _np(cls_true)
     s = _np(score)
@@ -213,11 +224,17 @@ def classification_metrics(
         out["balanced_accuracy"] = (
             float(balanced_accuracy_score(ct, pt)) if np.unique(ct).size == 2 else float("nan")
         )
-        out["roc_auc"] = float(roc_auc_score(ct, st)) if np.unique(ct).size == 2 else float("nan")
+        two = np.unique(ct).size == 2
+        out["roc_auc"] = float(roc_auc_score(ct, st)) if two else float("nan")
+        prec, rec, f1, _ = precision_recall_fscore_support(ct, pt, average="binary", pos_label=1,
+                                                         zero_division=np.nan)  # undefined -> NaN, not 0
+        out.update(precision=float(prec), recall=float(rec), f1=float(f1),
+                   mcc=float(matthews_corrcoef(ct, pt)) if two else float("nan"),
+                   average_precision=float(average_precision_score(ct, st)) if two else float("nan"))
         out["p_true"] = float(ct.mean())
     else:
-        out.update(accuracy=float("nan"), balanced_accuracy=float("nan"), roc_auc=float("nan"),
-                   p_true=float("nan"))
+        out.update({k: float("nan") for k in ("accuracy", "balanced_accuracy", "roc_auc", "precision", "recall",
+                                              "f1", "mcc", "average_precision", "p_true")})
     fin = np.isfinite(s)
     out["p_pred"] = float(pred_all[fin].mean()) if fin.any() else float("nan")
     out["mean_score"] = float(s[fin].mean()) if fin.any() else float("nan")
@@ -241,6 +258,46 @@ def classification_metrics(
             k = np.isfinite(lt) & fin
             out["pearson_h_lntau_rate"] = grouped_pearson(s[k], lt[k], r[k])
     return out
+
+
+def split_half_ceiling(half_a: Any, half_b: Any, groups: Any) -> dict[Any, float]:
+    """Label-noise ceiling √ρ of each group from split-half labels (DESIGN "noise ceiling").
+
+    ``half_a``, ``half_b``: ``(S, P)`` labels of the same ``P`` particles from two
+    disjoint halves of their replicas, for ``S`` random halvings
+    (:func:`taulc.dynamics.estimators.split_halves`).  Within each group the
+    half-half Pearson ``r`` is averaged over halvings, Spearman-Brown corrected
+    to the full replica count, ``ρ = 2r / (1 + r)``, and ``√ρ`` (clipped to
+    [0, 1]) returned: the correlation of the labels with their own noise-free
+    mean, which bounds any model's Pearson computed on the same particles and
+    grouping.  Non-finite half labels are dropped per halving.
+    """
+    a = np.atleast_2d(_np_2d(half_a))
+    b = np.atleast_2d(_np_2d(half_b))
+    g = _group_array(groups)
+    if a.shape != b.shape or a.shape[1] != g.size:
+        raise ValueError(f"split_half_ceiling: halves {a.shape} / {b.shape} do not match {g.size} grouped particles")
+    keys = [_key(u) for u in np.unique(g)]
+    rs = np.full((a.shape[0], len(keys)), np.nan)
+    for s_ in range(a.shape[0]):  # loop over halvings (~10), vectorised over particles
+        ok = np.isfinite(a[s_]) & np.isfinite(b[s_])
+        per = grouped_pearson(a[s_, ok], b[s_, ok], g[ok])
+        rs[s_] = [per.get(k, np.nan) for k in keys]
+    out = {}
+    for j, k in enumerate(keys):
+        col = rs[:, j][np.isfinite(rs[:, j])]
+        if not col.size:
+            out[k] = float("nan")
+            continue
+        rho = spearman_brown(float(col.mean())) if col.mean() > -1 else float("nan")
+        out[k] = float(np.sqrt(np.clip(rho, 0.0, 1.0))) if np.isfinite(rho) else float("nan")
+    return out
+
+
+def _np_2d(a: Any) -> np.ndarray:
+    if hasattr(a, "detach"):
+        a = a.detach().cpu().numpy()
+    return np.asarray(a, dtype=np.float64)
 
 
 def flatten_metrics(metrics: dict[str, Any], prefix: str = "") -> dict[str, float]:

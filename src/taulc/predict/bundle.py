@@ -259,6 +259,7 @@ def export_run_bundle(
         "val_score": metrics.get("val_score"),
         "selected": metrics.get("selected"),
         "test": metrics.get("test"),
+        "skill": metrics.get("skill"),  # honest-skill tables (docs/honest-skill.md)
         "noise_ceiling": metrics.get("noise_ceiling"),
         "versions": package_versions(),
         "config": c,
