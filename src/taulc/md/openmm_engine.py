@@ -502,6 +502,14 @@ class OpenMMEngine(MDEngine):
 
     def _virial_xy(self, positions: np.ndarray) -> float:
         """Virial p_xy = (1/V) Σ_{i<j} r_x F_y of one replica (LAMMPS ``compute pressure NULL virial``)."""
+        return self._pair_terms(positions)[1]
+
+    def _pair_terms(self, positions: np.ndarray) -> tuple[float, float]:
+        """Potential energy per particle and virial p_xy of one replica, on the host (vesin pairs).
+
+        Asking OpenMM for the energy would recompute the cached forces with the
+        current (already advanced) tilt and so perturb the SLLOD dynamics.
+        """
         import vesin  # noqa: PLC0415
 
         cell = self._cell_now()
@@ -515,17 +523,19 @@ class OpenMMEngine(MDEngine):
         r2 = np.einsum("pk,pk->p", d_vec, d_vec)
         ok = r2 < t["rc"] ** 2
         s6 = (t["sig"][ok] ** 2 / r2[ok]) ** 3
+        pe = float(np.sum(4.0 * t["eps"][ok] * (s6 * s6 - s6) - t["shift"][ok])) / pos.shape[0]
         w = 24.0 * t["eps"][ok] * (2.0 * s6 * s6 - s6) / r2[ok]
-        return float(np.sum(w * d_vec[ok, 0] * d_vec[ok, 1]) / abs(np.linalg.det(cell)))
+        vir = float(np.sum(w * d_vec[ok, 0] * d_vec[ok, 1]) / abs(np.linalg.det(cell)))
+        return pe, vir
 
     def _frame(self, first: bool) -> Frame:
         import torch  # noqa: PLC0415
 
-        st = self._ctx.getState(getPositions=True, getVelocities=True, getEnergy=True)
+        st = self._ctx.getState(getPositions=True, getVelocities=True)
         n = self.system.n_atoms
         pos = np.asarray(st.getPositions(asNumpy=True)._value)[:n]
         vel = np.asarray(st.getVelocities(asNumpy=True)._value)[:n]
-        pe = st.getPotentialEnergy()._value / (n * self._ctx_b)
+        pe, vir = self._pair_terms(pos)
         cell_c = self._cell_now(continuous=True)
         tp = torch.as_tensor(pos, dtype=torch.float64)
         if self._unwrap is None:
@@ -534,7 +544,7 @@ class OpenMMEngine(MDEngine):
         else:
             unwrapped = self._unwrap.update(tp, cell_c).numpy()
         if first or not self._stress_acc:
-            stress = self._virial_xy(pos)
+            stress = vir
         else:
             stress = float(np.mean(self._stress_acc))
         return Frame(unwrapped=unwrapped, velocities=vel, positions=pos, cell=self._cell_now(),
@@ -566,8 +576,12 @@ class OpenMMEngine(MDEngine):
         sample_every: int | None = None,
         keep_unwrapped: bool = False,
         progress: ProgressFn | None = None,
+        energies: bool = False,
     ) -> ReplicaBatch:
         """Run ``len(seeds)`` replicas of ``conf`` together; frames stay torch tensors on the device.
+
+        ``energies``: also record the batch-mean potential energy per frame (computed
+        on the host from the positions; NaN otherwise).
 
         Each replica gets Maxwell-Boltzmann peculiar velocities at T from its seed
         (:func:`taulc.md.engine.maxwell_boltzmann`, as :meth:`MDEngine.ice`), then
@@ -609,7 +623,7 @@ class OpenMMEngine(MDEngine):
                 self._steps(k)
                 if progress:
                     progress(k)
-            st = self._ctx.getState(getPositions=True, getVelocities=True, getEnergy=True)
+            st = self._ctx.getState(getPositions=True, getVelocities=True)
             pos = torch.as_tensor(np.asarray(st.getPositions(asNumpy=True)._value).reshape(b, n, 3),
                                   device=dev)
             vel = np.asarray(st.getVelocities(asNumpy=True)._value).reshape(b, n, 3)
@@ -631,7 +645,7 @@ class OpenMMEngine(MDEngine):
             if unwrapped is not None:
                 unwrapped[:, f] = u
             temps[:, f] = s.mass * np.einsum("bnk,bnk->b", vel, vel) / dof
-            pe[f] = st.getPotentialEnergy()._value / (n * b)
+            pe[f] = np.mean([self._pair_terms(p)[0] for p in pos.cpu().numpy()]) if energies else np.nan
             tilt[f] = reduce_tilt(self._tilt, cell_c[0, 0])
         st = self._ctx.getState(getPositions=True, getVelocities=True)
         return ReplicaBatch(
@@ -652,6 +666,7 @@ class OpenMMEngine(MDEngine):
         sample_every: int | None = None,
         keep_unwrapped: bool = False,
         progress: ProgressFn | None = None,
+        energies: bool = False,
     ) -> Iterator[ReplicaBatch]:
         """ICE replicas (seeds ``replica_seeds(seed, n_replicas)``) in chunks of ``batch_replicas``."""
         if n_replicas < 1:
@@ -661,7 +676,7 @@ class OpenMMEngine(MDEngine):
         seeds = replica_seeds(seed, n_replicas)
         for a in range(0, n_replicas, self.batch_replicas):
             yield self.ice_batch(conf, seeds[a:a + self.batch_replicas], rate_after, duration,
-                                 sample_every, keep_unwrapped, progress)
+                                 sample_every, keep_unwrapped, progress, energies)
 
     def ice(
         self,
@@ -678,7 +693,7 @@ class OpenMMEngine(MDEngine):
         but the replicas are integrated in batches."""
         r_glob = 0
         for batch in self.iter_ice_batches(conf, n_replicas, rate_after, duration, seed,
-                                           sample_every, record_positions, progress):
+                                           sample_every, record_positions, progress, energies=True):
             k = int(round((batch.times[1] - batch.times[0]) / self.system.dt)) if batch.times.size > 1 else None
             na = batch.nonaffine.cpu().numpy()
             uw = batch.unwrapped.cpu().numpy() if batch.unwrapped is not None else None
