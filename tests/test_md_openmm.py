@@ -158,13 +158,12 @@ def test_device_labels_equal_host_labels(small):
 
 
 def test_make_engine_and_config_hash():
+    from conftest import compose
     from omegaconf import OmegaConf
 
     from taulc.data import stages
     from taulc.data.builder import dataset_config
     from taulc.data.manifest import canonical_hash
-
-    from conftest import compose
 
     cfg = OmegaConf.to_container(compose("build", ["system.n_atoms=300", "labels.engine=openmm",
                                                    "labels.device=cpu"]), resolve=True)

@@ -236,7 +236,7 @@ class OpenMMEngine(MDEngine):
         self._ctx = None
         self._ctx_b = 0
 
-    def __enter__(self) -> "OpenMMEngine":
+    def __enter__(self) -> OpenMMEngine:
         return self
 
     def __exit__(self, *exc: object) -> None:
