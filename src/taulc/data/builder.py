@@ -54,6 +54,11 @@ def dataset_config(cfg: Mapping[str, Any]) -> dict[str, Any]:
         out["system"] = {k: v for k, v in out["system"].items() if k not in ("tau_alpha", "symbols")}
     if "dataset" in out:
         out["dataset"] = {k: v for k, v in out["dataset"].items() if k not in ("graph_radius",)}
+    if "labels" in out:  # where the replicas run does not change the labels; the engine does
+        lab = {k: v for k, v in out["labels"].items() if k not in ("device", "batch_replicas")}
+        if lab.get("engine", "lammps") == "lammps":  # LAMMPS labels keep their pre-engine-option hash
+            lab = {k: v for k, v in lab.items() if k not in ("engine", "thermostat")}
+        out["labels"] = lab
     return out
 
 

@@ -21,16 +21,33 @@ THREADS: int | None = None
 """OpenMP threads per LAMMPS instance (None: all cores); set from ``engine.threads``."""
 
 
-def make_engine(cfg: Mapping[str, Any], sample_interval: float | None = None):
-    """A LAMMPS engine for ``cfg['system']`` streaming every ``sample_interval`` LJ time units."""
-    from taulc.md.lammps_engine import LammpsEngine  # noqa: PLC0415
+LABEL_ENGINES = ("lammps", "openmm")
+
+
+def make_engine(cfg: Mapping[str, Any], sample_interval: float | None = None, engine: str = "lammps"):
+    """An MD engine for ``cfg['system']`` streaming every ``sample_interval`` LJ time units.
+
+    ``engine``: ``lammps`` (default) or ``openmm`` (batched ICE replicas on one
+    device; options ``labels.device``, ``labels.batch_replicas``, ``labels.thermostat``).
+    """
     from taulc.md.system import SystemSpec  # noqa: PLC0415
 
     system = SystemSpec.from_config(cfg["system"])
-    kw: dict[str, Any] = {"n_threads": THREADS}
+    kw: dict[str, Any] = {}
     if sample_interval is not None:
         kw["sample_every"] = max(1, int(round(sample_interval / system.dt)))
-    return LammpsEngine(system, **kw)
+    if engine == "lammps":
+        from taulc.md.lammps_engine import LammpsEngine  # noqa: PLC0415
+
+        return LammpsEngine(system, n_threads=THREADS, **kw)
+    if engine == "openmm":
+        from taulc.md.openmm_engine import OpenMMEngine  # noqa: PLC0415
+
+        lab = cfg.get("labels") or {}
+        return OpenMMEngine(system, device=str(lab.get("device", "auto")),
+                            batch_replicas=int(lab.get("batch_replicas", 64)),
+                            thermostat=str(lab.get("thermostat", "replica")), threads=THREADS, **kw)
+    raise ValueError(f"field 'labels.engine' must be one of {LABEL_ENGINES}, got {engine!r}")
 
 
 def save_configuration(path: Path, conf: Any) -> None:
@@ -149,10 +166,11 @@ def label(cfg: Mapping[str, Any], conf_path: Path, rate: float, ref: Mapping[str
     from taulc.dynamics.labels import label_configuration  # noqa: PLC0415
 
     lab = cfg["labels"]
-    eng = make_engine(cfg, float(lab.get("sample_interval", 0.05)))
+    eng = make_engine(cfg, float(lab.get("sample_interval", 0.05)), str(lab.get("engine", "lammps")))
+    progress = bool((cfg.get("build") or {}).get("progress", False))
     try:
         conf = load_configuration(conf_path)
-        labels = label_configuration(eng, conf, rate, lab, reference=ref, seed=seed)
+        labels = label_configuration(eng, conf, rate, lab, reference=ref, seed=seed, progress=progress)
     finally:
         _close(eng)
     arrays = labels.to_arrays()

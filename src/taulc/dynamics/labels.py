@@ -300,6 +300,8 @@ def run_ice(engine: Any, conf: Any, rate_after: float, settings: LabelSettings, 
     leave the plateau).  Replicas are consumed one at a time; per replica only
     ``(N,)`` first-jump times and ``r2`` on a log time grid are kept.
     """
+    if getattr(engine, "iter_ice_batches", None) is not None:
+        return _run_ice_batched(engine, conf, rate_after, settings, seed, lc2=lc2, progress=progress)
     fj, r2s, seeds = [], [], []
     n_rep = int(settings.n_replicas)
     times0: np.ndarray | None = None
@@ -338,6 +340,66 @@ def run_ice(engine: Any, conf: Any, rate_after: float, settings: LabelSettings, 
                 np.isnan(first).mean())
     return IceRun(rate_after=float(rate_after), times=times0, first_jump=first,
                   lag_times=times0[lag_idx], r2=np.stack(r2s), lc2=float(lc2), seeds=list(seeds))
+
+
+def _run_ice_batched(engine: Any, conf: Any, rate_after: float, settings: LabelSettings, seed: int,
+                     *, lc2: float | None, progress: bool) -> IceRun:
+    """:func:`run_ice` for batched engines (``iter_ice_batches``, e.g. OpenMM on a GPU).
+
+    Trajectories stay torch tensors on the engine's device; the first jumps are
+    detected there (:func:`taulc.dynamics.cage_jumps_torch.first_jump_times_torch`,
+    same frames as the NumPy detector) and only ``(R, N)`` first-jump times and
+    ``(R, L, N)`` squared displacements reach the host.  Replicas come in chunks
+    of the engine's ``batch_replicas``, which bounds device memory.
+    """
+    from taulc.dynamics.cage_jumps_torch import first_jump_times_torch  # noqa: PLC0415
+
+    n_rep = int(settings.n_replicas)
+    dt = float(engine.system.dt)
+    every = max(1, int(round(settings.sample_interval / dt)))
+    n_steps = max(1, int(round(settings.t_max / dt / every))) * every
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm  # noqa: PLC0415
+
+        n_chunks = -(-n_rep // int(getattr(engine, "batch_replicas", n_rep)))
+        bar = tqdm(total=n_chunks * n_steps, unit="step", leave=False,
+                   desc=f"ICE rate_after={rate_after:g} ({n_rep} replicas batched)")
+    fj, r2s, seeds = [], [], []
+    times0: np.ndarray | None = None
+    lag_idx: np.ndarray | None = None
+    try:
+        for batch in engine.iter_ice_batches(conf, n_rep, float(rate_after), float(settings.t_max),
+                                             int(seed), sample_every=every,
+                                             progress=bar.update if bar is not None else None):
+            times = np.asarray(batch.times, dtype=np.float64)
+            if times0 is None:
+                times0 = times - times[0]
+                lag_idx = log_lags(times.size, 80)
+            assert lag_idx is not None
+            na = batch.nonaffine  # (B, F, N, 3) on the device
+            d = na[:, lag_idx] - na[:, :1]
+            r2 = (d * d).sum(dim=-1).float().cpu().numpy()  # (B, L, N)
+            if lc2 is None:
+                lc2 = lc2_from_msd(times0[lag_idx], r2[0].mean(axis=1, dtype=np.float64),
+                                   method=settings.lc2_method,
+                                   slope_threshold=settings.lc2_slope_threshold)
+                logger.info("l_c² = %.4g from the MSD of the first replica (rate_after=%g)", lc2,
+                            rate_after)
+            fj.append(first_jump_times_torch(na, times, lc2, memory_mb=settings.memory_mb).cpu().numpy())
+            r2s.append(r2)
+            seeds.extend(int(s) for s in batch.seeds)
+            del na, d, batch
+    finally:
+        if bar is not None:
+            bar.close()
+    if times0 is None or lag_idx is None or lc2 is None:
+        raise RuntimeError(f"engine produced no replicas for rate_after={rate_after}")
+    first = np.concatenate(fj)
+    logger.info("ICE rate_after=%g: %d replicas (batched), censored fraction %.3f", rate_after,
+                first.shape[0], np.isnan(first).mean())
+    return IceRun(rate_after=float(rate_after), times=times0, first_jump=first,
+                  lag_times=times0[lag_idx], r2=np.concatenate(r2s), lc2=float(lc2), seeds=seeds)
 
 
 def _ref_value(name: str, setting: float | str, reference: Mapping[str, Any] | None,
