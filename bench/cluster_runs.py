@@ -80,7 +80,7 @@ def main() -> None:
                 "temperature": np.float64(system.temperature), "density": np.float64(system.density),
             })
     (out / "timings.json").write_text(json.dumps(timings, indent=1) + "\n")
-    print(f"MD wall time per rate (s): {json.dumps(timings)}")  # noqa: T201
+    print(f"MD wall time per rate (s): {json.dumps(timings)}")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,11 @@ import json
 import numpy as np
 import pytest
 
-from taulc.analysis.clusters_report import ClusterAnalysisSettings, main, section_clusters
+from taulc.analysis.clusters_report import (
+    ClusterAnalysisSettings,
+    main,
+    section_clusters,
+)
 from taulc.analysis.report import ReportWriter
 
 

@@ -59,12 +59,16 @@ from taulc.physics.clusters import (
     jump_density,
     life_cycle,
 )
-from taulc.physics.stress import atomic_shear_stress_frames, frame_cell, particle_volumes
+from taulc.physics.stress import (
+    atomic_shear_stress_frames,
+    frame_cell,
+    particle_volumes,
+)
 from taulc.structure.caging import caging_cutoffs
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ClusterAnalysisSettings", "RateResult", "analyse_rate", "analyse_runs", "section_clusters", "main"]
+__all__ = ["ClusterAnalysisSettings", "RateResult", "analyse_rate", "analyse_runs", "main", "section_clusters"]
 
 REQUIRED = ("times", "unwrapped", "nonaffine", "stress_xy", "strain", "tilt", "cell", "species", "rate")
 #: Zeng, Yu & Wang 2025, Table I (3D MD, Kob-Andersen at T = 0.45)
@@ -119,6 +123,8 @@ class RateResult:
     timings: dict[str, float] = field(default_factory=dict)
     example_events: np.ndarray | None = None
     example_clusters: ClusterSet | None = None
+    cluster_sets: list[ClusterSet] = field(default_factory=list, repr=False)
+    window_ends: list[int] = field(default_factory=list)
 
     @property
     def xi_c(self) -> float:
@@ -130,7 +136,7 @@ class RateResult:
         s_y = float(np.mean([lc.yield_stress for lc in done])) if done else float("nan")
         return {
             "rate": self.rate, "eta": self.eta, "t_chi": self.t_chi, "lc2": self.lc2, "d": self.d,
-            "rho_th": self.rho_th, "n_windows": self.n_windows, "n_clusters": int(len(self.volumes)),
+            "rho_th": self.rho_th, "n_windows": self.n_windows, "n_clusters": len(self.volumes),
             "V_c_mean": float(np.mean(self.volumes)) if len(self.volumes) else float("nan"),
             "xi_c": self.xi_c, "xi_c_sem": self._xi_sem(), "P_c": self.p_c,
             "jumps_per_particle_per_tau": self.events_per_particle_time,
@@ -222,8 +228,8 @@ def analyse_rate(path: Path, system: SystemSpec, s: ClusterAnalysisSettings, lc2
     for _, wi, k in cands:
         e = wins[wi][1]
         frames = np.arange(max(0, e - back), min(len(times), e + fwd + 1))
-        lcs.append(life_cycle(clusters[wi], k, frames, times, unwrapped, strain, tilt, cell, sigma_all[frames],
-                              omega, float(strain[e]), ev))
+        lcs.append(life_cycle(clusters[wi], k, frames, times, unwrapped, strain, sigma_all[frames], omega,
+                              float(strain[e]), ev))
     timings["life_cycles"] = time.perf_counter() - t0
     # g_cj(r), α(r): sources = cluster jumps around t_1, targets = all jumps in [t_1, t_2]
     t0 = time.perf_counter()
@@ -265,11 +271,12 @@ def analyse_rate(path: Path, system: SystemSpec, s: ClusterAnalysisSettings, lc2
                       life_cycles=lcs, g_cj=g_cj, phop_at_jumps=float(np.nanmedian(at)),
                       phop_random=float(np.nanmedian(rnd)), timings=timings,
                       example_events=wins[ex][2].position if clusters else None,
-                      example_clusters=clusters[ex] if clusters else None)
+                      example_clusters=clusters[ex] if clusters else None, cluster_sets=clusters,
+                      window_ends=[int(e) for _, e, _, _ in wins])
 
 
 def wrap_frame(positions: np.ndarray, cell: np.ndarray, tilt: float) -> np.ndarray:
-    from taulc.dynamics.events import wrap_into_cell  # noqa: PLC0415
+    from taulc.dynamics.events import wrap_into_cell
 
     return wrap_into_cell(positions, cell, tilt)
 
@@ -315,9 +322,9 @@ def analyse_runs(folder: Path, system: SystemSpec, s: ClusterAnalysisSettings, m
 
 # ----------------------------------------------------------------------------- report section
 def _figures(rep: Any, results: Sequence[RateResult], sc: Mapping[str, Any]) -> None:
-    import matplotlib.pyplot as plt  # noqa: PLC0415
+    import matplotlib.pyplot as plt
 
-    from taulc.analysis.plotting import RatePalette  # noqa: PLC0415
+    from taulc.analysis.plotting import RatePalette
 
     pal = RatePalette([r.rate for r in results])
     # life cycle of the cluster with the largest stress rise
@@ -351,6 +358,23 @@ def _figures(rep: Any, results: Sequence[RateResult], sc: Mapping[str, Any]) -> 
         axs[0].set_title(f"cluster life cycle, rate {best_rate:g}, V = {best.volume:.1f}")
         rep.figure("cluster_life_cycle", fig, "Life cycle of the traced cluster with the largest stress rise "
                    "(Fig. 2a-d): σ_c, γ_c, n_cj, P_ext, R; dashed: t_0..t_3.")
+    # cage-jump events of one t_χ window in a slab of the shear plane, coloured by cluster (Fig. 1b / 5b)
+    r0 = results[0]
+    if r0.example_clusters is not None and r0.example_clusters.n_clusters:
+        cl, ev = r0.example_clusters, r0.example_events
+        zc = cl.centres[int(np.argmax(cl.volumes)), 2]
+        lab = cl.label_of(ev)
+        sl = np.abs(((ev[:, 2] - zc + cl.cell[2, 2] / 2) % cl.cell[2, 2]) - cl.cell[2, 2] / 2) < 1.5
+        fig, ax = plt.subplots(figsize=(5, 5))
+        ax.scatter(ev[sl & (lab == 0), 0], ev[sl & (lab == 0), 1], s=6, c="0.7")
+        ax.scatter(ev[sl & (lab > 0), 0], ev[sl & (lab > 0), 1], s=10, c=lab[sl & (lab > 0)], cmap="tab20")
+        a, b = cl.cell[0, :2], cl.cell[1, :2]
+        box = np.array([[0, 0], a, a + b, b, [0, 0]])
+        ax.plot(box[:, 0], box[:, 1], "k-", lw=0.8)
+        ax.set(xlabel="x (flow)", ylabel="y (gradient)", aspect="equal",
+               title=f"rate {r0.rate:g}: jumps in one t_χ window, |z - z_c| < 1.5")
+        rep.figure("cluster_events", fig, "Cage-jump events accumulated over t_χ in a slab of the shear plane, "
+                   "coloured by demarcated cluster, grey = background (Fig. 1b / 5b); tilted cell outlined.")
     # ξ_c and η vs rate
     fig, axs = plt.subplots(1, 2, figsize=(9, 3.6))
     rates = np.array([r.rate for r in results])
@@ -377,10 +401,11 @@ def _figures(rep: Any, results: Sequence[RateResult], sc: Mapping[str, Any]) -> 
             axs[0].plot(rc, g, "o-", color=pal(r.rate), label=f"{r.rate:g}")
             axs[1].plot(rc, a, "o-", color=pal(r.rate))
         axs[0].set(xlabel="r", ylabel=r"$g_{cj}(r)$")
-        axs[1].set(xlabel="r", ylabel=r"$\alpha(r)$", yscale="log")
+        axs[1].set(xlabel="r", ylabel=r"$\alpha(r)$ (noise subtracted)")
+        axs[1].axhline(0.0, color="0.7", ls=":")
         axs[0].legend(title="rate")
         rep.figure("cluster_gcj", fig, "Jump-jump correlation g_cj(r) and anisotropy α(r) (Eq. 10, Fig. 4b-c); "
-                   "α includes the Poisson noise of the angular bins.")
+                   "α with the Poisson noise of the angular bins subtracted.")
 
 
 def write_section(rep: Any, results: Sequence[RateResult]) -> dict[str, Any]:
@@ -424,7 +449,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="ClusterAnalysisSettings fields")
     a = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    from taulc.analysis.report import ReportWriter  # noqa: PLC0415
+    from taulc.analysis.report import ReportWriter
 
     over = {}
     for kv in a.set:
@@ -442,13 +467,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     except BaseException:
         rep.abort()
         raise
-    print(f"report: {final / 'report.md'}")  # noqa: T201
+    print(f"report: {final / 'report.md'}")
     for r in results:
         row = r.row()
-        print(f"rate {r.rate:g}: eta {row['eta']:.2f}  t_chi {row['t_chi']:.2f}  clusters {row['n_clusters']}  "  # noqa: T201
+        print(f"rate {r.rate:g}: eta {row['eta']:.2f}  t_chi {row['t_chi']:.2f}  clusters {row['n_clusters']}  "
               f"xi_c {row['xi_c']:.2f}  P_c {row['P_c']:.2f}  t_y {row['t_y']:.2f}  eta_c {row['eta_c']:.2f}")
     if "nu_c" in sc:
-        print(f"lambda/(D+1) = {sc['lambda_over_D1']:.3f} +- {sc['lambda_over_D1_err']:.3f}   "  # noqa: T201
+        print(f"lambda/(D+1) = {sc['lambda_over_D1']:.3f} +- {sc['lambda_over_D1_err']:.3f}   "
               f"nu_c = {sc['nu_c']:.3f} +- {sc['nu_c_err']:.3f}   (paper 3D MD: 0.182 vs 0.176)")
 
 

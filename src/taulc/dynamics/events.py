@@ -33,7 +33,7 @@ from taulc.dynamics.cage_jumps import segment_trajectories
 
 log = logging.getLogger(__name__)
 
-__all__ = ["CageEvents", "iter_cage_events", "cage_events", "wrap_into_cell"]
+__all__ = ["CageEvents", "cage_events", "iter_cage_events", "wrap_into_cell"]
 
 
 @dataclass
@@ -157,7 +157,7 @@ def iter_cage_events(nonaffine: np.ndarray, unwrapped: np.ndarray, times: np.nda
     wins = _windows(f, window, overlap)
     chunks = range(0, n, chunk_size)
     if progress:
-        from tqdm.auto import tqdm  # noqa: PLC0415
+        from tqdm.auto import tqdm
 
         chunks = tqdm(chunks, desc="cage events", unit="chunk")
     base = np.asarray(cell, dtype=np.float64)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["phop", "phop_reference", "hop_frames", "window_frames"]
+__all__ = ["hop_frames", "phop", "phop_reference", "window_frames"]
 
 
 def window_frames(t_r: float, dt_frame: float) -> int:
@@ -96,7 +96,7 @@ def hop_frames(p: np.ndarray, threshold: float, min_separation: int = 1) -> tupl
     A frame is a hop when p exceeds the threshold and is the maximum within
     ``± min_separation`` frames of the same particle.
     """
-    from scipy.ndimage import maximum_filter1d  # noqa: PLC0415
+    from scipy.ndimage import maximum_filter1d
 
     filled = np.where(np.isfinite(p), p, -np.inf)
     peak = maximum_filter1d(filled, size=2 * min_separation + 1, axis=0, mode="constant", cval=-np.inf)

@@ -39,14 +39,17 @@ from __future__ import annotations
 
 import logging
 import math
+import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from scipy import ndimage
 
 from taulc.dynamics.events import CageEvents, wrap_into_cell
 from taulc.physics.falk_langer import shear_strain_increment
-from taulc.physics.stress import cluster_stress, frame_cell
+from taulc.physics.stress import cluster_stress
 from taulc.structure.neighbors import minimum_image, neighbor_list
 from taulc.structure.periodic_grid import (
     deposit_cic,
@@ -59,21 +62,23 @@ from taulc.structure.periodic_grid import (
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "DemarcationSettings",
     "ClusterSet",
-    "jump_density",
-    "iterate_threshold",
-    "background_threshold",
-    "demarcate",
-    "sphere_region",
-    "advect",
-    "traceback_labels",
+    "DemarcationSettings",
     "LifeCycle",
-    "life_cycle",
+    "advect",
+    "background_threshold",
     "characteristic_times",
     "cluster_radius",
+    "demarcate",
     "eta_c",
+    "ice_life_cycles",
+    "iterate_threshold",
     "jump_correlation",
+    "jump_density",
+    "life_cycle",
+    "mean_life_cycle",
+    "sphere_region",
+    "traceback_labels",
 ]
 
 _SHIFTS = [(1, 0), (-1, 0), (1, 1), (-1, 1), (1, 2), (-1, 2)]
@@ -392,14 +397,13 @@ def characteristic_times(t: np.ndarray, sigma: np.ndarray, smooth: int = 5, frac
 
 
 def life_cycle(clusters: ClusterSet, label: int, frames: np.ndarray, times: np.ndarray, unwrapped: np.ndarray,
-               strain: np.ndarray, tilt: np.ndarray, cell: np.ndarray, sigma: np.ndarray, omega: np.ndarray,
-               strain_ref: float, events: CageEvents | None = None, p_ext_window: int = 10,
-               smooth: int = 5) -> LifeCycle:
+               strain: np.ndarray, sigma: np.ndarray, omega: np.ndarray, strain_ref: float,
+               events: CageEvents | None = None, p_ext_window: int = 10, smooth: int = 5) -> LifeCycle:
     """Trace cluster ``label`` (defined at ``strain_ref``) over ``frames`` of a trajectory.
 
     Args:
         frames: ``(T,)`` consecutive frame indices into ``times/unwrapped/strain/tilt``.
-        unwrapped: ``(F, N, 3)`` unwrapped positions; ``cell`` any frame's cell (tilt per frame).
+        unwrapped: ``(F, N, 3)`` unwrapped positions; ``strain (F,)`` accumulated strain.
         sigma: ``(T, N)`` atomic shear stresses σ_i,xy at ``frames`` (Eq. 2), ``omega (N,)`` Eq. 3.
         events: all cage-jump events of the trajectory (for n_cj, P_ext).
     """
@@ -419,19 +423,25 @@ def life_cycle(clusters: ClusterSet, label: int, frames: np.ndarray, times: np.n
         if m.sum() < 4:
             gamma[k + 1] = gamma[k]
             continue
-        ua = np.asarray(unwrapped[fa])[m]
-        ca = advect(centre, -(strain_ref - strain[fa]))
-        rel = minimum_image(ua - ca, frame_cell(cell, float(tilt[fa])))
-        after = rel + (np.asarray(unwrapped[fb])[m] - ua)
+        # member positions relative to the cluster centre: the periodic image is chosen where the
+        # region is compact (advected to t_ref, minimum image in the reference cell) and that
+        # lattice vector is mapped back with the affine flow to both frames (exact through flips
+        # and for regions sheared beyond half the box)
+        dga, dgb = strain_ref - strain[fa], strain_ref - strain[fb]
+        ua, ub = np.asarray(unwrapped[fa])[m], np.asarray(unwrapped[fb])[m]
+        v = advect(ua, dga) - centre
+        image = minimum_image(v, clusters.cell) - v
+        rel = advect(v + image, -dga)
+        after = ub - advect(centre, -dgb) + advect(image, -dgb)
         gamma[k + 1] = gamma[k] + shear_strain_increment(rel, after)
     n_cj = np.zeros(nt)
     p_ext = np.full(nt, np.nan)
     if events is not None and len(events):
-        pos = {int(f): k for k, f in enumerate(frames)}
         sel = np.isin(events.frame, frames)
         ef, ep, ej = events.frame[sel], events.particle[sel], events.jump[sel]
-        kk = np.array([pos[int(f)] for f in ef], dtype=np.int64) if ef.size else np.zeros(0, np.int64)
-        inside = members[kk, ep] if ef.size else np.zeros(0, bool)
+        order = np.argsort(frames)
+        kk = order[np.searchsorted(frames, ef, sorter=order)]
+        inside = members[kk, ep]
         n_cj = np.bincount(kk[inside], minlength=nt).astype(np.float64)
         ext = np.bincount(kk[inside], weights=(ej[inside, 0] * ej[inside, 1] > 0).astype(float), minlength=nt)
         w = max(1, p_ext_window)
@@ -447,6 +457,53 @@ def life_cycle(clusters: ClusterSet, label: int, frames: np.ndarray, times: np.n
             residual[i0:] = 1.0 - res[i0:] / res[i0]
     return LifeCycle(times=tsel, sigma=sig, gamma=gamma, n_members=members.sum(axis=1).astype(float), n_cj=n_cj,
                      p_ext=p_ext, residual=residual, volume=vol, t0=t0, t1=t1, t2=t2, t3=t3)
+
+
+def ice_life_cycles(engine: Any, regions: Sequence[tuple[ClusterSet, int]], positions: np.ndarray,
+                    species: np.ndarray, cell: np.ndarray, strain_start: float, strain_ref: float, rate: float,
+                    duration: float, n_replicas: int, seed: int, lc2: float | None = None,
+                    sample_every: int | None = None) -> list[list[LifeCycle]]:
+    """Life cycles of ``regions`` in an isoconfigurational ensemble (the paper's 50 ICE replicas, 3D MD).
+
+    Every replica starts from ``positions`` in ``cell`` (the state at accumulated strain
+    ``strain_start``, e.g. t_ref - 2 t_χ of a steady-shear run) with fresh Maxwell-Boltzmann
+    velocities (:meth:`taulc.md.engine.MDEngine.ice`) and runs ``duration`` at ``rate``; each
+    region (cluster set, label), defined at ``strain_ref``, is traced in every replica.
+    Returns ``out[region][replica]``; average σ_c, γ_c over replicas with :func:`mean_life_cycle`.
+    """
+    from taulc.dynamics.events import cage_events
+    from taulc.md.configuration import Configuration
+    from taulc.physics.stress import atomic_shear_stress_frames, particle_volumes
+
+    system = engine.system
+    conf = Configuration(wrap_into_cell(positions, cell), np.asarray(species, dtype=np.int64), cell, None,
+                         {"time": 0.0, "strain": float(strain_start)})
+    omega = particle_volumes(system, species, abs(np.linalg.det(cell)))
+    out: list[list[LifeCycle]] = [[] for _ in regions]
+    for traj in engine.ice(conf, n_replicas, rate, duration, seed, sample_every=sample_every):
+        strain = strain_start + traj.strain
+        sig = atomic_shear_stress_frames(traj.unwrapped, traj.tilt, traj.final.cell, species, system)
+        ev = None
+        if lc2 is not None:
+            ev = cage_events(traj.nonaffine, traj.unwrapped, traj.times, traj.final.cell, lc2, tilt=traj.tilt)
+        frames = np.arange(traj.n_frames)
+        for r, (cl, lab) in enumerate(regions):
+            out[r].append(life_cycle(cl, lab, frames, traj.times, traj.unwrapped, strain, sig, omega,
+                                     strain_ref, ev))
+    return out
+
+
+def mean_life_cycle(cycles: Sequence[LifeCycle], smooth: int = 5) -> LifeCycle:
+    """Replica average of σ_c, γ_c, n_members, n_cj, P_ext, R with t_0..t_3 of the mean σ_c."""
+    if not cycles:
+        raise ValueError("mean_life_cycle needs at least one life cycle")
+    t = cycles[0].times
+    with warnings.catch_warnings():  # all-NaN frames (R before t_0, P_ext without jumps) stay NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        avg = {k: np.nanmean(np.stack([getattr(c, k) for c in cycles]), axis=0)
+               for k in ("sigma", "gamma", "n_members", "n_cj", "p_ext", "residual")}
+    t0, t1, t2, t3 = characteristic_times(t, avg["sigma"], smooth=smooth)
+    return LifeCycle(times=t, volume=cycles[0].volume, t0=t0, t1=t1, t2=t2, t3=t3, **avg)
 
 
 # ----------------------------------------------------------------------------- scaling
@@ -468,13 +525,15 @@ def jump_correlation(sources: np.ndarray, targets: np.ndarray, cell: np.ndarray,
     ``g`` counts target events at ``r`` from source events, normalised by the number
     of sources, the mean target density and the shell volume (1 for no correlation).
     Angles: polar axis z (vorticity), azimuth in the shear plane; equal-area bins
-    (``n_cos`` in cos θ, ``n_phi`` in φ).  α includes the Poisson noise of finite counts.
+    (``n_cos`` in cos θ, ``n_phi`` in φ).  The Poisson noise of the angular bins (1/expected
+    count, its mean over the bins) is subtracted from α, so an isotropic field gives α ≈ 0.
     Returns ``(r_centres, g, alpha)``.
     """
     cell = np.asarray(cell, dtype=np.float64)
     src = np.asarray(sources, dtype=np.float64).reshape(-1, 3)
     dst = np.asarray(targets, dtype=np.float64).reshape(-1, 3)
-    nb = int(round(r_max / dr))
+    nb = max(1, int(math.floor(r_max / dr + 1e-9)))
+    r_max = nb * dr
     edges = np.arange(nb + 1) * dr
     r_c = 0.5 * (edges[1:] + edges[:-1])
     if len(src) == 0 or len(dst) == 0:
@@ -495,5 +554,7 @@ def jump_correlation(sources: np.ndarray, targets: np.ndarray, cell: np.ndarray,
     g_ang = hist / (ns * rho_t * shell[:, None] / (n_cos * n_phi))
     with np.errstate(invalid="ignore", divide="ignore"):
         alpha = np.mean((g_ang / g[:, None] - 1.0) ** 2, axis=1)
+        # Poisson noise of the angular bins, E[(n/λ - 1)²] = 1/λ with λ = expected count per bin
+        alpha -= (n_cos * n_phi) / (g * ns * rho_t * shell)
     alpha[~(g > 0)] = np.nan
     return r_c, g, alpha

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["deformation_gradient", "shear_strain_increment", "d2_min"]
+__all__ = ["d2_min", "deformation_gradient", "shear_strain_increment"]
 
 
 def _centred(x: np.ndarray) -> np.ndarray:

@@ -44,13 +44,13 @@ from taulc.structure.neighbors import iter_neighbor_blocks, validate_system
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "species_volumes",
-    "particle_volumes",
-    "atomic_virial",
-    "atomic_stress",
     "atomic_shear_stress_frames",
-    "frame_cell",
+    "atomic_stress",
+    "atomic_virial",
     "cluster_stress",
+    "frame_cell",
+    "particle_volumes",
+    "species_volumes",
 ]
 
 #: upper-triangle components (a, b) returned by :func:`atomic_virial`
@@ -170,7 +170,7 @@ def atomic_shear_stress_frames(unwrapped: np.ndarray, tilt: np.ndarray, cell: np
     out = np.empty((len(idx), unwrapped.shape[1]))
     it: Iterable[int] = idx
     if progress:
-        from tqdm.auto import tqdm  # noqa: PLC0415
+        from tqdm.auto import tqdm
 
         it = tqdm(idx, desc="atomic stress", unit="frame")
     for k, f in enumerate(it):

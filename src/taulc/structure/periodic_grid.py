@@ -19,8 +19,15 @@ from scipy import ndimage
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-__all__ = ["grid_positions", "periodic_kernel", "periodic_kernel_fft", "deposit_cic", "local_maxima",
-           "periodic_label", "grid_index"]
+__all__ = [
+    "deposit_cic",
+    "grid_index",
+    "grid_positions",
+    "local_maxima",
+    "periodic_kernel",
+    "periodic_kernel_fft",
+    "periodic_label",
+]
 
 _IMAGES = np.array(list(itertools.product((-1, 0, 1), repeat=3)), dtype=np.float64)
 
