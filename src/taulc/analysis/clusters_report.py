@@ -205,7 +205,8 @@ def analyse_rate(path: Path, system: SystemSpec, s: ClusterAnalysisSettings, lc2
         wins.append((a, e, sub, c_end))
     fields = [jump_density(sub.position, c_end, d, 24) for _, _, sub, c_end in wins]
     rho_th = background_threshold(fields, s.threshold_c)
-    clusters = [demarcate(sub.position, c_end, settings, rho_th=rho_th) for _, _, sub, c_end in wins]
+    clusters = [demarcate(sub.position, c_end, settings, rho_th=rho_th)
+                for _, _, sub, c_end in _bar(wins, progress, "demarcation", "window")]
     timings["demarcation"] = time.perf_counter() - t0
     volumes = np.concatenate([c.volumes for c in clusters]) if clusters else np.zeros(0)
     p_c = float(np.mean([np.mean(c.label_of(unwrapped[e]) > 0) for (_, e, _, _), c in zip(wins, clusters)]))
@@ -225,7 +226,7 @@ def analyse_rate(path: Path, system: SystemSpec, s: ClusterAnalysisSettings, lc2
                                                      progress=progress)
     omega = particle_volumes(system, species, vol)
     lcs = []
-    for _, wi, k in cands:
+    for _, wi, k in _bar(cands, progress, "life cycles", "cluster"):
         e = wins[wi][1]
         frames = np.arange(max(0, e - back), min(len(times), e + fwd + 1))
         lcs.append(life_cycle(clusters[wi], k, frames, times, unwrapped, strain, sigma_all[frames], omega,
@@ -273,6 +274,14 @@ def analyse_rate(path: Path, system: SystemSpec, s: ClusterAnalysisSettings, lc2
                       example_events=wins[ex][2].position if clusters else None,
                       example_clusters=clusters[ex] if clusters else None, cluster_sets=clusters,
                       window_ends=[int(e) for _, e, _, _ in wins])
+
+
+def _bar(items: Sequence[Any], on: bool, desc: str, unit: str) -> Any:
+    if not on:
+        return items
+    from tqdm.auto import tqdm  # noqa: PLC0415
+
+    return tqdm(items, desc=desc, unit=unit)
 
 
 def wrap_frame(positions: np.ndarray, cell: np.ndarray, tilt: float) -> np.ndarray:
