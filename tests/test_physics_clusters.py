@@ -112,6 +112,11 @@ def test_particles_labelled_by_cluster_and_sieve_keeps_blobs(blobs):
     assert np.all(sieved.volumes > 0.3 * sieved.coarse_volumes)
 
 
+def test_no_events_no_clusters():
+    cl = demarcate(np.zeros((0, 3)), CELL, DemarcationSettings(d=D, grid_spacing=1.0))
+    assert cl.n_clusters == 0 and not cl.labels.any()
+
+
 def test_volume_limit_and_uniform_background():
     rng = np.random.default_rng(5)
     ev = rng.random((int(BG * L ** 3), 3)) @ CELL

@@ -270,7 +270,7 @@ def demarcate(positions: np.ndarray, cell: np.ndarray, settings: DemarcationSett
     n = _n_nodes(cell, s.grid_spacing)
     rho = jump_density(pts, cell, s.d, n)
     th = iterate_threshold(rho, s.threshold_c) if rho_th is None else float(rho_th)
-    lab = _grow(rho, rho >= th, s.n_levels)
+    lab = _grow(rho, (rho >= th) & (rho > 0), s.n_levels)  # no events: no cluster
     k = int(lab.max())
     coarse_vol = np.bincount(lab.ravel(), minlength=k + 1)[1:] * vol / n ** 3
     keep = np.nonzero(coarse_vol >= s.v_min)[0] + 1
