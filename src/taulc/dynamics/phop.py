@@ -1,4 +1,5 @@
-"""Hop indicator p_hop of Candelier et al., as used by Sharma, Nandi & Bhattacharyya (Eq. 2).
+"""Hop indicator p_hop of Candelier et al., as used by Sharma, Nandi & Bhattacharyya, "Identifying
+structural signature of dynamical heterogeneity via the local softness parameter" (Eq. 2).
 
 For particle i and frame t, with the half windows ``U = [t - t_R/2, t]`` and
 ``V = [t, t + t_R/2]`` of a window t_R,
