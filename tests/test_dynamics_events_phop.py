@@ -90,7 +90,7 @@ def test_phop_matches_reference_and_peaks_at_planted_jumps(planted):
     assert np.nanmedian(p[:50]) == pytest.approx(0.25 * LC2, rel=0.25)
     at = p[frames[0], np.arange(x.shape[1])]
     assert np.median(at) > 5 * LC2
-    fr, pa = hop_frames(p, threshold=LC2, min_separation=h)
+    fr, _pa = hop_frames(p, threshold=LC2, min_separation=h)
     assert len(fr) == 2 * x.shape[1]
     np.testing.assert_array_less(np.abs(fr.reshape(-1, 2) - np.sort(frames.T, axis=1)), 3)
 

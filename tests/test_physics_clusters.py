@@ -78,7 +78,7 @@ def test_density_integrates_to_event_count():
 
 
 def test_demarcation_recovers_planted_blobs(blobs):
-    ev, s, cl = blobs
+    _ev, _s, cl = blobs
     assert cl.n_clusters == 3
     # match found centres to planted ones (minimum image under the tilt)
     d = np.linalg.norm(minimum_image(cl.centres[:, None] - CENTRES[None], CELL), axis=2)
@@ -102,7 +102,7 @@ def test_background_iteration_lands_on_the_background():
 
 
 def test_particles_labelled_by_cluster_and_sieve_keeps_blobs(blobs):
-    ev, s, cl = blobs
+    ev, _s, cl = blobs
     lab = cl.label_of(CENTRES + CELL[1] - 2 * CELL[2])  # another periodic image of each centre
     assert np.all(lab > 0) and len(set(lab)) == 3
     sieved = demarcate(ev, CELL, DemarcationSettings(d=D, grid_spacing=0.4, r_stz=1.0, sieve_spacing=0.8),

@@ -80,7 +80,7 @@ def test_kinetic_part_matches_full_pressure_tensor(system):
 def test_full_tensor_trace_and_bad_input(sheared, system):
     _, traj = sheared
     c = traj.initial
-    sig, omega = atomic_stress(c.positions, c.species, c.cell, system, component=None)
+    sig, _omega = atomic_stress(c.positions, c.species, c.cell, system, component=None)
     assert sig.shape == (c.n_atoms, 6)
     with pytest.raises(ValueError, match="component"):
         atomic_stress(c.positions, c.species, c.cell, system, component="xq")
