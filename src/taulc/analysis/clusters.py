@@ -19,12 +19,15 @@ brute-force reference (explicit images, chunked) used by the tests.
 
 from __future__ import annotations
 
-import functools
 import itertools
 import logging
 from dataclasses import dataclass
 
 import numpy as np
+
+from taulc.structure.periodic_grid import deposit_cic as _deposit
+from taulc.structure.periodic_grid import grid_positions, local_maxima
+from taulc.structure.periodic_grid import periodic_kernel_fft as _kernel_fft
 
 log = logging.getLogger(__name__)
 
@@ -98,50 +101,6 @@ class GridField:
         return grid_positions(self.cell, self.fine.shape[0])
 
 
-def grid_positions(cell: np.ndarray, n: int) -> np.ndarray:
-    """Cartesian positions of the centres of an ``n³`` grid of cells spanning ``cell``."""
-    f = (np.arange(n) + 0.5) / n
-    s = np.stack(np.meshgrid(f, f, f, indexing="ij"), axis=-1)
-    return s @ cell
-
-
-@functools.lru_cache(maxsize=8)
-def _kernel_fft(cell_bytes: bytes, m: int, length: float) -> np.ndarray:
-    """rFFT of :func:`_kernel`, cached: the maps convolve several fields on the same box."""
-    cell = np.frombuffer(cell_bytes, dtype=np.float64).reshape(3, 3)
-    out = np.fft.rfftn(_kernel(cell, m, length))
-    out.setflags(write=False)
-    return out
-
-
-def _kernel(cell: np.ndarray, m: int, length: float) -> np.ndarray:
-    """Periodic kernel Σ_images exp(-|r|/l) on the fine grid offsets (k/M, wrapped)."""
-    k = np.arange(m) / m
-    k = np.where(k >= 0.5, k - 1.0, k)
-    s = np.stack(np.meshgrid(k, k, k, indexing="ij"), axis=-1).reshape(-1, 3)
-    base = s @ cell
-    out = np.zeros(len(base))
-    for n in _IMAGES:
-        d = base + n @ cell
-        out += np.exp(-np.sqrt(np.einsum("ij,ij->i", d, d)) / length)
-    return out.reshape(m, m, m)
-
-
-def _deposit(frac: np.ndarray, values: np.ndarray, m: int) -> np.ndarray:
-    """Cloud-in-cell deposition of ``values`` at fractional positions onto nodes (k + 1/2)/M."""
-    u = frac * m - 0.5
-    i0 = np.floor(u).astype(np.int64)
-    w1 = u - i0
-    grid = np.zeros(m ** 3)
-    for corner in itertools.product((0, 1), repeat=3):
-        c = np.asarray(corner)
-        idx = (i0 + c) % m
-        w = np.prod(np.where(c == 1, w1, 1.0 - w1), axis=1)
-        flat = (idx[:, 0] * m + idx[:, 1]) * m + idx[:, 2]
-        grid += np.bincount(flat, weights=w * values, minlength=m ** 3)
-    return grid.reshape(m, m, m)
-
-
 def eq_a1_field(positions: np.ndarray, cell: np.ndarray, values: np.ndarray, *, n_grid: int = 20,
                 length: float | None = None, oversample: int = 3) -> GridField:
     """Eq. A1, ``g = Σ_j v_j e^{-r/l} / Σ_j e^{-r/l}`` on a periodic grid, via FFT.
@@ -184,21 +143,6 @@ def eq_a1_direct(positions: np.ndarray, cell: np.ndarray, values: np.ndarray, po
             den += w.sum(1)
         out[a:a + chunk] = num / den
     return out
-
-
-def local_maxima(g: np.ndarray, region: np.ndarray | None = None) -> np.ndarray:
-    """Indices ``(K, 3)`` of periodic grid points whose value exceeds all 26 neighbours (Appendix A).
-
-    ``region`` (bool, same shape) restricts centres to the region of interest (Fig. 30).
-    """
-    is_max = np.ones(g.shape, dtype=bool)
-    for off in itertools.product((-1, 0, 1), repeat=3):
-        if off == (0, 0, 0):
-            continue
-        is_max &= g > np.roll(g, shift=off, axis=(0, 1, 2))
-    if region is not None:
-        is_max &= region
-    return np.argwhere(is_max)
 
 
 def nearest_centre(points: np.ndarray, centres: np.ndarray, cell: np.ndarray, chunk: int = 4096

@@ -7,7 +7,9 @@ Sections (core paper numbering):
 2. hardness of the SVM run on *all* particles -- maps with Appendix A clusters (Fig. 19),
    H̄, p_H vs p_slow (Fig. 20);
 3. regression parity of a ridge / GNN / MLP run (Fig. 17) with noise ceilings;
-4. feature importance -- Fig. 16 (all l ≤ 6), greedy ranking (Table I, Fig. 18), GNN attribution.
+4. feature importance -- Fig. 16 (all l ≤ 6), greedy ranking (Table I, Fig. 18), GNN attribution;
+5. convective clusters of cage jumps and ν_c = λ/(D+1) (Zeng, Yu & Wang 2025) when
+   ``analysis.clusters.trajectories`` names steady-shear runs (``bench/cluster_runs.py``).
 
 Runs are resolved by :func:`resolve_run`; the dataset and descriptor come from each run's own
 ``.hydra/config.yaml`` unless ``dataset=`` is given. What cannot be made (no SVM run, one shear
@@ -645,6 +647,13 @@ def section_gnn(rep: ReportWriter, run: RunInfo, ctx: DatasetContext, acfg: Mapp
     rep.summary["gnn_permutation"] = perm.to_dict(orient="records")
 
 
+def _section_clusters(rep: ReportWriter, acfg: Mapping[str, Any]) -> None:
+    """Convective clusters of cage jumps (Zeng, Yu & Wang 2025), see :mod:`taulc.analysis.clusters_report`."""
+    from taulc.analysis.clusters_report import section_clusters  # noqa: PLC0415
+
+    section_clusters(rep, acfg)
+
+
 # -------------------------------------------------------------------------------------- driver
 def evaluate(cfg: Mapping[str, Any], output_dir: str | os.PathLike[str] | None = None) -> Path:
     """Build the report for ``cfg`` (``conf/evaluate.yaml``); returns the report directory."""
@@ -697,6 +706,7 @@ def evaluate(cfg: Mapping[str, Any], output_dir: str | os.PathLike[str] | None =
                          (lambda: section_parity_fit(rep, fit_on, ctx, pal)) if fit_on else None))
         sections.append(("importance", lambda: section_importance(rep, ctx, runs, base_cfg, acfg)))
         sections.append(("gnn", (lambda: section_gnn(rep, gnn, ctx, acfg)) if gnn else None))
+        sections.append(("clusters", lambda: _section_clusters(rep, acfg)))
         why = {"hardness": "no LinearSVM run given (add runs=[runs/svm/latest])",
                "parity": "no regression run (ridge, or GNN/MLP with y_pred) given (add runs=[runs/ridge/latest])",
                "gnn": "no ParticleGNN run given (add runs=[runs/gnn/latest])"}
