@@ -212,17 +212,17 @@ class RheologyModels:
     g_eff: float
     gridcell: dict[float, GridCellResult]
     gamma_res: float
-    pel: PELParams
-    pel_rms: float
-    pel_curves: dict[float, tuple[np.ndarray, np.ndarray]]
-    pel_tc: dict[str, np.ndarray]
-    e_b_peak: float
-    barriers: BarrierDensity
-    sgr: dict[float, SGRSteadyState]
-    sgr_rates: np.ndarray
-    gamma_ac_c: float
-    omega_fit: dict[float, float]
-    sgr_corrected: dict[float, SGRSteadyState]
+    pel: PELParams | None = None          # None: no G_eff (no start-up MD) -> PEL/SGR not evaluated
+    pel_rms: float = float("nan")
+    pel_curves: dict[float, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    pel_tc: dict[str, np.ndarray] = field(default_factory=dict)
+    e_b_peak: float = float("nan")
+    barriers: BarrierDensity | None = None
+    sgr: dict[float, SGRSteadyState] = field(default_factory=dict)
+    sgr_rates: np.ndarray | None = None
+    gamma_ac_c: float = float("nan")
+    omega_fit: dict[float, float] = field(default_factory=dict)
+    sgr_corrected: dict[float, SGRSteadyState] = field(default_factory=dict)
 
 
 def run_models(inp: RheologyInputs, dense_rates: np.ndarray | None = None, n_cells: int = 20000,
@@ -263,9 +263,11 @@ def run_models(inp: RheologyInputs, dense_rates: np.ndarray | None = None, n_cel
                                      [inp.startup[r].stress_all for r in su_rates], n_cells=4000, seed=seed)
         gridcell = {r: simulate_grid_cells(make(r, gamma_res), inp.startup[r].times, n_cells, seed)
                     for r in su_rates}
-    # --- PEL: α fitted to the binned τ_sh(τ_LC)
-    base = PELParams(gamma_inv=inp.gamma_inv, g=g_eff if np.isfinite(g_eff) else 10.0, omega=inp.omega,
-                     temperature=inp.temperature)
+    # --- PEL and SGR need G = G_eff (start-up MD); without it they are not evaluated
+    if not np.isfinite(g_eff):
+        return RheologyModels(duality=duality, w=w, tau_el=tau_el, g_eff=g_eff, gridcell=gridcell,
+                              gamma_res=gamma_res)
+    base = PELParams(gamma_inv=inp.gamma_inv, g=g_eff, omega=inp.omega, temperature=inp.temperature)
     alpha, rms = fit_alpha([inp.binned[r].tau_lc for r in rates], [inp.binned[r].tau_sh for r in rates],
                            list(rates), lambda a: replace(base, alpha=a))
     pel = replace(base, alpha=alpha)

@@ -76,10 +76,14 @@ def _params_table(inp: RheologyInputs, mod: RheologyModels) -> pd.DataFrame:
          "Eq. B3 from C̄_slow(t) of the start-up MD, mean over rates"),
         ("G_eff", mod.g_eff, m, "w · G_ini (Eq. B3)"),
         ("gamma_res", mod.gamma_res, "fitted", "grid-cell restructuring strain, to the MD start-up σ_all(t)"),
-        ("alpha", mod.pel.alpha, "fitted", f"PEL basin shape, to the binned τ_sh(τ_LC) (rms ln-residual {mod.pel_rms:.2f})"),
-        ("E'_b", mod.e_b_peak, m, "most probable barrier of P_b (Eq. 14 on H_eq)"),
-        ("gamma_ac,c", mod.gamma_ac_c, "model", f"95 % of P_ac at {GD} = {mod.sgr_rates[0]:.1g} (Fig. 27)"),
     ]
+    if mod.pel is not None:
+        rows += [
+            ("alpha", mod.pel.alpha, "fitted",
+             f"PEL basin shape, to the binned τ_sh(τ_LC) (rms ln-residual {mod.pel_rms:.2f})"),
+            ("E'_b", mod.e_b_peak, m, "most probable barrier of P_b (Eq. 14 on H_eq)"),
+            ("gamma_ac,c", mod.gamma_ac_c, "model", f"95 % of P_ac at {GD} = {mod.sgr_rates[0]:.1g} (Fig. 27)"),
+        ]
     if inp.master is not None:
         mc = inp.master
         rows.append(("master curve a, b, c, λ_τ", f"{mc.a:.3g}, {mc.b:.3g}, {mc.c:.3g}, {mc.lam:.3g}", "fitted",
@@ -292,6 +296,12 @@ def section_rheology(rep: Any, ctx: Any, pal: RatePalette, acfg: Mapping[str, An
                    f"{mod.gamma_res:.3g} fitted to the whole-system curves) (Fig. 15).")
         rep.table("rheology_startup_overshoot", ot, caption="MD start-up: peak / late-time stress per group")
         rep.summary["rheology_overshoot_slow"] = dict(zip(ot.rate, ot.overshoot_slow))
+    rep.summary["rheology"] = {"g_ini": inp.g_ini, "g_eff": mod.g_eff, "gamma_res": mod.gamma_res,
+                               "eta_eq": inp.eta_eq, "duality": dt.to_dict(orient="records")}
+    if mod.pel is None:
+        rep.skip("PEL and SGR figures (Figs. 23-29)", "G = G_eff needs G_ini from the start-up MD")
+        return
+    rep.summary["rheology"]["alpha"] = mod.pel.alpha
     p_slow_md = {r: float(np.mean(d["slow"])) for r, d in inp.labels.items()}
     rep.figure("rheology_pel_relation", _fig_pel_relation(inp, mod, pal),
                "τ_sh(τ_LC): PEL model Eq. 18 (lines) vs binned MD labels (symbols) (Fig. 23).")
@@ -308,6 +318,3 @@ def section_rheology(rep: Any, ctx: Any, pal: RatePalette, acfg: Mapping[str, An
                "Normalised viscosity: SGR Eq. 32 with the cage volume Ω and with Ω(γ̇) from Eq. 34, against MD "
                "η/η_eq (Figs. 28-29).")
     rep.table("rheology_sgr", st, caption="SGR per MD rate (η* normalised by the model's Newtonian limit)")
-    rep.summary["rheology"] = {"g_ini": inp.g_ini, "g_eff": mod.g_eff, "gamma_res": mod.gamma_res,
-                               "alpha": mod.pel.alpha, "eta_eq": inp.eta_eq,
-                               "duality": dt.to_dict(orient="records")}

@@ -21,7 +21,7 @@ and p'_slow = ∫_{t_c}^∞ f dt (Fig. 24).  Units: k_B = 1 (T in ε).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -162,7 +162,8 @@ def deviation_time(e_b: float, rate: float, p: PELParams, tol: float = 0.1,
 
 
 def fit_alpha(tau_lc: Sequence[np.ndarray], tau_sh: Sequence[np.ndarray], rates: Sequence[float],
-              make: "callable", bounds: tuple[float, float] = (0.02, 0.98)) -> tuple[float, float]:
+              make: Callable[[float], PELParams], bounds: tuple[float, float] = (0.002, 0.98)
+              ) -> tuple[float, float]:
     """Fit α to binned MD τ_sh(τ_LC) at several rates (least squares in ln τ_sh).
 
     ``make(alpha)`` returns PELParams; ``tau_lc[k]``/``tau_sh[k]`` are bin means at ``rates[k]``.
