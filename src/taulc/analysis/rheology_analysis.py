@@ -280,7 +280,7 @@ def run_models(inp: RheologyInputs, dense_rates: np.ndarray | None = None, n_cel
     tc = np.array([deviation_time(e_peak, float(r), pel) for r in dense])
     # --- SGR steady states (dense rates for the curves) and Ω(γ̇) of Eq. 34 at the MD rates
     sgr = {float(r): sgr_steady_state(float(r), bd, pel) for r in dense}
-    gac = activation_cutoff(sgr[float(dense[0])])
+    gac = activation_cutoff(sgr_steady_state(float(rates.min()), bd, pel))  # lowest MD rate (Fig. 27)
     omega_fit, corrected = {}, {}
     for r, d in inp.labels.items():
         om = fit_omega(r, float(np.nanmean(d["tau_sh"])), bd, pel)

@@ -82,7 +82,8 @@ def _params_table(inp: RheologyInputs, mod: RheologyModels) -> pd.DataFrame:
             ("alpha", mod.pel.alpha, "fitted",
              f"PEL basin shape, to the binned τ_sh(τ_LC) (rms ln-residual {mod.pel_rms:.2f})"),
             ("E'_b", mod.e_b_peak, m, "most probable barrier of P_b (Eq. 14 on H_eq)"),
-            ("gamma_ac,c", mod.gamma_ac_c, "model", f"95 % of P_ac at {GD} = {mod.sgr_rates[0]:.1g} (Fig. 27)"),
+            ("gamma_ac,c", mod.gamma_ac_c, "model",
+             f"95 % of P_ac at the lowest MD rate {GD} = {inp.rates.min():g} (Fig. 27)"),
         ]
     if inp.master is not None:
         mc = inp.master
@@ -207,7 +208,7 @@ def _fig_sgr(inp: RheologyInputs, mod: RheologyModels, pal: RatePalette, p_slow_
         st = _sgr_at(mod, float(r))
         axs[2].plot(st.gamma, st.p_ac / st.p_ac.max(), color=pal(r), label=rate_label(r))
     axs[2].axvline(mod.gamma_ac_c, ls="--", color="0.5")
-    axs[2].set(xlabel="γ_ac", ylabel="P_ac / max (Eq. 30)", xlim=(0, None), title="Fig. 27a")
+    axs[2].set(xlabel="γ_ac", ylabel="P_ac / max (Eq. 30)", xlim=(0, 1.5), title="Fig. 27a")
     axs[2].legend(fontsize=7)
     axs[3].plot(rs, [mod.sgr[float(r)].p_sd(mod.gamma_ac_c) for r in rs], "-", color="C3", label="p_sd (SGR Eq. 31)")
     pr = sorted(p_slow_md)
