@@ -162,11 +162,9 @@ def test_green_kubo_of_ou_process():
     # p_xy an Ornstein-Uhlenbeck series with variance s² and time tc: η = V/T s² tc
     rng = np.random.default_rng(0)
     dt, tc, s, m = 0.05, 1.0, 0.3, 200000
+    from scipy.signal import lfilter
+
     a = np.exp(-dt / tc)
-    x = np.empty(m)
-    x[0] = 0.0
-    noise = rng.normal(0, s * np.sqrt(1 - a * a), m)
-    for i in range(1, m):  # sequential AR(1) recursion (test data only)
-        x[i] = a * x[i - 1] + noise[i]
+    x = lfilter([1.0], [1.0, -a], rng.normal(0, s * np.sqrt(1 - a * a), m))  # AR(1) = sampled OU
     t, eta = green_kubo_viscosity(x, dt, volume=100.0, temperature=0.5, t_max=8.0)
     assert eta[-1] == pytest.approx(100.0 / 0.5 * s * s * tc, rel=0.1)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.signal import savgol_filter
 
+from taulc.dynamics.cage_jumps import lc2_from_msd
 from taulc.structure.neighbors import minimum_image, neighbor_list
 
 __all__ = [
@@ -98,16 +99,10 @@ def msd_timescales(t: np.ndarray, msd: np.ndarray, temperature: float, mass: flo
     """
     t = np.asarray(t, dtype=np.float64)
     m = np.asarray(msd, dtype=np.float64)
-    ok = (t > 0) & (m > 0) & np.isfinite(m)
-    t, m = t[ok], m[ok]
-    if t.size < 5:
-        raise ValueError("msd_timescales: need at least 5 positive MSD points")
-    s = np.gradient(np.log(m), np.log(t))
-    start = int(np.argmax(s < 1.5)) if np.any(s < 1.5) else 0
-    imin = start + int(np.argmin(s[start:]))
-    plateau = float(m[imin])
+    plateau = lc2_from_msd(t, m, method="plateau")  # MSD at the log-slope minimum
+    gamma_inv = float(t[np.flatnonzero(m == plateau)[0]])
     return MsdTimescales(t_str=float(np.sqrt(mass * plateau / (3.0 * temperature))),
-                         gamma_inv=float(t[imin]), plateau_msd=plateau)
+                         gamma_inv=gamma_inv, plateau_msd=float(plateau))
 
 
 def neighbor_keeping(unwrapped: np.ndarray, cells: np.ndarray, r_cut: float,
