@@ -22,7 +22,13 @@ from taulc.dynamics.relation import bin_relation, boundary_tau_lc, eq3, fit_eq3,
 from taulc.md.atomic_stress import region_stress
 from taulc.physics.duality import DualityResult, duality_from_labels, tau_el_from_spectrum, weakening_factor
 from taulc.physics.gridcell import GridCellParams, GridCellResult, fit_gamma_res, simulate_grid_cells
-from taulc.physics.measured import cage_volume, gr_first_minimum, msd_timescales, pair_distribution
+from taulc.physics.measured import (
+    cage_volume,
+    gr_first_minimum,
+    msd_timescales,
+    pair_distribution,
+    structural_distortion,
+)
 from taulc.physics.pel import PELParams, barrier_from_tau, deviation_time, fit_alpha, mean_jump_time
 from taulc.physics.sgr import (
     BarrierDensity,
@@ -79,6 +85,7 @@ class RheologyInputs:
     binned: dict[float, Any]
     master: Any
     startup: dict[float, StartupCurves] = field(default_factory=dict)
+    distortion: dict[float, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)  # Y(r), Eq. 26
     g_ini: float = float("nan")
     g_ini_source: str = ""
 
@@ -142,14 +149,15 @@ def _startup_curves(runs: Sequence[Mapping[str, np.ndarray]], eq_tau: Mapping[in
 
 def rheology_inputs(root: Path, manifest: Mapping[str, Any], shards: Sequence[Mapping[str, np.ndarray]],
                     startup_runs: Mapping[float, Sequence[Mapping[str, np.ndarray]]] | None = None,
-                    n_bins: int = 20, min_count: int = 5, g_fit_strain: float = 0.04) -> RheologyInputs:
+                    n_bins: int = 20, min_count: int = 5, g_fit_strain: float = 0.04,
+                    distortion: bool = True) -> RheologyInputs:
     """Measure the models' inputs on a dataset (shards with τ_LC, τ_sh, slow, positions, cell,
     in the order of ``manifest['shards']``).
 
     G_ini is the initial slope dσ_slow/dγ of the slow-particle MD start-up stress (least-squares
     line over the frames with 0 < γ ≤ ``g_fit_strain``; the intercept absorbs the thermal
     stress of the first frames), taken at the highest start-up rate (the least relaxed during the
-    fit window).
+    fit window).  ``distortion`` also computes Y(r_k) (Eq. 25-26) of every configuration.
     """
     man = manifest
     temp = float(man["config"]["system"]["temperature"])
@@ -187,6 +195,12 @@ def rheology_inputs(root: Path, manifest: Mapping[str, Any], shards: Sequence[Ma
                          omega=cage_volume(r_min), t_str=sc.t_str, gamma_inv=sc.gamma_inv,
                          eta_eq=eta_eq, eta_eq_source=eta_src, rates=np.array(sorted(labels)),
                          labels=labels, eta_md=eta_md, eq3=fits, binned=binned, master=master)
+    if distortion:
+        ys: dict[float, list[np.ndarray]] = {}
+        for sh in shards:
+            r_k, y = structural_distortion(np.asarray(sh["positions"]), np.asarray(sh["cell"]))
+            ys.setdefault(float(sh["rate"]), []).append(y)
+        inp.distortion = {r: (r_k, np.mean(v, axis=0)) for r, v in sorted(ys.items())}
     if startup_runs:
         eq_tau = {int(e["config_index"]): np.asarray(s["tau_lc"], dtype=np.float64)
                   for e, s in zip(man["shards"], shards) if float(s["rate"]) == 0.0}

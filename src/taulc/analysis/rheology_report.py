@@ -191,6 +191,35 @@ def _fig_pel_f(inp: RheologyInputs, mod: RheologyModels, pal: RatePalette, p_slo
     return fig
 
 
+def _fig_distortion(inp: RheologyInputs, mod: RheologyModels, pal: RatePalette, n_peaks: int = 5):
+    """Fig. 25: Y(r_k) per rate; |Y| at the first peaks of the highest-rate curve vs γ̇ with γ̄."""
+    from taulc.physics.measured import distortion_peaks  # noqa: PLC0415
+
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.9))
+    for r, (rk, y) in sorted(inp.distortion.items()):
+        a.plot(rk, y, color=pal(r), label=rate_label(r))
+    a.axhline(0, color="0.7", lw=0.6)
+    a.set(xlabel="r_k", ylabel="Y(r_k) (Eq. 26)", title="generation-2 g_2^-2, species-less")
+    a.legend(fontsize=7)
+    top = max(inp.distortion)
+    rk, ytop = inp.distortion[top]
+    pos, _ = distortion_peaks(rk, ytop, n_peaks)
+    rates = [r for r in sorted(inp.distortion) if r > 0]
+    gbar = {r: _sgr_at(mod, r).mean_strain for r in rates}
+    rows = []
+    for k, rp in enumerate(pos):
+        i = int(np.argmin(np.abs(rk - rp)))
+        mags = np.array([abs(inp.distortion[r][1][i]) for r in rates])
+        scale = gbar[top] / mags[-1] if mags[-1] > 0 else np.nan
+        b.plot(rates, mags * scale, "o", ms=4, label=f"peak {k + 1} (r = {rp:.2f})")
+        rows += [{"peak": k + 1, "r": float(rp), "rate": r, "abs_Y": float(m), "scaled": float(m * scale)}
+                 for r, m in zip(rates, mags)]
+    b.plot(rates, [gbar[r] for r in rates], "k--", label="γ̄ (SGR Eq. 24)")
+    b.set(xscale="log", yscale="log", xlabel=GD, ylabel="scaled |Y| peak, γ̄", title="Fig. 25c")
+    b.legend(fontsize=7)
+    return fig, pd.DataFrame(rows)
+
+
 def _fig_sgr(inp: RheologyInputs, mod: RheologyModels, pal: RatePalette, p_slow_md: Mapping[float, float],
              tau_lc_md: Mapping[float, float]):
     fig, axs = plt.subplots(1, 4, figsize=(17, 3.8))
@@ -230,30 +259,28 @@ def _sgr_eta_table(inp: RheologyInputs, mod: RheologyModels) -> tuple[pd.DataFra
         eta, sem = inp.eta_md.get(float(r), (np.nan, np.nan))
         st = _sgr_at(mod, float(r))
         cor = mod.sgr_corrected[float(r)]
-        # the atomic-level stress is an energy density, (1/Ω) dE/dγ: with a constant Ω the 1/Ω is
-        # part of the "∼" of Eq. 32; with Ω(γ̇) it is kept, relative to the cage volume
+        # Eq. 32 as written: σ_SGR ∼ ∬ dE/dγ P_s with the same prefactor for every Ω (Fig. 29b)
         rows.append({"rate": float(r), "eta_md_over_eta_eq": eta / inp.eta_eq, "sem": sem / inp.eta_eq,
                      "eta_sgr_star": st.viscosity / ref, "omega_fit": mod.omega_fit[float(r)],
                      "omega_fit_over_cage": mod.omega_fit[float(r)] / inp.omega,
-                     "eta_sgr_star_omega_fit": cor.viscosity / ref * inp.omega / mod.omega_fit[float(r)],
+                     "eta_sgr_star_omega_fit": cor.viscosity / ref,
                      "p_sd": st.p_sd(mod.gamma_ac_c), "tau_lc_sgr": st.tau_lc_mean,
                      "tau_lc_md": float(np.nanmean(inp.labels[float(r)]["tau_lc"]))})
     return pd.DataFrame(rows), ref
 
 
 def _fig_sgr_eta(inp: RheologyInputs, mod: RheologyModels, tab: pd.DataFrame, ref: float):
-    fig, ax = plt.subplots(figsize=(5.4, 4.1))
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(9.6, 3.9))
     rs = mod.sgr_rates
     ax.plot(rs, [mod.sgr[float(r)].viscosity / ref for r in rs], "k--", label="SGR Eq. 32, Ω = cage")
     ax.plot(tab.rate, tab.eta_sgr_star_omega_fit, "s", color="C1", label="SGR with Ω(γ̇) of Eq. 34")
     ax.errorbar(tab.rate, tab.eta_md_over_eta_eq, yerr=tab["sem"], fmt="o", color="k", label="MD η/η_eq")
-    ax.set(xscale="log", yscale="log", xlabel=GD, ylabel="η* = η/η_eq", title="Figs. 28-29b")
+    ax.set(xscale="log", yscale="log", xlabel=GD, ylabel="η* = η/η_eq", title="Figs. 28, 29b")
     ax.legend(loc="lower left", fontsize=7)
-    ins = ax.inset_axes([0.62, 0.62, 0.35, 0.33])
-    ins.plot(tab.rate, tab.omega_fit, "o", color="C3", ms=3)
-    ins.set_xscale("log")
-    ins.set_title("Ω(γ̇), Eq. 34", fontsize=7)
-    ins.tick_params(labelsize=6)
+    bx.plot(tab.rate, tab.omega_fit, "o", color="C3")
+    bx.axhline(inp.omega, ls="--", color="0.5", label="cage volume")
+    bx.set(xscale="log", xlabel=GD, ylabel="Ω (Eq. 34)", title="Fig. 29a inset")
+    bx.legend()
     return fig
 
 
@@ -314,6 +341,12 @@ def section_rheology(rep: Any, ctx: Any, pal: RatePalette, acfg: Mapping[str, An
     rep.figure("rheology_sgr", _fig_sgr(inp, mod, pal, p_slow_md, tau_lc_md),
                "SGR steady state: mean local strain γ̄ (Eq. 24, Fig. 25c without Y(r)), τ̄_LC(γ̇) vs MD "
                "(Eq. 29, Fig. 26), P_ac(γ_ac) (Eq. 30) and p_sd vs MD p_slow (Eq. 31, Fig. 27).")
+    if inp.distortion:
+        fig, ytab = _fig_distortion(inp, mod, pal)
+        rep.figure("rheology_distortion", fig, "Structural distortion Y(r_k) (Eq. 25-26) per rate and the "
+                   "magnitudes of its first peaks (scaled to γ̄ at the highest rate) against the SGR mean local "
+                   "strain γ̄ (Eq. 24) (Fig. 25).")
+        rep.table("rheology_distortion_peaks", ytab, show=False, caption="|Y| at the peaks per rate")
     st, ref = _sgr_eta_table(inp, mod)
     rep.figure("rheology_sgr_viscosity", _fig_sgr_eta(inp, mod, st, ref),
                "Normalised viscosity: SGR Eq. 32 with the cage volume Ω and with Ω(γ̇) from Eq. 34, against MD "
