@@ -30,7 +30,8 @@ GD = "\u03b3\u0307"
 
 
 def overshoot_table(inp: RheologyInputs) -> pd.DataFrame:
-    """Peak over late-time (last quarter) stress of the MD start-up curves per rate and group."""
+    """Peak, late-time (last quarter of the run) stress, their ratio and difference, and the strain
+    at the peak of the MD start-up curves per rate and group."""
     rows = []
     for r, su in sorted(inp.startup.items()):
         q = max(1, su.times.size // 4)
@@ -42,6 +43,7 @@ def overshoot_table(inp: RheologyInputs) -> pd.DataFrame:
             row[f"peak_{g}"] = float(np.nanmax(s))
             row[f"steady_{g}"] = late
             row[f"overshoot_{g}"] = float(np.nanmax(s) / late) if late > 0 else np.nan
+            row[f"excess_{g}"] = float(np.nanmax(s) - late)
             row[f"peak_strain_{g}"] = float(su.strain[int(np.nanargmax(s))])
         rows.append(row)
     return pd.DataFrame(rows)
