@@ -1,4 +1,4 @@
-"""The rheology section's numbers on the shipped demo dataset (slow: ~1-2 min on 2 cores).
+"""The rheology section's numbers on the shipped demo dataset and its start-up runs (~6 s).
 
 Checks the paper's qualitative statements with the measured inputs: Eq. 5 reproduces the MD
 viscosity within 25 % at every rate (shear thinning), w = G_eff/G_ini ≈ 0.8 (App. B), PEL
@@ -17,9 +17,6 @@ from taulc.data.manifest import read_manifest
 from taulc.data.startup_runs import load_startup_runs
 from taulc.data.storage import load_npz
 from taulc.paths import default_data_root
-
-pytestmark = pytest.mark.slow
-
 
 @pytest.fixture(scope="module")
 def demo():
