@@ -186,7 +186,6 @@ class LammpsEngine(MDEngine):
             "thermo_style custom step pe c_pvir[4]",
             "thermo_modify norm yes lost error",
             "thermo 0",
-            "compute satom all stress/atom NULL virial",
         ):
             self._cmd(line)
         self._integrator = None
@@ -296,8 +295,7 @@ class LammpsEngine(MDEngine):
             every = math.gcd(self.stress_every, window)
             self._cmd(f"fix sxy all ave/time {every} {window // every} {window} c_pvir[4]")
             if atom:  # same steps as p_xy, so Σ_i s_i = -V p_xy to round-off
-                if not self.lmp.has_id("compute", "satom"):
-                    self._cmd("compute satom all stress/atom NULL virial")
+                self._define_atom_stress()
                 self._cmd(f"fix satavg all ave/atom {every} {window // every} {window} c_satom[4]")
             if self.affine_integral == "step":
                 if not self.lmp.has_id("compute", "yu"):
@@ -306,6 +304,11 @@ class LammpsEngine(MDEngine):
         self._window = window
         self._window_atom = atom
         self._dirty = True
+
+    def _define_atom_stress(self) -> None:
+        """Per-atom virial stress compute, defined only when a run records it (no cost otherwise)."""
+        if not self.lmp.has_id("compute", "satom"):
+            self._cmd("compute satom all stress/atom NULL virial")
 
     def _advance(self, n_steps: int, window: int | None, span: tuple[int, int] | None) -> None:
         if n_steps <= 0:
@@ -342,6 +345,8 @@ class LammpsEngine(MDEngine):
         if first:
             if self._integrator is None:
                 self._fix_integrator()
+            if self.atom_stress:
+                self._define_atom_stress()
             self._cmd("run 0 post no")  # set-up: forces, virial and energy of this step
             self._dirty = True  # run 0 re-initialised fix deform with a zero-length span
             stress = float(self.lmp.numpy.extract_compute("pvir", 0, 1)[3])
