@@ -29,7 +29,7 @@ def _cfg(*overrides: str):
     [
         ["protocol=quiescent", "protocol.config_interval=1"],
         ["protocol=startup", "protocol.rate=0.1", "protocol.t0=0.5", "protocol.config_interval=1",
-         "protocol.after_duration=1"],
+         "protocol.after_duration=1", "record_atom_stress=true"],
         ["protocol=switch", "protocol.rate=0.1", "protocol.rate_final=0.05",
          "protocol.transient_strain=0.1", "protocol.config_interval=1", "protocol.after_duration=0.5"],
         ["protocol=cessation", "protocol.rate=0.1", "protocol.transient_strain=0.1",
@@ -54,6 +54,9 @@ def test_protocols(tmp_path, proto):
     if kind == "startup":  # configurations t0 = 0.5 after start-up at 0.1: strain 0.05
         assert all(c.meta["strain"] == pytest.approx(0.05) for c in confs)
         assert saved["configs"][0]["after"]["rate"] == 0.1
+        z = np.load(tmp_path / saved["configs"][0]["after"]["atom_stress_file"])
+        total = (z["atom_stress_xy"] * z["particle_volume"]).sum(axis=1) / confs[0].volume
+        np.testing.assert_allclose(total, -z["stress_xy"], atol=1e-4)  # float32 storage
     if kind in ("switch", "cessation"):
         assert saved["viscosity"]["rate"] == 0.1 and saved["viscosity"]["eta"] > 0
         assert confs[1].meta["strain"] > confs[0].meta["strain"] > 0.1

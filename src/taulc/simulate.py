@@ -9,7 +9,9 @@ equilibration at T -> (steady/switch/cessation) discard the shear transient ->
 ``n_configs`` times: run ``protocol.config_interval`` at the chain rate
 (recording p_xy for η = -<p_xy>/γ̇, Eq. 1), take the configuration at t0
 (startup: ``t0`` after switching shear on), optionally record one run of
-``protocol.after_duration`` at ``rate_after``, write ``configs/conf_<index>.extxyz``.
+``protocol.after_duration`` at ``rate_after`` (with ``record_atom_stress=true`` also the
+per-particle shear stress, ``configs/conf_<index>_after_stress.npz``), write
+``configs/conf_<index>.extxyz``.
 A ``summary.json`` (η, T, strain, timings, seeds) is written at the end.
 Configs are read from the repository's ``conf/`` (see :mod:`taulc.paths`).
 """
@@ -28,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from taulc import __version__
+from taulc.data.storage import save_npz
 from taulc.md import (
     Configuration,
     ProtocolSpec,
@@ -72,6 +75,7 @@ def simulate(cfg: Any, out_dir: str | os.PathLike | None = None) -> dict[str, An
     if not (isinstance(n_configs, int) and n_configs >= 1):
         raise ValueError(f"simulate config: field 'n_configs' must be an integer >= 1, got {n_configs!r}")
     seed = int(container.get("seed", 0))
+    atom_stress = bool(container.get("record_atom_stress", False))
     eng_cfg = dict(container.get("engine") or {})
     backend = eng_cfg.pop("backend", "lammps")
     out = Path(out_dir or container.get("out_dir") or _hydra_dir() or Path.cwd() / "outputs" / "simulate")
@@ -124,7 +128,7 @@ def simulate(cfg: Any, out_dir: str | os.PathLike | None = None) -> dict[str, An
         if protocol.after_duration > 0:
             after = engine.run(
                 [Segment(protocol.after_duration, protocol.rate_after)],
-                record_positions=False, progress=progress,
+                record_positions=False, progress=progress, record_atom_stress=atom_stress,
             )
             assert after is not None
             rec["after"] = {
@@ -132,6 +136,14 @@ def simulate(cfg: Any, out_dir: str | os.PathLike | None = None) -> dict[str, An
                 "stress_xy": _downsample(after.times, after.stress_xy),
                 "temperature_mean": float(after.temperature[1:].mean()),
             }
+            if atom_stress and rank0:  # per-particle σ_i,xy(t) (Zeng, Yu & Wang 2025 Eq. 2-3)
+                rel = f"configs/conf_{i:04d}_after_stress.npz"
+                save_npz(out / rel, {
+                    "times": after.times, "strain": after.strain, "stress_xy": after.stress_xy,
+                    "atom_stress_xy": after.atom_stress_xy.astype(np.float32),
+                    "particle_volume": after.particle_volume, "species": conf.species,
+                })
+                rec["after"]["atom_stress_file"] = rel
         if rank0:
             path = write_configuration(out / "configs" / f"conf_{i:04d}.extxyz", conf)
             rec["file"] = str(path.relative_to(out))

@@ -707,6 +707,9 @@ def evaluate(cfg: Mapping[str, Any], output_dir: str | os.PathLike[str] | None =
         sections.append(("importance", lambda: section_importance(rep, ctx, runs, base_cfg, acfg)))
         sections.append(("gnn", (lambda: section_gnn(rep, gnn, ctx, acfg)) if gnn else None))
         sections.append(("clusters", lambda: _section_clusters(rep, acfg)))
+        from taulc.analysis.rheology_report import section_rheology  # noqa: PLC0415
+
+        sections.append(("rheology", lambda: section_rheology(rep, ctx, pal, acfg)))
         why = {"hardness": "no LinearSVM run given (add runs=[runs/svm/latest])",
                "parity": "no regression run (ridge, or GNN/MLP with y_pred) given (add runs=[runs/ridge/latest])",
                "gnn": "no ParticleGNN run given (add runs=[runs/gnn/latest])"}

@@ -70,6 +70,9 @@ class Frame:
     stress_xy: float  # window average (instantaneous for the first frame)
     potential_energy: float  # per particle
     y_integral: np.ndarray | None = None  # ∫ y_u dt over the window, if the engine has it
+    # per-particle shear stress x volume s_i,xy, averaged like stress_xy (Σ_i s_i = -V p_xy;
+    # taulc.md.atomic_stress); only when the run asked for it (record_atom_stress)
+    atom_stress_xy: np.ndarray | None = None
 
 
 def replica_seeds(seed: int, n: int) -> list[int]:
@@ -108,6 +111,8 @@ class MDEngine(ABC):
     """
 
     backend: str = "abstract"
+    #: whether the backend can fill ``Frame.atom_stress_xy`` (``run(record_atom_stress=True)``)
+    supports_atom_stress: bool = False
 
     def __init__(self, system: SystemSpec, sample_every: int = DEFAULT_SAMPLE_EVERY) -> None:
         if sample_every < 1:
@@ -121,6 +126,8 @@ class MDEngine(ABC):
         self.seeds: dict[str, int | list[int]] = {}
         self.protocol = "none"
         self._loaded = False
+        #: read per-particle shear stress into frames (set by ``run(record_atom_stress=...)``)
+        self.atom_stress = False
 
     # ----------------------------------------------------------- primitives
     @abstractmethod
@@ -262,14 +269,33 @@ class MDEngine(ABC):
         sample_every: int | None = None,
         record_positions: bool = True,
         progress: ProgressFn | None = None,
+        record_atom_stress: bool = False,
     ) -> Trajectory | None:
         """Run a schedule of shear segments from the current state.
 
         Recorded segments stream a frame every ``sample_every`` steps (no dump
         files); the time origin is the start of the first recorded segment.
-        Returns None when nothing is recorded.
+        ``record_atom_stress`` also records the per-particle shear stress
+        σ_i,xy (Zeng, Yu & Wang 2025 Eq. 2-3; :mod:`taulc.md.atomic_stress`),
+        averaged over the same MD steps as ``stress_xy`` (off by default: the
+        per-atom virial costs extra).  Returns None when nothing is recorded.
         """
         self._require_state()
+        if record_atom_stress and not self.supports_atom_stress:
+            raise ValueError(f"engine '{self.backend}' cannot record per-particle stress")
+        self.atom_stress = bool(record_atom_stress)
+        try:
+            return self._run(schedule, sample_every, record_positions, progress)
+        finally:
+            self.atom_stress = False
+
+    def _run(
+        self,
+        schedule: Sequence[Segment] | Segment,
+        sample_every: int | None,
+        record_positions: bool,
+        progress: ProgressFn | None,
+    ) -> Trajectory | None:
         segs = [schedule] if isinstance(schedule, Segment) else list(schedule)
         k = int(sample_every or self.sample_every)
         if k < 1:
@@ -347,6 +373,7 @@ class MDEngine(ABC):
         sample_every: int | None = None,
         record_positions: bool = True,
         progress: ProgressFn | None = None,
+        record_atom_stress: bool = False,
     ) -> Iterator[Trajectory]:
         """Isoconfigurational ensemble: yield one replica trajectory at a time.
 
@@ -369,7 +396,8 @@ class MDEngine(ABC):
             self.seeds = {**self.seeds, "ice": int(seed), "replica": int(s)}
             self.protocol = f"ice(rate_after={rate_after:g})"
             traj = self.run(
-                [Segment(duration, rate_after)], sample_every, record_positions, progress
+                [Segment(duration, rate_after)], sample_every, record_positions, progress,
+                record_atom_stress=record_atom_stress,
             )
             assert traj is not None
             traj.meta.update(
@@ -447,6 +475,16 @@ class _Recorder:
         self.last: Frame | None = None
         self.dof = 3 * n_atoms - 3
         self.mass = engine.system.mass
+        self.atom_stress: np.ndarray | None = None
+        self.omega: np.ndarray | None = None
+        if engine.atom_stress:
+            from taulc.md.atomic_stress import particle_volumes  # noqa: PLC0415
+
+            sysm = engine.system
+            self.omega = particle_volumes(
+                engine._species(), sysm.volume, sysm.sigma["bb"] / sysm.sigma["ss"]
+            )
+            self.atom_stress = np.empty((n_frames, n_atoms))
 
     def add(self, fr: Frame, dt: float, rate: float, window: float | None) -> None:
         i = self.i
@@ -459,6 +497,10 @@ class _Recorder:
         self.pe[i] = fr.potential_energy
         self.strain[i] = self.gamma
         self.tilt[i] = fr.cell[1, 0]
+        if self.atom_stress is not None:
+            if fr.atom_stress_xy is None:  # pragma: no cover - backend contract
+                raise RuntimeError("engine returned a frame without per-particle stress")
+            self.atom_stress[i] = fr.atom_stress_xy / self.omega
         if self.positions:
             self.unwrapped[i] = fr.unwrapped
             if self.integ is None:
@@ -498,4 +540,6 @@ class _Recorder:
             strain=self.strain,
             tilt=self.tilt,
             initial=self.initial,
+            atom_stress_xy=self.atom_stress,
+            particle_volume=self.omega,
         )

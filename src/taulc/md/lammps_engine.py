@@ -13,7 +13,10 @@ no`` with ``start/stop`` spanning the segment, so ``fix deform`` ramps over
 the whole segment) and gathering positions, image flags and velocities by
 atom id (``lammps_gather``; collective, so it also works under ``mpirun``).
 The stress of Eq. 1 is the virial part of the pressure tensor, averaged over
-every 5th step of a window by ``fix ave/time`` (``stress_every``).
+every 5th step of a window by ``fix ave/time`` (``stress_every``).  On request
+(``run(record_atom_stress=True)``) ``compute stress/atom NULL virial`` is
+averaged by ``fix ave/atom`` over exactly the same steps, so the per-particle
+stresses sum to the recorded p_xy (:mod:`taulc.md.atomic_stress`).
 
 Parallelism: OpenMP threads (``package omp n`` + ``suffix omp``; default
 ``n`` = available cores / MPI ranks) and MPI domain decomposition when the
@@ -70,6 +73,7 @@ class LammpsEngine(MDEngine):
     """
 
     backend = "lammps"
+    supports_atom_stress = True
 
     def __init__(
         self,
@@ -111,6 +115,7 @@ class LammpsEngine(MDEngine):
         self._integrator: str | None = None
         self._dirty = True
         self._window: int | None = None
+        self._window_atom = False
         self._span: tuple[int, int] | None = None
         self._y_last: np.ndarray | None = None
         self._version = f"LAMMPS {self.lmp.version()}"
@@ -185,6 +190,7 @@ class LammpsEngine(MDEngine):
             self._cmd(line)
         self._integrator = None
         self._window = None
+        self._window_atom = False
         self._dirty = True
 
     def _create_atoms(self, positions: np.ndarray, species: np.ndarray,
@@ -279,21 +285,30 @@ class LammpsEngine(MDEngine):
 
     # ------------------------------------------------------------- running
     def _set_window(self, window: int | None) -> None:
-        if window == self._window:
+        atom = bool(self.atom_stress) and window is not None
+        if window == self._window and atom == self._window_atom:
             return
-        if self._fix_exists("sxy"):
-            self._cmd("unfix sxy")
-        if self._fix_exists("yavg"):
-            self._cmd("unfix yavg")
+        for fid in ("sxy", "yavg", "satavg"):
+            if self._fix_exists(fid):
+                self._cmd(f"unfix {fid}")
         if window is not None:
             every = math.gcd(self.stress_every, window)
             self._cmd(f"fix sxy all ave/time {every} {window // every} {window} c_pvir[4]")
+            if atom:  # same steps as p_xy, so Σ_i s_i = -V p_xy to round-off
+                self._define_atom_stress()
+                self._cmd(f"fix satavg all ave/atom {every} {window // every} {window} c_satom[4]")
             if self.affine_integral == "step":
                 if not self.lmp.has_id("compute", "yu"):
                     self._cmd("compute yu all property/atom yu")
                 self._cmd(f"fix yavg all ave/atom 1 {window} {window} c_yu")
         self._window = window
+        self._window_atom = atom
         self._dirty = True
+
+    def _define_atom_stress(self) -> None:
+        """Per-atom virial stress compute, defined only when a run records it (no cost otherwise)."""
+        if not self.lmp.has_id("compute", "satom"):
+            self._cmd("compute satom all stress/atom NULL virial")
 
     def _advance(self, n_steps: int, window: int | None, span: tuple[int, int] | None) -> None:
         if n_steps <= 0:
@@ -330,11 +345,15 @@ class LammpsEngine(MDEngine):
         if first:
             if self._integrator is None:
                 self._fix_integrator()
+            if self.atom_stress:
+                self._define_atom_stress()
             self._cmd("run 0 post no")  # set-up: forces, virial and energy of this step
             self._dirty = True  # run 0 re-initialised fix deform with a zero-length span
             stress = float(self.lmp.numpy.extract_compute("pvir", 0, 1)[3])
+            satom = self._gather("c_satom", 1, 6)[:, 3].copy() if self.atom_stress else None
         else:
             stress = float(self.lmp.extract_fix("sxy", 0, 0))
+            satom = self._gather("f_satavg", 1, 1).copy() if self.atom_stress else None
         pe = float(self.lmp.get_thermo("pe"))
         boxlo = self.lmp.extract_box()[0]
         cell = self._cell()
@@ -355,7 +374,7 @@ class LammpsEngine(MDEngine):
         self._y_last = unwrapped[:, 1].copy()
         return Frame(
             unwrapped=unwrapped, velocities=vp, positions=x, cell=cell,
-            stress_xy=stress, potential_energy=pe, y_integral=y_int,
+            stress_xy=stress, potential_energy=pe, y_integral=y_int, atom_stress_xy=satom,
         )
 
     def _species(self) -> np.ndarray:

@@ -44,6 +44,11 @@ class Trajectory:
         strain: ``(F,)`` accumulated strain ∫γ̇dt since t0.
         tilt: ``(F,)`` xy tilt of the cell (jumps by -Lx at box flips).
         initial: configuration at frame 0 (positions + peculiar velocities).
+        atom_stress_xy: ``(F, N)`` per-particle shear stress σ_i,xy (Zeng, Yu & Wang
+            2025 Eq. 2, a stress: ``Σ_i σ_i Ω_i / V = -stress_xy`` per frame; see
+            :mod:`taulc.md.atomic_stress`), averaged like ``stress_xy``; None unless
+            the run was asked to record it.
+        particle_volume: ``(N,)`` Ω_i of Eq. 3 used for ``atom_stress_xy``.
     """
 
     times: np.ndarray
@@ -58,6 +63,8 @@ class Trajectory:
     strain: np.ndarray | None = None
     tilt: np.ndarray | None = None
     initial: Configuration | None = None
+    atom_stress_xy: np.ndarray | None = None
+    particle_volume: np.ndarray | None = None
 
     @property
     def n_frames(self) -> int:
