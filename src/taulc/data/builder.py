@@ -71,7 +71,10 @@ class DatasetBuilder:
     """Build ``<data_root>/<dataset.name>`` from a resolved config mapping."""
 
     def __init__(self, cfg: Mapping[str, Any], root: str | Path, progress: bool = True) -> None:
+        from taulc.validate import check_build_config  # noqa: PLC0415
+
         self.cfg = {k: _plain(v) for k, v in cfg.items()}
+        check_build_config(self.cfg, root)  # every field, before any MD (taulc.validate)
         self.dcfg = dataset_config(self.cfg)
         self.root = Path(root)
         self.cache = self.root / "cache"
@@ -81,6 +84,13 @@ class DatasetBuilder:
         self.rates = [float(r) for r in ds["rates"]] if self.source == "simulate" else []
         sim_key = {k: self.dcfg.get(k) for k in ("system",)}
         sim_key["dataset"] = {k: v for k, v in ds.items() if k not in ("name", "graph_radius", "rates", "n_configs")}
+        self.inputs: list[dict[str, str]] = []
+        if self.source == "ingest":  # caches keyed by content: a replaced or fixed file is a new input
+            from taulc.data.ingest import content_hashes  # noqa: PLC0415
+
+            files = ds["files"] if isinstance(ds["files"], (list, tuple)) else [ds["files"]]
+            self.inputs = content_hashes(files)
+            sim_key["inputs"] = [f["sha256"] for f in self.inputs]
         self.k_sim = canonical_hash(sim_key)
         self.k_lab = canonical_hash([self.k_sim, self.dcfg.get("labels")])
 
@@ -96,9 +106,12 @@ class DatasetBuilder:
             from taulc.data.ingest import read_configurations  # noqa: PLC0415
 
             src = self.cfg["dataset"]
+            from taulc.validate import check_configurations  # noqa: PLC0415
+
             self._ingest_cache = read_configurations(
                 src["files"], species_map=src.get("species_map"), rate=src.get("rate"), fmt=src.get("format")
             )
+            check_configurations(self._ingest_cache, self.cfg["system"])  # N, rho, composition, overlaps: before MD
         return self._ingest_cache
 
     def up_to_date(self) -> bool:
@@ -110,6 +123,8 @@ class DatasetBuilder:
         except DatasetError:
             return False
         if man.get("format_version") != FORMAT_VERSION or man.get("config_hash") != canonical_hash(self.dcfg):
+            return False
+        if self.inputs and man.get("inputs") != self.inputs:
             return False
         return all((self.root / s["file"]).exists() and sha256_file(self.root / s["file"]) == s["sha256"] for s in man["shards"])
 
@@ -240,6 +255,8 @@ class DatasetBuilder:
             "shards": entries,
             "rates": rates_summary,
         }
+        if self.inputs:
+            man["inputs"] = self.inputs
         atomic_write_json(self.root / MANIFEST, man)
         return self.root / MANIFEST
 
@@ -256,6 +273,8 @@ class DatasetBuilder:
                     getattr(self, f"stage_{name}")([])
             return self.root / MANIFEST
         shards = self.shards()
+        if not shards:
+            raise DatasetError(f"{self.root}: nothing to build (no shards); check dataset.n_configs and dataset.files")
         if only_rates is not None:
             keep = [float(r) for r in only_rates]
             shards = [s for s in shards if any(np.isclose(s.rate, r, rtol=1e-9, atol=0.0) or s.rate == r for r in keep)]

@@ -17,6 +17,11 @@ Hydra, no dataset).  Fields:
                      ``symbols`` (written to extxyz), ``sigma`` ({bb, bs, ss}, for the overlap check),
 ``outputs``          ``target`` (e.g. ``ln_tau_lc``) and ``display`` (score name and common
                      colour range of hardness maps, from the run's test predictions),
+``domain``           training domain (optional; :func:`taulc.predict.domain.training_domain`):
+                     ``fraction_small``, ``density``, ``temperature``, ``n_atoms``, ``rates``
+                     ([min, max]), ``score`` ({name, lo, hi}: central 99 % of the run's test
+                     scores), ``species`` (particles the model was trained on); the
+                     descriptor distribution comes from the model's feature scaler,
 ``training``         model name, target, split, seed, dataset name / manifest sha256 /
                      config hash, validation score and test metrics, package versions and the
                      resolved training config.
@@ -42,6 +47,8 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import torch
 
+from taulc.errors import TaulcError
+
 log = logging.getLogger(__name__)
 
 __all__ = [
@@ -63,7 +70,7 @@ BUNDLE_NAME = "predictor.pt"
 DEFAULT_SIGMA = {"bb": 1.0, "bs": 0.8, "ss": 0.88}
 
 
-class BundleError(ValueError):
+class BundleError(TaulcError, ValueError):
     """A predictor bundle is missing, unreadable or incompatible; the message names the file."""
 
 
@@ -149,6 +156,7 @@ def make_bundle(
     sigma: Mapping[str, float] | None = None,
     display: Mapping[str, Any] | None = None,
     training: Mapping[str, Any] | None = None,
+    domain: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Assemble a bundle dict around a fitted taulc model."""
     import taulc  # noqa: PLC0415
@@ -180,6 +188,7 @@ def make_bundle(
         }),
         "outputs": _jsonable({"target": target, "display": dict(display or {"score": "y", "vmin": -1.0, "vmax": 1.0})}),
         "training": _jsonable(dict(training or {})),
+        "domain": _jsonable(dict(domain or {})),
     }
 
 
@@ -237,12 +246,14 @@ def export_run_bundle(
     """Write the bundle of one training run (called at the end of :func:`taulc.training.train`)."""
     from taulc.data.manifest import package_versions  # noqa: PLC0415
     from taulc.data.storage import sha256_file  # noqa: PLC0415
+    from taulc.predict.domain import training_domain  # noqa: PLC0415
 
     root = Path(dataset_root)
     kind = "graph" if type(model).__name__.endswith("GNN") else "tabular"
     uses_x = kind == "tabular" or bool(getattr(model, "hparams", {}).get("n_features"))
     man = root / "manifest.json"
     man_info: dict[str, Any] = {"name": root.name, "root": str(root)}
+    m: dict[str, Any] = {}
     if man.exists():
         m = json.loads(man.read_text())
         man_info.update(manifest_sha256=sha256_file(man), config_hash=m.get("config_hash"),
@@ -274,6 +285,7 @@ def export_run_bundle(
         sigma={k: float(sig[k]) for k in ("bb", "bs", "ss")} if isinstance(sig, Mapping) else None,
         display=_display_range(pred),
         training=training,
+        domain=training_domain(c, m, pred),
     )
     out = save_bundle(bundle, path)
     log.info("predictor bundle written to %s (format %s v%d)", out, BUNDLE_FORMAT, BUNDLE_VERSION)
