@@ -88,6 +88,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     for r in rows:
         vals = "  ".join(f"{k}={r[k]:.3f}" for k in r if k.startswith("p_") or k.endswith("_mean"))
         log.info("%s: %d frame(s)  %s", r["file"], r["n_frames"], vals)
+        if r.get("n_out_of_domain"):
+            log.warning("%s: %d of %d frame(s) outside the training domain (column in_domain = 0 in %s; "
+                        "see docs/inputs.md)", r["file"], r["n_out_of_domain"], r["n_frames"], r.get("out_csv", "the CSV"))
     if failed:
         log.error("%d of %d file(s) failed: %s", len(failed), len(args.inputs), ", ".join(failed))
         return 1

@@ -95,6 +95,8 @@ def _pooled(rows: Sequence[dict[str, Any]], path: Path) -> dict[str, Any]:
     for k in rows[0]:
         if k.startswith("p_") or k.endswith("_mean"):
             out[k] = sum(r[k] * r["n_atoms"] for r in rows) / tot
+    if "in_domain" in rows[0]:
+        out["n_out_of_domain"] = sum(1 for r in rows if not r.get("in_domain", 1))
     return out
 
 
