@@ -608,8 +608,11 @@ def section_gnn(rep: ReportWriter, run: RunInfo, ctx: DatasetContext, acfg: Mapp
 # -------------------------------------------------------------------------------------- driver
 def evaluate(cfg: Mapping[str, Any], output_dir: str | os.PathLike[str] | None = None) -> Path:
     """Build the report for ``cfg`` (``conf/evaluate.yaml``); returns the report directory."""
+    from taulc.validate import check_evaluate_config  # noqa: PLC0415
+
     t_start = time.perf_counter()
     c = _plain(cfg)
+    check_evaluate_config(c)  # before any work: names the bad field
     acfg = c.get("analysis", {})
     runs_root = Path(c.get("runs_root") or "runs")
     extra = c.get("runs")
