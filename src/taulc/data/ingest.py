@@ -153,7 +153,8 @@ def _iter_plain_xyz(path: Path) -> Iterator[Any]:
             try:
                 n = int(first.split()[0])
             except ValueError:
-                raise InputError(f"{path} (frame {frame}): first line {first.strip()[:40]!r} is not an atom count") from None
+                raise InputError(f"{path}: cannot read as xyz (frame {frame}): line {first.strip()[:40]!r} is not an atom "
+                                 "count; the file is corrupt or in an unsupported format") from None
             comment = fh.readline()
             rows = [fh.readline() for _ in range(n)]
             if len(rows) < n or not rows[-1].strip():
