@@ -260,6 +260,28 @@ class DatasetBuilder:
         atomic_write_json(self.root / MANIFEST, man)
         return self.root / MANIFEST
 
+    def _check_threads(self) -> None:
+        """Warn when a resumed build runs LAMMPS with another OpenMP thread count than the cached results.
+
+        For a fixed thread count the MD is bitwise reproducible (a resumed build gives the same shard
+        checksums, tests/test_data_build.py); with another count the force summation order changes and
+        the chaotic trajectories, hence the ICE labels, differ (measured: 1 vs 2 threads, demo N = 1500,
+        10 τ at rate 0: positions differ by up to a box length).  ``engine.threads: null`` means *all
+        cores*, which depends on the machine, so set it explicitly for reproducible builds.
+        """
+        from taulc.md.lammps_engine import available_cores  # noqa: PLC0415
+
+        threads = stages.THREADS if stages.THREADS is not None else available_cores()
+        path = self.cache / "engine_threads.json"
+        if path.exists():
+            before = read_json(path).get("threads")
+            if before != threads:
+                log.warning("%s: cached MD results were computed with %s OpenMP thread(s), this run uses %s: shards will "
+                            "not be bitwise identical to an uninterrupted build (LAMMPS summation order); set "
+                            "engine.threads=%s to resume identically", self.root, before, threads, before)
+        else:
+            atomic_write_json(path, {"threads": threads})
+
     # ------------------------------------------------------------------ run
     def build(self, run_stages: Iterable[str] = ALL_STAGES, only_rates: Iterable[float] | None = None, force: bool = False) -> Path | None:
         run_stages = list(run_stages)
@@ -279,6 +301,7 @@ class DatasetBuilder:
             keep = [float(r) for r in only_rates]
             shards = [s for s in shards if any(np.isclose(s.rate, r, rtol=1e-9, atol=0.0) or s.rate == r for r in keep)]
         t0 = time.perf_counter()
+        self._check_threads()
         for name in ("simulate", "label"):
             if name in run_stages:
                 getattr(self, f"stage_{name}")(shards)
