@@ -272,6 +272,32 @@ def test_train_refuses_before_training(case, overrides, message, tmp_path, monke
     assert artefacts(tmp_path, before) == []
 
 
+class _Exploit:
+    """Unpickling this runs a shell command (what a crafted .ckpt can do under weights_only=False)."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        import os
+
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_crafted_checkpoint_is_refused_without_running_its_code(tmp_path, monkeypatch, capsys):
+    import torch
+
+    marker = tmp_path / "pwned"
+    ckpt = tmp_path / "evil.ckpt"
+    torch.save({"state_dict": {}, "payload": _Exploit(marker)}, ckpt)
+    ov = [f"data_root={REPO / 'datasets'}", f"results_table={tmp_path / 'results.csv'}", "model=gnn", f"ckpt_path={ckpt}"]
+    rc, err = run_entry("train", ov, tmp_path, monkeypatch, capsys)
+    assert rc == 2, err
+    assert re.search(r"'ckpt_path' = .*evil\.ckpt: not a checkpoint that loads with weights_only=True", err), err
+    assert not marker.exists(), "the checkpoint's code ran"
+    assert not (tmp_path / "hydra_run").exists()
+
+
 # ----------------------------------------------------------------------------- runs and evaluate
 def _fake_run(d: Path, complete: bool, mtime: float) -> Path:
     """A run directory as train.py leaves it (metrics.json, .hydra/config.yaml, optionally COMPLETE)."""

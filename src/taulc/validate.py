@@ -242,8 +242,17 @@ def check_train_config(c: Mapping[str, Any], dataset_root: str | os.PathLike[str
     _opt(es, "patience", "early_stopping", lo=0, integer=True)
     _opt(es, "min_delta", "early_stopping", lo=0)
     ckpt = c.get("ckpt_path")
-    if ckpt is not None and not Path(ckpt).is_file():
-        raise ConfigError(f"field 'ckpt_path' = {ckpt}: checkpoint file not found (runs write <run_dir>/checkpoints/last.ckpt)")
+    if ckpt is not None:
+        if not Path(ckpt).is_file():
+            raise ConfigError(f"field 'ckpt_path' = {ckpt}: checkpoint file not found (runs write <run_dir>/checkpoints/last.ckpt)")
+        import torch  # noqa: PLC0415
+
+        try:  # what Lightning will do on resume (trainer.fit(..., weights_only=True)), with a clear message
+            torch.load(ckpt, map_location="cpu", weights_only=True)
+        except Exception as exc:  # noqa: BLE001 - UnpicklingError, zip errors, truncation
+            raise ConfigError(f"field 'ckpt_path' = {ckpt}: not a checkpoint that loads with weights_only=True "
+                              f"({type(exc).__name__}: {str(exc).splitlines()[0][:200]}); only resume from "
+                              "checkpoints that train.py wrote") from None
     if c.get("results_table"):
         rt = Path(c["results_table"])
         if rt.is_dir():
