@@ -81,3 +81,12 @@ def write_labelled_xyz(path: Path, pos: np.ndarray, labels: np.ndarray, cell: np
     rows = "\n".join(f"{lab} {x:.10g} {y:.10g} {z:.10g}" for lab, (x, y, z) in zip(np.asarray(labels).tolist(), centred.tolist()))
     path.write_text(f"{len(labels)}\n{comment}\n{rows}\n")
     return path
+
+
+def write_unreadable(d: Path) -> dict[str, Path]:
+    """Things that are not configurations: binary garbage, an empty xyz, a text note, a directory."""
+    (d / "garbage.bin").write_bytes(bytes(range(256)) * 20)
+    (d / "empty.xyz").write_text("")
+    (d / "notes.txt").write_text("these are my notes, not a configuration\n")
+    (d / "a_folder").mkdir()
+    return {"garbage": d / "garbage.bin", "empty": d / "empty.xyz", "unknown": d / "notes.txt", "folder": d / "a_folder"}

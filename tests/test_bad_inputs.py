@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bad_inputs_helpers import write_labelled_xyz, write_lammps_dump
+from bad_inputs_helpers import write_labelled_xyz, write_lammps_dump, write_unreadable
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -46,6 +46,13 @@ def run_entry(name: str, overrides: list[str], tmp: Path, monkeypatch, capsys) -
     with pytest.raises(SystemExit) as exc:
         _entry(name)()
     return int(exc.value.code or 0), capsys.readouterr().err
+
+
+def assert_refused(rc: int, err: str, prog: str, message: str) -> None:
+    """Exit 2, one ``<prog>: error:`` line matching ``message``, no traceback."""
+    assert rc == 2, err
+    assert re.search(message, err), err
+    assert err.startswith(f"{prog}: error: ") and "Traceback" not in err
 
 
 def artefacts(tmp: Path, before: set[Path]) -> list[str]:
@@ -88,12 +95,7 @@ def inputs(tmp_path_factory) -> dict[str, Path]:
     text = out["good"].read_text().splitlines()
     (d / "truncated.dump").write_text("\n".join(text[: len(text) // 2]) + "\n")
     out["truncated"] = d / "truncated.dump"
-    (d / "garbage.bin").write_bytes(bytes(range(256)) * 20)
-    out["garbage"] = d / "garbage.bin"
-    (d / "notes.txt").write_text("these are my notes, not a configuration\n")
-    out["unknown_text"] = d / "notes.txt"
-    (d / "folder").mkdir()
-    out["folder"] = d / "folder"
+    out.update(write_unreadable(d))
     return out
 
 
@@ -125,9 +127,7 @@ def test_simulate_refuses_before_md(case, overrides, message, tmp_path, monkeypa
     f.write_text("user data\n")
     before = set(tmp_path.rglob("*"))
     rc, err = run_entry("simulate", [o.format(file=f) for o in overrides] + ["progress=false"], tmp_path, monkeypatch, capsys)
-    assert rc == 2, err
-    assert re.search(message, err), err
-    assert err.startswith("taulc-simulate: error: ") and "Traceback" not in err
+    assert_refused(rc, err, "taulc-simulate", message)
     assert artefacts(tmp_path, before) == []
     assert f.read_text() == "user data\n"
 
@@ -162,18 +162,17 @@ def test_build_refuses_before_md(case, overrides, message, tmp_path, monkeypatch
     before = set(tmp_path.rglob("*"))
     ov = [f"data_root={tmp_path / 'data'}", "dataset=demo", "build.progress=false", *(o.format(file=f) for o in overrides)]
     rc, err = run_entry("build", ov, tmp_path, monkeypatch, capsys)
-    assert rc == 2, err
-    assert re.search(message, err), err
-    assert err.startswith("taulc-build: error: ") and "Traceback" not in err
+    assert_refused(rc, err, "taulc-build", message)
     assert artefacts(tmp_path, before) == [] and not (tmp_path / "data").exists()
 
 
 INGEST = [
     ("no_files", None, [], r"'dataset\.files' is empty"),
     ("missing_file", "MISSING", [], r"'dataset\.files': .*nope\.dump not found"),
-    ("directory", "folder", [], r"folder is not a file \(a directory\?\)"),
+    ("directory", "folder", [], r"a_folder is not a file \(a directory\?\)"),
     ("garbage", "garbage", [], r"garbage\.bin: unsupported format \(binary data"),
-    ("unknown_text", "unknown_text", [], r"notes\.txt: unsupported format \(not recognised"),
+    ("empty", "empty", [], r"no frames found in .*empty\.xyz"),
+    ("unknown_text", "unknown", [], r"notes\.txt: unsupported format \(not recognised"),
     ("truncated", "truncated", [], r"truncated\.dump: .*truncated"),
     ("n_mismatch", "n_mismatch", [], r"n_mismatch\.dump \(frame 0\): 999 particles, but system 'demo' has system\.n_atoms = 1000"),
     ("density", "dense", [], r"dense\.dump \(frame 0\): density N/V = 1\.38, but system 'demo' has system\.density = 1\.2"),
@@ -196,8 +195,7 @@ def test_ingest_refuses_before_md(case, key, extra, message, inputs, tmp_path, m
           f"dataset.files={files}", "build.progress=false", "engine.threads=1", *extra]
     before = set(tmp_path.rglob("*"))
     rc, err = run_entry("build", ov, tmp_path, monkeypatch, capsys)
-    assert rc == 2, err
-    assert re.search(message, err), err
+    assert_refused(rc, err, "taulc-build", message)
     assert artefacts(tmp_path, before) == [] and not (tmp_path / "data" / "ingest").exists()
 
 
@@ -265,9 +263,7 @@ def test_train_refuses_before_training(case, overrides, message, tmp_path, monke
     else:
         ov.insert(0, f"data_root={tmp_path / 'data'}")
     rc, err = run_entry("train", ov, tmp_path, monkeypatch, capsys)
-    assert rc == 2, err
-    assert re.search(message, err), err
-    assert err.startswith("train.py: error: ") and "Traceback" not in err
+    assert_refused(rc, err, "train.py", message)
     assert not (tmp_path / "hydra_run").exists(), "the refused run left its directory behind"
     assert artefacts(tmp_path, before) == []
 
@@ -357,7 +353,5 @@ def test_evaluate_refuses_before_work(case, overrides, message, tmp_path, monkey
     before = set(tmp_path.rglob("*"))
     ov = [f"runs_root={tmp_path / 'runs'}", *(o.format(tmp=tmp_path) for o in overrides)]
     rc, err = run_entry("evaluate", ov, tmp_path, monkeypatch, capsys)
-    assert rc == 2, err
-    assert re.search(message, err), err
-    assert err.startswith("evaluate.py: error: ") and "Traceback" not in err
+    assert_refused(rc, err, "evaluate.py", message)
     assert artefacts(tmp_path, before) == [] and (tmp_path / "afile.txt").read_text() == "user data\n"

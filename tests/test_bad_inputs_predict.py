@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bad_inputs_helpers import write_gsd, write_labelled_xyz, write_lammps_dump
+from bad_inputs_helpers import write_gsd, write_labelled_xyz, write_lammps_dump, write_unreadable
 from predict_helpers import listing, shard, tilted_shard, trained_runs, write_xyz
 
 R_XZ = np.array([[1.0, 0, 0], [0, 0, 1.0], [0, -1.0, 0]])  # xy-frame row vector @ R_XZ = the xz-sheared frame
@@ -64,14 +64,7 @@ def files(tiny_dataset: Path, tmp_path_factory) -> dict[str, Path]:
     two = cell.copy()
     two[2, 0] = 0.7
     out["two_tilts"] = write_lammps_dump(d / "two_tilts.dump", pos, sp + 1, two)
-    (d / "garbage.bin").write_bytes(bytes(range(256)) * 8)
-    out["garbage"] = d / "garbage.bin"
-    (d / "empty.xyz").write_text("")
-    out["empty"] = d / "empty.xyz"
-    (d / "notes.txt").write_text("hello\nworld\n")
-    out["unknown"] = d / "notes.txt"
-    (d / "a_folder").mkdir()
-    out["folder"] = d / "a_folder"
+    out.update(write_unreadable(d))
     return out
 
 
