@@ -323,16 +323,20 @@ def test_latest_skips_incomplete_runs(tmp_path):
 
 
 def test_two_runs_in_the_same_second_get_their_own_directories(tmp_path):
-    from taulc.runs import claim_run_dir
+    from taulc.runs import claim_run_dir, mark_complete
 
     shared = tmp_path / "runs" / "svm" / "2026-01-01_00-00-00"
     (shared / ".hydra").mkdir(parents=True)
     (shared / ".hydra" / "config.yaml").write_text("seed: 1\n")
-    a = claim_run_dir(shared)
-    b = claim_run_dir(shared)
+    a = claim_run_dir(shared, {"seed": 1})
+    (shared / ".hydra" / "config.yaml").write_text("seed: 2\n")  # the second run's Hydra overwrites the shared copy
+    b = claim_run_dir(shared, {"seed": 2})
     c = claim_run_dir(shared)
     assert a == shared and b.name == shared.name + "-1" and c.name == shared.name + "-2"
-    assert (b / ".hydra" / "config.yaml").read_text() == "seed: 1\n"
+    assert (b / ".hydra" / "config.yaml").read_text() == "seed: 2\n"
+    mark_complete(a, {"seed": 1})  # each run leaves its own config behind, whatever was overwritten meanwhile
+    assert (a / ".hydra" / "config.yaml").read_text() == "seed: 1\n"
+    assert json.loads((a / "COMPLETE").read_text())["files"] == {".taulc-owner": (a / ".taulc-owner").stat().st_size}
 
 
 EVALUATE = [

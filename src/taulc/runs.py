@@ -20,6 +20,7 @@ import shutil
 import socket
 import time
 from pathlib import Path
+from typing import Any
 
 __all__ = ["RunError", "MARKER", "OWNER", "claim_run_dir", "mark_complete", "is_complete", "latest_complete", "discard_if_empty"]
 
@@ -45,10 +46,27 @@ def _try_claim(d: Path) -> bool:
     return True
 
 
-def claim_run_dir(run_dir: str | os.PathLike[str]) -> Path:
-    """Own ``run_dir`` (or the first free ``run_dir-N`` if another run owns it); returns the directory to use."""
+def _write_config(d: Path, config: Any) -> None:
+    """This run's own composed config as ``.hydra/config.yaml`` (another run may have overwritten Hydra's copy)."""
+    if config is None:
+        return
+    from omegaconf import DictConfig, OmegaConf  # noqa: PLC0415
+
+    from taulc.data.storage import atomic_write_bytes  # noqa: PLC0415
+
+    cfg = config if isinstance(config, DictConfig) else OmegaConf.create(dict(config))
+    atomic_write_bytes(d / ".hydra" / "config.yaml", OmegaConf.to_yaml(cfg).encode())
+
+
+def claim_run_dir(run_dir: str | os.PathLike[str], config: Any = None) -> Path:
+    """Own ``run_dir`` (or the first free ``run_dir-N`` if another run owns it); returns the directory to use.
+
+    ``config`` (the run's composed config) is written to ``.hydra/config.yaml`` of the claimed directory:
+    Hydra writes it at start-up, and two runs given one directory write it over each other.
+    """
     base = Path(run_dir)
     if _try_claim(base):
+        _write_config(base, config)
         return base
     for k in range(1, 10_000):
         cand = base.with_name(f"{base.name}-{k}")
@@ -57,17 +75,19 @@ def claim_run_dir(run_dir: str | os.PathLike[str]) -> Path:
         except FileExistsError:
             continue
         if _try_claim(cand):
-            if (base / ".hydra").is_dir():  # Hydra wrote its config into the shared directory
+            if (base / ".hydra").is_dir():  # Hydra's other files (hydra.yaml, overrides.yaml)
                 shutil.copytree(base / ".hydra", cand / ".hydra", dirs_exist_ok=True)
+            _write_config(cand, config)
             return cand
     raise RuntimeError(f"{base}: could not create a unique run directory")  # pragma: no cover
 
 
-def mark_complete(run_dir: str | os.PathLike[str]) -> Path:
-    """Write ``<run_dir>/COMPLETE`` (atomically): the last file of a finished run."""
+def mark_complete(run_dir: str | os.PathLike[str], config: Any = None) -> Path:
+    """Write ``<run_dir>/COMPLETE`` (atomically): the last file of a finished run (``config`` rewritten first)."""
     from taulc.data.storage import atomic_write_json  # noqa: PLC0415
 
     d = Path(run_dir)
+    _write_config(d, config)
     files = {str(p.relative_to(d)): p.stat().st_size for p in sorted(d.iterdir()) if p.is_file() and p.name != MARKER}
     atomic_write_json(d / MARKER, {"completed": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "files": files})
     return d / MARKER

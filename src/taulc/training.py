@@ -167,7 +167,7 @@ def train(cfg: Any) -> float:
     t0 = time.perf_counter()
     c = _plain(cfg)
     check_train_config(c, dataset_dir(c))  # before any work: names the bad field
-    run_dir = claim_run_dir(c.get("run_dir") or os.getcwd())  # unique even for two runs in the same second
+    run_dir = claim_run_dir(c.get("run_dir") or os.getcwd(), config=cfg)  # unique even for two runs in one second
     L.seed_everything(int(c["seed"]), workers=True)
     root = dataset_dir(c)
     kind = model_kind(c["model"])
@@ -262,7 +262,7 @@ def train(cfg: Any) -> float:
             "train_seconds": metrics["train_seconds"],
         },
     )
-    mark_complete(run_dir)  # last artefact of the run: evaluate.py skips runs without it
+    mark_complete(run_dir, config=cfg)  # last artefact of the run: evaluate.py skips runs without it
     latest = run_dir.parent / "latest"
     atomic_write_bytes(run_dir.parent / "latest.txt", (str(run_dir) + "\n").encode())
     try:
