@@ -1,12 +1,12 @@
 """Apply a predictor bundle to configurations: ``Predictor.load(path).predict(atoms_or_path)``.
 
-Inputs are anything ASE reads with a periodic, upper-triangular (xy-tilted)
-cell in the shear frame: LAMMPS text dumps, LAMMPS data files, extxyz
-(:mod:`taulc.data.ingest` reads and validates them).  Before predicting, each
-frame is checked (every failure is an :class:`~taulc.data.ingest.InputError`
-naming the file, the frame and the problem):
+Inputs: LAMMPS text dumps and data files, extxyz / xyz with any species labels,
+HOOMD gsd (:mod:`taulc.data.ingest` reads and validates them; docs/inputs.md).
+Before predicting, each frame is checked (every failure is an
+:class:`~taulc.data.ingest.InputError` naming the file, the frame and the problem):
 
-* the cell exists, is periodic in x, y, z and in the shear frame;
+* the cell exists, is periodic in x, y, z and sheared in one plane (xz / yz
+  tilts are rotated into the xy frame, a negative rate mirrored x -> -x);
 * every perpendicular cell width is at least twice the bundle's ``cutoff``
   (the reach of the descriptors, r_max + 3δ = 5.3 for the default
   g_l^m, or the graph radius) so no particle sees its own periodic image;
@@ -18,6 +18,10 @@ naming the file, the frame and the problem):
 * no two particles are closer than :data:`OVERLAP_RATIO` · σ_αβ (0.5 σ_αβ,
   where the LJ pair energy 4ε[(σ/r)¹² − (σ/r)⁶] exceeds 1.6·10⁴ ε: such a
   configuration is corrupt, in other units, or not a liquid state).
+
+Each prediction then carries its distance from the bundle's training domain
+(:mod:`taulc.predict.domain`): findings are logged as warnings, or refused when
+``strict`` is set (``taulc-predict --strict``).
 
 Per particle the predictor returns ``H`` (SVM hardness, > 0 = slow) and
 ``slow_pred``, ``<target>_pred`` (ridge, GNN, MLP; e.g. ``ln_tau_lc_pred``),
