@@ -163,9 +163,24 @@ def test_out_of_domain_frames_are_flagged(runs, files, tmp_path, caplog, case, m
     assert summ["n_out_of_domain"] == "1"
 
 
-def test_training_state_is_in_domain(runs, files):
-    """Frames of the training state (with a streaming velocity profile at T = 0.6) raise no flag."""
-    for key in ("dump", "warm"):
+def test_training_state_is_in_domain(runs, files, tiny_dataset):
+    """Training frames raise no flag; the bundle's descriptor_z_max (from the cached training features) equals
+    the largest descriptor_z of the same configurations featurised afresh at prediction time."""
+    import torch
+
+    from taulc.data.manifest import read_manifest
+    from taulc.predict import Predictor
+
+    pred = Predictor.load(runs["svm"] / "predictor.pt")
+    zs = []
+    for k in range(len(read_manifest(tiny_dataset)["shards"])):
+        z = shard(tiny_dataset, k)
+        p = pred.predict_arrays(z["positions"], z["species"], z["cell"], allow_small_cell=True)
+        assert p.domain["in_domain"] == 1, p.domain
+        zs.append(p.domain["descriptor_z"])
+    recorded = torch.load(runs["svm"] / "predictor.pt", weights_only=True)["domain"]["descriptor_z_max"]
+    assert max(zs) == pytest.approx(recorded, rel=1e-5)
+    for key in ("dump", "warm"):  # also through files (with a streaming velocity profile at T = 0.6)
         p = _predict(runs, files[key])
         assert p.domain["in_domain"] == 1, p.domain
     t = _predict(runs, files["warm"]).domain["temperature"]

@@ -234,6 +234,24 @@ def read_bundle(path: str | os.PathLike[str]) -> dict[str, Any]:
     return b
 
 
+def _training_descriptor_z(bundle: Mapping[str, Any], root: Path, manifest: Mapping[str, Any],
+                           descriptor: Mapping[str, Any] | None) -> float | None:
+    """Largest per-configuration descriptor z of the dataset (features from the training's own cache)."""
+    from taulc.data.derived import shard_features  # noqa: PLC0415
+    from taulc.data.storage import load_npz  # noqa: PLC0415
+    from taulc.predict.domain import Domain  # noqa: PLC0415
+
+    dom = Domain.from_bundle(bundle)
+    try:
+        xs, _, _ = shard_features(root, manifest, descriptor, progress=False)
+    except Exception as exc:  # noqa: BLE001 - the bundle stays usable with the default limit
+        log.warning("descriptor range of %s not recorded (%s)", root, exc)
+        return None
+    zs = [dom.descriptor_z(x, load_npz(root / s["file"], ("species",))["species"]) for x, s in zip(xs, manifest["shards"])]
+    zs = [z for z in zs if z is not None]
+    return max(zs) if zs else None
+
+
 def export_run_bundle(
     path: str | os.PathLike[str],
     model: Any,
@@ -287,6 +305,10 @@ def export_run_bundle(
         training=training,
         domain=training_domain(c, m, pred),
     )
+    if uses_x and m.get("shards"):
+        zmax = _training_descriptor_z(bundle, root, m, c.get("descriptor"))
+        if zmax is not None:
+            bundle["domain"]["descriptor_z_max"] = zmax
     out = save_bundle(bundle, path)
     log.info("predictor bundle written to %s (format %s v%d)", out, BUNDLE_FORMAT, BUNDLE_VERSION)
     return out

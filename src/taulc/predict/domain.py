@@ -16,7 +16,8 @@ written by :func:`training_domain`) and gets these columns (CSV and extxyz heade
 ``rate``            shear rate when the frame records one, warned outside the training range;
 ``descriptor_z``    RMS over descriptor columns of the z-score (frame mean - training mean) /
                     training std (the model's own feature scaler), warned above
-                    :data:`DESCRIPTOR_Z_MAX`;
+                    :data:`DESCRIPTOR_Z_FACTOR` times the largest value of the training
+                    configurations (``descriptor_z_max``, recorded at export), at least 1;
 ``score_outside``   fraction of particles whose score (H, logit or predicted ln τ) lies outside
                     the central 99 % of the training run's test scores (widened by
                     :data:`SCORE_MARGIN` of its span on each side), warned above :data:`SCORE_OUTSIDE_MAX`;
@@ -34,7 +35,7 @@ from typing import Any, Mapping
 import numpy as np
 
 __all__ = ["Domain", "training_domain", "COMPOSITION_TOL", "DENSITY_TOL", "TEMPERATURE_TOL",
-           "DESCRIPTOR_Z_MAX", "SCORE_OUTSIDE_MAX", "SCORE_MARGIN"]
+           "DESCRIPTOR_Z_MAX", "DESCRIPTOR_Z_FACTOR", "SCORE_OUTSIDE_MAX", "SCORE_MARGIN"]
 
 COMPOSITION_TOL = 0.05
 """Absolute tolerance on the fraction of small particles."""
@@ -43,8 +44,11 @@ DENSITY_TOL = 0.02
 TEMPERATURE_TOL = 0.10
 """Relative tolerance on the kinetic temperature (one frame of N particles fluctuates by ~sqrt(2/3N))."""
 DESCRIPTOR_Z_MAX = 2.0
-"""Largest RMS z-score of the frame-mean descriptors (demo frames: 0.33-0.69; a swapped type map: 87,
-ρ = 1.38 instead of 1.2: 12.5, one atom: 59; measured with an SVM bundle trained on the demo dataset)."""
+"""Largest RMS z-score of the frame-mean descriptors when the bundle records no training value (demo frames:
+0.33-0.69; a swapped type map: 87, ρ = 1.38 instead of 1.2: 12.5, one atom: 59; SVM bundle trained on the demo)."""
+DESCRIPTOR_Z_FACTOR = 2.0
+"""With the largest z of the training configurations recorded (``descriptor_z_max``), the limit is this many
+times it, at least 1: every training frame passes, and the cases above are 18-130 times the demo's value."""
 SCORE_OUTSIDE_MAX = 0.10
 """Largest fraction of particles with scores outside the training range (widened by :data:`SCORE_MARGIN`)."""
 SCORE_MARGIN = 1.0
@@ -106,7 +110,22 @@ class Domain:
         r = d.get("rates")
         return cls(d.get("fraction_small"), d.get("density"), d.get("temperature"),
                    (float(r[0]), float(r[1])) if r else None, d.get("score"), str(d.get("species", "all")),
-                   mean, scale, bool(d))
+                   mean, scale, bool(d), {k: d[k] for k in ("descriptor_z_max",) if d.get(k) is not None})
+
+    @property
+    def descriptor_limit(self) -> float:
+        zmax = self.extra.get("descriptor_z_max")
+        return DESCRIPTOR_Z_MAX if zmax is None else max(1.0, DESCRIPTOR_Z_FACTOR * float(zmax))
+
+    def descriptor_z(self, x: np.ndarray | None, species: np.ndarray) -> float | None:
+        """RMS over columns of (frame-mean descriptor - training mean) / training std, over the trained species."""
+        if x is None or self.feature_mean is None or x.shape[1] != self.feature_mean.shape[0]:
+            return None
+        sel = {"big": species == 0, "small": species == 1}.get(self.species, np.ones(len(species), dtype=bool))
+        if not sel.any():
+            return None
+        z = (np.asarray(x, dtype=float)[sel].mean(axis=0) - self.feature_mean) / np.where(self.feature_scale > 0, self.feature_scale, 1.0)
+        return float(np.sqrt(np.mean(z * z)))
 
     def assess(
         self, species: np.ndarray, cell: np.ndarray, x: np.ndarray | None, values: Mapping[str, np.ndarray],
@@ -145,15 +164,13 @@ class Domain:
                 if not (lo * (1 - 1e-6) - 1e-12 <= rate <= hi * (1 + 1e-6) + 1e-12):
                     warn.append(f"shear rate {rate:g} is outside the training range [{lo:g}, {hi:g}]; the prediction is "
                                 "an extrapolation")
-        if x is not None and self.feature_mean is not None and x.shape[1] == self.feature_mean.shape[0]:
-            sel = {"big": species == 0, "small": species == 1}.get(self.species, np.ones(n, dtype=bool))
-            if sel.any():
-                z = (np.asarray(x, dtype=float)[sel].mean(axis=0) - self.feature_mean) / np.where(self.feature_scale > 0, self.feature_scale, 1.0)
-                dz = float(np.sqrt(np.mean(z * z)))
-                row["descriptor_z"] = dz
-                if dz > DESCRIPTOR_Z_MAX:
-                    warn.append(f"structure: descriptors are {dz:.2f} training standard deviations (RMS) from the "
-                                f"training mean (limit {DESCRIPTOR_Z_MAX:g}); this is not the liquid the model learnt")
+        dz = self.descriptor_z(x, species)
+        if dz is not None:
+            row["descriptor_z"] = dz
+            limit = self.descriptor_limit
+            if dz > limit:
+                warn.append(f"structure: descriptors are {dz:.2f} training standard deviations (RMS) from the "
+                            f"training mean (limit {limit:.3g}); this is not the liquid the model learnt")
         if self.score and self.score.get("name") in values:
             v = np.asarray(values[self.score["name"]], dtype=float)
             lo, hi = float(self.score["lo"]), float(self.score["hi"])
