@@ -19,9 +19,11 @@ Hydra, no dataset).  Fields:
                      colour range of hardness maps, from the run's test predictions),
 ``domain``           training domain (optional; :func:`taulc.predict.domain.training_domain`):
                      ``fraction_small``, ``density``, ``temperature``, ``n_atoms``, ``rates``
-                     ([min, max]), ``score`` ({name, lo, hi}: central 99 % of the run's test
-                     scores), ``species`` (particles the model was trained on); the
-                     descriptor distribution comes from the model's feature scaler,
+                     ([min, max]), ``score`` ({name, lo, hi}: central 99 % of the scores of
+                     every dataset configuration for descriptor models, else of the test
+                     split), ``descriptor_z_max`` (largest descriptor distance of the
+                     dataset's configurations), ``species`` (particles the model was trained
+                     on); the descriptor distribution comes from the model's feature scaler,
 ``training``         model name, target, split, seed, dataset name / manifest sha256 /
                      config hash, validation score and test metrics, package versions and the
                      resolved training config.
@@ -234,22 +236,41 @@ def read_bundle(path: str | os.PathLike[str]) -> dict[str, Any]:
     return b
 
 
-def _training_descriptor_z(bundle: Mapping[str, Any], root: Path, manifest: Mapping[str, Any],
-                           descriptor: Mapping[str, Any] | None) -> float | None:
-    """Largest per-configuration descriptor z of the dataset (features from the training's own cache)."""
+def _training_ranges(bundle: Mapping[str, Any], root: Path, manifest: Mapping[str, Any],
+                     descriptor: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Domain entries measured on every configuration of the dataset (features from the training's own cache):
+    the largest descriptor distance ``descriptor_z_max`` and, for descriptor-only models, the score range of
+    all configurations (the test split alone may hold one shear rate)."""
     from taulc.data.derived import shard_features  # noqa: PLC0415
     from taulc.data.storage import load_npz  # noqa: PLC0415
     from taulc.predict.domain import Domain  # noqa: PLC0415
+    from taulc.predict.predictor import Predictor  # noqa: PLC0415
 
     dom = Domain.from_bundle(bundle)
     try:
         xs, _, _ = shard_features(root, manifest, descriptor, progress=False)
-    except Exception as exc:  # noqa: BLE001 - the bundle stays usable with the default limit
-        log.warning("descriptor range of %s not recorded (%s)", root, exc)
-        return None
-    zs = [dom.descriptor_z(x, load_npz(root / s["file"], ("species",))["species"]) for x, s in zip(xs, manifest["shards"])]
+        pred = Predictor(bundle)
+    except Exception as exc:  # noqa: BLE001 - the bundle stays usable with the default limits
+        log.warning("training domain of %s not measured (%s)", root, exc)
+        return {}
+    zs, scores = [], []
+    name = (dom.score or {}).get("name")
+    graph = pred.kind == "graph"
+    for x, s in zip(xs, manifest["shards"]):
+        z = load_npz(root / s["file"], ("positions", "species", "cell"))
+        zs.append(dom.descriptor_z(x, z["species"]))
+        if name and not graph:
+            v = pred.outputs(z["positions"], z["species"], z["cell"], np.asarray(x, dtype=np.float64)).get(name)
+            if v is not None:
+                scores.append(np.asarray(v, dtype=float))
+    out: dict[str, Any] = {}
     zs = [z for z in zs if z is not None]
-    return max(zs) if zs else None
+    if zs:
+        out["descriptor_z_max"] = max(zs)
+    if scores:
+        lo, hi = np.percentile(np.concatenate(scores), [0.5, 99.5])
+        out["score"] = {"name": name, "lo": float(lo), "hi": float(hi), "from": "all configurations"}
+    return out
 
 
 def export_run_bundle(
@@ -306,9 +327,7 @@ def export_run_bundle(
         domain=training_domain(c, m, pred),
     )
     if uses_x and m.get("shards"):
-        zmax = _training_descriptor_z(bundle, root, m, c.get("descriptor"))
-        if zmax is not None:
-            bundle["domain"]["descriptor_z_max"] = zmax
+        bundle["domain"].update(_training_ranges(bundle, root, m, c.get("descriptor")))
     out = save_bundle(bundle, path)
     log.info("predictor bundle written to %s (format %s v%d)", out, BUNDLE_FORMAT, BUNDLE_VERSION)
     return out

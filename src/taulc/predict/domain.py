@@ -19,8 +19,9 @@ written by :func:`training_domain`) and gets these columns (CSV and extxyz heade
                     :data:`DESCRIPTOR_Z_FACTOR` times the largest value of the training
                     configurations (``descriptor_z_max``, recorded at export), at least 1;
 ``score_outside``   fraction of particles whose score (H, logit or predicted ln τ) lies outside
-                    the central 99 % of the training run's test scores (widened by
-                    :data:`SCORE_MARGIN` of its span on each side), warned above :data:`SCORE_OUTSIDE_MAX`;
+                    the central 99 % of the scores of every dataset configuration (descriptor
+                    models; the test split for graph-only GNNs), widened by
+                    :data:`SCORE_MARGIN` of its span on each side, warned above :data:`SCORE_OUTSIDE_MAX`;
 ``in_domain``       1 when nothing was warned.
 
 The tolerances are deliberately loose: a frame of the training state itself never
@@ -52,9 +53,9 @@ times it, at least 1: every training frame passes, and the cases above are 18-13
 SCORE_OUTSIDE_MAX = 0.10
 """Largest fraction of particles with scores outside the training range (widened by :data:`SCORE_MARGIN`)."""
 SCORE_MARGIN = 1.0
-"""The accepted score range is the central 99 % of the run's test-split scores widened by this fraction of its
-span on each side: per-rate means of H move by several units between γ̇ = 0 and 0.1, and a small test split
-(one configuration of the tiny test dataset) does not cover the whole training range."""
+"""The accepted score range is the central 99 % of the training scores widened by this fraction of its span on
+each side (per-rate means of H move by several units between γ̇ = 0 and 0.1; a GNN's range comes from its test
+split only, which may not cover every rate)."""
 
 _SCORE_KEYS = {"hardness": "H", "logit": "logit"}
 
