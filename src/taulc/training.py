@@ -160,7 +160,6 @@ def train(cfg: Any) -> float:
     from taulc.data.datamodules import GraphDataModule, TabularDataModule  # noqa: PLC0415
     from taulc.data.storage import atomic_write_bytes, atomic_write_json, save_npz  # noqa: PLC0415
     from taulc.models.io import save_model  # noqa: PLC0415
-
     from taulc.runs import claim_run_dir, mark_complete  # noqa: PLC0415
     from taulc.validate import check_train_config  # noqa: PLC0415
 

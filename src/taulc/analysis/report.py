@@ -85,7 +85,7 @@ def resolve_run(spec: str | os.PathLike[str] | None, runs_root: str | os.PathLik
         best = latest_complete(root)
         if best is None:
             raise RunError(f"run=latest: no complete run ({MARKER} marker, metrics.json, .hydra/config.yaml) "
-                                    f"under {root.resolve()}")
+                           f"under {root.resolve()}")
         return best.resolve()
     p = Path(s)
     if not p.exists() and (root / s).exists():
@@ -94,7 +94,7 @@ def resolve_run(spec: str | os.PathLike[str] | None, runs_root: str | os.PathLik
         p = latest_complete(p) or p
     if not _is_run(p):
         raise RunError(f"run={s}: {p} is not a complete train.py run (expected {MARKER}, metrics.json and "
-                                ".hydra/config.yaml; a run without the marker was killed or is still running)")
+                       ".hydra/config.yaml; a run without the marker was killed or is still running)")
     return p.resolve()
 
 
