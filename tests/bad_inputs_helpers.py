@@ -83,6 +83,17 @@ def write_labelled_xyz(path: Path, pos: np.ndarray, labels: np.ndarray, cell: np
     return path
 
 
+def write_ovito_xyz(path: Path, pos: np.ndarray, labels: np.ndarray, cell: np.ndarray, origin: np.ndarray,
+                    ids: np.ndarray) -> Path:
+    """An OVITO-style extended XYZ export: ``Properties=id:I:1:species:S:1:pos:R:3``, ``Origin=``, free labels."""
+    lat = " ".join(repr(float(v)) for v in np.asarray(cell).ravel())
+    org = " ".join(repr(float(v)) for v in origin)
+    rows = "\n".join(f"{i} {lab} {x:.12g} {y:.12g} {z:.12g}"
+                     for i, lab, (x, y, z) in zip(np.asarray(ids).tolist(), np.asarray(labels).tolist(), (pos + origin).tolist()))
+    path.write_text(f'{len(labels)}\nLattice="{lat}" Origin="{org}" Properties=id:I:1:species:S:1:pos:R:3 Time=0\n{rows}\n')
+    return path
+
+
 def write_unreadable(d: Path) -> dict[str, Path]:
     """Things that are not configurations: binary garbage, an empty xyz, a text note, a directory."""
     (d / "garbage.bin").write_bytes(bytes(range(256)) * 20)

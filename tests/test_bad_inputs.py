@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bad_inputs_helpers import write_labelled_xyz, write_lammps_dump, write_unreadable
+from bad_inputs_helpers import write_labelled_xyz, write_lammps_dump, write_ovito_xyz, write_unreadable
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -92,6 +92,10 @@ def inputs(tmp_path_factory) -> dict[str, Path]:
     two_tilts[1, 0], two_tilts[2, 0] = 1.0, 0.5
     out["two_tilts"] = write_lammps_dump(d / "two_tilts.dump", pos, sp + 1, two_tilts)
     out["ab_xyz"] = write_labelled_xyz(d / "ab.xyz", pos, np.where(sp == 0, "A", "B"), cell)
+    # OVITO export with the labels the other way round (first particle 'B', a chemical symbol) and an origin
+    flip = np.argsort(sp, kind="stable")[::-1]
+    out["ovito"] = write_ovito_xyz(d / "ovito.xyz", pos[flip], np.where(sp[flip] == 0, "B", "A"), cell,
+                                   np.array([1.0, -2.0, 0.5]), flip + 1)
     text = out["good"].read_text().splitlines()
     (d / "truncated.dump").write_text("\n".join(text[: len(text) // 2]) + "\n")
     out["truncated"] = d / "truncated.dump"
@@ -200,13 +204,17 @@ def test_ingest_refuses_before_md(case, key, extra, message, inputs, tmp_path, m
 
 
 def test_ingest_reads_other_codes_files_into_the_same_configuration(inputs, tmp_path):
-    """LAMMPS dump, atooms A/B xyz (with the species map) and the swapped dump with the reversed map agree exactly."""
+    """LAMMPS dump, atooms A/B xyz, an OVITO export (with the species map) and the swapped dump with the reversed
+    map are the same configuration exactly."""
     from taulc.data.ingest import read_configurations
 
     (ref,) = read_configurations([inputs["good"]], rate=0.01)
     (ab,) = read_configurations([inputs["ab_xyz"]], species_map={"A": 0, "B": 1}, rate=0.01)
     (sw,) = read_configurations([inputs["swapped"]], species_map={1: 1, 2: 0}, rate=0.01)
-    for c in (ab, sw):
+    (ov,) = read_configurations([inputs["ovito"]], species_map={"B": 0, "A": 1}, rate=0.01)
+    flip = np.argsort(ref.species, kind="stable")[::-1]
+    ov.positions[flip], ov.species[flip] = ov.positions.copy(), ov.species.copy()  # back to the dump's order (ids)
+    for c in (ab, sw, ov):
         np.testing.assert_array_equal(c.species, ref.species)
         d = c.positions - ref.positions
         d -= np.round(d @ np.linalg.inv(ref.cell)) @ ref.cell  # same point modulo the lattice

@@ -117,11 +117,30 @@ def _plain_xyz_cell(comment: str) -> np.ndarray | None:
     return None
 
 
-def _iter_plain_xyz(path: Path) -> Iterator[Any]:
-    """XYZ frames with arbitrary labels in column 1 and x y z in columns 2-4 (RUMD, atooms, other codes).
+def _columns(comment: str) -> tuple[int, int, int | None]:
+    """(label column, first position column, id column) from an extxyz ``Properties=`` spec, else (0, 1, None)."""
+    m = re.search(r"Properties=(\S+)", comment)
+    if not m:
+        return 0, 1, None
+    parts = m.group(1).split(":")
+    cols: dict[str, tuple[int, str]] = {}
+    k = 0
+    for name, typ, n in zip(parts[0::3], parts[1::3], parts[2::3]):
+        cols[name.lower()] = (k, typ.upper())
+        k += int(n)
+    label = next((cols[n][0] for n in ("species", "type", "element", "type_name") if n in cols),
+                 next((c for c, t in cols.values() if t == "S"), 0))
+    pos = next((cols[n][0] for n in ("pos", "positions", "position") if n in cols), 1)
+    return label, pos, cols["id"][0] if "id" in cols else None
 
-    The box comes from the comment line (extxyz ``Lattice=``, RUMD ``boxLengths=``, atooms ``cell:``);
-    atooms/RUMD boxes are centred on the origin (positions in [-L/2, L/2)), extxyz boxes start at 0.
+
+def _iter_plain_xyz(path: Path) -> Iterator[Any]:
+    """XYZ frames with arbitrary species labels (RUMD, atooms, OVITO exports with A/B names, other codes).
+
+    Columns: from an extxyz ``Properties=`` spec when present (species/type, pos, id), else
+    ``label x y z``.  The box comes from the comment line (extxyz ``Lattice=`` with optional
+    ``Origin=``, RUMD ``boxLengths=``, atooms ``cell:``); atooms/RUMD boxes are centred on the
+    origin (positions in [-L/2, L/2)), extxyz boxes start at 0 (or ``Origin``).
     """
     from ase import Atoms  # noqa: PLC0415
 
@@ -140,22 +159,28 @@ def _iter_plain_xyz(path: Path) -> Iterator[Any]:
             rows = [fh.readline() for _ in range(n)]
             if len(rows) < n or not rows[-1].strip():
                 raise InputError(f"{path} (frame {frame}): {n} atoms announced, fewer lines found; the file is truncated")
-            cols = [r.split() for r in rows]
-            if min(len(c) for c in cols) < 4:
-                raise InputError(f"{path} (frame {frame}): atom lines need 'label x y z'")
-            labels = np.array([c[0] for c in cols])
             try:
-                pos = np.array([c[1:4] for c in cols], dtype=np.float64)
+                table = np.loadtxt(rows, dtype=str, ndmin=2)
             except ValueError:
-                raise InputError(f"{path} (frame {frame}): columns 2-4 are not coordinates") from None
+                raise InputError(f"{path} (frame {frame}): atom lines have different numbers of columns") from None
+            lab, pc, idc = _columns(comment)
+            if table.shape[1] < max(lab + 1, pc + 3):
+                raise InputError(f"{path} (frame {frame}): atom lines need 'label x y z' (or the Properties= columns)")
+            try:
+                pos = table[:, pc:pc + 3].astype(np.float64)
+            except ValueError:
+                raise InputError(f"{path} (frame {frame}): columns {pc + 1}-{pc + 3} are not coordinates") from None
             cell = _plain_xyz_cell(comment)
             if cell is None:
                 raise InputError(f"{path} (frame {frame}): no cell: the comment line has no Lattice=, boxLengths= or cell: "
                                  "box (periodic box lengths are required)")
-            centred = "Lattice=" not in comment
-            atoms = Atoms(positions=pos, cell=cell, pbc=True,
-                          celldisp=-0.5 * cell.sum(axis=0) if centred else np.zeros(3))
-            atoms.new_array("label", labels)
+            om = re.search(r'Origin="([^"]+)"', comment)
+            origin = (np.array([float(v) for v in om.group(1).split()]) if om else np.zeros(3)) if "Lattice=" in comment \
+                else -0.5 * cell.sum(axis=0)
+            atoms = Atoms(positions=pos, cell=cell, pbc=True, celldisp=origin)
+            atoms.new_array("label", table[:, lab])
+            if idc is not None:
+                atoms.new_array("id", table[:, idc].astype(np.int64))
             atoms.info.update(_comment_info(comment))
             yield atoms
             frame += 1
@@ -173,14 +198,20 @@ def _comment_info(comment: str) -> dict[str, Any]:
 
 
 def _is_ase_xyz(path: Path) -> bool:
-    """ASE's extxyz reader fits when the first frame has a Properties/Lattice comment and element symbols."""
+    """ASE's extxyz reader fits when the first frame has a Properties/Lattice comment and only element symbols."""
     from ase.data import chemical_symbols  # noqa: PLC0415
 
     with open(path) as fh:
-        fh.readline()
+        try:
+            n = int(fh.readline().split()[0])
+        except (ValueError, IndexError):
+            return False
         comment = fh.readline()
-        first = fh.readline().split()
-    return ("Lattice=" in comment or "Properties=" in comment) and bool(first) and first[0] in chemical_symbols[1:]
+        if "Lattice=" not in comment and "Properties=" not in comment:
+            return False
+        lab = _columns(comment)[0]
+        labels = {ln.split()[lab] for ln in (fh.readline() for _ in range(n)) if len(ln.split()) > lab}
+    return bool(labels) and labels <= set(chemical_symbols[1:])
 
 
 def _iter_gsd(path: Path) -> Iterator[Any]:
