@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import sys
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Callable, Iterator
 
 __all__ = ["TaulcError", "ConfigError", "EXIT_USAGE", "exit_on_error"]
 
@@ -33,8 +33,8 @@ class ConfigError(TaulcError, ValueError):
 
 
 @contextmanager
-def exit_on_error(prog: str, cleanup: "callable | None" = None) -> Iterator[None]:  # type: ignore[valid-type]
-    """Turn a :class:`TaulcError` (or one of the md/validation ``ValueError`` subclasses) into exit status 2.
+def exit_on_error(prog: str, cleanup: Callable[[], None] | None = None) -> Iterator[None]:
+    """Turn a :class:`TaulcError` into exit status 2 with one ``<prog>: error: <message>`` line on stderr.
 
     ``cleanup`` (no arguments) runs first, e.g. to remove a run directory that holds nothing yet.
     """
