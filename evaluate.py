@@ -17,8 +17,10 @@ from taulc.paths import conf_dir
 @hydra.main(config_path=str(conf_dir()), config_name="evaluate", version_base="1.3")
 def main(cfg: DictConfig) -> None:
     from taulc.analysis.report import evaluate  # noqa: PLC0415
+    from taulc.errors import exit_on_error  # noqa: PLC0415
 
-    evaluate(cfg, output_dir=HydraConfig.get().runtime.output_dir)
+    with exit_on_error("evaluate.py"):  # refused input: exit 2
+        evaluate(cfg, output_dir=HydraConfig.get().runtime.output_dir)
 
 
 if __name__ == "__main__":

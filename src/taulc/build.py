@@ -38,7 +38,10 @@ def run(cfg: DictConfig) -> Path | None:
 
 @hydra.main(config_path=str(conf_dir()), config_name="build", version_base="1.3")
 def main(cfg: DictConfig) -> None:
-    path = run(cfg)
+    from taulc.errors import exit_on_error  # noqa: PLC0415
+
+    with exit_on_error("taulc-build"):  # refused input: exit 2
+        path = run(cfg)
     if path is not None:
         log.info("manifest: %s", path)
 

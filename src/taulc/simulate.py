@@ -64,21 +64,19 @@ def simulate(cfg: Any, out_dir: str | os.PathLike | None = None) -> dict[str, An
     from omegaconf import OmegaConf  # noqa: PLC0415
     from tqdm.auto import tqdm  # noqa: PLC0415
 
+    from taulc.validate import check_simulate_config  # noqa: PLC0415
+
     container = OmegaConf.to_container(cfg, resolve=True) if not isinstance(cfg, dict) else cfg
     assert isinstance(container, dict)
-    for key in ("system", "protocol"):
-        if key not in container or not isinstance(container[key], dict):
-            raise ValueError(f"simulate config: field '{key}' is missing (choose {key}=<name>)")
+    out = Path(out_dir or container.get("out_dir") or _hydra_dir() or Path.cwd() / "outputs" / "simulate")
+    check_simulate_config(container, out)  # before any MD: system, protocol, rates, dt, n_configs, out_dir
     system = SystemSpec.from_config(container["system"])
     protocol = ProtocolSpec.from_config(container["protocol"])
-    n_configs = container.get("n_configs", 1)
-    if not (isinstance(n_configs, int) and n_configs >= 1):
-        raise ValueError(f"simulate config: field 'n_configs' must be an integer >= 1, got {n_configs!r}")
+    n_configs = int(container.get("n_configs", 1))
     seed = int(container.get("seed", 0))
     atom_stress = bool(container.get("record_atom_stress", False))
     eng_cfg = dict(container.get("engine") or {})
     backend = eng_cfg.pop("backend", "lammps")
-    out = Path(out_dir or container.get("out_dir") or _hydra_dir() or Path.cwd() / "outputs" / "simulate")
 
     engine = make_engine(system, backend, sample_every=protocol.sample_every, **eng_cfg)
     rank0 = getattr(engine, "rank", 0) == 0
@@ -204,7 +202,10 @@ def main() -> None:
 
     @hydra.main(config_path=str(conf_dir()), config_name="simulate", version_base="1.3")
     def _run(cfg: Any) -> float | None:
-        summary = simulate(cfg)
+        from taulc.errors import exit_on_error  # noqa: PLC0415
+
+        with exit_on_error("taulc-simulate"):  # refused input: exit 2
+            summary = simulate(cfg)
         visc = summary.get("viscosity")
         return None if visc is None else float(visc["eta"])
 

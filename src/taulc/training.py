@@ -216,14 +216,16 @@ def train(cfg: Any) -> float:
 
     from taulc.data.builder import dataset_config  # noqa: PLC0415
     from taulc.data.datamodules import GraphDataModule, TabularDataModule  # noqa: PLC0415
-    from taulc.data.storage import atomic_write_bytes, atomic_write_json  # noqa: PLC0415
+    from taulc.data.storage import atomic_write_bytes, atomic_write_json, save_npz  # noqa: PLC0415
     from taulc.models.io import save_model  # noqa: PLC0415
     from taulc.models.skill import honest_scores, target_spec  # noqa: PLC0415
+    from taulc.runs import claim_run_dir, mark_complete  # noqa: PLC0415
+    from taulc.validate import check_train_config  # noqa: PLC0415
 
     t0 = time.perf_counter()
     c = _plain(cfg)
-    run_dir = Path(c.get("run_dir") or os.getcwd())
-    run_dir.mkdir(parents=True, exist_ok=True)
+    check_train_config(c, dataset_dir(c))  # before any work: names the bad field
+    run_dir = claim_run_dir(c.get("run_dir") or os.getcwd(), config=cfg)  # unique even for two runs in one second
     L.seed_everything(int(c["seed"]), workers=True)
     root = dataset_dir(c)
     kind = model_kind(c["model"])
@@ -263,14 +265,14 @@ def train(cfg: Any) -> float:
     trainer = hydra.utils.instantiate(
         trainer_cfg, callbacks=callbacks, logger=CSVLogger(run_dir, name="logs"), default_root_dir=str(run_dir)
     )
-    trainer.fit(model, datamodule=dm, ckpt_path=c.get("ckpt_path"))
+    trainer.fit(model, datamodule=dm, ckpt_path=c.get("ckpt_path"), weights_only=True)  # no unpickling of crafted .ckpt
     objective = c.get("optimized_metric") or monitor
     if objective not in trainer.callback_metrics:
         raise KeyError(f"optimized_metric '{objective}' was not logged; logged: {sorted(trainer.callback_metrics)}")
     val_score = float(trainer.callback_metrics[objective])
     best = callbacks[0].best_model_path
     if kind == "graph" and best and Path(best).exists():
-        model = type(model).load_from_checkpoint(best)
+        model = type(model).load_from_checkpoint(best, weights_only=True)
         log.info("test with the best validation checkpoint %s (%s = %.4f)", best, monitor, callbacks[0].best_model_score)
     preds = trainer.predict(model, dataloaders=dm.test_dataloader())
     pred = _concat_predictions(preds)
@@ -299,7 +301,7 @@ def train(cfg: Any) -> float:
         "train_seconds": time.perf_counter() - t0,
     }
     atomic_write_json(run_dir / "metrics.json", metrics)
-    np.savez(run_dir / "test_predictions.npz", **pred, **{f"true_{k}": v for k, v in truth.items()})
+    save_npz(run_dir / "test_predictions.npz", {**pred, **{f"true_{k}": v for k, v in truth.items()}})
     save_model(model, run_dir / "model.pt")
     # --- predictor bundle (issue 7): self-contained <run_dir>/predictor.pt for taulc-predict ---
     from taulc.predict.bundle import BUNDLE_NAME, export_run_bundle  # noqa: PLC0415
@@ -321,6 +323,7 @@ def train(cfg: Any) -> float:
             **results_row(metrics), "train_seconds": metrics["train_seconds"],
         },
     )
+    mark_complete(run_dir, config=cfg)  # last artefact of the run: evaluate.py skips runs without it
     latest = run_dir.parent / "latest"
     atomic_write_bytes(run_dir.parent / "latest.txt", (str(run_dir) + "\n").encode())
     try:

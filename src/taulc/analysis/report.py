@@ -66,34 +66,37 @@ class RunInfo:
 
 
 def _is_run(p: Path) -> bool:
-    return (p / "metrics.json").is_file() and (p / ".hydra" / "config.yaml").is_file()
+    from taulc.runs import is_complete  # noqa: PLC0415
+
+    return is_complete(p)
 
 
 def resolve_run(spec: str | os.PathLike[str] | None, runs_root: str | os.PathLike[str] = "runs") -> Path | None:
-    """A run directory from ``spec``: a path, ``latest`` (newest run of any model under ``runs_root``),
-    a model name (``runs_root/<model>/latest``) or None / 'null' (no run)."""
+    """A run directory from ``spec``: a path, ``latest`` (newest complete run of any model under ``runs_root``),
+    a model name (newest complete run under ``runs_root/<model>``) or None / 'null' (no run).
+
+    Only complete runs count (:mod:`taulc.runs`: the ``COMPLETE`` marker is written last), so a killed
+    or still running training is skipped by ``latest`` and refused when named."""
+    from taulc.runs import MARKER, RunError, latest_complete  # noqa: PLC0415
+
     if spec is None or str(spec).lower() in ("", "null", "none"):
         return None
     root = Path(runs_root)
     s = str(spec)
     if s == "latest":
-        cands = [p.parent for p in root.glob("**/metrics.json") if _is_run(p.parent) and ".tmp" not in str(p)]
-        if not cands:
-            raise FileNotFoundError(f"run=latest: no finished run (metrics.json + .hydra/config.yaml) under {root.resolve()}")
-        return max(cands, key=lambda p: (p / "metrics.json").stat().st_mtime).resolve()
+        best = latest_complete(root)
+        if best is None:
+            raise RunError(f"run=latest: no complete run ({MARKER} marker, metrics.json, .hydra/config.yaml) "
+                           f"under {root.resolve()}")
+        return best.resolve()
     p = Path(s)
     if not p.exists() and (root / s).exists():
         p = root / s
-    if p.is_dir() and not _is_run(p):
-        for link in (p / "latest", p / "latest.txt"):
-            if link.is_symlink() or link.is_dir():
-                p = link.resolve()
-                break
-            if link.is_file():
-                p = Path(link.read_text().strip())
-                break
+    if p.is_dir() and not _is_run(p) and not (p / "metrics.json").exists():
+        p = latest_complete(p) or p
     if not _is_run(p):
-        raise FileNotFoundError(f"run={s}: {p} is not a finished train.py run (expected metrics.json and .hydra/config.yaml)")
+        raise RunError(f"run={s}: {p} is not a complete train.py run (expected {MARKER}, metrics.json and "
+                       ".hydra/config.yaml; a run without the marker was killed or is still running)")
     return p.resolve()
 
 
@@ -657,8 +660,11 @@ def _section_clusters(rep: ReportWriter, acfg: Mapping[str, Any]) -> None:
 # -------------------------------------------------------------------------------------- driver
 def evaluate(cfg: Mapping[str, Any], output_dir: str | os.PathLike[str] | None = None) -> Path:
     """Build the report for ``cfg`` (``conf/evaluate.yaml``); returns the report directory."""
+    from taulc.validate import check_evaluate_config  # noqa: PLC0415
+
     t_start = time.perf_counter()
     c = _plain(cfg)
+    check_evaluate_config(c)  # before any work: names the bad field
     acfg = c.get("analysis", {})
     runs_root = Path(c.get("runs_root") or "runs")
     extra = c.get("runs")

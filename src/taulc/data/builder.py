@@ -76,7 +76,10 @@ class DatasetBuilder:
     """Build ``<data_root>/<dataset.name>`` from a resolved config mapping."""
 
     def __init__(self, cfg: Mapping[str, Any], root: str | Path, progress: bool = True) -> None:
+        from taulc.validate import check_build_config  # noqa: PLC0415
+
         self.cfg = {k: _plain(v) for k, v in cfg.items()}
+        check_build_config(self.cfg, root)  # every field, before any MD (taulc.validate)
         self.dcfg = dataset_config(self.cfg)
         self.root = Path(root)
         self.cache = self.root / "cache"
@@ -86,6 +89,13 @@ class DatasetBuilder:
         self.rates = [float(r) for r in ds["rates"]] if self.source == "simulate" else []
         sim_key = {k: self.dcfg.get(k) for k in ("system",)}
         sim_key["dataset"] = {k: v for k, v in ds.items() if k not in ("name", "graph_radius", "rates", "n_configs")}
+        self.inputs: list[dict[str, str]] = []
+        if self.source == "ingest":  # caches keyed by content: a replaced or fixed file is a new input
+            from taulc.data.ingest import content_hashes  # noqa: PLC0415
+
+            files = ds["files"] if isinstance(ds["files"], (list, tuple)) else [ds["files"]]
+            self.inputs = content_hashes(files)
+            sim_key["inputs"] = [f["sha256"] for f in self.inputs]
         self.k_sim = canonical_hash(sim_key)
         self.k_lab = canonical_hash([self.k_sim, self.dcfg.get("labels")])
 
@@ -101,9 +111,12 @@ class DatasetBuilder:
             from taulc.data.ingest import read_configurations  # noqa: PLC0415
 
             src = self.cfg["dataset"]
+            from taulc.validate import check_configurations  # noqa: PLC0415
+
             self._ingest_cache = read_configurations(
                 src["files"], species_map=src.get("species_map"), rate=src.get("rate"), fmt=src.get("format")
             )
+            check_configurations(self._ingest_cache, self.cfg["system"])  # N, rho, composition, overlaps: before MD
         return self._ingest_cache
 
     def up_to_date(self) -> bool:
@@ -115,6 +128,8 @@ class DatasetBuilder:
         except DatasetError:
             return False
         if man.get("format_version") != FORMAT_VERSION or man.get("config_hash") != canonical_hash(self.dcfg):
+            return False
+        if self.inputs and man.get("inputs") != self.inputs:
             return False
         return all((self.root / s["file"]).exists() and sha256_file(self.root / s["file"]) == s["sha256"] for s in man["shards"])
 
@@ -245,8 +260,32 @@ class DatasetBuilder:
             "shards": entries,
             "rates": rates_summary,
         }
+        if self.inputs:
+            man["inputs"] = self.inputs
         atomic_write_json(self.root / MANIFEST, man)
         return self.root / MANIFEST
+
+    def _check_threads(self) -> None:
+        """Warn when a resumed build runs LAMMPS with another OpenMP thread count than the cached results.
+
+        For a fixed thread count the MD is bitwise reproducible (a resumed build gives the same shard
+        checksums, tests/test_data_build.py); with another count the force summation order changes and
+        the chaotic trajectories, hence the ICE labels, differ (measured: 1 vs 2 threads, demo N = 1500,
+        10 τ at rate 0: positions differ by up to a box length).  ``engine.threads: null`` means *all
+        cores*, which depends on the machine, so set it explicitly for reproducible builds.
+        """
+        from taulc.md.lammps_engine import available_cores  # noqa: PLC0415
+
+        threads = stages.THREADS if stages.THREADS is not None else available_cores()
+        path = self.cache / "engine_threads.json"
+        if path.exists():
+            before = read_json(path).get("threads")
+            if before != threads:
+                log.warning("%s: cached MD results were computed with %s OpenMP thread(s), this run uses %s: shards will "
+                            "not be bitwise identical to an uninterrupted build (LAMMPS summation order); set "
+                            "engine.threads=%s to resume identically", self.root, before, threads, before)
+        else:
+            atomic_write_json(path, {"threads": threads})
 
     # ------------------------------------------------------------------ run
     def build(self, run_stages: Iterable[str] = ALL_STAGES, only_rates: Iterable[float] | None = None, force: bool = False) -> Path | None:
@@ -261,10 +300,13 @@ class DatasetBuilder:
                     getattr(self, f"stage_{name}")([])
             return self.root / MANIFEST
         shards = self.shards()
+        if not shards:
+            raise DatasetError(f"{self.root}: nothing to build (no shards); check dataset.n_configs and dataset.files")
         if only_rates is not None:
             keep = [float(r) for r in only_rates]
             shards = [s for s in shards if any(np.isclose(s.rate, r, rtol=1e-9, atol=0.0) or s.rate == r for r in keep)]
         t0 = time.perf_counter()
+        self._check_threads()
         for name in ("simulate", "label"):
             if name in run_stages:
                 getattr(self, f"stage_{name}")(shards)

@@ -1,69 +1,80 @@
-"""Bring your own configurations: read anything ASE reads into taulc configurations.
+"""Bring your own configurations: other codes' files as taulc configurations in the shear frame.
 
-Supported and tested: LAMMPS text dumps (``lammps-dump-text``), LAMMPS data
-files (``lammps-data``) and extended XYZ (``extxyz``); other ASE formats work
-when they carry a periodic cell.  Geometry must already be in the shear frame
-(x flow, y gradient, z vorticity) with an upper-triangular cell (xy tilt
-only), which is what LAMMPS writes.
+File formats are read by :mod:`taulc.data.formats` (LAMMPS dumps and data files, extxyz / xyz
+with any species labels, HOOMD gsd).  This module gives the frames their meaning:
 
-Species: a per-atom ``species`` array (as taulc's own extxyz files carry) is
-used as is; otherwise atomic numbers, which ASE sets to the LAMMPS atom type
-for dumps without an element column, go through ``species_map`` (default
-``{1: 0, 2: 1, "Ni": 0, "P": 1}``: LAMMPS type 1 = big, type 2 = small;
-taulc's extxyz files name big "Ni" and small "P", after Ni80P20).
+Frames: the cell must be periodic; a LAMMPS-style cell (rows a = (Lx,0,0),
+b = (xy,Ly,0), c = (xz,yz,Lz)) tilted in *one* plane is accepted: xy as is
+(x flow, y gradient, z vorticity), xz and yz rotated into the xy frame
+(:func:`to_shear_frame`; two tilts are ambiguous and refused).  A negative
+shear rate (frame metadata ``rate``) is mirrored x -> -x, which maps the flow
+u_x = γ̇ y onto u_x = -γ̇ y.
+
+Species: a per-atom ``species`` array (taulc's own extxyz) is used as is;
+otherwise labels (plain xyz / gsd type names), LAMMPS types or element symbols
+go through ``species_map`` (default ``{1: 0, 2: 1, "Ni": 0, "P": 1}``:
+LAMMPS type 1 = big, type 2 = small; taulc's extxyz name big "Ni" and small
+"P", after Ni80P20).  Unknown labels are refused with the labels found and the
+option that maps them.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
+
+from taulc.data.formats import SUPPORTED, InputError, check_dump_complete, iter_frames, resolve_format  # noqa: F401 (re-exported)
 
 log = logging.getLogger(__name__)
 
 DEFAULT_SPECIES_MAP: dict[Any, int] = {1: 0, 2: 1, "Ni": 0, "P": 1}
+TILT_TOL = 1e-9
+"""Relative size below which a cell tilt counts as zero."""
 
 
-class InputError(ValueError):
-    """A user-supplied configuration file is unusable; the message names the file and the problem."""
-
-
-def _guess_format(path: Path) -> str | None:
-    name = path.name.lower()
-    if name.endswith((".xyz", ".extxyz")):
-        return "extxyz"
-    if "dump" in name or name.endswith((".lammpstrj", ".lammpsdump")):
-        return "lammps-dump-text"
-    if name.endswith((".data", ".lmp")) or name.startswith("data."):
-        return "lammps-data"
-    return None
+# ----------------------------------------------------------------------------- species
+def _key(v: Any) -> Any:
+    s = str(v)
+    return int(s) if s.lstrip("-").isdigit() else s
 
 
 def _species_from_atoms(atoms: Any, path: Path, frame: int, species_map: Mapping[Any, int]) -> np.ndarray:
     if "species" in atoms.arrays:
         sp = np.asarray(atoms.arrays["species"]).astype(np.int64)
     else:
-        # LAMMPS files carry the atom type; ASE keeps it as a per-atom 'type' array (data files in
-        # LJ units otherwise come back as element X) and as the atomic number of dumps.
-        keys = np.asarray(atoms.arrays["type"]) if "type" in atoms.arrays else atoms.get_atomic_numbers()
-        lut = {int(k) if str(k).isdigit() else k: int(v) for k, v in species_map.items()}
-        symbols = atoms.get_chemical_symbols()
+        lut = {_key(k): int(v) for k, v in species_map.items()}
+        if "label" in atoms.arrays:
+            keys = np.asarray(atoms.arrays["label"]).astype(str)
+            what = "species label(s)"
+        else:
+            # LAMMPS files carry the atom type; ASE keeps it as a per-atom 'type' array (data files in
+            # LJ units otherwise come back as element X) and as the atomic number of dumps.
+            keys = np.asarray(atoms.arrays["type"]) if "type" in atoms.arrays else atoms.get_atomic_numbers()
+            what = "atom type(s)/atomic number(s)"
+        symbols = np.asarray(atoms.get_chemical_symbols())
         sp = np.empty(len(atoms), dtype=np.int64)
-        unknown: set[Any] = set()
+        unknown: dict[Any, int] = {}
         for val in np.unique(keys):
             sel = keys == val
-            if int(val) in lut:
-                sp[sel] = lut[int(val)]
-            elif symbols[int(np.argmax(sel))] in lut:
-                sp[sel] = lut[symbols[int(np.argmax(sel))]]
+            k = _key(val)
+            first = int(np.argmax(sel))
+            if k in lut:
+                sp[sel] = lut[k]
+            elif "label" not in atoms.arrays and symbols[first] in lut:
+                sp[sel] = lut[symbols[first]]
             else:
-                unknown.add(int(val))
+                unknown[k] = int(sel.sum())
         if unknown:
+            found = ", ".join(f"{k!r}: {n} particles" for k, n in unknown.items())
             raise InputError(
-                f"{path} (frame {frame}): atom type(s)/atomic number(s) {sorted(unknown)} are not in the species map "
-                f"{dict(species_map)}; pass dataset.species_map (type -> 0 big / 1 small)"
+                f"{path} (frame {frame}): {what} {sorted(unknown, key=str)} are not in the species map "
+                f"{dict(species_map)} (found {found}); map them to 0 (big) / 1 (small): "
+                "taulc-predict --species-map LABEL=0,LABEL=1 or dataset.species_map"
             )
     bad = set(np.unique(sp).tolist()) - {0, 1}
     if bad:
@@ -71,84 +82,147 @@ def _species_from_atoms(atoms: Any, path: Path, frame: int, species_map: Mapping
     return sp
 
 
-def atoms_to_arrays(atoms: Any, path: Path, frame: int, species_map: Mapping[Any, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Validate one ASE frame and return (positions wrapped into the cell from origin 0, species, cell)."""
+# ----------------------------------------------------------------------------- frame geometry
+def to_shear_frame(pos: np.ndarray, cell: np.ndarray, where: str) -> tuple[np.ndarray, np.ndarray, str]:
+    """Rotate a cell tilted in the xz or yz plane into taulc's xy shear frame.
+
+    LAMMPS-style cells have rows a = (Lx,0,0), b = (xy,Ly,0), c = (xz,yz,Lz).  A single
+    tilt fixes the shear plane: xy (flow x, gradient y) is kept; xz (flow x, gradient z)
+    is rotated by (x, y, z) -> (x, z, -y); yz (flow y, gradient z) by (x, y, z) -> (y, z, x).
+    Both are proper rotations, so the descriptors are those of the same configuration
+    sheared in xy.  Returns (positions, upper-triangular cell, transform name).
+    """
+    xy, xz, yz = cell[1, 0], cell[2, 0], cell[2, 1]
+    scale = np.abs(np.diag(cell)).max()
+    tilted = [n for n, v in (("xy", xy), ("xz", xz), ("yz", yz)) if abs(v) > TILT_TOL * scale]
+    if tilted in ([], ["xy"]):
+        return pos, cell, ""
+    if len(tilted) > 1:
+        raise InputError(f"{where}: the cell is tilted in {' and '.join(tilted)} (xy={xy:g}, xz={xz:g}, yz={yz:g}); "
+                         "the shear plane is ambiguous. taulc needs simple shear in one plane (x flow, y gradient); "
+                         "rotate the configuration so that only the xy tilt is non-zero")
+    if tilted[0] == "xz":
+        rot = np.array([[1.0, 0, 0], [0, 0, 1.0], [0, -1.0, 0]])  # (x, y, z) -> (x, z, -y)
+    else:
+        rot = np.array([[0, 1.0, 0], [0, 0, 1.0], [1.0, 0, 0]])  # (x, y, z) -> (y, z, x)
+    new_pos = pos @ rot.T
+    a, b, c = cell @ rot.T
+    if tilted[0] == "xz":
+        new_cell = np.array([a, c, -b])  # (Lx,0,0), (xz,Lz,0), (0,0,Ly)
+    else:
+        new_cell = np.array([b, c, a])  # (Ly,0,0), (yz,Lz,0), (0,0,Lx)
+    return new_pos, new_cell, f"{tilted[0]}->xy"
+
+
+def mirror_x(pos: np.ndarray, cell: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """x -> -x: maps the flow u_x = γ̇ y onto u_x = -γ̇ y (a negative rate onto a positive one)."""
+    p = pos.copy()
+    p[:, 0] *= -1.0
+    c = cell.copy()
+    c[:, 0] *= -1.0
+    c[0] *= -1.0  # a = (-Lx,0,0) and (Lx,0,0) span the same lattice
+    return p, c
+
+
+@dataclass
+class Frame:
+    """One validated input frame in taulc's conventions plus what is needed to map results back.
+
+    ``positions`` are wrapped into ``cell`` from origin 0, in the xy shear frame; ``input_positions``,
+    ``input_cell`` and ``origin`` are as read (for outputs that join back to the input); ``ids`` are
+    the file's particle ids (LAMMPS ``id``) or 1..N in file order; ``transform`` lists what was done
+    (``xz->xy``, ``yz->xy``, ``mirror-x``).
+    """
+
+    positions: np.ndarray
+    species: np.ndarray
+    cell: np.ndarray
+    input_positions: np.ndarray
+    input_cell: np.ndarray
+    origin: np.ndarray
+    ids: np.ndarray
+    velocities: np.ndarray | None = None
+    rate: float | None = None
+    transform: list[str] = field(default_factory=list)
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+def _frame_info(atoms: Any) -> dict[str, Any]:
+    info = {k: v for k, v in atoms.info.items() if isinstance(v, (int, float, str, bool)) and k != "taulc_meta"}
+    meta = atoms.info.get("taulc_meta")
+    if isinstance(meta, str):
+        try:
+            meta = json.loads(meta)
+        except json.JSONDecodeError:
+            meta = None
+    if isinstance(meta, dict):
+        info.update({k: v for k, v in meta.items() if isinstance(v, (int, float, str, bool))})
+    if "rate" not in info and "shear_rate" in info:
+        info["rate"] = info["shear_rate"]
+    return info
+
+
+def read_frame(atoms: Any, path: Path, frame: int, species_map: Mapping[Any, int], rate: float | None = None) -> Frame:
+    """Validate one ASE frame and bring it into taulc's frame (see :class:`Frame`)."""
+    where = f"{path} (frame {frame})"
     if len(atoms) == 0:
-        raise InputError(f"{path} (frame {frame}): no atoms")
+        raise InputError(f"{where}: no atoms")
     if not np.all(atoms.pbc):
-        raise InputError(f"{path} (frame {frame}): cell is not periodic in all three directions (pbc={atoms.pbc.tolist()})")
+        raise InputError(f"{where}: cell is not periodic in all three directions (pbc={atoms.pbc.tolist()})")
     cell = np.asarray(atoms.cell.array, dtype=np.float64)
-    if abs(np.linalg.det(cell)) < 1e-12:
-        raise InputError(f"{path} (frame {frame}): no cell (field 'cell' / 'Lattice' is missing or degenerate)")
-    if abs(cell[0, 1]) > 1e-9 * abs(cell[0, 0]) or abs(cell[0, 2]) > 1e-9 * abs(cell[0, 0]) or abs(cell[1, 2]) > 1e-9 * abs(cell[1, 1]):
+    if not np.all(np.isfinite(cell)) or abs(np.linalg.det(cell)) < 1e-12:
+        raise InputError(f"{where}: no cell (field 'cell' / 'Lattice' is missing or degenerate)")
+    if abs(cell[0, 1]) > TILT_TOL * abs(cell[0, 0]) or abs(cell[0, 2]) > TILT_TOL * abs(cell[0, 0]) or abs(cell[1, 2]) > TILT_TOL * abs(cell[1, 1]):
         raise InputError(
-            f"{path} (frame {frame}): cell {cell.tolist()} is not in the shear frame; expected rows "
+            f"{where}: cell {cell.tolist()} is not in the shear frame; expected rows "
             "a=(Lx,0,0), b=(xy,Ly,0), c=(xz,yz,Lz) with x = flow, y = gradient"
         )
-    pos = np.asarray(atoms.get_positions(), dtype=np.float64) - np.asarray(atoms.get_celldisp()).reshape(3)
-    if not np.all(np.isfinite(pos)):
-        raise InputError(f"{path} (frame {frame}): positions contain NaN or inf")
-    frac = np.linalg.solve(cell.T, pos.T).T
+    origin = np.asarray(atoms.get_celldisp(), dtype=np.float64).reshape(3)
+    raw = np.asarray(atoms.get_positions(), dtype=np.float64)
+    if not np.all(np.isfinite(raw)):
+        raise InputError(f"{where}: positions contain NaN or inf")
+    info = _frame_info(atoms)
+    sp = _species_from_atoms(atoms, path, frame, species_map)
+    pos, shear_cell, rot = to_shear_frame(raw - origin, cell, where)
+    transform = [rot] if rot else []
+    vel = atoms.arrays.get("lj_velocities")
+    if vel is not None and rot:
+        vel = None  # velocities of a rotated frame are not used (temperature is rotation-invariant but keep it simple)
+    r = info.get("rate", rate)
+    r = None if r is None else float(r)
+    if r is not None and r < 0:
+        pos, shear_cell = mirror_x(pos, shear_cell)
+        if vel is not None:
+            vel = vel * np.array([-1.0, 1.0, 1.0])
+        transform.append("mirror-x")
+        r = -r
+    frac = np.linalg.solve(shear_cell.T, pos.T).T
     frac -= np.floor(frac)
-    pos = frac @ cell
-    return pos, _species_from_atoms(atoms, path, frame, species_map), cell
+    ids = np.asarray(atoms.arrays["id"], dtype=np.int64) if "id" in atoms.arrays else np.arange(1, len(atoms) + 1)
+    return Frame(frac @ shear_cell, sp, shear_cell, raw, cell, origin, ids, vel, r, transform, info)
 
 
-def check_dump_complete(path: Path) -> int:
-    """Verify every frame of a LAMMPS text dump has as many atom lines as its header says.
-
-    ASE reads a cut-off dump silently (fewer atoms), so truncation is checked
-    here.  Returns the number of frames.
-    """
-    frames, expect, have, state = 0, None, 0, None
-    with open(path) as fh:
-        for lineno, line in enumerate(fh, 1):
-            if line.startswith("ITEM:"):
-                if state == "atoms" and have != expect:
-                    raise InputError(f"{path}: frame {frames - 1} has {have} atom lines, header says {expect} (line {lineno}); the file is truncated or corrupt")
-                item = line[5:].strip()
-                state = "natoms" if item.startswith("NUMBER OF ATOMS") else "atoms" if item.startswith("ATOMS") else "other"
-                if state == "atoms":
-                    frames += 1
-                    have = 0
-                continue
-            if state == "natoms":
-                try:
-                    expect = int(line.split()[0])
-                except (ValueError, IndexError):
-                    raise InputError(f"{path}: line {lineno}: 'NUMBER OF ATOMS' is not an integer") from None
-                state = "other"
-            elif state == "atoms" and line.strip():
-                have += 1
-    if state == "atoms" and have != expect:
-        raise InputError(f"{path}: last frame has {have} atom lines, header says {expect}; the file is truncated")
-    if frames == 0:
-        raise InputError(f"{path}: no 'ITEM: ATOMS' section; not a LAMMPS text dump or truncated")
-    return frames
+def atoms_to_arrays(atoms: Any, path: Path, frame: int, species_map: Mapping[Any, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Validate one ASE frame and return (positions wrapped into the cell from origin 0, species, cell)."""
+    f = read_frame(atoms, path, frame, species_map)
+    return f.positions, f.species, f.cell
 
 
-def iter_frames(path: str | Path, fmt: str | None = None, index: str | int = ":") -> Iterator[Any]:
-    """Stream ASE Atoms frames from a file, with errors that name the file."""
-    import ase.io  # noqa: PLC0415
+def kinetic_temperature(velocities: np.ndarray, positions: np.ndarray, mass: float = 1.0) -> float:
+    """T = m <|v - u(y)|²> / 3 (k_B = 1) with the linear streaming profile u_x = γ̇ y fitted and removed."""
+    v = np.asarray(velocities, dtype=np.float64)
+    y = positions[:, 1] - positions[:, 1].mean()
+    slope = float(np.dot(y, v[:, 0] - v[:, 0].mean()) / max(np.dot(y, y), 1e-300))
+    pec = v - v.mean(axis=0)
+    pec[:, 0] -= slope * y
+    return float(mass * np.mean(np.sum(pec * pec, axis=1)) / 3.0)
 
-    path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: file not found")
-    fmt = fmt or _guess_format(path)
-    if fmt == "lammps-dump-text":
-        check_dump_complete(path)
-    kwargs: dict[str, Any] = {}
-    if fmt == "lammps-data":
-        kwargs["style"] = "atomic"
-        index = 0 if index == ":" else index
-    try:
-        it = ase.io.iread(path, index=index, format=fmt, **kwargs) if index == ":" else [ase.io.read(path, index=index, format=fmt, **kwargs)]
-        for atoms in it:
-            yield atoms
-    except InputError:
-        raise
-    except Exception as exc:  # ASE raises many types for malformed input
-        raise InputError(f"{path}: cannot read as {fmt or 'auto-detected format'} ({type(exc).__name__}: {exc}); the file may be truncated") from exc
+
+def content_hashes(files: Sequence[str | Path]) -> list[dict[str, str]]:
+    """``[{file, sha256}]`` of the input files (keys of the ingest caches: a replaced file is a new input)."""
+    from taulc.data.storage import sha256_file  # noqa: PLC0415
+
+    return [{"file": str(Path(f)), "sha256": sha256_file(f)} for f in files]
 
 
 def read_configurations(
@@ -161,7 +235,9 @@ def read_configurations(
 
     ``rate`` (the shear rate of the steady state the frames come from) is taken
     from each frame's metadata when present (taulc's extxyz files record it),
-    else from this argument.  Reading is all-or-nothing: a bad frame raises.
+    else from this argument.  Frames tilted in xz / yz are rotated into xy and
+    negative rates mirrored (``meta['transform']``).  Reading is all-or-nothing:
+    a bad frame raises.
     """
     from taulc.md.configuration import Configuration  # noqa: PLC0415
 
@@ -172,15 +248,15 @@ def read_configurations(
     for f in files:
         path = Path(f)
         for k, atoms in enumerate(iter_frames(path, fmt)):
-            pos, sp, cell = atoms_to_arrays(atoms, path, k, smap)
-            meta = {key: val for key, val in atoms.info.items() if isinstance(val, (int, float, str, bool))}
-            r = meta.get("rate", rate)
-            if r is None:
+            fr = read_frame(atoms, path, k, smap, rate)
+            if fr.rate is None:
                 raise InputError(f"{path} (frame {k}): no shear rate in the file; set dataset.rate")
-            if float(r) < 0:
-                raise InputError(f"{path} (frame {k}): field 'rate' is {r}; expected >= 0")
-            meta.update({"rate": float(r), "source_file": str(path), "source_frame": k})
-            out.append(Configuration(positions=pos, species=sp, cell=cell, velocities=None, meta=meta))
+            meta = dict(fr.info)
+            meta.update({"rate": fr.rate, "source_file": str(path), "source_frame": k})
+            if fr.transform:
+                meta["transform"] = ",".join(fr.transform)
+                log.info("%s (frame %d): %s", path, k, meta["transform"])
+            out.append(Configuration(positions=fr.positions, species=fr.species, cell=fr.cell, velocities=None, meta=meta))
     if not out:
         raise InputError(f"no frames found in {list(map(str, files))}")
     log.info("read %d configuration(s) from %d file(s)", len(out), len(files))

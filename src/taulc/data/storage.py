@@ -23,6 +23,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from taulc.errors import TaulcError
 from taulc.utils import json_default, str_keys
 
 FORMAT_VERSION = 1
@@ -51,7 +52,7 @@ SHARD_FIELDS: dict[str, str] = {
 }
 
 
-class DatasetError(RuntimeError):
+class DatasetError(TaulcError, RuntimeError):
     """A dataset on disk is missing, corrupt or incompatible; the message says which file and why."""
 
 

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from taulc.errors import TaulcError
 from taulc.utils import json_default
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ DEFAULT_SYMBOLS: tuple[str, str] = ("Ni", "P")
 FORMAT_VERSION = 1
 
 
-class ConfigurationError(ValueError):
+class ConfigurationError(TaulcError, ValueError):
     """A configuration (in memory or on disk) is malformed."""
 
 

@@ -22,10 +22,12 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from taulc.errors import TaulcError
+
 KINDS = ("quiescent", "steady", "startup", "switch", "cessation")
 
 
-class ProtocolError(ValueError):
+class ProtocolError(TaulcError, ValueError):
     """Invalid protocol specification (the message names the field)."""
 
 

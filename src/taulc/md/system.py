@@ -16,10 +16,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from taulc.errors import TaulcError
+
 PAIRS = ("bb", "bs", "ss")
 
 
-class SystemSpecError(ValueError):
+class SystemSpecError(TaulcError, ValueError):
     """Invalid system specification (the message names the field)."""
 
 

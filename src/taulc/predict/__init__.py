@@ -9,12 +9,13 @@
     frames = pred.predict("dump.lammpstrj")        # one Prediction per frame
     frames[0].values["H"], frames[0].summary()["p_H"]
 
-See docs/guide/predict.md.
+See docs/guide/predict.md; accepted inputs, checks and warnings: docs/inputs.md.
 """
 
 from __future__ import annotations
 
 from taulc.predict.bundle import BUNDLE_FORMAT, BUNDLE_NAME, BUNDLE_VERSION, BundleError, read_bundle
+from taulc.predict.domain import Domain
 from taulc.predict.predictor import OVERLAP_RATIO, Prediction, Predictor
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "BUNDLE_NAME",
     "BUNDLE_VERSION",
     "BundleError",
+    "Domain",
     "OVERLAP_RATIO",
     "Prediction",
     "Predictor",

@@ -17,6 +17,13 @@ Hydra, no dataset).  Fields:
                      ``symbols`` (written to extxyz), ``sigma`` ({bb, bs, ss}, for the overlap check),
 ``outputs``          ``target`` (e.g. ``ln_tau_lc``) and ``display`` (score name and common
                      colour range of hardness maps, from the run's test predictions),
+``domain``           training domain (optional; :func:`taulc.predict.domain.training_domain`):
+                     ``fraction_small``, ``density``, ``temperature``, ``n_atoms``, ``rates``
+                     ([min, max]), ``score`` ({name, lo, hi}: central 99 % of the scores of
+                     every dataset configuration for descriptor models, else of the test
+                     split), ``descriptor_z_max`` (largest descriptor distance of the
+                     dataset's configurations), ``species`` (particles the model was trained
+                     on); the descriptor distribution comes from the model's feature scaler,
 ``training``         model name, target, split, seed, dataset name / manifest sha256 /
                      config hash, validation score and test metrics, package versions and the
                      resolved training config.
@@ -42,6 +49,8 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import torch
 
+from taulc.errors import TaulcError
+
 log = logging.getLogger(__name__)
 
 __all__ = [
@@ -63,7 +72,7 @@ BUNDLE_NAME = "predictor.pt"
 DEFAULT_SIGMA = {"bb": 1.0, "bs": 0.8, "ss": 0.88}
 
 
-class BundleError(ValueError):
+class BundleError(TaulcError, ValueError):
     """A predictor bundle is missing, unreadable or incompatible; the message names the file."""
 
 
@@ -149,6 +158,7 @@ def make_bundle(
     sigma: Mapping[str, float] | None = None,
     display: Mapping[str, Any] | None = None,
     training: Mapping[str, Any] | None = None,
+    domain: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Assemble a bundle dict around a fitted taulc model."""
     import taulc  # noqa: PLC0415
@@ -180,6 +190,7 @@ def make_bundle(
         }),
         "outputs": _jsonable({"target": target, "display": dict(display or {"score": "y", "vmin": -1.0, "vmax": 1.0})}),
         "training": _jsonable(dict(training or {})),
+        "domain": _jsonable(dict(domain or {})),
     }
 
 
@@ -225,6 +236,43 @@ def read_bundle(path: str | os.PathLike[str]) -> dict[str, Any]:
     return b
 
 
+def _training_ranges(bundle: Mapping[str, Any], root: Path, manifest: Mapping[str, Any],
+                     descriptor: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Domain entries measured on every configuration of the dataset (features from the training's own cache):
+    the largest descriptor distance ``descriptor_z_max`` and, for descriptor-only models, the score range of
+    all configurations (the test split alone may hold one shear rate)."""
+    from taulc.data.derived import shard_features  # noqa: PLC0415
+    from taulc.data.storage import load_npz  # noqa: PLC0415
+    from taulc.predict.domain import Domain  # noqa: PLC0415
+    from taulc.predict.predictor import Predictor  # noqa: PLC0415
+
+    dom = Domain.from_bundle(bundle)
+    try:
+        xs, _, _ = shard_features(root, manifest, descriptor, progress=False)
+        pred = Predictor(bundle)
+    except Exception as exc:  # noqa: BLE001 - the bundle stays usable with the default limits
+        log.warning("training domain of %s not measured (%s)", root, exc)
+        return {}
+    zs, scores = [], []
+    name = (dom.score or {}).get("name")
+    graph = pred.kind == "graph"
+    for x, s in zip(xs, manifest["shards"]):
+        z = load_npz(root / s["file"], ("positions", "species", "cell"))
+        zs.append(dom.descriptor_z(x, z["species"]))
+        if name and not graph:
+            v = pred.outputs(z["positions"], z["species"], z["cell"], np.asarray(x, dtype=np.float64)).get(name)
+            if v is not None:
+                scores.append(np.asarray(v, dtype=float))
+    out: dict[str, Any] = {}
+    zs = [z for z in zs if z is not None]
+    if zs:
+        out["descriptor_z_max"] = max(zs)
+    if scores:
+        lo, hi = np.percentile(np.concatenate(scores), [0.5, 99.5])
+        out["score"] = {"name": name, "lo": float(lo), "hi": float(hi), "from": "all configurations"}
+    return out
+
+
 def export_run_bundle(
     path: str | os.PathLike[str],
     model: Any,
@@ -237,12 +285,14 @@ def export_run_bundle(
     """Write the bundle of one training run (called at the end of :func:`taulc.training.train`)."""
     from taulc.data.manifest import package_versions  # noqa: PLC0415
     from taulc.data.storage import sha256_file  # noqa: PLC0415
+    from taulc.predict.domain import training_domain  # noqa: PLC0415
 
     root = Path(dataset_root)
     kind = "graph" if type(model).__name__.endswith("GNN") else "tabular"
     uses_x = kind == "tabular" or bool(getattr(model, "hparams", {}).get("n_features"))
     man = root / "manifest.json"
     man_info: dict[str, Any] = {"name": root.name, "root": str(root)}
+    m: dict[str, Any] = {}
     if man.exists():
         m = json.loads(man.read_text())
         man_info.update(manifest_sha256=sha256_file(man), config_hash=m.get("config_hash"),
@@ -275,7 +325,10 @@ def export_run_bundle(
         sigma={k: float(sig[k]) for k in ("bb", "bs", "ss")} if isinstance(sig, Mapping) else None,
         display=_display_range(pred),
         training=training,
+        domain=training_domain(c, m, pred),
     )
+    if uses_x and m.get("shards"):
+        bundle["domain"].update(_training_ranges(bundle, root, m, c.get("descriptor")))
     out = save_bundle(bundle, path)
     log.info("predictor bundle written to %s (format %s v%d)", out, BUNDLE_FORMAT, BUNDLE_VERSION)
     return out

@@ -1,7 +1,9 @@
 """``taulc-predict BUNDLE INPUT... --out DIR``: apply a trained predictor to configuration files.
 
 Exit status: 0 every file done; 1 at least one input failed (the others are
-still written); 2 the bundle or the command line is unusable.
+still written); 2 the bundle, the command line or ``--out`` is unusable (nothing is written).
+Frames outside the training domain (:mod:`taulc.predict.domain`) are predicted with a
+warning, or fail their file with ``--strict``.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from pathlib import Path
 from typing import Sequence
 
 log = logging.getLogger("taulc.predict")
@@ -18,7 +21,7 @@ def _species_map(text: str) -> dict[object, int]:
     out: dict[object, int] = {}
     for item in filter(None, (s.strip() for s in text.split(","))):
         key, sep, val = item.partition("=")
-        if not sep or val.strip() not in ("0", "1"):
+        if not sep or not key.strip() or val.strip() not in ("0", "1"):
             raise argparse.ArgumentTypeError(f"--species-map entries look like TYPE=0 or SYMBOL=1, got {item!r}")
         k = key.strip()
         out[int(k) if k.isdigit() else k] = int(val)
@@ -29,14 +32,19 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="taulc-predict",
         description="Predict per-particle hardness H / ln tau_LC / P(slow) with an exported taulc predictor. "
-        "Inputs: LAMMPS text dumps (all frames), LAMMPS data files, extxyz (all frames), periodic cell in the shear frame.",
+        "Inputs: LAMMPS text dumps, LAMMPS data files, extxyz / xyz with any species labels, HOOMD gsd (all frames); "
+        "periodic cell sheared in one plane (xz / yz are rotated into xy). See docs/inputs.md.",
     )
     p.add_argument("bundle", help="predictor bundle (<run_dir>/predictor.pt) or a training run directory")
     p.add_argument("inputs", nargs="+", help="configuration files")
     p.add_argument("--out", "-o", required=True, help="output directory (created if needed)")
-    p.add_argument("--format", dest="fmt", default=None, help="ASE format for all inputs (default: from the file name)")
+    p.add_argument("--format", dest="fmt", default=None,
+                   help="format of all inputs: lammps-dump-text | lammps-data | xyz | gsd | any ASE format "
+                   "(default: from the file name, else from its first bytes)")
     p.add_argument("--species-map", type=_species_map, default=None,
-                   help="extra LAMMPS type/symbol -> species entries, e.g. '1=0,2=1' or 'Cu=0,Zr=1' (0 big, 1 small)")
+                   help="type/label -> species entries, e.g. '1=0,2=1', 'A=0,B=1' or '0=0,1=1' (0 big, 1 small)")
+    p.add_argument("--strict", action="store_true",
+                   help="refuse (fail the file) instead of warning when a frame is outside the training domain")
     p.add_argument("--allow-small-cell", action="store_true",
                    help="accept cells narrower than twice the descriptor cut-off (particles see their own images)")
     p.add_argument("--slice-z", type=float, default=None, help="centre of the x-y slab of the map (default: mid-box)")
@@ -54,18 +62,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
     logging.basicConfig(level=level, format="taulc-predict: %(levelname)s: %(message)s", stream=sys.stderr)
-    from taulc.data.ingest import InputError  # noqa: PLC0415
-    from taulc.predict.bundle import BundleError  # noqa: PLC0415
-    from taulc.predict.files import MapOptions, predict_files  # noqa: PLC0415
+    from taulc.errors import TaulcError  # noqa: PLC0415
+    from taulc.predict.files import MapOptions, check_outputs, predict_files  # noqa: PLC0415
     from taulc.predict.predictor import Predictor  # noqa: PLC0415
 
     try:
+        check_outputs(args.inputs, Path(args.out))
         pred = Predictor.load(args.bundle, device=args.device)
-    except BundleError as exc:
+    except TaulcError as exc:
         log.error("%s", exc)
         return 2
     if args.species_map:
         pred.species_map.update(args.species_map)
+    pred.strict = args.strict
     tr = pred.training
     log.info("predictor %s (%s, target %s, trained on %s)", pred.path, pred.model_name, pred.target,
              (tr.get("dataset") or {}).get("name", "?"))
@@ -73,12 +82,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         rows, failed = predict_files(pred, args.inputs, args.out, fmt=args.fmt, allow_small_cell=args.allow_small_cell,
                                      maps=maps, progress=not args.quiet)
-    except (InputError, BundleError) as exc:
+    except TaulcError as exc:
         log.error("%s", exc)
         return 2
     for r in rows:
         vals = "  ".join(f"{k}={r[k]:.3f}" for k in r if k.startswith("p_") or k.endswith("_mean"))
         log.info("%s: %d frame(s)  %s", r["file"], r["n_frames"], vals)
+        if r.get("n_out_of_domain"):
+            log.warning("%s: %d of %d frame(s) outside the training domain (column in_domain = 0 in %s; "
+                        "see docs/inputs.md)", r["file"], r["n_out_of_domain"], r["n_frames"], r.get("out_csv", "the CSV"))
     if failed:
         log.error("%d of %d file(s) failed: %s", len(failed), len(args.inputs), ", ".join(failed))
         return 1

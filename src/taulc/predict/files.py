@@ -25,12 +25,13 @@ from tqdm.auto import tqdm
 
 from taulc.data.ingest import InputError
 from taulc.data.storage import atomic_write_bytes
+from taulc.errors import TaulcError
 from taulc.predict.outputs import MapPanel, csv_bytes, hardness_map, map_panel, write_extxyz_frame
 from taulc.predict.predictor import Predictor
 
 log = logging.getLogger(__name__)
 
-__all__ = ["MapOptions", "output_paths", "predict_file", "predict_files", "SUFFIXES"]
+__all__ = ["MapOptions", "check_outputs", "output_paths", "predict_file", "predict_files", "SUFFIXES"]
 
 SUFFIXES = {"extxyz": ".taulc.extxyz", "csv": ".taulc.csv", "png": ".taulc.png"}
 
@@ -49,7 +50,7 @@ class MapOptions:
 def output_paths(path: str | os.PathLike[str], out_dir: str | os.PathLike[str]) -> dict[str, Path]:
     """The files :func:`predict_file` writes for ``path``."""
     stem = Path(path).name
-    for ext in (".gz", ".extxyz", ".xyz", ".lammpstrj", ".lammpsdump", ".dump", ".data", ".lmp"):
+    for ext in (".gz", ".extxyz", ".xyz", ".gsd", ".lammpstrj", ".lammpsdump", ".dump", ".data", ".lmp"):
         stem = stem[: -len(ext)] if stem.endswith(ext) and len(stem) > len(ext) else stem
     return {k: Path(out_dir) / f"{stem}{s}" for k, s in SUFFIXES.items()}
 
@@ -94,6 +95,8 @@ def _pooled(rows: Sequence[dict[str, Any]], path: Path) -> dict[str, Any]:
     for k in rows[0]:
         if k.startswith("p_") or k.endswith("_mean"):
             out[k] = sum(r[k] * r["n_atoms"] for r in rows) / tot
+    if "in_domain" in rows[0]:
+        out["n_out_of_domain"] = sum(1 for r in rows if not r.get("in_domain", 1))
     return out
 
 
@@ -152,6 +155,27 @@ def predict_file(
     return row
 
 
+def check_outputs(paths: Sequence[str | os.PathLike[str]], out: Path) -> None:
+    """Refuse before any work: an unusable ``--out``, two inputs with one output name, an output that is an input."""
+    from taulc.validate import check_output_dir  # noqa: PLC0415
+
+    try:
+        check_output_dir(out, "--out")
+    except TaulcError as exc:
+        raise InputError(str(exc).replace("field '--out'", "--out")) from None
+    inputs = {Path(p).resolve(): Path(p) for p in paths}
+    seen: dict[Path, Path] = {}
+    for p in paths:
+        for t in output_paths(p, out).values():
+            if t.resolve() in inputs:
+                raise InputError(f"{p}: its output {t} would overwrite the input {inputs[t.resolve()]}; "
+                                 "choose another --out directory")
+        t = output_paths(p, out)["extxyz"]
+        if t in seen:
+            raise InputError(f"{seen[t]} and {p} would write the same outputs ({t.name}); rename one or run them separately")
+        seen[t] = Path(p)
+
+
 def predict_files(
     predictor: Predictor,
     paths: Sequence[str | os.PathLike[str]],
@@ -162,12 +186,7 @@ def predict_files(
 ) -> tuple[list[dict[str, Any]], dict[str, str]]:
     """Predict several files; a failing file is reported and skipped. Returns (rows of the good files, {file: error})."""
     out = Path(out_dir)
-    seen: dict[Path, Path] = {}
-    for p in paths:
-        t = output_paths(p, out)["extxyz"]
-        if t in seen:
-            raise InputError(f"{seen[t]} and {p} would write the same outputs ({t.name}); rename one or run them separately")
-        seen[t] = Path(p)
+    check_outputs(paths, out)
     created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     rows: list[dict[str, Any]] = []

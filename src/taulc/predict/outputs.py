@@ -1,7 +1,8 @@
 """Output writers: extxyz with per-atom predictions, PNG hardness maps, CSV summaries.
 
 extxyz columns: ``species`` (element symbol, as OVITO and ASE expect),
-``pos``, ``species_id`` (0 = big, 1 = small) and one column per prediction
+``pos`` (as in the input: same order, coordinates, cell and ``Origin``), ``id`` (the input's
+particle ids, else 1..N in file order), ``species_id`` (0 = big, 1 = small) and one column per prediction
 (``H``, ``slow_pred``, ``ln_tau_lc_pred``, ``logit``, ``p_slow``,
 ``mobility_pred``).  The comment line carries the cell (``Lattice``), ``pbc``,
 the source file and frame, the model and the frame's ``p_H`` / ``H_mean``.
@@ -38,20 +39,35 @@ def _quote(v: Any) -> str:
 
 
 def write_extxyz_frame(fh: IO[str], p: Prediction, symbols: Sequence[str], info: Mapping[str, Any] | None = None) -> None:
-    """Append one frame of ``p`` to an open text file as extended XYZ."""
+    """Append one frame of ``p`` to an open text file as extended XYZ.
+
+    Particles keep the input's order, ids (``id`` column), coordinates, cell and origin
+    (``Origin`` key), so the predictions join back to the input file row by row; a frame
+    rotated or mirrored into the shear frame says so in ``transform``.
+    """
     n = p.n_atoms
     names = list(p.values)
-    props = "species:S:1:pos:R:3:species_id:I:1" + "".join(
+    fin = p.frame_in
+    pos = fin.input_positions if fin is not None else p.positions
+    cell = fin.input_cell if fin is not None else p.cell
+    origin = fin.origin if fin is not None else np.zeros(3)
+    ids = fin.ids if fin is not None else np.arange(1, n + 1)
+    props = "species:S:1:pos:R:3:id:I:1:species_id:I:1" + "".join(
         f":{k}:{'I' if np.issubdtype(p.values[k].dtype, np.integer) else 'R'}:1" for k in names
     )
-    lattice = " ".join(repr(float(v)) for v in p.cell.reshape(-1))
-    meta = {"source": p.source, "frame": p.frame, **{k: v for k, v in (info or {}).items()}}
-    head = f'Lattice="{lattice}" Properties={props} pbc="T T T" ' + " ".join(f"{k}={_quote(v)}" for k, v in meta.items())
+    lattice = " ".join(repr(float(v)) for v in cell.reshape(-1))
+    meta: dict[str, Any] = {"source": p.source, "frame": p.frame}
+    if fin is not None and fin.transform:
+        meta["transform"] = ",".join(fin.transform)
+    meta.update({k: v for k, v in (info or {}).items()})
+    meta.update({k: v for k, v in p.domain.items()})
+    head = (f'Lattice="{lattice}" Origin="{" ".join(repr(float(v)) for v in origin)}" Properties={props} pbc="T T T" '
+            + " ".join(f"{k}={_quote(v)}" for k, v in meta.items()))
     sym = np.asarray(symbols, dtype=object)[p.species]
-    fmt = "%s " + " ".join([_FLOAT] * 3) + " %d" + "".join(
+    fmt = "%s " + " ".join([_FLOAT] * 3) + " %d %d" + "".join(
         " %d" if np.issubdtype(p.values[k].dtype, np.integer) else " " + _FLOAT for k in names
     ) + "\n"
-    cols = [sym, p.positions[:, 0], p.positions[:, 1], p.positions[:, 2], p.species, *(p.values[k] for k in names)]
+    cols = [sym, pos[:, 0], pos[:, 1], pos[:, 2], ids, p.species, *(p.values[k] for k in names)]
     fh.write(f"{n}\n{head}\n")
     fh.write("".join(fmt % row for row in zip(*(c.tolist() for c in cols))))
 

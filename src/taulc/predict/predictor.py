@@ -1,12 +1,12 @@
 """Apply a predictor bundle to configurations: ``Predictor.load(path).predict(atoms_or_path)``.
 
-Inputs are anything ASE reads with a periodic, upper-triangular (xy-tilted)
-cell in the shear frame: LAMMPS text dumps, LAMMPS data files, extxyz
-(:mod:`taulc.data.ingest` reads and validates them).  Before predicting, each
-frame is checked (every failure is an :class:`~taulc.data.ingest.InputError`
-naming the file, the frame and the problem):
+Inputs: LAMMPS text dumps and data files, extxyz / xyz with any species labels,
+HOOMD gsd (:mod:`taulc.data.ingest` reads and validates them; docs/inputs.md).
+Before predicting, each frame is checked (every failure is an
+:class:`~taulc.data.ingest.InputError` naming the file, the frame and the problem):
 
-* the cell exists, is periodic in x, y, z and in the shear frame;
+* the cell exists, is periodic in x, y, z and sheared in one plane (xz / yz
+  tilts are rotated into the xy frame, a negative rate mirrored x -> -x);
 * every perpendicular cell width is at least twice the bundle's ``cutoff``
   (the reach of the descriptors, r_max + 3δ = 5.3 for the default
   g_l^m, or the graph radius) so no particle sees its own periodic image;
@@ -18,6 +18,10 @@ naming the file, the frame and the problem):
 * no two particles are closer than :data:`OVERLAP_RATIO` · σ_αβ (0.5 σ_αβ,
   where the LJ pair energy 4ε[(σ/r)¹² − (σ/r)⁶] exceeds 1.6·10⁴ ε: such a
   configuration is corrupt, in other units, or not a liquid state).
+
+Each prediction then carries its distance from the bundle's training domain
+(:mod:`taulc.predict.domain`): findings are logged as warnings, or refused when
+``strict`` is set (``taulc-predict --strict``).
 
 Per particle the predictor returns ``H`` (SVM hardness, > 0 = slow) and
 ``slow_pred``, ``<target>_pred`` (ridge, GNN, MLP; e.g. ``ln_tau_lc_pred``),
@@ -36,16 +40,14 @@ from typing import Any, Iterator, Mapping
 import numpy as np
 import torch
 
-from taulc.data.ingest import InputError, atoms_to_arrays, iter_frames
+from taulc.data.ingest import Frame, InputError, iter_frames, kinetic_temperature, read_frame
 from taulc.predict.bundle import DEFAULT_SIGMA, BundleError, read_bundle
+from taulc.predict.domain import Domain
+from taulc.validate import OVERLAP_RATIO, find_overlaps, overlap_message
 
 log = logging.getLogger(__name__)
 
 __all__ = ["OVERLAP_RATIO", "Prediction", "Predictor"]
-
-#: two particles closer than OVERLAP_RATIO * sigma_ab make a configuration invalid
-OVERLAP_RATIO = 0.5
-
 
 @dataclass
 class Prediction:
@@ -58,6 +60,8 @@ class Prediction:
     cell: np.ndarray  # (3, 3)
     values: dict[str, np.ndarray]  # name -> (N,)
     info: dict[str, Any] = field(default_factory=dict)
+    frame_in: Frame | None = None  # the input as read (ids, input positions/cell/origin, transform)
+    domain: dict[str, Any] = field(default_factory=dict)  # distance from the training domain (Domain.assess)
 
     @property
     def n_atoms(self) -> int:
@@ -74,6 +78,8 @@ class Prediction:
         }
         if "timestep" in self.info:
             row["timestep"] = self.info["timestep"]
+        if self.frame_in is not None and self.frame_in.transform:
+            row["transform"] = ",".join(self.frame_in.transform)
         v = self.values
         if "H" in v:
             row["p_H"] = float(np.mean(v["H"] > 0))
@@ -85,6 +91,7 @@ class Prediction:
             if k.endswith("_pred") and k != "slow_pred":
                 row[f"{k}_mean"] = float(np.mean(a))
                 row[f"{k}_std"] = float(np.std(a))
+        row.update(self.domain)
         return row
 
 
@@ -128,6 +135,8 @@ class Predictor:
         self.target: str = bundle["outputs"]["target"]
         self.display: dict[str, Any] = dict(bundle["outputs"].get("display") or {})
         self._names_checked = self.feature_names is None
+        self.domain = Domain.from_bundle(bundle)
+        self.strict = False
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -169,8 +178,6 @@ class Predictor:
         *, allow_small_cell: bool = False,
     ) -> None:
         """Raise :class:`InputError` if the frame is unusable (small cell, non-finite or overlapping particles)."""
-        from taulc.structure.neighbors import neighbor_list  # noqa: PLC0415
-
         where = f"{source} (frame {frame})"
         pos = np.asarray(positions, dtype=np.float64)
         if not np.all(np.isfinite(pos)):
@@ -185,35 +192,32 @@ class Predictor:
                 "so a neighbour would be counted through two periodic images); use a larger configuration "
                 "(or allow_small_cell / --allow-small-cell to accept repeated images)"
             )
-        pairs = neighbor_list(pos, cell, OVERLAP_RATIO * float(self.sigma.max()), full=False)
-        if len(pairs):
-            thr = OVERLAP_RATIO * self.sigma[species[pairs.i], species[pairs.j]]
-            bad = np.flatnonzero(pairs.distances < thr)
-            if bad.size:
-                k = bad[np.argmin(pairs.distances[bad] / thr[bad])]
-                raise InputError(
-                    f"{where}: {bad.size} overlapping pair(s): particles {int(pairs.i[k])} and {int(pairs.j[k])} "
-                    f"(0-based, file/id order) are {pairs.distances[k]:.4g} apart, below {OVERLAP_RATIO:g} sigma = "
-                    f"{thr[k]:.4g} (LJ energy > 1.6e4 epsilon); the configuration is corrupt or not in LJ units of sigma_bb"
-                )
+        found = find_overlaps(pos, species, cell, self.sigma)
+        if found[0]:
+            raise InputError(overlap_message(where, found))
 
-    def arrays_from_atoms(self, atoms: Any, source: str = "<atoms>", frame: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Validated (positions wrapped from origin 0, species, cell) of an ASE ``Atoms``."""
+    def read_frame(self, atoms: Any, source: str = "<atoms>", frame: int = 0) -> Frame:
+        """Validated :class:`~taulc.data.ingest.Frame` of an ASE ``Atoms`` (shear frame, species, ids, origin)."""
         where = f"{source} (frame {frame})"
         cell = np.asarray(atoms.cell.array, dtype=np.float64)
         if not np.all(np.isfinite(cell)) or abs(np.linalg.det(cell)) < 1e-12:
             raise InputError(f"{where}: no cell: the file defines no (or a degenerate) periodic box "
                              "(extxyz needs Lattice=..., LAMMPS dumps/data files their box bounds)")
-        # species come from a 'species' column, the LAMMPS 'type' array or the element (taulc.data.ingest)
-        if "species" not in atoms.arrays and "type" not in atoms.arrays and len(atoms) and not np.any(atoms.numbers):
+        # species come from a 'species' column, labels, the LAMMPS 'type' array or the element (taulc.data.ingest)
+        if not {"species", "type", "label"} & set(atoms.arrays) and len(atoms) and not np.any(atoms.numbers):
             raise InputError(f"{where}: missing species: no 'species' column, element symbols or LAMMPS types")
         try:
-            return atoms_to_arrays(atoms, Path(source), frame, self.species_map)
+            return read_frame(atoms, Path(source), frame, self.species_map)
         except InputError as exc:
             if "species map" in str(exc):
                 known = sorted(map(str, self.species_map))
-                raise InputError(f"{exc}. This predictor knows {known}; taulc-predict --species-map TYPE=0|1,...") from None
+                raise InputError(f"{exc}. This predictor knows {known}") from None
             raise
+
+    def arrays_from_atoms(self, atoms: Any, source: str = "<atoms>", frame: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Validated (positions wrapped from origin 0, species, cell) of an ASE ``Atoms``."""
+        f = self.read_frame(atoms, source, frame)
+        return f.positions, f.species, f.cell
 
     def iter_atoms(self, path: str | os.PathLike[str], fmt: str | None = None) -> Iterator[Any]:
         """Stream ASE frames of a file (bounded memory), with clear errors for unreadable input."""
@@ -241,11 +245,12 @@ class Predictor:
         return x
 
     @torch.no_grad()
-    def outputs(self, positions: np.ndarray, species: np.ndarray, cell: np.ndarray) -> dict[str, np.ndarray]:
-        """Per-particle outputs of already validated arrays (no checks)."""
+    def outputs(self, positions: np.ndarray, species: np.ndarray, cell: np.ndarray, x: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """Per-particle outputs of already validated arrays (no checks); ``x``: descriptors if already computed."""
         m = self.model
         name = self.model_name
-        x = self._features(positions, species, cell) if self.descriptor is not None else None
+        if x is None and self.descriptor is not None:
+            x = self._features(positions, species, cell)
         out: dict[str, np.ndarray] = {}
         if name == "LinearSVM":
             h = m.hardness(torch.from_numpy(np.asarray(x))).cpu().numpy()
@@ -283,9 +288,13 @@ class Predictor:
 
     def predict_arrays(
         self, positions: np.ndarray, species: np.ndarray, cell: np.ndarray, *, source: str = "<arrays>", frame: int = 0,
-        allow_small_cell: bool = False, info: Mapping[str, Any] | None = None,
+        allow_small_cell: bool = False, info: Mapping[str, Any] | None = None, frame_in: Frame | None = None,
     ) -> Prediction:
-        """Check and predict one configuration given as arrays (docs/CONTRACTS.md conventions)."""
+        """Check and predict one configuration given as arrays (docs/CONTRACTS.md conventions).
+
+        The result carries its distance from the training domain (:class:`~taulc.predict.domain.Domain`);
+        each finding is logged as a warning, or raised as :class:`InputError` when ``self.strict`` is set.
+        """
         from taulc.structure.neighbors import validate_system, wrap_positions  # noqa: PLC0415
 
         try:
@@ -295,14 +304,27 @@ class Predictor:
         assert sp is not None
         pos = wrap_positions(pos, c)
         self.check_frame(pos, sp, c, source, frame, allow_small_cell=allow_small_cell)
-        return Prediction(source, frame, pos, sp, c, self.outputs(pos, sp, c), dict(info or {}))
+        x = self._features(pos, sp, c) if self.descriptor is not None else None
+        values = self.outputs(pos, sp, c, x)
+        info = dict(info or {})
+        temperature = None
+        if frame_in is not None and frame_in.velocities is not None:
+            temperature = kinetic_temperature(frame_in.velocities, frame_in.positions)
+        rate = frame_in.rate if frame_in is not None else info.get("rate")
+        dom, warnings = self.domain.assess(sp, c, x, values, temperature=temperature, rate=rate)
+        where = f"{source} (frame {frame})"
+        for w in warnings:
+            if self.strict:
+                raise InputError(f"{where}: outside the training domain (--strict): {w}")
+            log.warning("%s: %s", where, w)
+        return Prediction(source, frame, pos, sp, c, values, info, frame_in, dom)
 
     def predict_atoms(self, atoms: Any, source: str | None = None, frame: int = 0, *, allow_small_cell: bool = False) -> Prediction:
         """Check and predict one ASE ``Atoms``."""
         source = source or str(atoms.info.get("source_file", "<atoms>"))
-        pos, sp, cell = self.arrays_from_atoms(atoms, source, frame)
-        info = {k: v for k, v in atoms.info.items() if isinstance(v, (int, float, str, bool))}
-        return self.predict_arrays(pos, sp, cell, source=source, frame=frame, allow_small_cell=allow_small_cell, info=info)
+        fr = self.read_frame(atoms, source, frame)
+        return self.predict_arrays(fr.positions, fr.species, fr.cell, source=source, frame=frame,
+                                   allow_small_cell=allow_small_cell, info=fr.info, frame_in=fr)
 
     def iter_predict(self, path: str | os.PathLike[str], *, fmt: str | None = None, allow_small_cell: bool = False) -> Iterator[Prediction]:
         """Predict every frame of a file, one at a time (bounded memory for long trajectories)."""

@@ -1,0 +1,343 @@
+"""Sanity checks run by every command *before* any MD, labelling or training starts.
+
+Each check raises :class:`taulc.errors.ConfigError` (or the md/data error of the
+field's own module) whose message names the config field or the file and says
+what was expected, so a bad override fails in a second instead of after the
+equilibration and reference runs.  What is checked, per command:
+
+* ``taulc-simulate``: system (N, ρ, T, composition, σ/ε tables, ``dt``), protocol
+  (kind, rates >= 0 and <= :data:`MAX_RATE`, durations), ``n_configs``, ``out_dir``;
+* ``taulc-build``: system, labels (``n_replicas`` >= 1, ``t_max`` > 0, ...), dataset
+  (``rates`` >= 0, ``n_configs`` >= 1, durations, ingest files, species map) and the
+  dataset root; ingested configurations (N, ρ, composition, overlaps) through
+  :func:`check_configurations`;
+* ``train.py``: target, split, data options, dataset manifest, checkpoint;
+* ``evaluate.py``: analysis ranges and the report directory.
+
+Limits with a physical reason: ``dt`` <= :data:`MAX_DT` (velocity-Verlet for the
+Kob-Andersen pair potentials, whose stiffest pair is A-B with ε = 1.5, σ = 0.8,
+loses energy conservation above ~0.01 τ and LAMMPS stops with "Lost atoms");
+shear rate <= :data:`MAX_RATE` (above ~1/τ the SLLOD thermostat cannot remove the
+viscous heat and the cell tilt flips every few steps; the studies reproduced here
+use γ̇ <= 0.1, Yu, Zeng & Wang 2025, Sec. II.A).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from taulc.errors import ConfigError
+
+__all__ = [
+    "MAX_DT",
+    "MAX_RATE",
+    "OVERLAP_RATIO",
+    "check_build_config",
+    "check_configurations",
+    "check_evaluate_config",
+    "check_output_dir",
+    "check_simulate_config",
+    "check_train_config",
+    "find_overlaps",
+]
+
+MAX_DT = 0.01
+"""Largest accepted MD time step (LJ time)."""
+MAX_RATE = 1.0
+"""Largest accepted shear rate (LJ units, 1/τ)."""
+OVERLAP_RATIO = 0.5
+"""Two particles closer than OVERLAP_RATIO · σ_αβ make a configuration invalid (LJ energy > 1.6·10⁴ ε)."""
+
+
+# ----------------------------------------------------------------------------- small helpers
+def _num(value: Any, field: str, *, lo: float | None = None, lo_open: bool = False, hi: float | None = None,
+         integer: bool = False) -> float:
+    """``value`` as a finite number within [lo, hi] (``lo_open``: > lo), else a ConfigError naming ``field``."""
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    if ok and integer:
+        ok = float(value) == int(value)
+    if not ok or not math.isfinite(float(value)):
+        kind = "an integer" if integer else "a finite number"
+        raise ConfigError(f"field '{field}' must be {kind}, got {value!r}")
+    v = float(value)
+    if lo is not None and (v <= lo if lo_open else v < lo):
+        raise ConfigError(f"field '{field}' must be {'>' if lo_open else '>='} {lo:g}, got {value!r}")
+    if hi is not None and v > hi:
+        raise ConfigError(f"field '{field}' must be <= {hi:g}, got {value!r}")
+    return v
+
+
+def _opt(cfg: Mapping[str, Any], key: str, prefix: str, **kw: Any) -> None:
+    if cfg.get(key) is not None:
+        _num(cfg[key], f"{prefix}.{key}", **kw)
+
+
+def check_rate(value: Any, field: str) -> float:
+    """A shear rate: finite, >= 0 and <= :data:`MAX_RATE`."""
+    v = _num(value, field)
+    if v < 0:
+        raise ConfigError(f"field '{field}' must be >= 0, got {value!r} (negative rates are the mirror image x -> -x "
+                          "of a positive one: simulate |rate| and mirror the configurations)")
+    if v > MAX_RATE:
+        raise ConfigError(f"field '{field}' = {v:g} exceeds {MAX_RATE:g} (LJ units): at such rates the SLLOD thermostat "
+                          "cannot hold the temperature and the cell flips every few steps (the studies reproduced here use "
+                          "rates <= 0.1)")
+    return v
+
+
+def check_output_dir(path: str | os.PathLike[str], field: str) -> Path:
+    """``path`` is (or can be created as) a writable directory; nothing is created here."""
+    p = Path(path)
+    if p.exists() and not p.is_dir():
+        raise ConfigError(f"field '{field}' = {p}: exists and is not a directory")
+    q = p
+    while not q.exists():
+        q = q.parent
+    if not q.is_dir():
+        raise ConfigError(f"field '{field}' = {p}: {q} is a file, so the directory cannot be created")
+    if not os.access(q, os.W_OK | os.X_OK):
+        raise ConfigError(f"field '{field}' = {p}: {q} is not writable")
+    return p
+
+
+def check_system(system: Any) -> Any:
+    """Build the :class:`~taulc.md.system.SystemSpec` (its own field checks) and check ``dt``."""
+    from taulc.md.system import SystemSpec  # noqa: PLC0415
+
+    if not isinstance(system, Mapping):
+        raise ConfigError("field 'system' is missing (choose system=<name>)")
+    spec = SystemSpec.from_config(system)
+    if spec.dt > MAX_DT:
+        raise ConfigError(f"field 'system.dt' = {spec.dt:g} exceeds {MAX_DT:g} (LJ time): velocity-Verlet MD of the "
+                          "Kob-Andersen mixture is unstable there (LAMMPS stops with 'Lost atoms'); use 0.005")
+    return spec
+
+
+def check_labels(labels: Any) -> None:
+    """Label settings (``labels.*``) via :class:`~taulc.dynamics.labels.LabelSettings` with range checks first."""
+    from taulc.dynamics.labels import LabelSettings  # noqa: PLC0415
+
+    if not isinstance(labels, Mapping):
+        raise ConfigError("field 'labels' is missing (choose labels=<name>)")
+    if "n_replicas" in labels:
+        _num(labels["n_replicas"], "labels.n_replicas", lo=1, integer=True)
+    for k in ("t_max", "sample_interval"):
+        _opt(labels, k, "labels", lo=0, lo_open=True)
+    _opt(labels, "reliability_splits", "labels", lo=1, integer=True)
+    _opt(labels, "memory_mb", "labels", lo=0, lo_open=True)
+    for k in ("lc2", "tau_2", "tau_alpha", "q"):
+        v = labels.get(k)
+        if v is not None and v != "auto":
+            _num(v, f"labels.{k}", lo=0, lo_open=True)
+    try:
+        LabelSettings.from_config(labels)
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(str(exc)) from None
+
+
+# ----------------------------------------------------------------------------- per command
+def check_simulate_config(c: Mapping[str, Any], out: str | os.PathLike[str] | None) -> None:
+    """``taulc-simulate``: system, protocol, rates, ``n_configs``, ``seed`` and the output directory."""
+    from taulc.md.protocol import ProtocolSpec  # noqa: PLC0415
+
+    spec = check_system(c.get("system"))
+    if not isinstance(c.get("protocol"), Mapping):
+        raise ConfigError("field 'protocol' is missing (choose protocol=<name>)")
+    proto = ProtocolSpec.from_config(c["protocol"])
+    for k in ("rate", "rate_after", "rate_final"):
+        v = getattr(proto, k, None)
+        if v is not None:
+            check_rate(v, f"protocol.{k}")
+    if proto.config_interval < spec.dt:
+        raise ConfigError(f"field 'protocol.config_interval' = {proto.config_interval:g} is shorter than one time step "
+                          f"(system.dt = {spec.dt:g})")
+    _num(c.get("n_configs", 1), "n_configs", lo=1, integer=True)
+    _num(c.get("seed", 0), "seed", lo=0, integer=True)
+    if out is not None:
+        check_output_dir(out, "out_dir")
+
+
+def check_build_config(c: Mapping[str, Any], root: str | os.PathLike[str] | None = None) -> None:
+    """``taulc-build``: system, labels, the dataset group and the dataset root."""
+    check_system(c.get("system"))
+    check_labels(c.get("labels"))
+    ds = c.get("dataset")
+    if not isinstance(ds, Mapping):
+        raise ConfigError("field 'dataset' is missing (choose dataset=<name>)")
+    if not str(ds.get("name") or "").strip() or "/" in str(ds.get("name")):
+        raise ConfigError(f"field 'dataset.name' must be a non-empty directory name, got {ds.get('name')!r}")
+    source = ds.get("source", "simulate")
+    if source == "simulate":
+        rates = ds.get("rates")
+        if not isinstance(rates, Sequence) or isinstance(rates, str) or not rates:
+            raise ConfigError(f"field 'dataset.rates' must be a non-empty list of shear rates, got {rates!r}")
+        for k, r in enumerate(rates):
+            check_rate(r, f"dataset.rates[{k}]")
+        if len({float(r) for r in rates}) != len(rates):
+            raise ConfigError(f"field 'dataset.rates' lists a rate twice: {list(rates)}")
+        _num(ds.get("n_configs"), "dataset.n_configs", lo=1, integer=True)
+    elif source == "ingest":
+        files = ds.get("files")
+        if isinstance(files, (str, os.PathLike)):
+            files = [files]
+        if not files:
+            raise ConfigError("field 'dataset.files' is empty: list the configuration files to ingest, "
+                              "e.g. 'dataset.files=[/path/run.dump]'")
+        for f in files:
+            p = Path(f)
+            if not p.exists():
+                raise ConfigError(f"field 'dataset.files': {p} not found")
+            if not p.is_file():
+                raise ConfigError(f"field 'dataset.files': {p} is not a file (a directory?); list the files themselves")
+        if ds.get("rate") is not None:
+            check_rate(ds["rate"], "dataset.rate")
+        for k, v in dict(ds.get("species_map") or {}).items():
+            if v not in (0, 1):
+                raise ConfigError(f"field 'dataset.species_map' entry {k!r}: {v!r}; expected 0 (big) or 1 (small)")
+    else:
+        raise ConfigError(f"field 'dataset.source' must be 'simulate' or 'ingest', got {source!r}")
+    for k in ("equilibration_time", "transient_time", "transient_strain", "transient_time_max"):
+        _opt(ds, k, "dataset", lo=0)
+    for k in ("reference_time", "spacing", "sample_interval", "graph_radius", "q"):
+        _opt(ds, k, "dataset", lo=0, lo_open=True)
+    _opt(ds, "reference_runs", "dataset", lo=1, integer=True)
+    _opt(ds, "seed", "dataset", lo=0, integer=True)
+    stages = (c.get("build") or {}).get("stages")
+    if stages is not None:
+        from taulc.data.builder import ALL_STAGES  # noqa: PLC0415
+
+        bad = [s for s in stages if s not in ALL_STAGES]
+        if bad:
+            raise ConfigError(f"field 'build.stages': unknown stage(s) {bad}; expected a subset of {list(ALL_STAGES)}")
+    if root is not None:
+        check_output_dir(root, "data_root")
+
+
+def check_train_config(c: Mapping[str, Any], dataset_root: str | os.PathLike[str]) -> None:
+    """``train.py``: target, split, data options, checkpoint and that the dataset was built."""
+    from taulc.models.skill import target_spec  # noqa: PLC0415
+
+    try:
+        target_spec(c.get("target"))
+    except ValueError as exc:
+        raise ConfigError(f"field {exc}") from None
+    _num(c.get("seed", 0), "seed", lo=0, integer=True)
+    split = c.get("split")
+    if not isinstance(split, Mapping) or "kind" not in split:
+        raise ConfigError("field 'split' is missing (choose split=config | rate | random)")
+    for k in ("val_fraction", "test_fraction"):
+        _opt(split, k, "split", lo=0, hi=1)
+    data = c.get("data") or {}
+    if data.get("species", "all") not in ("all", "big", "small"):
+        raise ConfigError(f"field 'data.species' must be all | big | small, got {data.get('species')!r}")
+    for k in ("batch_size", "graph_batch_size"):
+        _opt(data, k, "data", lo=1, integer=True)
+    tr = c.get("trainer") or {}
+    _opt(tr, "max_epochs", "trainer", lo=1, integer=True)
+    es = c.get("early_stopping") or {}
+    _opt(es, "patience", "early_stopping", lo=0, integer=True)
+    _opt(es, "min_delta", "early_stopping", lo=0)
+    ckpt = c.get("ckpt_path")
+    if ckpt is not None:
+        if not Path(ckpt).is_file():
+            raise ConfigError(f"field 'ckpt_path' = {ckpt}: checkpoint file not found (runs write <run_dir>/checkpoints/last.ckpt)")
+        import torch  # noqa: PLC0415
+
+        try:  # what Lightning will do on resume (trainer.fit(..., weights_only=True)), with a clear message
+            torch.load(ckpt, map_location="cpu", weights_only=True)
+        except Exception as exc:  # noqa: BLE001 - UnpicklingError, zip errors, truncation
+            raise ConfigError(f"field 'ckpt_path' = {ckpt}: not a checkpoint that loads with weights_only=True "
+                              f"({type(exc).__name__}: {str(exc).splitlines()[0][:200]}); only resume from "
+                              "checkpoints that train.py wrote") from None
+    if c.get("results_table"):
+        rt = Path(c["results_table"])
+        if rt.is_dir():
+            raise ConfigError(f"field 'results_table' = {rt}: is a directory; expected a CSV file path")
+        check_output_dir(rt.parent, "results_table")
+    root = Path(dataset_root)
+    if not (root / "manifest.json").is_file():
+        from taulc.data.storage import DatasetError  # noqa: PLC0415
+
+        name = (c.get("dataset") or {}).get("name", root.name)
+        raise DatasetError(f"{root / 'manifest.json'}: dataset '{name}' is not built (field 'dataset.name' / 'data_root'); "
+                           f"build it first: python -m taulc.build dataset={name}")
+
+
+def check_evaluate_config(c: Mapping[str, Any]) -> None:
+    """``evaluate.py``: analysis ranges and the report directory."""
+    a = c.get("analysis") or {}
+    _opt(a, "n_grid", "analysis", lo=2, integer=True)
+    ov = a.get("oversample")
+    if ov is not None and (_num(ov, "analysis.oversample", lo=1, integer=True) % 2 == 0):
+        raise ConfigError(f"field 'analysis.oversample' must be odd (Eq. A1 grid is centred), got {ov}")
+    _opt(a, "slice_thickness", "analysis", lo=0, lo_open=True)
+    _opt(a, "slice_center", "analysis", lo=0, hi=1)
+    _opt(a, "map_config", "analysis", lo=0, integer=True)
+    _opt(a, "spectra_bins", "analysis", lo=2, integer=True)
+    imp = a.get("importance") or {}
+    _opt(imp, "greedy_k", "analysis.importance", lo=1, integer=True)
+    if imp.get("species", "all") not in ("all", "big", "small"):
+        raise ConfigError(f"field 'analysis.importance.species' must be all | big | small, got {imp.get('species')!r}")
+    if c.get("out"):
+        check_output_dir(c["out"], "out")
+
+
+# ----------------------------------------------------------------------------- configurations
+def find_overlaps(positions: np.ndarray, species: np.ndarray, cell: np.ndarray, sigma: np.ndarray) -> tuple[int, int, int, float, float]:
+    """Pairs closer than :data:`OVERLAP_RATIO` σ_αβ: (count, i, j, distance, threshold) of the worst, count 0 if none."""
+    from taulc.structure.neighbors import neighbor_list  # noqa: PLC0415
+
+    sigma = np.asarray(sigma, dtype=float)
+    pairs = neighbor_list(np.asarray(positions, dtype=np.float64), cell, OVERLAP_RATIO * float(sigma.max()), full=False)
+    if not len(pairs):
+        return 0, -1, -1, float("nan"), float("nan")
+    thr = OVERLAP_RATIO * sigma[species[pairs.i], species[pairs.j]]
+    bad = np.flatnonzero(pairs.distances < thr)
+    if not bad.size:
+        return 0, -1, -1, float("nan"), float("nan")
+    k = bad[np.argmin(pairs.distances[bad] / thr[bad])]
+    return int(bad.size), int(pairs.i[k]), int(pairs.j[k]), float(pairs.distances[k]), float(thr[k])
+
+
+def overlap_message(where: str, found: tuple[int, int, int, float, float]) -> str:
+    n, i, j, d, t = found
+    return (f"{where}: {n} overlapping pair(s): particles {i} and {j} (0-based, file/id order) are {d:.4g} apart, "
+            f"below {OVERLAP_RATIO:g} sigma = {t:.4g} (LJ energy > 1.6e4 epsilon); the configuration is corrupt or not "
+            "in LJ units of sigma_bb")
+
+
+def check_configurations(confs: Sequence[Any], system: Mapping[str, Any]) -> None:
+    """Ingested configurations against the system they will be simulated with: N, ρ, composition, overlaps.
+
+    ``confs`` are :class:`taulc.md.configuration.Configuration` with ``meta['source_file']`` /
+    ``meta['source_frame']``.  Raises :class:`taulc.data.ingest.InputError` naming the file and frame.
+    """
+    from taulc.data.ingest import InputError  # noqa: PLC0415
+
+    spec = check_system(system)
+    sig = spec.sigma
+    sigma = np.array([[sig["bb"], sig["bs"]], [sig["bs"], sig["ss"]]], dtype=float)
+    for conf in confs:
+        where = f"{conf.meta.get('source_file', '<configuration>')} (frame {conf.meta.get('source_frame', 0)})"
+        n = len(conf.species)
+        if n != spec.n_atoms:
+            raise InputError(f"{where}: {n} particles, but system '{spec.name}' has system.n_atoms = {spec.n_atoms}; "
+                             f"choose the matching system or override system.n_atoms={n}")
+        rho = n / abs(float(np.linalg.det(conf.cell)))
+        if abs(rho - spec.density) > 1e-4 * spec.density:
+            raise InputError(f"{where}: density N/V = {rho:.6g}, but system '{spec.name}' has system.density = "
+                             f"{spec.density:g}; override system.density={rho:.6g} or check the box")
+        n_small = int(np.sum(conf.species == 1))
+        if n_small != spec.n_small:
+            hint = (" - the type map looks swapped (type 1 is the small species here): set dataset.species_map='{1: 1, 2: 0}'"
+                    if n - n_small == spec.n_small else "; check dataset.species_map or system.fraction_small")
+            raise InputError(f"{where}: {n_small} small particles (species 1), but system '{spec.name}' has "
+                             f"{spec.n_small} (system.fraction_small = {spec.fraction_small:g}){hint}")
+        found = find_overlaps(conf.positions, conf.species, conf.cell, sigma)
+        if found[0]:
+            raise InputError(overlap_message(where, found))

@@ -1,0 +1,370 @@
+"""Bad inputs to simulate, build (ingest included), train and evaluate: refused before any work.
+
+Every case runs the real Hydra entry point in-process (``taulc-simulate``, ``taulc-build``,
+``train.py``, ``evaluate.py``) and asserts exit status 2, a one-line message naming the
+field or the file, and that nothing but Hydra's own config/log was written (no
+configurations, no dataset, no run directory).  All cases are refused before MD or
+training starts, so each takes well under a second.  Predict cases: test_bad_inputs_predict.py.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bad_inputs_helpers import write_labelled_xyz, write_lammps_dump, write_ovito_xyz, write_unreadable
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _entry(name: str):
+    if name == "simulate":
+        from taulc.simulate import main
+        return main
+    if name == "build":
+        from taulc.build import main
+        return main
+    spec = importlib.util.spec_from_file_location(f"_taulc_{name}_entry", REPO / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.main
+
+
+def run_entry(name: str, overrides: list[str], tmp: Path, monkeypatch, capsys) -> tuple[int, str]:
+    """Run an entry point with Hydra overrides in ``tmp``; return (exit status, stderr)."""
+    from hydra.core.global_hydra import GlobalHydra
+
+    GlobalHydra.instance().clear()
+    monkeypatch.chdir(tmp)
+    monkeypatch.setattr(sys, "argv", [name, f"hydra.run.dir={tmp / 'hydra_run'}", *overrides])
+    with pytest.raises(SystemExit) as exc:
+        _entry(name)()
+    return int(exc.value.code or 0), capsys.readouterr().err
+
+
+def assert_refused(rc: int, err: str, prog: str, message: str) -> None:
+    """Exit 2, one ``<prog>: error:`` line matching ``message``, no traceback."""
+    assert rc == 2, err
+    assert re.search(message, err), err
+    assert err.startswith(f"{prog}: error: ") and "Traceback" not in err
+
+
+def artefacts(tmp: Path, before: set[Path]) -> list[str]:
+    """Files written under ``tmp`` other than Hydra's config and logs and the test's own inputs."""
+    return sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*")
+                  if p.is_file() and p not in before and ".hydra" not in p.parts and p.suffix != ".log")
+
+
+def lattice_config(n_side: int = 10, density: float = 1.2, n_small: int = 200, seed: int = 0):
+    """A simple-cubic Kob-Andersen-composition configuration (N = n_side³, no overlaps): positions, species, cell."""
+    a = (1.0 / density) ** (1 / 3)
+    g = np.arange(n_side) * a
+    pos = np.stack(np.meshgrid(g, g, g, indexing="ij"), -1).reshape(-1, 3) + a / 2
+    sp = np.zeros(len(pos), dtype=np.int64)
+    sp[np.random.default_rng(seed).choice(len(pos), n_small, replace=False)] = 1
+    return pos, sp, np.eye(3) * n_side * a
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory) -> dict[str, Path]:
+    """Files of other codes with N = 1000 (system demo with system.n_atoms=1000): good and broken."""
+    d = tmp_path_factory.mktemp("ingest_inputs")
+    pos, sp, cell = lattice_config()
+    out = {"good": write_lammps_dump(d / "good.dump", pos, sp + 1, cell)}
+    out["swapped"] = write_lammps_dump(d / "swapped.dump", pos, 2 - sp, cell)  # type 1 = small (N = 1000)
+    half = sp.copy()
+    half[:300] = 1
+    out["composition"] = write_lammps_dump(d / "composition.dump", pos, half + 1, cell)
+    out["n_mismatch"] = write_lammps_dump(d / "n_mismatch.dump", pos[:999], sp[:999] + 1, cell)
+    s = (1.2 / 1.38) ** (1 / 3)
+    out["dense"] = write_lammps_dump(d / "dense.dump", pos * s, sp + 1, cell * s)
+    close = pos.copy()
+    close[1] = close[0] + [0.2, 0.0, 0.0]
+    out["overlap"] = write_lammps_dump(d / "overlap.dump", close, sp + 1, cell)
+    out["one_atom"] = write_lammps_dump(d / "one_atom.dump", pos[:1], sp[:1] + 1, cell)
+    two_tilts = cell.copy()
+    two_tilts[1, 0], two_tilts[2, 0] = 1.0, 0.5
+    out["two_tilts"] = write_lammps_dump(d / "two_tilts.dump", pos, sp + 1, two_tilts)
+    out["ab_xyz"] = write_labelled_xyz(d / "ab.xyz", pos, np.where(sp == 0, "A", "B"), cell)
+    # OVITO export with the labels the other way round (first particle 'B', a chemical symbol) and an origin
+    flip = np.argsort(sp, kind="stable")[::-1]
+    out["ovito"] = write_ovito_xyz(d / "ovito.xyz", pos[flip], np.where(sp[flip] == 0, "B", "A"), cell,
+                                   np.array([1.0, -2.0, 0.5]), flip + 1)
+    text = out["good"].read_text().splitlines()
+    (d / "truncated.dump").write_text("\n".join(text[: len(text) // 2]) + "\n")
+    out["truncated"] = d / "truncated.dump"
+    out.update(write_unreadable(d))
+    return out
+
+
+# ----------------------------------------------------------------------------- simulate
+SIMULATE = [
+    ("rate_too_large", ["protocol.rate=100"], r"protocol\.rate' = 100 exceeds 1"),
+    ("rate_negative", ["protocol.rate=-0.1"], r"'rate' must be >= 0"),
+    ("dt_too_large", ["system.dt=0.05"], r"system\.dt' = 0\.05 exceeds 0\.01.*Lost atoms"),
+    ("dt_negative", ["system.dt=-0.005"], r"'dt' must be a positive number"),
+    ("n_atoms_zero", ["system.n_atoms=0"], r"'n_atoms' must be an integer >= 2"),
+    ("box_too_small", ["system.n_atoms=20"], r"'n_atoms' box edge"),
+    ("density_negative", ["system.density=-1.2"], r"'density' must be a positive number"),
+    ("temperature_zero", ["system.temperature=0"], r"'temperature' must be a positive number"),
+    ("fraction_small", ["system.fraction_small=1.5"], r"'fraction_small' must be in \[0, 1\)"),
+    ("sigma_negative", ["system.sigma.bb=-1"], r"'sigma\.bb' must be positive"),
+    ("n_configs_zero", ["n_configs=0"], r"'n_configs' must be >= 1"),
+    ("n_configs_fraction", ["n_configs=1.5"], r"'n_configs' must be an integer"),
+    ("seed_negative", ["seed=-1"], r"'seed' must be >= 0"),
+    ("config_interval_zero", ["protocol.config_interval=0"], r"'config_interval' must be > 0"),
+    ("quiescent_with_rate", ["protocol=quiescent", "protocol.rate=0.1"], r"'rate' must be 0 for a quiescent protocol"),
+    ("out_dir_is_file", ["out_dir={file}"], r"'out_dir' = .*afile\.txt: exists and is not a directory"),
+    ("out_dir_under_file", ["out_dir={file}/sub"], r"'out_dir' = .*afile\.txt is a file"),
+]
+
+
+@pytest.mark.parametrize("case, overrides, message", SIMULATE, ids=[c[0] for c in SIMULATE])
+def test_simulate_refuses_before_md(case, overrides, message, tmp_path, monkeypatch, capsys):
+    f = tmp_path / "afile.txt"
+    f.write_text("user data\n")
+    before = set(tmp_path.rglob("*"))
+    rc, err = run_entry("simulate", [o.format(file=f) for o in overrides] + ["progress=false"], tmp_path, monkeypatch, capsys)
+    assert_refused(rc, err, "taulc-simulate", message)
+    assert artefacts(tmp_path, before) == []
+    assert f.read_text() == "user data\n"
+
+
+# ----------------------------------------------------------------------------- build
+BUILD = [
+    ("n_configs_zero", ["dataset.n_configs=0"], r"'dataset\.n_configs' must be >= 1"),
+    ("rates_negative", ["dataset.rates=[-0.1]"], r"'dataset\.rates\[0\]' must be >= 0.*mirror"),
+    ("rates_empty", ["dataset.rates=[]"], r"'dataset\.rates' must be a non-empty list"),
+    ("rates_twice", ["dataset.rates=[0.0,0.01,0.01]"], r"'dataset\.rates' lists a rate twice"),
+    ("rate_too_large", ["dataset.rates=[0.0,5.0]"], r"'dataset\.rates\[1\]' = 5 exceeds 1"),
+    ("n_replicas_zero", ["labels.n_replicas=0"], r"'labels\.n_replicas' must be >= 1"),
+    ("t_max_negative", ["labels.t_max=-1"], r"'labels\.t_max' must be > 0"),
+    ("sample_interval_zero", ["labels.sample_interval=0"], r"'labels\.sample_interval' must be > 0"),
+    ("sample_interval_long", ["labels.sample_interval=100"], r"labels\.t_max and labels\.sample_interval"),
+    ("estimator", ["labels.estimator=median"], r"labels\.estimator must be km\|mean_uncensored\|exp_mle"),
+    ("lc2_negative", ["labels.lc2=-0.1"], r"'labels\.lc2' must be > 0"),
+    ("equilibration_negative", ["dataset.equilibration_time=-5"], r"'dataset\.equilibration_time' must be >= 0"),
+    ("spacing_zero", ["dataset.spacing=0"], r"'dataset\.spacing' must be > 0"),
+    ("reference_runs_zero", ["dataset.reference_runs=0"], r"'dataset\.reference_runs' must be >= 1"),
+    ("dt_too_large", ["system.dt=0.02"], r"'system\.dt' = 0\.02 exceeds"),
+    ("stages", ["build.stages=[simulate,relax]"], r"'build\.stages': unknown stage\(s\) \['relax'\]"),
+    ("name_empty", ["dataset.name=''"], r"'dataset\.name' must be a non-empty directory name"),
+    ("data_root_is_file", ["data_root={file}"], r"'data_root' = .*afile\.txt.* is a file"),
+]
+
+
+@pytest.mark.parametrize("case, overrides, message", BUILD, ids=[c[0] for c in BUILD])
+def test_build_refuses_before_md(case, overrides, message, tmp_path, monkeypatch, capsys):
+    f = tmp_path / "afile.txt"
+    f.write_text("user data\n")
+    before = set(tmp_path.rglob("*"))
+    ov = [f"data_root={tmp_path / 'data'}", "dataset=demo", "build.progress=false", *(o.format(file=f) for o in overrides)]
+    rc, err = run_entry("build", ov, tmp_path, monkeypatch, capsys)
+    assert_refused(rc, err, "taulc-build", message)
+    assert artefacts(tmp_path, before) == [] and not (tmp_path / "data").exists()
+
+
+INGEST = [
+    ("no_files", None, [], r"'dataset\.files' is empty"),
+    ("missing_file", "MISSING", [], r"'dataset\.files': .*nope\.dump not found"),
+    ("directory", "folder", [], r"a_folder is not a file \(a directory\?\)"),
+    ("garbage", "garbage", [], r"garbage\.bin: unsupported format \(binary data"),
+    ("empty", "empty", [], r"no frames found in .*empty\.xyz"),
+    ("unknown_text", "unknown", [], r"notes\.txt: unsupported format \(not recognised"),
+    ("truncated", "truncated", [], r"truncated\.dump: .*truncated"),
+    ("n_mismatch", "n_mismatch", [], r"n_mismatch\.dump \(frame 0\): 999 particles, but system 'demo' has system\.n_atoms = 1000"),
+    ("density", "dense", [], r"dense\.dump \(frame 0\): density N/V = 1\.38, but system 'demo' has system\.density = 1\.2"),
+    ("swapped_types", "swapped", [], r"swapped\.dump \(frame 0\): 800 small particles .* type map looks swapped.*dataset\.species_map"),
+    ("composition", "composition", [], r"composition\.dump \(frame 0\): \d+ small particles \(species 1\), but system 'demo' has 200"),
+    ("overlap", "overlap", [], r"overlap\.dump \(frame 0\): 1 overlapping pair\(s\): particles 0 and 1"),
+    ("one_atom", "one_atom", [], r"one_atom\.dump \(frame 0\): 1 particles, but system 'demo' has system\.n_atoms = 1000"),
+    ("two_tilts", "two_tilts", [], r"two_tilts\.dump \(frame 0\): the cell is tilted in xy and xz .* ambiguous"),
+    ("ab_labels_unmapped", "ab_xyz", [], r"ab\.xyz \(frame 0\): species label\(s\) \['A', 'B'\] are not in the species map"),
+    ("species_map_value", "good", ["dataset.species_map={1: 0, 2: 3}"], r"'dataset\.species_map' entry 2: 3; expected 0 \(big\) or 1"),
+    ("rate_negative", "good", ["dataset.rate=-0.1"], r"'dataset\.rate' must be >= 0"),
+    ("rate_missing", "good", ["dataset.rate=null"], r"good\.dump \(frame 0\): no shear rate in the file; set dataset\.rate"),
+]
+
+
+@pytest.mark.parametrize("case, key, extra, message", INGEST, ids=[c[0] for c in INGEST])
+def test_ingest_refuses_before_md(case, key, extra, message, inputs, tmp_path, monkeypatch, capsys):
+    files = "[]" if key is None else f"[{tmp_path / 'nope.dump' if key == 'MISSING' else inputs[key]}]"
+    ov = [f"data_root={tmp_path / 'data'}", "dataset=ingest", "system=demo", "system.n_atoms=1000", "dataset.rate=0.01",
+          f"dataset.files={files}", "build.progress=false", "engine.threads=1", *extra]
+    before = set(tmp_path.rglob("*"))
+    rc, err = run_entry("build", ov, tmp_path, monkeypatch, capsys)
+    assert_refused(rc, err, "taulc-build", message)
+    assert artefacts(tmp_path, before) == [] and not (tmp_path / "data" / "ingest").exists()
+
+
+def test_ingest_reads_other_codes_files_into_the_same_configuration(inputs, tmp_path):
+    """LAMMPS dump, atooms A/B xyz, an OVITO export (with the species map) and the swapped dump with the reversed
+    map are the same configuration exactly."""
+    from taulc.data.ingest import read_configurations
+
+    (ref,) = read_configurations([inputs["good"]], rate=0.01)
+    (ab,) = read_configurations([inputs["ab_xyz"]], species_map={"A": 0, "B": 1}, rate=0.01)
+    (sw,) = read_configurations([inputs["swapped"]], species_map={1: 1, 2: 0}, rate=0.01)
+    (ov,) = read_configurations([inputs["ovito"]], species_map={"B": 0, "A": 1}, rate=0.01)
+    flip = np.argsort(ref.species, kind="stable")[::-1]
+    ov.positions[flip], ov.species[flip] = ov.positions.copy(), ov.species.copy()  # back to the dump's order (ids)
+    for c in (ab, sw, ov):
+        np.testing.assert_array_equal(c.species, ref.species)
+        d = c.positions - ref.positions
+        d -= np.round(d @ np.linalg.inv(ref.cell)) @ ref.cell  # same point modulo the lattice
+        assert np.abs(d).max() < 1e-8
+
+
+def test_ingest_cache_is_keyed_by_file_content(inputs, tmp_path):
+    """A replaced input file is a new input: the simulate-stage key and the manifest's input hashes change."""
+    from omegaconf import OmegaConf
+
+    from conftest import compose
+    from taulc.data.builder import DatasetBuilder
+
+    f = tmp_path / "run.dump"
+    f.write_bytes(inputs["good"].read_bytes())
+    cfg = compose("build", [f"data_root={tmp_path}", "dataset=ingest", "system=demo", "system.n_atoms=1000",
+                            "dataset.rate=0.01", f"dataset.files=[{f}]"])
+    c = OmegaConf.to_container(cfg, resolve=True)
+    a = DatasetBuilder(c, tmp_path / "ingest", progress=False)
+    f.write_bytes(inputs["composition"].read_bytes().replace(b"ITEM: TIMESTEP\n0", b"ITEM: TIMESTEP\n1"))
+    b = DatasetBuilder(c, tmp_path / "ingest", progress=False)
+    assert a.k_sim != b.k_sim and a.inputs[0]["sha256"] != b.inputs[0]["sha256"]
+    # a manifest that recorded the old content is not up to date for the new one
+    (tmp_path / "ingest").mkdir()
+    man = {"format_version": 1, "config": a.dcfg, "config_hash": None, "inputs": a.inputs, "shards": []}
+    from taulc.data.manifest import canonical_hash
+
+    man["config_hash"] = canonical_hash(a.dcfg)
+    (tmp_path / "ingest" / "manifest.json").write_text(json.dumps(man))
+    assert a.up_to_date() and not b.up_to_date()
+
+
+# ----------------------------------------------------------------------------- train
+TRAIN = [
+    ("target", ["target.name=tau"], r"target.name must be ln_tau_lc, ln_tau_sh or mobility, got 'tau'"),
+    ("target_ref", ["target.reference_species=2"], r"target.reference_species must be 0 \(big\), 1 \(small\) or all"),
+    ("species", ["data.species=medium"], r"'data\.species' must be all \| big \| small"),
+    ("batch_size", ["data.batch_size=0"], r"'data\.batch_size' must be >= 1"),
+    ("max_epochs", ["trainer.max_epochs=0"], r"'trainer\.max_epochs' must be >= 1"),
+    ("patience", ["early_stopping.patience=-1"], r"'early_stopping\.patience' must be >= 0"),
+    ("val_fraction", ["split.val_fraction=2"], r"'split\.val_fraction' must be <= 1"),
+    ("seed", ["seed=-3"], r"'seed' must be >= 0"),
+    ("ckpt_missing", ["ckpt_path={tmp}/missing.ckpt"], r"'ckpt_path' = .*missing\.ckpt: checkpoint file not found"),
+    ("results_table_dir", ["results_table={tmp}"], r"'results_table' = .*: is a directory"),
+    ("dataset_not_built", ["dataset.name=never_built"], r"never_built/manifest\.json: dataset 'never_built' is not built.*taulc\.build dataset=never_built"),
+]
+
+
+@pytest.mark.parametrize("case, overrides, message", TRAIN, ids=[c[0] for c in TRAIN])
+def test_train_refuses_before_training(case, overrides, message, tmp_path, monkeypatch, capsys):
+    before = set(tmp_path.rglob("*"))
+    ov = [f"results_table={tmp_path / 'results.csv'}", *(o.format(tmp=tmp_path) for o in overrides)]
+    if not any(o.startswith("dataset.name") for o in ov):
+        ov.insert(0, f"data_root={REPO / 'datasets'}")  # the shipped demo dataset: only its manifest is read
+    else:
+        ov.insert(0, f"data_root={tmp_path / 'data'}")
+    rc, err = run_entry("train", ov, tmp_path, monkeypatch, capsys)
+    assert_refused(rc, err, "train.py", message)
+    assert not (tmp_path / "hydra_run").exists(), "the refused run left its directory behind"
+    assert artefacts(tmp_path, before) == []
+
+
+class _Exploit:
+    """Unpickling this runs a shell command (what a crafted .ckpt can do under weights_only=False)."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        import os
+
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_crafted_checkpoint_is_refused_without_running_its_code(tmp_path, monkeypatch, capsys):
+    import torch
+
+    marker = tmp_path / "pwned"
+    ckpt = tmp_path / "evil.ckpt"
+    torch.save({"state_dict": {}, "payload": _Exploit(marker)}, ckpt)
+    ov = [f"data_root={REPO / 'datasets'}", f"results_table={tmp_path / 'results.csv'}", "model=gnn", f"ckpt_path={ckpt}"]
+    rc, err = run_entry("train", ov, tmp_path, monkeypatch, capsys)
+    assert rc == 2, err
+    assert re.search(r"'ckpt_path' = .*evil\.ckpt: not a checkpoint that loads with weights_only=True", err), err
+    assert not marker.exists(), "the checkpoint's code ran"
+    assert not (tmp_path / "hydra_run").exists()
+
+
+# ----------------------------------------------------------------------------- runs and evaluate
+def _fake_run(d: Path, complete: bool, mtime: float) -> Path:
+    """A run directory as train.py leaves it (metrics.json, .hydra/config.yaml, optionally COMPLETE)."""
+    import os
+
+    from taulc.runs import mark_complete
+
+    (d / ".hydra").mkdir(parents=True)
+    (d / ".hydra" / "config.yaml").write_text("model: {_target_: taulc.models.LinearSVM}\n")
+    (d / "metrics.json").write_text("{}")
+    if complete:
+        mark_complete(d)
+        os.utime(d / "COMPLETE", (mtime, mtime))
+    return d
+
+
+def test_latest_skips_incomplete_runs(tmp_path):
+    from taulc.analysis.report import resolve_run
+    from taulc.runs import RunError
+
+    old = _fake_run(tmp_path / "svm" / "old", True, 1000.0)
+    _fake_run(tmp_path / "svm" / "killed", False, 2000.0)  # newer, but killed before its marker
+    assert resolve_run("latest", tmp_path) == old.resolve()
+    assert resolve_run("svm", tmp_path) == old.resolve()
+    with pytest.raises(RunError, match=r"killed is not a complete train\.py run"):
+        resolve_run(str(tmp_path / "svm" / "killed"), tmp_path)
+
+
+def test_two_runs_in_the_same_second_get_their_own_directories(tmp_path):
+    from taulc.runs import claim_run_dir, mark_complete
+
+    shared = tmp_path / "runs" / "svm" / "2026-01-01_00-00-00"
+    (shared / ".hydra").mkdir(parents=True)
+    (shared / ".hydra" / "config.yaml").write_text("seed: 1\n")
+    a = claim_run_dir(shared, {"seed": 1})
+    (shared / ".hydra" / "config.yaml").write_text("seed: 2\n")  # the second run's Hydra overwrites the shared copy
+    b = claim_run_dir(shared, {"seed": 2})
+    c = claim_run_dir(shared)
+    assert a == shared and b.name == shared.name + "-1" and c.name == shared.name + "-2"
+    assert (b / ".hydra" / "config.yaml").read_text() == "seed: 2\n"
+    mark_complete(a, {"seed": 1})  # each run leaves its own config behind, whatever was overwritten meanwhile
+    assert (a / ".hydra" / "config.yaml").read_text() == "seed: 1\n"
+    assert json.loads((a / "COMPLETE").read_text())["files"] == {".taulc-owner": (a / ".taulc-owner").stat().st_size}
+
+
+EVALUATE = [
+    ("incomplete_run", ["run={tmp}/runs/svm/killed"], r"killed is not a complete train\.py run \(expected COMPLETE"),
+    ("no_complete_run", ["run=latest", "runs_root={tmp}/runs"], r"run=latest: no complete run \(COMPLETE marker"),
+    ("oversample_even", ["analysis.oversample=2"], r"'analysis\.oversample' must be odd"),
+    ("slice_center", ["analysis.slice_center=2"], r"'analysis\.slice_center' must be <= 1"),
+    ("n_grid", ["analysis.n_grid=1"], r"'analysis\.n_grid' must be >= 2"),
+    ("greedy_k", ["analysis.importance.greedy_k=0"], r"'analysis\.importance\.greedy_k' must be >= 1"),
+    ("out_is_file", ["out={tmp}/afile.txt"], r"'out' = .*afile\.txt: exists and is not a directory"),
+]
+
+
+@pytest.mark.parametrize("case, overrides, message", EVALUATE, ids=[c[0] for c in EVALUATE])
+def test_evaluate_refuses_before_work(case, overrides, message, tmp_path, monkeypatch, capsys):
+    _fake_run(tmp_path / "runs" / "svm" / "killed", False, 0.0)
+    (tmp_path / "afile.txt").write_text("user data\n")
+    before = set(tmp_path.rglob("*"))
+    ov = [f"runs_root={tmp_path / 'runs'}", *(o.format(tmp=tmp_path) for o in overrides)]
+    rc, err = run_entry("evaluate", ov, tmp_path, monkeypatch, capsys)
+    assert_refused(rc, err, "evaluate.py", message)
+    assert artefacts(tmp_path, before) == [] and (tmp_path / "afile.txt").read_text() == "user data\n"
