@@ -121,7 +121,7 @@ SIMULATE = [
     ("config_interval_zero", ["protocol.config_interval=0"], r"'config_interval' must be > 0"),
     ("quiescent_with_rate", ["protocol=quiescent", "protocol.rate=0.1"], r"'rate' must be 0 for a quiescent protocol"),
     ("out_dir_is_file", ["out_dir={file}"], r"'out_dir' = .*afile\.txt: exists and is not a directory"),
-    ("out_dir_under_file", ["out_dir={file}/sub"], r"'out_dir' = .*afile\.txt is a file"),
+    ("out_dir_under_file", ["out_dir={file}/sub"], r"'out_dir' = .*afile\.txt is a file"),    ("engine_backend", ["++engine.backend=gromacs"], r"'engine\.backend': unknown MD backend 'gromacs'"),
 ]
 
 

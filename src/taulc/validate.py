@@ -157,6 +157,11 @@ def check_simulate_config(c: Mapping[str, Any], out: str | os.PathLike[str] | No
         raise ConfigError(f"field 'protocol.config_interval' = {proto.config_interval:g} is shorter than one time step "
                           f"(system.dt = {spec.dt:g})")
     _num(c.get("n_configs", 1), "n_configs", lo=1, integer=True)
+    from taulc.md import BACKENDS  # noqa: PLC0415
+
+    backend = (c.get("engine") or {}).get("backend", "lammps")
+    if backend not in BACKENDS:
+        raise ConfigError(f"field 'engine.backend': unknown MD backend {backend!r}; expected one of {list(BACKENDS)}")
     _num(c.get("seed", 0), "seed", lo=0, integer=True)
     if out is not None:
         check_output_dir(out, "out_dir")

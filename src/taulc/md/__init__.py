@@ -20,11 +20,21 @@ from taulc.md.system import SystemSpec, SystemSpecError, available_systems, load
 from taulc.md.trajectory import NonAffineIntegrator, Trajectory
 
 
+BACKENDS = ("lammps", "openmm")
+"""Engines ``make_engine`` knows: LAMMPS (default) and the batched OpenMM replica engine."""
+
+
 def make_engine(system: SystemSpec, backend: str = "lammps", **kwargs) -> MDEngine:
-    """Engine factory (``backend``: ``lammps``; others can register here)."""
+    """Engine factory: ``backend`` is one of :data:`BACKENDS` (others can register here)."""
     if backend == "lammps":
         return LammpsEngine(system, **kwargs)
-    raise ValueError(f"unknown MD backend {backend!r} (field 'engine.backend'); available: ['lammps']")
+    if backend == "openmm":
+        from taulc.md.openmm_engine import OpenMMEngine  # noqa: PLC0415 - optional heavy import
+
+        return OpenMMEngine(system, **kwargs)
+    from taulc.errors import ConfigError  # noqa: PLC0415
+
+    raise ConfigError(f"field 'engine.backend': unknown MD backend {backend!r}; expected one of {list(BACKENDS)}")
 
 
 __all__ = [
