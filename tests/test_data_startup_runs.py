@@ -6,7 +6,8 @@ import shutil
 
 import numpy as np
 
-from taulc.data.startup_runs import StartupSettings, load_startup_runs, run_startup_stage
+from taulc.data.manifest import read_manifest
+from taulc.data.startup_runs import StartupSettings, load_startup_runs, run_startup_stage, startup_dir
 from taulc.md.atomic_stress import region_stress
 
 
@@ -35,3 +36,24 @@ def test_startup_stage_records_consistent_data_and_caches(tiny_dataset, tmp_path
     assert a["first_jump"].shape == (2, n)
     fj = a["first_jump"][np.isfinite(a["first_jump"])]
     assert np.all((fj > 0) & (fj <= a["frame_times"][-1] + 1e-6))
+
+
+def test_build_startup_stage_runs_through_taulc_build_and_is_cached(tiny_dataset, tmp_path):
+    """``python -m taulc.build build.stages=[startup]``: the same cached runs as the direct call."""
+    from conftest import tiny_build_cfg  # noqa: PLC0415
+
+    from taulc.build import run  # noqa: PLC0415
+
+    data_root = tmp_path / "data"
+    shutil.copytree(tiny_dataset, data_root / "tiny", ignore=shutil.ignore_patterns("cache", "startup"))
+    overrides = ["build.stages=[startup]", "build.startup.rates=[0.1]", "build.startup.strain=0.1",
+                 "build.startup.max_time=0.5", "build.startup.seed=7"]
+    run(tiny_build_cfg(data_root, overrides))
+    out = StartupSettings(strain=0.1, max_time=0.5, n_replicas=2, seed=7)
+    files = sorted((data_root / "tiny" / "startup").glob("*/*.npz"))
+    assert len(files) == 3  # one per equilibrium configuration
+    assert files[0].parent == startup_dir(data_root / "tiny", read_manifest(data_root / "tiny"), out)
+    stamp = [f.stat().st_mtime_ns for f in files]
+    run(tiny_build_cfg(data_root, overrides))  # second build: served from the cache
+    assert [f.stat().st_mtime_ns for f in files] == stamp
+    assert list(load_startup_runs(data_root / "tiny", out)) == [0.1]

@@ -44,7 +44,8 @@ from taulc.utils import to_plain as _plain
 
 log = logging.getLogger(__name__)
 
-ALL_STAGES = ("simulate", "label", "assemble", "featurize", "graph")
+ALL_STAGES = ("simulate", "label", "assemble", "featurize", "graph", "startup")
+"""``startup`` (rheology start-up runs, :mod:`taulc.data.startup_runs`) is opt-in: not in the default ``build.stages``."""
 
 
 def dataset_config(cfg: Mapping[str, Any]) -> dict[str, Any]:
@@ -320,7 +321,23 @@ class DatasetBuilder:
         for name in ("featurize", "graph"):
             if name in run_stages:
                 getattr(self, f"stage_{name}")(shards)
+        if "startup" in run_stages:
+            self.stage_startup()
         return path
+
+    def stage_startup(self) -> Path:
+        """Start-up shear runs from the equilibrium shards at ``build.startup.rates`` (cached per run).
+
+        The rheology data of Yu, Zeng & Wang 2025 (Fig. 15, App. B); see :mod:`taulc.data.startup_runs`.
+        """
+        from taulc.data.startup_runs import StartupSettings, run_startup_stage  # noqa: PLC0415
+
+        sc = dict((self.cfg.get("build") or {}).get("startup") or {})
+        rates = [float(r) for r in (sc.get("rates") or [r for r in self.cfg["dataset"]["rates"] if float(r) > 0])]
+        settings = StartupSettings(strain=float(sc.get("strain", 0.3)), max_time=float(sc.get("max_time", 150.0)),
+                                   n_replicas=int(sc.get("n_replicas", 2)), seed=int(sc.get("seed", 4242)))
+        threads = stages.THREADS if stages.THREADS is not None else 1
+        return run_startup_stage(self.root, rates, settings, threads=threads, progress=self.progress)
 
 
 def _shard_seed(cfg: Mapping[str, Any], s: ShardKey) -> int:
