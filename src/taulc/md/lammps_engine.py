@@ -362,3 +362,68 @@ class LammpsEngine(MDEngine):
         if self._species_arr is None:
             raise RuntimeError("no atoms loaded")
         return self._species_arr
+
+    # ---------------------------------------------------- inherent states
+    def minimize(
+        self,
+        conf: Configuration,
+        *,
+        style: str = "cg",
+        etol: float = 0.0,
+        ftol: float = 1e-10,
+        maxiter: int = 100_000,
+        maxeval: int = 1_000_000,
+        dmax: float = 0.1,
+        check: bool = False,
+    ) -> Configuration:
+        """Inherent state of ``conf``: LAMMPS ``minimize`` (CG or FIRE) at fixed cell.
+
+        The box (tilt included) is held fixed (no ``fix box/relax``), shear and
+        thermostat are off, velocities dropped.  ``etol``/``ftol``/``maxiter``/
+        ``maxeval`` are LAMMPS's stopping criteria (ftol: 2-norm of the global
+        force vector).  The result's ``meta['minimize']`` records the style,
+        tolerances, iterations, stopping criterion, ``fnorm`` (2-norm of the
+        force vector), ``fmax`` and the energy per particle after minimisation.
+        """
+        if style not in ("cg", "fire", "sd", "quickmin"):
+            raise ValueError(f"field 'style' must be one of cg, fire, sd, quickmin; got {style!r}")
+        base = conf.copy()
+        base.velocities = None
+        self.load(base, check=check)
+        for fid in ("shear", "integ", "sxy", "yavg"):
+            if self._fix_exists(fid):
+                self._cmd(f"unfix {fid}")
+        self._integrator = None
+        self._window = None
+        self._cmd(f"min_style {style}")
+        if style == "cg":
+            self._cmd(f"min_modify dmax {_f(dmax)} line quadratic")
+        self._cmd("thermo_style custom step pe fnorm fmax")
+        self._cmd(f"minimize {_f(etol)} {_f(ftol)} {int(maxiter)} {int(maxeval)}")
+        info = {
+            "style": style, "etol": float(etol), "ftol": float(ftol),
+            "iterations": int(self.lmp.extract_global("ntimestep")),
+            "fnorm": float(self.lmp.get_thermo("fnorm")),
+            "fmax": float(self.lmp.get_thermo("fmax")),
+            "energy": float(self.lmp.get_thermo("pe")),
+        }
+        self._cmd("thermo_style custom step pe c_pvir[4]")
+        self._cmd("thermo_modify norm yes lost error")
+        self._cmd("reset_timestep 0")
+        self._dirty = True
+        out = self.snapshot(protocol="inherent_state")
+        out.velocities = None
+        out.meta.update({k: v for k, v in conf.meta.items() if k not in out.meta})
+        out.meta["minimize"] = info
+        self.protocol = str(conf.meta.get("protocol", "loaded"))
+        return out
+
+    def forces(self, conf: Configuration) -> tuple[np.ndarray, float, float]:
+        """(forces (N, 3), potential energy per particle, virial p_xy) of ``conf`` (atom-id order)."""
+        base = conf.copy()
+        base.velocities = None
+        self.load(base, check=False)
+        self._cmd("run 0 post no")
+        self._dirty = True
+        f = self._gather("f", 1, 3).copy()
+        return f, float(self.lmp.get_thermo("pe")), float(self.lmp.numpy.extract_compute("pvir", 0, 1)[3])
