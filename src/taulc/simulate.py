@@ -30,6 +30,7 @@ import numpy as np
 from taulc import __version__
 from taulc.md import (
     Configuration,
+    ProtocolError,
     ProtocolSpec,
     Segment,
     SystemSpec,
@@ -68,6 +69,11 @@ def simulate(cfg: Any, out_dir: str | os.PathLike | None = None) -> dict[str, An
             raise ValueError(f"simulate config: field '{key}' is missing (choose {key}=<name>)")
     system = SystemSpec.from_config(container["system"])
     protocol = ProtocolSpec.from_config(container["protocol"])
+    if protocol.kind == "oscillatory":
+        raise ProtocolError(
+            "protocol 'oscillatory' samples no configurations; run MD-DMS with "
+            "`python -m taulc.analysis.dms <dataset> --periods ...`"
+        )
     n_configs = container.get("n_configs", 1)
     if not (isinstance(n_configs, int) and n_configs >= 1):
         raise ValueError(f"simulate config: field 'n_configs' must be an integer >= 1, got {n_configs!r}")

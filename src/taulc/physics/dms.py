@@ -67,3 +67,41 @@ def power_law_fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
         raise ValueError("power_law_fit: need at least two positive (x, y) points")
     b, ln_a = np.polyfit(np.log(x[ok]), np.log(y[ok]), 1)
     return float(math.exp(ln_a)), float(b)
+
+
+def dms_scan(
+    engine,
+    conf,
+    gamma0: float,
+    periods: list[float],
+    n_cycles: int = 4,
+    skip_cycles: int = 1,
+    seed: int = 0,
+    minimize: dict | None = None,
+    sample_every: int | None = None,
+) -> list[dict]:
+    """MD-DMS over periods t_w from ``conf``: G', G'', δ (Eqs. 4-6) and IS D_min over one period.
+
+    IS D_min(t_w) is the mean over consecutive cycle ends after ``skip_cycles``
+    (there the cell is back at its initial tilt) of Eq. 3 between their inherent
+    states, minimised with ``engine.minimize(**minimize)``.
+    """
+    from taulc.physics.dmin import is_dmin  # noqa: PLC0415
+    from taulc.physics.inherent import minimize_settings  # noqa: PLC0415
+
+    settings = minimize_settings(minimize)
+    rows = []
+    for k, tw in enumerate(periods):
+        run = engine.oscillate(conf, gamma0, tw, n_cycles, seed=seed + k, sample_every=sample_every,
+                               snapshot_every_cycle=True)
+        fit = fit_dms(run["times"], run["stress"], gamma0, tw, skip_periods=skip_cycles)
+        ends = [c for c in run["configurations"] if c.meta["cycle"] >= skip_cycles]
+        inh = [engine.minimize(c, **settings) for c in ends]
+        d = [is_dmin(a.positions, b.positions, a.species, a.cell) for a, b in zip(inh[:-1], inh[1:])]
+        rows.append({
+            "period": float(tw), "gamma0": float(gamma0), "storage": fit.storage, "loss": fit.loss,
+            "delta": fit.delta, "n_periods_fit": fit.n_periods,
+            "is_dmin": float(np.mean([x.dmin for x in d])) if d else float("nan"),
+            "labelled_rmsd": float(np.mean([x.labelled_rmsd for x in d])) if d else float("nan"),
+        })
+    return rows
