@@ -133,3 +133,22 @@ def test_born_modulus_of_fcc_crystal():
     c44 = 0.5 * np.sum(d2 * (x * y / d) ** 2 + d1 / d * (y**2 - (x * y / d) ** 2)) / (a**3 / 4)
     assert abs(g.G - c44) < 1e-10 * abs(c44)
     assert c44 > 0
+
+
+def test_pairs_and_hessian_identical_with_z_slab_neighbour_blocks():
+    rng = np.random.default_rng(2)
+    n = 1200
+    length = (n / 1.2) ** (1 / 3)
+    cell = np.diag([length] * 3)
+    cell[1, 0] = 0.2 * length
+    pos = rng.uniform(size=(n, 3)) @ cell
+    sp = (rng.random(n) < 0.2).astype(np.int64)
+    table = PairTable.kob_andersen(cutoff_mode="per_pair")
+    one = interacting_pairs(pos, sp, cell, table)
+    sliced = interacting_pairs(pos, sp, cell, table, max_pairs=15_000)  # forces several z-slabs
+    assert len(one) == len(sliced)
+    key = lambda p: np.sort(np.round(np.c_[np.minimum(p.i, p.j), np.maximum(p.i, p.j), p.distances], 9), axis=0)
+    assert np.array_equal(key(one), key(sliced))
+    h1 = hessian(pos, sp, cell, table, one)
+    h2 = hessian(pos, sp, cell, table, sliced)
+    assert abs(h1 - h2).max() < 1e-9 * abs(h1).max()
