@@ -46,12 +46,18 @@ def kappa_descriptor_config(root: Path) -> dict[str, Any]:
     return cfg
 
 
-def kappa_fields(root: Path, progress: bool = True) -> tuple[dict[str, Any], list[np.ndarray]]:
-    """(manifest, [κ_i (N,) per shard]) — minimisation + κ once per shard, then cached."""
+def kappa_fields(root: Path, shards: list[str] | None = None, progress: bool = True) -> tuple[dict[str, Any], list[np.ndarray]]:
+    """(manifest restricted to ``shards``, [κ_i (N,) per shard]) — minimisation + κ once per shard, then cached."""
     from taulc.data.derived import shard_features  # noqa: PLC0415
     from taulc.data.manifest import read_manifest  # noqa: PLC0415
 
     man = read_manifest(root)
+    if shards:
+        known = {s["id"] for s in man["shards"]}
+        bad = sorted(set(shards) - known)
+        if bad:
+            raise ValueError(f"{root}/manifest.json: unknown shard id(s) {bad}; known: {sorted(known)}")
+        man = {**man, "shards": [s for s in man["shards"] if s["id"] in set(shards)]}
     feats, _, _ = shard_features(Path(root), man, kappa_descriptor_config(root), progress=progress)
     return man, [f[:, 0].astype(np.float64) for f in feats]
 
@@ -157,9 +163,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("root", type=Path, help="dataset directory (with manifest.json)")
     p.add_argument("--out", type=Path, default=Path("reports/kappa"))
     p.add_argument("--map-shard", default=None, help="shard id for the map (default: first shard)")
+    p.add_argument("--shards", nargs="+", default=None, help="restrict to these shard ids (default: all)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    man, kappas = kappa_fields(args.root)
+    man, kappas = kappa_fields(args.root, args.shards)
     table, pools = kappa_tables(args.root, kappas, man)
     args.out.mkdir(parents=True, exist_ok=True)
     from taulc.data.storage import atomic_write_with  # noqa: PLC0415

@@ -388,7 +388,7 @@ class LammpsEngine(MDEngine):
         if style not in ("cg", "fire", "sd", "quickmin"):
             raise ValueError(f"field 'style' must be one of cg, fire, sd, quickmin; got {style!r}")
         base = conf.copy()
-        base.velocities = None
+        base.velocities = np.zeros_like(base.positions)
         self.load(base, check=check)
         for fid in ("shear", "integ", "sxy", "yavg"):
             if self._fix_exists(fid):
@@ -421,7 +421,7 @@ class LammpsEngine(MDEngine):
     def forces(self, conf: Configuration) -> tuple[np.ndarray, float, float]:
         """(forces (N, 3), potential energy per particle, virial p_xy) of ``conf`` (atom-id order)."""
         base = conf.copy()
-        base.velocities = None
+        base.velocities = np.zeros_like(base.positions)
         self.load(base, check=False)
         self._cmd("run 0 post no")
         self._dirty = True

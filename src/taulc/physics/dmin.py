@@ -97,7 +97,7 @@ def is_dmin(
                     f"IS D_min: no full assignment of species {s} within radius {limit:.3g}; "
                     "are A and B inherent structures of the same system?"
                 )
-            log.info("IS D_min: species %d has no full matching within %.3g, doubling the radius", s, r)
+            log.debug("IS D_min: species %d has no full matching within %.3g, doubling the radius", s, r)
             r *= 2.0
         sigma[idx] = idx[col]
     vec = minimum_image(pb - pa[sigma], c)
