@@ -38,19 +38,22 @@ class DMSResult:
 def fit_dms(
     times: np.ndarray, stress: np.ndarray, gamma0: float, period: float, skip_periods: int = 1
 ) -> DMSResult:
-    """Fit Eq. 5 to ``stress(times)`` (σ_xy) over whole periods after ``skip_periods`` (transient)."""
+    """Fit Eq. 5 to ``stress(times)`` (σ_xy; ``times`` from the strain origin) over whole periods
+    after ``skip_periods`` (transient)."""
     t = np.asarray(times, dtype=np.float64)
     s = np.asarray(stress, dtype=np.float64)
     if t.shape != s.shape or t.ndim != 1:
         raise ValueError(f"fit_dms: times and stress must be 1-d of equal length, got {t.shape}, {s.shape}")
     if not (gamma0 > 0 and period > 0):
         raise ValueError(f"fit_dms: gamma0 and period must be > 0, got {gamma0}, {period}")
-    n_per = int(math.floor((t[-1] - t[0]) / period + 1e-9)) - int(skip_periods)
+    # periods counted from the strain origin t = 0 (samples are window centres, the last one
+    # half a window before the end of the run)
+    n_per = int(math.floor(t[-1] / period + 0.02)) - int(skip_periods)
     if n_per < 1:
         raise ValueError(
-            f"fit_dms: need at least {skip_periods + 1} periods of t_w = {period:g}, got {(t[-1] - t[0]) / period:.2f}"
+            f"fit_dms: need at least {skip_periods + 1} periods of t_w = {period:g}, got {t[-1] / period:.2f}"
         )
-    t0 = t[0] + skip_periods * period
+    t0 = skip_periods * period
     sel = (t >= t0 - 1e-9) & (t <= t0 + n_per * period + 1e-9)
     w = 2.0 * math.pi / period
     a_mat = np.stack([np.ones(sel.sum()), np.sin(w * t[sel]), np.cos(w * t[sel])], axis=1)
