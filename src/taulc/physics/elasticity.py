@@ -240,7 +240,7 @@ def dipole_stiffness(
     as dense matrices.  Otherwise 6N batched solves, memory O(3N x 6 batch); ``dense_bytes=0``
     forces this path.
     """
-    pos, c, sp, p, solver = _prepare(positions, species, cell, table, solver, pairs)
+    pos, _, _, p, solver = _prepare(positions, species, cell, table, solver, pairs)
     n = pos.shape[0]
     if np.any(p.i == p.j):  # a particle and its own image (box < 2 r_c): no dipole
         keep = p.i != p.j

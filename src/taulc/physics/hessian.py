@@ -25,7 +25,6 @@ Pairs come from :func:`taulc.structure.neighbors.iter_neighbor_blocks`
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -191,12 +190,3 @@ def strain_derivatives(
     np.add.at(xi, p.j, v)
     np.subtract.at(xi, p.i, v)
     return StrainDerivatives(du, d2u, xi.ravel())
-
-
-def table_from(obj: SystemSpec | PairTable | Mapping) -> PairTable:
-    """Accept a SystemSpec, a PairTable or a system mapping (``conf/system`` node)."""
-    if isinstance(obj, PairTable):
-        return obj
-    if isinstance(obj, SystemSpec):
-        return PairTable.from_system(obj)
-    return PairTable.from_system(SystemSpec.from_config(obj))
