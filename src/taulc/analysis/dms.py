@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from taulc.analysis.plotting import plt, save_figure
+from taulc.analysis.plotting import plain_log_ticks, plt, save_figure
 
 log = logging.getLogger(__name__)
 
@@ -30,9 +30,12 @@ def plot_dms(table: pd.DataFrame, path: Path, title: str = "") -> Path:
     ax[0].set_xlabel(r"period $t_w$")
     ax[0].set_ylabel("modulus")
     a2 = ax[0].twinx()
-    a2.semilogx(table.period, table.delta, "k^--", label=r"$\delta$")
+    a2.plot(table.period, table.delta, "k^--", label=r"$\delta$")
     a2.set_ylabel(r"phase angle $\delta$ (rad)")
-    ax[0].legend(frameon=False, loc="upper left")
+    h0, l0 = ax[0].get_legend_handles_labels()
+    h1, l1 = a2.get_legend_handles_labels()
+    ax[0].legend(h0 + h1, l0 + l1, frameon=False, loc="center left", fontsize=8)
+    plain_log_ticks(ax[0])
     ax[1].loglog(table.is_dmin, table.delta, "ko", label="IS $D_{min}$")
     ax[1].loglog(table.labelled_rmsd, table.delta, "o", mfc="none", color="0.5", label="labelled RMSD")
     ok = (table.delta > 0) & (table.is_dmin > 0)
@@ -40,6 +43,7 @@ def plot_dms(table: pd.DataFrame, path: Path, title: str = "") -> Path:
         a, b = power_law_fit(table.is_dmin[ok], table.delta[ok])
         x = np.geomspace(table.is_dmin[ok].min(), table.is_dmin[ok].max(), 20)
         ax[1].loglog(x, a * x**b, "r-", label=rf"$\delta = {a:.2f}\,D^{{{b:.2f}}}$")
+    plain_log_ticks(ax[1])
     ax[1].set_xlabel("displacement over one period")
     ax[1].set_ylabel(r"$\delta$")
     ax[1].legend(frameon=False, fontsize=8)
