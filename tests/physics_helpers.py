@@ -12,7 +12,7 @@ def tiny_system(n: int = 250, cutoff_mode: str = "global") -> SystemSpec:
                       melt_time=1.0, equilibration_time=2.0)
 
 
-def tiny_inherent_state(system: SystemSpec, seed: int = 3, tilt: float = 0.0, ftol: float = 1e-12) -> Configuration:
+def tiny_inherent_state(system: SystemSpec, seed: int = 3, tilt: float = 0.0, ftol: float = 1e-11) -> Configuration:
     """A random KA liquid state (short melt), tilted by ``tilt`` (xy / Ly), minimised by LAMMPS CG."""
     with LammpsEngine(system, n_threads=1) as eng:
         eng.create(seed)

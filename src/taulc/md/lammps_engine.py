@@ -407,6 +407,9 @@ class LammpsEngine(MDEngine):
             "fmax": float(self.lmp.get_thermo("fmax")),
             "energy": float(self.lmp.get_thermo("pe")),
         }
+        if info["iterations"] >= maxiter:
+            log.warning("minimize: stopped at maxiter=%d with |F| = %.2e > ftol = %g (ftol below the "
+                        "round-off floor?)", maxiter, info["fnorm"], ftol)
         self._cmd("thermo_style custom step pe c_pvir[4]")
         self._cmd("thermo_modify norm yes lost error")
         self._cmd("reset_timestep 0")
