@@ -33,6 +33,7 @@ from taulc import __version__
 from taulc.data.storage import save_npz
 from taulc.md import (
     Configuration,
+    ProtocolError,
     ProtocolSpec,
     Segment,
     SystemSpec,
@@ -72,6 +73,11 @@ def simulate(cfg: Any, out_dir: str | os.PathLike | None = None) -> dict[str, An
     check_simulate_config(container, out)  # before any MD: system, protocol, rates, dt, n_configs, out_dir
     system = SystemSpec.from_config(container["system"])
     protocol = ProtocolSpec.from_config(container["protocol"])
+    if protocol.kind == "oscillatory":
+        raise ProtocolError(
+            "protocol 'oscillatory' samples no configurations; run MD-DMS with "
+            "`python -m taulc.analysis.dms <dataset> --periods ...`"
+        )
     n_configs = int(container.get("n_configs", 1))
     seed = int(container.get("seed", 0))
     atom_stress = bool(container.get("record_atom_stress", False))

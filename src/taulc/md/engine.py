@@ -406,6 +406,10 @@ class MDEngine(ABC):
             )
             yield traj
 
+    def minimize(self, conf: Configuration, **kwargs) -> Configuration:
+        """Inherent state of ``conf`` (energy minimisation at fixed cell); engines override."""
+        raise NotImplementedError(f"MD engine {self.backend!r} has no energy minimisation")
+
     # -------------------------------------------------------------- helpers
     def _require_state(self) -> None:
         if not self._loaded:

@@ -381,3 +381,140 @@ class LammpsEngine(MDEngine):
         if self._species_arr is None:
             raise RuntimeError("no atoms loaded")
         return self._species_arr
+
+    # ---------------------------------------------------- inherent states
+    def minimize(
+        self,
+        conf: Configuration,
+        *,
+        style: str = "cg",
+        etol: float = 0.0,
+        ftol: float = 1e-10,
+        maxiter: int = 100_000,
+        maxeval: int = 1_000_000,
+        dmax: float = 0.1,
+        check: bool = False,
+    ) -> Configuration:
+        """Inherent state of ``conf``: LAMMPS ``minimize`` (CG or FIRE) at fixed cell.
+
+        The box (tilt included) is held fixed (no ``fix box/relax``), shear and
+        thermostat are off, velocities dropped.  ``etol``/``ftol``/``maxiter``/
+        ``maxeval`` are LAMMPS's stopping criteria (ftol: 2-norm of the global
+        force vector).  The result's ``meta['minimize']`` records the style,
+        tolerances, iterations, stopping criterion, ``fnorm`` (2-norm of the
+        force vector), ``fmax`` and the energy per particle after minimisation.
+        """
+        if style not in ("cg", "fire", "sd", "quickmin"):
+            raise ValueError(f"field 'style' must be one of cg, fire, sd, quickmin; got {style!r}")
+        base = conf.copy()
+        base.velocities = np.zeros_like(base.positions)
+        self.load(base, check=check)
+        for fid in ("shear", "integ", "sxy", "yavg"):
+            if self._fix_exists(fid):
+                self._cmd(f"unfix {fid}")
+        self._integrator = None
+        self._window = None
+        self._cmd(f"min_style {style}")
+        if style == "cg":
+            self._cmd(f"min_modify dmax {_f(dmax)} line quadratic")
+        self._cmd("thermo_style custom step pe fnorm fmax")
+        self._cmd(f"minimize {_f(etol)} {_f(ftol)} {int(maxiter)} {int(maxeval)}")
+        info = {
+            "style": style, "etol": float(etol), "ftol": float(ftol),
+            "iterations": int(self.lmp.extract_global("ntimestep")),
+            "fnorm": float(self.lmp.get_thermo("fnorm")),
+            "fmax": float(self.lmp.get_thermo("fmax")),
+            "energy": float(self.lmp.get_thermo("pe")),
+        }
+        if info["iterations"] >= maxiter:
+            log.warning("minimize: stopped at maxiter=%d with |F| = %.2e > ftol = %g (ftol below the "
+                        "round-off floor?)", maxiter, info["fnorm"], ftol)
+        self._cmd("thermo_style custom step pe c_pvir[4]")
+        self._cmd("thermo_modify norm yes lost error")
+        self._cmd("reset_timestep 0")
+        self._dirty = True
+        out = self.snapshot(protocol="inherent_state")
+        out.velocities = None
+        out.meta.update({k: v for k, v in conf.meta.items() if k not in out.meta})
+        out.meta["minimize"] = info
+        self.protocol = str(conf.meta.get("protocol", "loaded"))
+        return out
+
+    def forces(self, conf: Configuration) -> tuple[np.ndarray, float, float]:
+        """(forces (N, 3), potential energy per particle, virial p_xy) of ``conf`` (atom-id order)."""
+        base = conf.copy()
+        base.velocities = np.zeros_like(base.positions)
+        self.load(base, check=False)
+        self._cmd("run 0 post no")
+        self._dirty = True
+        f = self._gather("f", 1, 3).copy()
+        return f, float(self.lmp.get_thermo("pe")), float(self.lmp.numpy.extract_compute("pvir", 0, 1)[3])
+
+    # ------------------------------------------------- oscillatory shear
+    def oscillate(
+        self,
+        conf: Configuration,
+        gamma0: float,
+        period: float,
+        n_cycles: int,
+        seed: int,
+        sample_every: int | None = None,
+        snapshot_every_cycle: bool = False,
+    ) -> dict:
+        """Oscillatory shear ``γ(t) = γ0 sin(2π t / t_w)`` from ``conf`` (MD-DMS; Yu, Gao, Gao & Samwer Eq. 4).
+
+        ``fix deform xy wiggle`` (amplitude γ0 L_y, period t_w, ``remap v``) with
+        ``fix nvt/sllod``; the streaming profile ``γ0 ω y`` of t = 0 is kicked in.
+        Returns ``times`` (window centres), ``strain`` (γ at those times, from the
+        tilt), ``stress`` (σ_xy = -p_xy, virial, window average every
+        ``stress_every`` steps), ``configurations`` (one per completed cycle, cell
+        back at its initial tilt, if ``snapshot_every_cycle``) and ``final``.
+        """
+        if not (gamma0 > 0 and period > 0 and n_cycles >= 1):
+            raise ValueError(f"oscillate: need gamma0 > 0, period > 0, n_cycles >= 1; got {gamma0}, {period}, {n_cycles}")
+        s = self.system
+        self.load(conf)
+        self.thermalize(seed)
+        k = int(sample_every or self.sample_every)
+        per_steps = self.steps(period)
+        if per_steps % k:
+            raise ValueError(f"oscillate: period {period} = {per_steps} steps is not a multiple of sample_every={k}")
+        cell0 = self._cell()
+        ly = cell0[1, 1]
+        omega = 2.0 * math.pi / period
+        nlocal = int(self.lmp.extract_global("nlocal"))
+        x = self.lmp.numpy.extract_atom("x")
+        v = self.lmp.numpy.extract_atom("v")
+        ylo = self.lmp.extract_box()[0][1]
+        v[:nlocal, 0] += gamma0 * omega * (x[:nlocal, 1] - ylo)
+        t = self.temperature
+        for fid in ("shear", "integ"):
+            if self._fix_exists(fid):
+                self._cmd(f"unfix {fid}")
+        self._cmd(f"fix shear all deform 1 xy wiggle {_f(gamma0 * ly)} {_f(per_steps * s.dt)} remap v flip no")
+        self._cmd(f"fix integ all nvt/sllod temp {_f(t)} {_f(t)} {_f(s.tdamp)}")
+        self._integrator = "wiggle"
+        self.protocol = f"oscillatory(gamma0={gamma0:g}, period={period:g})"
+        self.seeds = {**self.seeds, "oscillatory": int(seed)}
+        n_total = per_steps * int(n_cycles)
+        start = self._timestep()
+        span = (start, start + n_total)
+        every = math.gcd(self.stress_every, k)
+        times, strain, stress, confs = [], [], [], []
+        for i in range(n_total // k):
+            self._advance(k, k, span)
+            self._tick(k)
+            step = self._timestep() - start
+            times.append((step - 0.5 * (k - every)) * s.dt)
+            stress.append(-float(self.lmp.extract_fix("sxy", 0, 0)))
+            strain.append((self._cell()[1, 0] - cell0[1, 0]) / ly)
+            if snapshot_every_cycle and step % per_steps == 0:
+                confs.append(self.snapshot(cycle=step // per_steps))
+        final = self.snapshot()
+        for fid in ("shear", "integ"):
+            if self._fix_exists(fid):
+                self._cmd(f"unfix {fid}")
+        self._integrator = None
+        self._dirty = True
+        return {"times": np.array(times), "strain": np.array(strain), "stress": np.array(stress),
+                "configurations": confs, "final": final, "gamma0": float(gamma0), "period": float(period)}

@@ -13,6 +13,10 @@ startup    0               γ̇ (configuration t0 after start-up)
 switch     γ̇_i = rate      γ̇_f = rate_final
 cessation  γ̇               0
 =========  ==============  ============================
+
+``oscillatory`` is MD-DMS (Yu, Gao, Gao & Samwer, Eq. 4): ``γ(t) = gamma0 sin(2π t / t_w)``
+for ``n_cycles`` periods t_w (the periods are scanned by ``python -m taulc.analysis.dms``);
+it is run by the engine's ``oscillate`` and samples no configurations for the label stage.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from typing import Any
 
 from taulc.errors import TaulcError
 
-KINDS = ("quiescent", "steady", "startup", "switch", "cessation")
+KINDS = ("quiescent", "steady", "startup", "switch", "cessation", "oscillatory")
 
 
 class ProtocolError(TaulcError, ValueError):
@@ -59,6 +63,8 @@ class ProtocolSpec:
     t0: float = 0.0
     after_duration: float = 0.0
     sample_every: int = 20
+    gamma0: float = 0.0  # oscillatory: strain amplitude
+    n_cycles: int = 4  # oscillatory: periods per run
 
     def __post_init__(self) -> None:
         if self.kind is None:
@@ -94,6 +100,9 @@ class ProtocolSpec:
             raise self._err("rate_final", "is required for a switch protocol (gamma_f)")
         if k != "switch" and self.rate_final is not None:
             raise self._err("rate_final", f"is only used by switch protocols (kind={k})")
+        if k == "oscillatory" and not (self.gamma0 > 0 and self.n_cycles >= 1):
+            raise self._err("gamma0", f"must be > 0 with n_cycles >= 1 for oscillatory shear, got "
+                            f"{self.gamma0}, {self.n_cycles}")
         if k != "startup" and self.t0 != 0:
             raise self._err("t0", f"is only used by startup protocols (kind={k})")
 
@@ -118,6 +127,7 @@ class ProtocolSpec:
             "startup": float(self.rate),
             "switch": float(self.rate_final or 0.0),
             "cessation": 0.0,
+            "oscillatory": 0.0,
         }[str(self.kind)]
 
     @property
@@ -139,7 +149,7 @@ class ProtocolSpec:
         if "name" not in data:
             raise ProtocolError("protocol: required field 'name' is missing")
         for f in ("rate", "transient_time", "transient_strain", "config_interval", "t0",
-                  "after_duration"):
+                  "after_duration", "gamma0"):
             if isinstance(data.get(f), int) and not isinstance(data.get(f), bool):
                 data[f] = float(data[f])
         return cls(**data)

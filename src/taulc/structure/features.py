@@ -44,6 +44,10 @@ log = logging.getLogger(__name__)
 __all__ = ["FeatureName", "featurize", "parse_families", "FAMILIES", "SPECIES_LABELS"]
 
 FAMILIES = ("gl", "caging")
+#: Families computed outside taulc.structure, as ``name -> "module:function"`` imported on first
+#: use (the function maps ``(positions, species, cell, params)`` to ``(X0 (N, F), base names)``,
+#: base names being (l, m, species, r) tuples); coarse-grained generations are added here.
+EXTERNAL_FAMILIES = {"kappa": "taulc.physics.descriptor:kappa_family"}
 SPECIES_LABELS = {0: "b", 1: "s"}
 
 
@@ -104,8 +108,9 @@ def parse_families(cfg: Mapping | None) -> list[tuple[str, str, dict]]:
     out = []
     for key, params in items:
         ftype = str(params.pop("type", key))
-        if ftype not in FAMILIES:
-            raise ValueError(f"descriptor config: unknown family {ftype!r} (key {key!r}); known: {FAMILIES}")
+        if ftype not in FAMILIES and ftype not in EXTERNAL_FAMILIES:
+            known = (*FAMILIES, *EXTERNAL_FAMILIES)
+            raise ValueError(f"descriptor config: unknown family {ftype!r} (key {key!r}); known: {known}")
         out.append((key, ftype, params))
     keys = [k for k, _, _ in out]
     if len(set(keys)) != len(keys):
@@ -130,6 +135,25 @@ def _gl_lm(params: Mapping) -> list[tuple[int, int]]:
             raise ValueError(f"descriptor config: lm must be a list of [l, m] or 'all', got {lm!r}")
         return all_lm(int(params.get("lmax", 6)))
     return [(int(a), int(b)) for a, b in lm]
+
+
+class _External:
+    """An :data:`EXTERNAL_FAMILIES` family: needs no neighbour pairs from the shared stream."""
+
+    cutoff = 0.0
+
+    def __init__(self, ftype: str, pos: np.ndarray, sp: np.ndarray, cell: np.ndarray, params: dict) -> None:
+        import importlib  # noqa: PLC0415
+
+        module, func = EXTERNAL_FAMILIES[ftype].split(":")
+        self.fn = getattr(importlib.import_module(module), func)
+        self.args = (pos, sp, cell, {k: v for k, v in params.items() if k not in ("generations", "rc")})
+
+    def consume(self, block: Any) -> None:
+        pass
+
+    def result(self) -> tuple[np.ndarray, list]:
+        return self.fn(*self.args)
 
 
 def featurize(
@@ -162,6 +186,8 @@ def featurize(
             acc = GlmAccumulator(
                 sp, _gl_lm(params), grid, float(params.get("delta", 0.1)), float(params.get("truncation", 5.0))
             )
+        elif ftype in EXTERNAL_FAMILIES:
+            acc = _External(ftype, pos, sp, c, params)
         else:
             _check_keys(key, params, _CAGING_KEYS)
             if params.get("temperature") is None:
@@ -182,9 +208,9 @@ def featurize(
     gens = {key: int(p.get("generations", 2 if ft == "gl" else 0)) for key, ft, p, _ in accs}
     rcs = sorted({float(p.get("rc", 4.0)) for key, _, p, _ in accs if gens[key] > 0})
     cgs = {rc: CoarseGrainAccumulator(n, rc) for rc in rcs}
-    consumers = [a for *_, a in accs] + list(cgs.values())
-    cutoff = max(x.cutoff for x in consumers)
-    for block in iter_neighbor_blocks(pos, c, cutoff, max_pairs=max_pairs):
+    consumers = [a for *_, a in accs if a.cutoff > 0] + list(cgs.values())
+    cutoff = max((x.cutoff for x in consumers), default=0.0)
+    for block in iter_neighbor_blocks(pos, c, cutoff, max_pairs=max_pairs) if consumers else ():
         for x in consumers:
             x.consume(block)
         del block
@@ -203,6 +229,8 @@ def featurize(
                 for s in (0, 1)
                 for r in acc.grid.values
             ]
+        elif ftype in EXTERNAL_FAMILIES:
+            x0, base = acc.result()
         else:
             x0 = acc.result()
             base = [(None, None, 0, None), (None, None, 1, None), (None, None, None, None)]
