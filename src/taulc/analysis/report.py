@@ -113,7 +113,7 @@ def resolve_run(spec: str | os.PathLike[str] | None, runs_root: str | os.PathLik
 
 def auto_runs(runs: Sequence[RunInfo], runs_root: Path) -> list[RunInfo]:
     """The latest run of every other model type under ``runs_root`` trained on the same dataset."""
-    have = {r.model_class for r in runs}
+    have = {r.model for r in runs}
     root0 = _dataset_of(runs[0].cfg)[0].resolve()
     hash0 = canonical_hash_of(runs[0].cfg)
     out: list[RunInfo] = []
@@ -128,10 +128,10 @@ def auto_runs(runs: Sequence[RunInfo], runs_root: Path) -> list[RunInfo]:
         if p is None or any(p == r.path for r in runs):
             continue
         r = load_run(p)
-        if r.model_class in have or _dataset_of(r.cfg)[0].resolve() != root0 or canonical_hash_of(r.cfg) != hash0:
+        if r.model in have or _dataset_of(r.cfg)[0].resolve() != root0 or canonical_hash_of(r.cfg) != hash0:
             continue
         log.info("runs=auto: adding %s", r.name)
-        have.add(r.model_class)
+        have.add(r.model)
         out.append(r)
     return out
 

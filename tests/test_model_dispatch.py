@@ -1,0 +1,60 @@
+"""Acceptance for the model contract (issue "A house a newcomer can extend", item 1): nothing in src/
+dispatches on model class names; training, bundles, the predictor and the report ask the model or the registry."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+
+
+def model_names() -> set[str]:
+    """Class names, short names and the name fragments the old dispatch matched (``...GNN``, ``...MLP``)."""
+    from taulc.models.registry import MODEL_CLASSES, discover_models
+
+    discover_models()
+    names = {n for cls in MODEL_CLASSES.values() for n in (cls.__name__, cls.short_name, *cls.aliases)}
+    return names | {"GNN", "MLP", "SVM", "Ridge", "Regressor"}
+
+
+def violations(text: str, names: set[str]) -> list[str]:
+    """Lines of ``text`` that compare model class names: ``endswith(<model name>)``, ``__name__ ==``
+    (other than ``"__main__"``), ``model_class ==`` / ``model_name ==`` and ``in (<quoted model names>)``."""
+    alt = "|".join(sorted(map(re.escape, names), key=len, reverse=True))
+    quoted = rf"""["'][\w.]*(?:{alt})["']"""
+    pats = [
+        re.compile(rf"endswith\([^)]*(?:{alt})"),
+        re.compile(r"__name__\s*[!=]=\s*+(?![\"']__main__)"),
+        re.compile(r"(?:model_class|model_name|_target_\W*\]?)\s*(?:[!=]=|\bnot in\b|\bin\b)"),
+        re.compile(rf"[!=]=\s*{quoted}"),
+        re.compile(rf"\bin\s*[(\[{{][^)\]}}]*{quoted}"),
+    ]
+    return [line.strip() for line in text.splitlines() if any(p.search(line) for p in pats)]
+
+
+def test_the_checker_finds_the_old_dispatch():
+    """The patterns catch every form the class-name dispatch took before the contract (so the test can fail)."""
+    names = model_names()
+    old = [
+        'return "graph" if target.endswith("GNN") else "tabular"',
+        'balance_classes=bool(x) or c["model"]["_target_"].endswith("LinearSVM"),',
+        'if kind == "graph" or model_cfg["_target_"].endswith("MLP"):',
+        'kind = "graph" if type(model).__name__.endswith("GNN") else "tabular"',
+        'if self.model_name == "LinearSVM":',
+        'if self.model_name in ("ParticleGNN", "DescriptorMLP") and tw:',
+        'if run.model_class != "ParticleGNN" and sp in ("big", "small"):',
+        'reg = next((r for r in runs if r.model_class == "RidgeRegressor"), None)',
+        'if type(model).__name__ == "RidgeRegressor":',
+        'if name == "svm":',
+    ]
+    assert [line for line in old if not violations(line, names)] == []
+    fine = ['if __name__ == "__main__":', 'if name.endswith((".xyz", ".extxyz")):', 'k.endswith("_pred")',
+            'kind = model.input_kind', 'if "regression" in run.roles:']
+    assert [line for line in fine if violations(line, names)] == []
+
+
+def test_src_has_no_model_name_dispatch():
+    names = model_names()
+    found = {str(p.relative_to(SRC)): v for p in sorted(SRC.rglob("*.py")) if (v := violations(p.read_text(), names))}
+    assert found == {}, f"model class-name dispatch left in src/ (ask the model / taulc.models.registry): {found}"
