@@ -737,10 +737,10 @@ def evaluate(cfg: Mapping[str, Any], output_dir: str | os.PathLike[str] | None =
         from taulc.analysis.rheology_report import section_rheology  # noqa: PLC0415
 
         sections.append(("rheology", lambda: section_rheology(rep, ctx, pal, acfg)))
-        why = {"hardness": "no run of a model with report role 'hardness' (the SVM) given (add runs=[runs/svm/latest])",
-               "parity": "no run of a model with report role 'regression' and y_pred predictions (ridge, or GNN/MLP) "
-                         "given (add runs=[runs/ridge/latest])",
-               "gnn": "no run of a model with report role 'attribution' (the GNN) given (add runs=[runs/gnn/latest])"}
+        why = {"hardness": "no LinearSVM run (report role 'hardness') given (add runs=[runs/svm/latest])",
+               "parity": "no regression run (ridge, or GNN/MLP with y_pred: report role 'regression') given "
+                         "(add runs=[runs/ridge/latest])",
+               "gnn": "no ParticleGNN run (report role 'attribution') given (add runs=[runs/gnn/latest])"}
         for name, fn in sections:
             t0 = time.perf_counter()
             if fn is None:
