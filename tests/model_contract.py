@@ -25,7 +25,6 @@ from typing import ClassVar
 import numpy as np
 import pytest
 import torch
-
 from conftest import TINY_OVERRIDES, compose
 
 TRAIN_OVERRIDES = [o for o in TINY_OVERRIDES if not o.startswith(("engine.", "build."))]
@@ -78,6 +77,7 @@ class ModelContract:
     def frames(self, tiny_dataset: Path, predictor) -> list[tuple[np.ndarray, ...]]:
         """Two configurations of the tiny dataset (one sheared, tilted) with their descriptors (or None)."""
         from predict_helpers import shard, tilted_shard
+
         from taulc.structure.neighbors import wrap_positions
 
         out = []

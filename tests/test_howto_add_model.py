@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import TINY_OVERRIDES, compose
 from model_helpers import _quiet_single_thread  # noqa: F401  (autouse fixture)
 
@@ -57,8 +56,8 @@ def howto_model(tmp_path: Path, monkeypatch):
 
 def test_the_howto_model_trains_bundles_predicts_and_reports(howto_model, tiny_dataset: Path, tmp_path: Path):
     from omegaconf import open_dict
-
     from predict_helpers import shard
+
     from taulc.analysis.plotting import RatePalette
     from taulc.analysis.report import ReportWriter, _dataset_of, load_context, load_run, pick_run, section_parity
     from taulc.predict import Predictor

@@ -58,3 +58,28 @@ def test_src_has_no_model_name_dispatch():
     names = model_names()
     found = {str(p.relative_to(SRC)): v for p in sorted(SRC.rglob("*.py")) if (v := violations(p.read_text(), names))}
     assert found == {}, f"model class-name dispatch left in src/ (ask the model / taulc.models.registry): {found}"
+
+
+def test_recorded_class_names_resolve_through_the_registry(tmp_path: Path):
+    """Old run directories and bundles record class names (and Lightning checkpoints none): all load."""
+    import pytest
+    import torch
+
+    from taulc.models import DescriptorMLP, LinearSVM, ParticleGNN, RidgeRegressor
+    from taulc.models.io import load_model, model_from_payload, model_payload
+    from taulc.models.registry import UnknownModelError, model_class
+
+    models = [RidgeRegressor(alpha=1.0, n_features=4), LinearSVM(C=1.0, n_features=4),
+              DescriptorMLP(n_features=4, hidden=8), ParticleGNN(hidden=8, n_layers=1)]
+    for m in models:
+        cls = type(m)
+        for name in (cls.__name__, cls.short_name, f"taulc.models.{cls.__name__}", f"{cls.__module__}.{cls.__name__}"):
+            assert model_class(name) is cls, name
+        again = model_from_payload(model_payload(m))  # payload["class"] is the recorded class name
+        assert type(again) is cls
+        # a bare Lightning checkpoint without a class name: the class that owns the state_dict keys
+        path = tmp_path / f"{cls.short_name}.ckpt"
+        torch.save({"state_dict": m.state_dict(), "hyper_parameters": dict(m.hparams)}, path)
+        assert type(load_model(path)) is cls
+    with pytest.raises(UnknownModelError, match="registered models"):
+        model_class("NoSuchModel")
