@@ -83,3 +83,28 @@ def test_recorded_class_names_resolve_through_the_registry(tmp_path: Path):
         assert type(load_model(path)) is cls
     with pytest.raises(UnknownModelError, match="registered models"):
         model_class("NoSuchModel")
+
+
+def test_callbacks_default_follows_the_models_declaration(tmp_path: Path):
+    """conf/callbacks: ridge/SVM get checkpointing only, GNN/MLP early stopping too, both on the model's monitor;
+    callbacks=... on the command line wins and early_stopping.patience=0 switches it off."""
+    from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
+    from omegaconf import OmegaConf
+
+    from conftest import compose
+    from taulc.models.registry import model_class
+    from taulc.training import build_callbacks, callbacks_config
+
+    def built(overrides: list[str], **hp) -> list:
+        c = OmegaConf.to_container(compose("train", overrides), resolve=True)
+        cls = model_class(c["model"]["_target_"])
+        model = cls(**{**{k: v for k, v in c["model"].items() if k != "_target_"}, **hp})
+        return build_callbacks(callbacks_config(c, cls), model, tmp_path)
+
+    svm = built(["model=svm"], n_features=3)
+    assert [type(cb) for cb in svm] == [ModelCheckpoint] and svm[0].monitor == "val/balanced_accuracy"
+    mlp = built(["model=mlp", "early_stopping.patience=4"], n_features=3)
+    assert [type(cb) for cb in mlp] == [ModelCheckpoint, EarlyStopping]
+    assert mlp[1].monitor == "val/pearson" and mlp[1].patience == 4 and mlp[0].dirpath == str(tmp_path / "checkpoints")
+    assert [type(cb) for cb in built(["model=mlp", "early_stopping.patience=0"], n_features=3)] == [ModelCheckpoint]
+    assert [type(cb) for cb in built(["model=ridge", "callbacks=early_stopping"])] == [ModelCheckpoint, EarlyStopping]
