@@ -107,7 +107,7 @@ def main() -> None:
         d = Path(tmp)
         bundle = args.bundle or synthetic_svm_bundle(d / "svm.pt")
         pred = Predictor.load(bundle)
-        if pred.model_name != "LinearSVM":
+        if "hardness" not in pred.model.report_roles:
             raise SystemExit(f"{bundle}: expected an SVM bundle, got {pred.model_name}")
         pos, sp, cell = jittered_fcc(args.n_cells)
         xyz = write_configuration(d / "conf.xyz", Configuration(positions=pos, species=sp, cell=cell, velocities=None, meta={}))

@@ -178,3 +178,12 @@ def test_mlp_planted_signal():
     assert met["pearson"] > 0.85 and met["accuracy"] > 0.8
     preds = t.predict(m, TorchLoader(TensorDictDataset(va), batch_size=256))
     assert preds[0]["y_pred"].shape == (200,)
+
+
+# ------------------------------------------------------------------ model contract (tests/model_contract.py)
+from model_contract import ModelContract  # noqa: E402
+
+
+class TestGNNContract(ModelContract):
+    config = "gnn"
+    overrides = ("model.hidden=16", "model.n_layers=2", "trainer.max_epochs=2")

@@ -169,3 +169,16 @@ def test_ridge_save_load_and_errors(tmp_path):
         RidgeRegressor(selection="r3")
     with pytest.raises(ValueError, match="C must be"):
         LinearSVM(C=[1.0, -1.0])
+
+
+# ------------------------------------------------------------------ model contract (tests/model_contract.py)
+from model_contract import ModelContract  # noqa: E402
+
+
+class TestRidgeContract(ModelContract):
+    config = "ridge"
+
+
+class TestSVMContract(ModelContract):
+    config = "svm"
+    overrides = ("model.C=0.1",)

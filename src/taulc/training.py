@@ -42,9 +42,47 @@ RESULTS_FIELDS = (
 
 
 def model_kind(model_cfg: Mapping[str, Any]) -> str:
-    """``graph`` for message-passing models, ``tabular`` for descriptor models."""
-    target = str(model_cfg.get("_target_", ""))
-    return "graph" if target.endswith("GNN") else "tabular"
+    """The configured model's declared ``input_kind``: ``graph`` (particle graphs) or ``tabular`` (descriptors)."""
+    from taulc.models.registry import model_class  # noqa: PLC0415
+
+    return model_class(str(model_cfg.get("_target_", ""))).input_kind
+
+
+def callbacks_config(c: Mapping[str, Any], model_cls: Any) -> dict[str, Any]:
+    """The ``callbacks`` group: chosen on the command line (``callbacks=early_stopping``), else the file the
+    model declares (``callbacks_default``: ``conf/callbacks/<name>.yaml``), resolved against the run's config
+    (``${early_stopping.patience}``)."""
+    from omegaconf import OmegaConf  # noqa: PLC0415
+
+    from taulc.paths import conf_dir  # noqa: PLC0415
+
+    if c.get("callbacks"):
+        return dict(c["callbacks"])
+    path = conf_dir() / "callbacks" / f"{model_cls.callbacks_default}.yaml"
+    if not path.is_file():
+        raise FileNotFoundError(f"{model_cls.__name__}.callbacks_default = {model_cls.callbacks_default!r}: {path} not found")
+    root = OmegaConf.create({k: v for k, v in c.items() if k != "callbacks"})
+    root.callbacks = OmegaConf.load(path)
+    return dict(OmegaConf.to_container(root.callbacks, resolve=True) or {})
+
+
+def build_callbacks(cb_cfg: Mapping[str, Any], model: Any, run_dir: Path) -> list[Any]:
+    """Instantiate the callbacks group; each monitors the model's :attr:`monitor` / :attr:`monitor_mode`.
+
+    ``model_checkpoint`` (required, first) writes ``<run_dir>/checkpoints``; a callback whose ``patience``
+    is 0 or null is left out (``early_stopping.patience=0`` switches early stopping off)."""
+    import hydra  # noqa: PLC0415
+
+    if "model_checkpoint" not in cb_cfg:
+        raise KeyError(f"callbacks: 'model_checkpoint' is required (model selection); got {sorted(cb_cfg)}")
+    out = []
+    for key in ("model_checkpoint", *[k for k in cb_cfg if k != "model_checkpoint"]):
+        spec = dict(cb_cfg[key] or {})
+        if not spec or ("patience" in spec and not spec["patience"]):
+            continue
+        extra = {"dirpath": run_dir / "checkpoints"} if key == "model_checkpoint" else {}
+        out.append(hydra.utils.instantiate(spec, monitor=model.monitor, mode=model.monitor_mode, **extra))
+    return out
 
 
 def dataset_dir(cfg: Mapping[str, Any]) -> Path:
@@ -211,13 +249,13 @@ def train(cfg: Any) -> float:
     """Run one training job; returns the validation objective (for Optuna sweeps)."""
     import hydra  # noqa: PLC0415
     import lightning as L  # noqa: PLC0415
-    from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint  # noqa: PLC0415
     from lightning.pytorch.loggers import CSVLogger  # noqa: PLC0415
 
     from taulc.data.builder import dataset_config  # noqa: PLC0415
     from taulc.data.datamodules import GraphDataModule, TabularDataModule  # noqa: PLC0415
     from taulc.data.storage import atomic_write_bytes, atomic_write_json, save_npz  # noqa: PLC0415
     from taulc.models.io import save_model  # noqa: PLC0415
+    from taulc.models.registry import model_class  # noqa: PLC0415
     from taulc.models.skill import honest_scores, target_spec  # noqa: PLC0415
     from taulc.runs import claim_run_dir, mark_complete  # noqa: PLC0415
     from taulc.validate import check_train_config  # noqa: PLC0415
@@ -228,7 +266,8 @@ def train(cfg: Any) -> float:
     run_dir = claim_run_dir(c.get("run_dir") or os.getcwd(), config=cfg)  # unique even for two runs in one second
     L.seed_everything(int(c["seed"]), workers=True)
     root = dataset_dir(c)
-    kind = model_kind(c["model"])
+    model_cls = model_class(str(c["model"].get("_target_", "")))  # the declaration decides inputs and callbacks
+    kind = model_cls.input_kind
     data = c.get("data", {})
     split = c["split"]
     dcfg = dataset_config(c)
@@ -242,7 +281,7 @@ def train(cfg: Any) -> float:
     else:
         dm = TabularDataModule(
             root, split, target=spec.name, species=data.get("species", "all"),
-            balance_classes=bool(data.get("balance_classes", False)) or c["model"]["_target_"].endswith("LinearSVM"),
+            balance_classes=bool(data.get("balance_classes", False)) or model_cls.balance_classes_default,
             batch_size=int(data.get("batch_size", 4096)), dataset_config=dcfg, seed=int(c["seed"]),
             descriptor=c.get("descriptor"),
         )
@@ -254,13 +293,8 @@ def train(cfg: Any) -> float:
     elif model_cfg.get("n_features") in (None, "???"):
         model_cfg["n_features"] = dm.n_features
     model = hydra.utils.instantiate(model_cfg)
-    monitor, mode = model.monitor, model.monitor_mode
-    callbacks = [ModelCheckpoint(dirpath=run_dir / "checkpoints", monitor=monitor, mode=mode, save_last=True, filename="best")]
-    es = c.get("early_stopping")
-    if kind == "graph" or model_cfg["_target_"].endswith("MLP"):
-        if es and es.get("patience"):
-            callbacks.append(EarlyStopping(monitor=monitor, mode=mode, patience=int(es["patience"]),
-                                           min_delta=float(es.get("min_delta", 0.0))))
+    monitor = model.monitor
+    callbacks = build_callbacks(callbacks_config(c, model_cls), model, run_dir)
     trainer_cfg = dict(c["trainer"])
     trainer = hydra.utils.instantiate(
         trainer_cfg, callbacks=callbacks, logger=CSVLogger(run_dir, name="logs"), default_root_dir=str(run_dir)
@@ -271,7 +305,7 @@ def train(cfg: Any) -> float:
         raise KeyError(f"optimized_metric '{objective}' was not logged; logged: {sorted(trainer.callback_metrics)}")
     val_score = float(trainer.callback_metrics[objective])
     best = callbacks[0].best_model_path
-    if kind == "graph" and best and Path(best).exists():
+    if model.test_with_best_checkpoint and best and Path(best).exists():
         model = type(model).load_from_checkpoint(best, weights_only=True)
         log.info("test with the best validation checkpoint %s (%s = %.4f)", best, monitor, callbacks[0].best_model_score)
     preds = trainer.predict(model, dataloaders=dm.test_dataloader())
@@ -284,14 +318,14 @@ def train(cfg: Any) -> float:
     skill = honest_scores(dm.table, train_rows, test_rows, scored, spec, c.get("system"), seed=int(c["seed"]),
                           prediction_names={"regression": "y_pred", "hardness": "hardness" if "hardness" in pred else "logit"})
     metrics: dict[str, Any] = {
-        "model": model_cfg["_target_"].rsplit(".", 1)[-1],
+        "model": type(model).__name__,  # the registered class name (taulc.models.registry)
         "dataset": str(root),
         "split": split,
         "target": spec.name,
         "reference_species": skill["reference_species"],
         "monitor": monitor,
         "val_score": val_score,
-        "selected": model._grid_value_metric() if hasattr(model, "_grid_value_metric") else {},
+        "selected": model.selected_hyperparameters(),
         "val": _plain(getattr(model, "last_metrics", {}).get("val", {})),
         "skill": skill,
         "test": evaluate_predictions(pred, truth),

@@ -38,7 +38,6 @@ log = logging.getLogger("taulc.evaluate")
 
 __all__ = ["RunInfo", "resolve_run", "load_run", "ReportWriter", "evaluate"]
 
-MODEL_SHORT = {"LinearSVM": "svm", "RidgeRegressor": "ridge", "ParticleGNN": "gnn", "DescriptorMLP": "mlp"}
 _LABEL_FIELDS = ("positions", "species", "cell", "rate", "tau_lc", "tau_sh", "slow", "tau_2", "t_max",
                  "censored_lc", "censored_sh")
 
@@ -57,8 +56,20 @@ class RunInfo:
     metrics: dict[str, Any] = field(repr=False)
 
     @property
+    def model(self) -> Any:
+        """The registered model class of the recorded class name (:mod:`taulc.models.registry`), or None."""
+        from taulc.models.registry import model_class_or_none  # noqa: PLC0415
+
+        return model_class_or_none(self.model_class)
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        """Report sections the run's model declares it can feed (``report_roles``)."""
+        return tuple(getattr(self.model, "report_roles", ()))
+
+    @property
     def short(self) -> str:
-        return MODEL_SHORT.get(self.model_class, self.model_class)
+        return getattr(self.model, "short_name", "") or self.model_class
 
     @property
     def name(self) -> str:
@@ -102,11 +113,14 @@ def resolve_run(spec: str | os.PathLike[str] | None, runs_root: str | os.PathLik
 
 def auto_runs(runs: Sequence[RunInfo], runs_root: Path) -> list[RunInfo]:
     """The latest run of every other model type under ``runs_root`` trained on the same dataset."""
-    have = {r.model_class for r in runs}
+    have = {r.model for r in runs}
     root0 = _dataset_of(runs[0].cfg)[0].resolve()
     hash0 = canonical_hash_of(runs[0].cfg)
     out: list[RunInfo] = []
-    for model in ("svm", "ridge", "gnn", "mlp"):
+    from taulc.models.registry import MODEL_CLASSES, discover_models  # noqa: PLC0415
+
+    discover_models()
+    for model in [cls.short_name for cls in MODEL_CLASSES.values()]:
         try:
             p = resolve_run(model, runs_root)
         except FileNotFoundError:
@@ -114,12 +128,21 @@ def auto_runs(runs: Sequence[RunInfo], runs_root: Path) -> list[RunInfo]:
         if p is None or any(p == r.path for r in runs):
             continue
         r = load_run(p)
-        if r.model_class in have or _dataset_of(r.cfg)[0].resolve() != root0 or canonical_hash_of(r.cfg) != hash0:
+        if r.model in have or _dataset_of(r.cfg)[0].resolve() != root0 or canonical_hash_of(r.cfg) != hash0:
             continue
         log.info("runs=auto: adding %s", r.name)
-        have.add(r.model_class)
+        have.add(r.model)
         out.append(r)
     return out
+
+
+def pick_run(runs: Sequence[RunInfo], role: str) -> RunInfo | None:
+    """The run for one report section: its model declares ``role`` in ``report_roles`` (lowest
+    ``report_priority`` first, then the order given); a ``regression`` run must have written ``y_pred``."""
+    cands = sorted((r for r in runs if role in r.roles), key=lambda r: r.model.report_priority)
+    if role == "regression":
+        cands = [r for r in cands if "y_pred" in np.load(r.path / "test_predictions.npz").files]
+    return cands[0] if cands else None
 
 
 def canonical_hash_of(cfg: Mapping[str, Any]) -> str:
@@ -445,7 +468,7 @@ def _test_rows(run: RunInfo, table: Any, target: str) -> tuple[np.ndarray, np.nd
     y = table.target(target)
     ok = np.isfinite(y)
     sp = str((run.cfg.get("data") or {}).get("species", "all"))
-    if run.model_class != "ParticleGNN" and sp in ("big", "small"):  # tabular runs train and test on data.species
+    if getattr(run.model, "input_kind", "tabular") == "tabular" and sp in ("big", "small"):  # tabular runs train and test on data.species
         ok_test = ok & (table.species == (0 if sp == "big" else 1))
     else:
         ok_test = ok
@@ -605,9 +628,9 @@ def section_importance(rep: ReportWriter, ctx: DatasetContext, runs: Sequence[Ru
     fullp = full_vector_pearson(st, table.features[test_rows] if len(test_rows) else None,
                                 y[test_rows] if len(test_rows) else None)
     extra = {}
-    reg = next((r for r in runs if r.model_class == "RidgeRegressor"), None)
+    reg = pick_run(runs, "regression")
     if reg is not None:
-        extra["ridge run, test Pearson"] = float(reg.metrics.get("test", {}).get("regression", {}).get("pearson", np.nan))
+        extra[f"{reg.short} run, test Pearson"] = float(reg.metrics.get("test", {}).get("regression", {}).get("pearson", np.nan))
     rep.p(f"Greedy forward selection over the {table.features.shape[1]}-element vector on {len(fit_rows)} particles "
           f"({sp} species) of the {where}: Gram matrix + Gram-Schmidt updates, {dt:.2f} s for the top {len(res.order)}.")
     rep.figure("fig18_cumulative_pearson", plot_fig18(t1, fullp, extra, n_train=len(fit_rows)),
@@ -700,11 +723,9 @@ def evaluate(cfg: Mapping[str, Any], output_dir: str | os.PathLike[str] | None =
     rep = ReportWriter(out)
     timings: dict[str, float] = {}
     try:
-        svm = next((r for r in runs if r.model_class == "LinearSVM"), None)
-        reg = next((r for r in runs if r.model_class == "RidgeRegressor"), None) or next(
-            (r for r in runs if r.model_class in ("ParticleGNN", "DescriptorMLP")
-             and "y_pred" in np.load(r.path / "test_predictions.npz").files), None)
-        gnn = next((r for r in runs if r.model_class == "ParticleGNN"), None)
+        svm = pick_run(runs, "hardness")
+        reg = pick_run(runs, "regression")
+        gnn = pick_run(runs, "attribution")
         sections = [("dynamics", lambda: section_dynamics(rep, ctx, pal, acfg))]
         sections.append(("hardness", (lambda: section_hardness(rep, svm, ctx, pal, acfg)) if svm else None))
         fit_on = svm or (runs[0] if runs else None)
@@ -716,9 +737,10 @@ def evaluate(cfg: Mapping[str, Any], output_dir: str | os.PathLike[str] | None =
         from taulc.analysis.rheology_report import section_rheology  # noqa: PLC0415
 
         sections.append(("rheology", lambda: section_rheology(rep, ctx, pal, acfg)))
-        why = {"hardness": "no LinearSVM run given (add runs=[runs/svm/latest])",
-               "parity": "no regression run (ridge, or GNN/MLP with y_pred) given (add runs=[runs/ridge/latest])",
-               "gnn": "no ParticleGNN run given (add runs=[runs/gnn/latest])"}
+        why = {"hardness": "no LinearSVM run (report role 'hardness') given (add runs=[runs/svm/latest])",
+               "parity": "no regression run (ridge, or GNN/MLP with y_pred: report role 'regression') given "
+                         "(add runs=[runs/ridge/latest])",
+               "gnn": "no ParticleGNN run (report role 'attribution') given (add runs=[runs/gnn/latest])"}
         for name, fn in sections:
             t0 = time.perf_counter()
             if fn is None:

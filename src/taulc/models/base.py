@@ -14,7 +14,7 @@ from abc import ABCMeta, abstractmethod
 
 import logging
 import math
-from typing import Any
+from typing import Any, ClassVar
 
 import lightning.pytorch as pl
 import numpy as np
@@ -66,6 +66,77 @@ class TaulcModule(pl.LightningModule, metaclass=ABCMeta):
 
     default_monitor: str = "val/pearson"
     default_monitor_mode: str = "max"
+
+    # -- the model contract (docs/CONTRACTS.md, "Models") ---------------------
+    # What training, the predictor bundle, the predictor and the report need to know;
+    # they ask the model (or taulc.models.registry for a run's recorded class name).
+    #: conf/model/<short_name>.yaml, runs/<short_name>/, report labels (svm, ridge, gnn, mlp)
+    short_name: ClassVar[str] = ""
+    #: older class names recorded in run directories and bundles that mean this class
+    aliases: ClassVar[tuple[str, ...]] = ()
+    #: "tabular" (descriptor rows, batch["x"] of shape (B, F)) or "graph" (PyG particle graphs)
+    input_kind: ClassVar[str] = "tabular"
+    #: equal slow/fast particles in the training split unless data.balance_classes says so already
+    balance_classes_default: ClassVar[bool] = False
+    #: conf/callbacks/<name>.yaml used when the command line chooses none (checkpoint | early_stopping);
+    #: both monitor :attr:`monitor` in :attr:`monitor_mode`
+    callbacks_default: ClassVar[str] = "checkpoint"
+    #: test with the best validation checkpoint instead of the last epoch's weights
+    test_with_best_checkpoint: ClassVar[bool] = False
+    #: what evaluate.py may use a run of this model for: "hardness" (the SVM hardness section, needs
+    #: ``hardness(x)``), "regression" (parity, needs ``y_pred`` in test_predictions.npz),
+    #: "attribution" (graph input attribution)
+    report_roles: ClassVar[tuple[str, ...]] = ()
+    #: when several runs fill one report role, the lowest priority wins (ridge 0 before GNN/MLP 1)
+    report_priority: ClassVar[int] = 0
+    #: "C2h" when predictions are invariant under the point group of planar shear flow
+    #: (180° about z, the z mirror, inversion); None when not declared
+    symmetry: str | None = None
+
+    @property
+    def uses_descriptors(self) -> bool:
+        """Whether the model reads descriptor columns ``x`` (tabular models always; graph models when
+        ``n_features`` > 0)."""
+        return self.input_kind == "tabular" or bool(self.hparams.get("n_features"))
+
+    def selected_hyperparameters(self) -> dict[str, float]:
+        """Hyperparameters chosen during fitting (e.g. ridge ``alpha``, SVM ``C``); recorded in metrics.json."""
+        return {}
+
+    def prediction_arrays(self, target: str) -> dict[str, str]:
+        """Per-particle outputs of :meth:`predict_particles`: output name -> ``predict_step`` key.
+
+        Default: one regression output ``<target>_pred`` from ``y_pred``."""
+        return {f"{target}_pred": "y_pred"}
+
+    def output_names(self, target: str) -> tuple[str, ...]:
+        """Names of the per-particle arrays :meth:`predict_particles` returns (``taulc-predict`` columns)."""
+        return tuple(self.prediction_arrays(target))
+
+    def score_name(self, target: str) -> str:
+        """The per-particle value shown in hardness maps (first output by default)."""
+        return self.output_names(target)[0]
+
+    def particle_batch(self, positions: np.ndarray, species: np.ndarray, cell: np.ndarray,
+                       x: np.ndarray | None, graph_radius: float | None = None) -> Any:
+        """One configuration as a batch for ``predict_step`` (tabular default: ``{"x": float32 (N, F)}``)."""
+        if x is None:
+            raise ValueError(f"{type(self).__name__} reads descriptors: pass x (N, F)")
+        return {"x": torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).to(self.device)}
+
+    @torch.no_grad()
+    def predict_particles(self, positions: np.ndarray, species: np.ndarray, cell: np.ndarray,
+                          x: np.ndarray | None = None, *, target: str = "ln_tau_lc",
+                          graph_radius: float | None = None) -> dict[str, np.ndarray]:
+        """Per-particle outputs (:meth:`output_names`) for one validated configuration; ``x``: its descriptors."""
+        res = self.predict_step(self.particle_batch(positions, species, cell, x, graph_radius), 0)
+        return {name: res[key].detach().double().cpu().numpy() for name, key in self.prediction_arrays(target).items()}
+
+    @classmethod
+    def owns_state_dict(cls, keys: set[str]) -> bool:
+        """Whether a bare Lightning checkpoint's ``state_dict`` keys identify this class (for checkpoints
+        without a recorded class name)."""
+        return False
 
     def __init__(self) -> None:
         super().__init__()

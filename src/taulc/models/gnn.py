@@ -31,12 +31,14 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 from torch_geometric.utils import scatter
 
 from taulc.models.base import get_field, plain
 from taulc.models.multitask import MultiTaskModule, mlp
+from taulc.models.registry import register_model
 
 __all__ = ["EdgeBasis", "InteractionBlock", "ParticleGNN"]
 
@@ -102,6 +104,7 @@ class InteractionBlock(nn.Module):
         return h + self.update(torch.cat([hn, agg], -1))
 
 
+@register_model
 class ParticleGNN(MultiTaskModule):
     """Multi-task MPNN predicting ln tau_LC, slow/fast and mobility per particle.
 
@@ -118,6 +121,38 @@ class ParticleGNN(MultiTaskModule):
         task_weights, balance_classes, lr, weight_decay, scheduler, dropout,
         monitor, monitor_mode: see :class:`~taulc.models.multitask.MultiTaskModule`.
     """
+
+    short_name = "gnn"
+    input_kind = "graph"
+    test_with_best_checkpoint = True
+    report_roles = ("regression", "attribution")
+
+    @property
+    def symmetry(self) -> str | None:  # type: ignore[override]
+        """``C2h`` for species-only inputs (the edge basis keeps only C2h-invariant terms, :class:`EdgeBasis`);
+        undeclared when node descriptors are added (their symmetry is the descriptors')."""
+        return None if self.hparams.get("n_features") else "C2h"
+
+    @classmethod
+    def owns_state_dict(cls, keys: set[str]) -> bool:
+        return any(k.startswith("blocks.") for k in keys)
+
+    def particle_batch(self, positions: np.ndarray, species: np.ndarray, cell: np.ndarray,
+                       x: np.ndarray | None, graph_radius: float | None = None) -> Any:
+        """One configuration as a PyG graph: edges within ``graph_radius`` (default: the model's radius),
+        ``edge_attr`` = (dx, dy, dz, |r|) under the minimum image of the tilted cell."""
+        from torch_geometric.data import Data  # noqa: PLC0415
+
+        from taulc.structure import radius_edges  # noqa: PLC0415
+
+        ei, vec = radius_edges(positions, cell, float(graph_radius or self.hparams.radius))
+        attr = np.concatenate([vec, np.linalg.norm(vec, axis=1, keepdims=True)], axis=1).astype(np.float32)
+        batch = Data(species=torch.from_numpy(np.asarray(species, dtype=np.int64)),
+                     pos=torch.from_numpy(np.asarray(positions, dtype=np.float32)),
+                     edge_index=torch.from_numpy(ei), edge_attr=torch.from_numpy(attr), num_nodes=len(species))
+        if x is not None:
+            batch.x = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
+        return batch.to(self.device)
 
     def __init__(
         self,

@@ -1,7 +1,8 @@
 """Model-agnostic save/load without Hydra.
 
-A saved model is one ``torch.save`` file holding the class name (one of
-:data:`MODEL_CLASSES`), the constructor hyperparameters recorded by
+A saved model is one ``torch.save`` file holding the class name (resolved through
+:mod:`taulc.models.registry`, so older recorded names keep loading via declared
+``aliases``), the constructor hyperparameters recorded by
 Lightning's ``save_hyperparameters`` (converted to plain Python containers)
 and the ``state_dict`` (fitted coefficients, standardisation statistics,
 network weights). :func:`load_model` rebuilds the module from that alone and
@@ -20,23 +21,19 @@ from typing import Any
 import torch
 
 from taulc.models.base import TaulcModule, plain
-from taulc.models.gnn import ParticleGNN
-from taulc.models.linear import LinearSVM, RidgeRegressor
-from taulc.models.mlp import DescriptorMLP
+from taulc.models.registry import MODEL_CLASSES, model_class, model_class_or_none
 
 __all__ = ["MODEL_CLASSES", "save_model", "load_model", "plain"]
 
-MODEL_CLASSES: dict[str, type[TaulcModule]] = {
-    c.__name__: c for c in (RidgeRegressor, LinearSVM, ParticleGNN, DescriptorMLP)
-}
 FORMAT = "taulc-model/1"
 
 
 def model_payload(model: TaulcModule) -> dict[str, Any]:
     """The dict :func:`save_model` writes (for embedding in a predictor bundle)."""
     name = type(model).__name__
-    if name not in MODEL_CLASSES:
-        raise TypeError(f"cannot save {name}: not one of {sorted(MODEL_CLASSES)}")
+    if model_class_or_none(name) is not type(model):
+        raise TypeError(f"cannot save {name}: not a registered model ({sorted(MODEL_CLASSES)}); "
+                        "decorate the class with @taulc.models.registry.register_model")
     return {
         "format": FORMAT,
         "class": name,
@@ -62,10 +59,7 @@ def save_model(model: TaulcModule, path: str | os.PathLike[str]) -> Path:
 
 def model_from_payload(payload: dict[str, Any]) -> TaulcModule:
     """Rebuild a module from :func:`model_payload`'s dict."""
-    name = payload.get("class")
-    if name not in MODEL_CLASSES:
-        raise ValueError(f"unknown model class {name!r}; expected one of {sorted(MODEL_CLASSES)}")
-    model = MODEL_CLASSES[name](**payload.get("hparams", {}))
+    model = model_class(payload.get("class"))(**payload.get("hparams", {}))
     model.load_state_dict(payload["state_dict"])
     model.eval()
     return model
@@ -90,13 +84,12 @@ def load_model(path: str | os.PathLike[str], map_location: str | torch.device = 
 
 
 def _guess_class(state_dict: dict[str, Any]) -> str:
+    """The registered class whose :meth:`~taulc.models.base.TaulcModule.owns_state_dict` claims these keys."""
+    from taulc.models.registry import discover_models  # noqa: PLC0415
+
+    discover_models()
     keys = set(state_dict)
-    if "class_weight_" in keys:
-        return "LinearSVM"
-    if "alpha_" in keys:
-        return "RidgeRegressor"
-    if any(k.startswith("blocks.") for k in keys):
-        return "ParticleGNN"
-    if any(k.startswith("encoder.") for k in keys):
-        return "DescriptorMLP"
-    raise ValueError("cannot tell the model class from the checkpoint's state_dict")
+    found = [name for name, cls in MODEL_CLASSES.items() if cls.owns_state_dict(keys)]
+    if len(found) != 1:
+        raise ValueError(f"cannot tell the model class from the checkpoint's state_dict (candidates: {found})")
+    return found[0]

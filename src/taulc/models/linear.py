@@ -41,6 +41,7 @@ from torch import Tensor
 
 from taulc.models.base import TaulcModule, get_field, plain
 from taulc.models.metrics import classification_metrics, regression_metrics
+from taulc.models.registry import register_model
 
 log = logging.getLogger(__name__)
 
@@ -279,7 +280,7 @@ class _ExactLinearModule(TaulcModule):
             self._set_solution(k)
         arrays["out"] = out[:, k]
         metrics = self.compute_metrics(arrays)
-        metrics.update(self._grid_value_metric())
+        metrics.update(self.selected_hyperparameters())
         self.log_metrics("val", metrics, prog_bar=(self.monitor,))
 
     def on_test_epoch_end(self) -> None:
@@ -293,10 +294,15 @@ class _ExactLinearModule(TaulcModule):
     def _select(self, out: np.ndarray, arrays: dict[str, np.ndarray]) -> int:
         """Index of the best grid value from validation outputs ``out`` (one column per value)."""
 
-    def _grid_value_metric(self) -> dict[str, float]:
-        return {}
+    def particle_batch(self, positions: np.ndarray, species: np.ndarray, cell: np.ndarray,
+                       x: np.ndarray | None, graph_radius: float | None = None) -> Any:
+        """Descriptors as given (float64: the exact solvers' coefficients are float64)."""
+        if x is None:
+            raise ValueError(f"{type(self).__name__} reads descriptors: pass x (N, F)")
+        return {"x": torch.from_numpy(np.asarray(x)).to(self.device)}
 
 
+@register_model
 class RidgeRegressor(_ExactLinearModule):
     """Ridge regression of ``ln tau_LC`` on standardised descriptors (Sec. IV.A).
 
@@ -324,6 +330,9 @@ class RidgeRegressor(_ExactLinearModule):
 
     default_monitor = "val/pearson"
     default_monitor_mode = "max"
+    short_name = "ridge"
+    report_roles = ("regression",)
+    report_priority = 0
 
     def __init__(
         self,
@@ -419,7 +428,7 @@ class RidgeRegressor(_ExactLinearModule):
                  ", ".join(f"{a:g}: {s:.4f}" for a, s in zip(self.alphas, scores)))
         return k
 
-    def _grid_value_metric(self) -> dict[str, float]:
+    def selected_hyperparameters(self) -> dict[str, float]:
         return {"alpha": float(self.alpha_)}
 
     def compute_metrics(self, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
@@ -440,7 +449,20 @@ class RidgeRegressor(_ExactLinearModule):
         """``{"y_pred": ln tau prediction}`` plus config_id/rate/species when present."""
         return {"y_pred": self(get_field(batch, "x")).float(), **self.passthrough(batch)}
 
+    @torch.no_grad()
+    def predict_particles(self, positions: np.ndarray, species: np.ndarray, cell: np.ndarray,
+                          x: np.ndarray | None = None, *, target: str = "ln_tau_lc",
+                          graph_radius: float | None = None) -> dict[str, np.ndarray]:
+        """``{<target>_pred}`` in float64 (the exact solution, not the float32 of ``predict_step``)."""
+        batch = self.particle_batch(positions, species, cell, x)
+        return {f"{target}_pred": self.decision_function(batch["x"]).cpu().numpy()}
 
+    @classmethod
+    def owns_state_dict(cls, keys: set[str]) -> bool:
+        return "alpha_" in keys
+
+
+@register_model
 class LinearSVM(_ExactLinearModule):
     """Linear SVM for slow (cls=1) vs fast (cls=0) particles; hardness H (Sec. IV.B).
 
@@ -485,6 +507,9 @@ class LinearSVM(_ExactLinearModule):
 
     default_monitor = "val/balanced_accuracy"
     default_monitor_mode = "max"
+    short_name = "svm"
+    balance_classes_default = True  # equal slow/fast training particles (paper Sec. IV.B)
+    report_roles = ("hardness",)
 
     def __init__(
         self,
@@ -691,7 +716,7 @@ class LinearSVM(_ExactLinearModule):
                  ", ".join(f"{c:g}: {s:.4f}" for c, s in zip(self.Cs, scores)))
         return k
 
-    def _grid_value_metric(self) -> dict[str, float]:
+    def selected_hyperparameters(self) -> dict[str, float]:
         return {"C": float(self.C_)}
 
     def _eval_fields(self, batch: Any) -> dict[str, Tensor | None]:
@@ -722,3 +747,19 @@ class LinearSVM(_ExactLinearModule):
         dec = self.decision_function(x)
         return {"hardness": (dec / self.weight_norm).float(), "decision": dec.float(),
                 "cls_pred": (dec > 0).long(), **self.passthrough(batch)}
+
+    def prediction_arrays(self, target: str) -> dict[str, str]:
+        """Hardness ``H`` (Sec. IV.B) and the predicted class ``slow_pred`` (H > 0)."""
+        return {"H": "hardness", "slow_pred": "cls_pred"}
+
+    @torch.no_grad()
+    def predict_particles(self, positions: np.ndarray, species: np.ndarray, cell: np.ndarray,
+                          x: np.ndarray | None = None, *, target: str = "ln_tau_lc",
+                          graph_radius: float | None = None) -> dict[str, np.ndarray]:
+        """``H`` in float64 and ``slow_pred`` = 1 where H > 0 (int64)."""
+        h = self.hardness(self.particle_batch(positions, species, cell, x)["x"]).cpu().numpy()
+        return {"H": h, "slow_pred": (h > 0).astype(np.int64)}
+
+    @classmethod
+    def owns_state_dict(cls, keys: set[str]) -> bool:
+        return "class_weight_" in keys

@@ -10,10 +10,12 @@ from torch import Tensor, nn
 
 from taulc.models.base import plain
 from taulc.models.multitask import MultiTaskModule, mlp
+from taulc.models.registry import register_model
 
 __all__ = ["DescriptorMLP"]
 
 
+@register_model
 class DescriptorMLP(MultiTaskModule):
     """MLP encoder on standardised descriptors ``x`` with the shared heads.
 
@@ -22,6 +24,8 @@ class DescriptorMLP(MultiTaskModule):
         hidden: width; n_layers: hidden layers of the encoder.
         Others: see :class:`~taulc.models.multitask.MultiTaskModule`.
     """
+
+    short_name = "mlp"
 
     def __init__(
         self,
@@ -45,6 +49,10 @@ class DescriptorMLP(MultiTaskModule):
         self.save_hyperparameters()
         self.encoder = nn.Sequential(mlp(n_features, hidden, hidden, n_layers, dropout), nn.SiLU(),
                                      nn.LayerNorm(hidden))
+
+    @classmethod
+    def owns_state_dict(cls, keys: set[str]) -> bool:
+        return any(k.startswith("encoder.") for k in keys)
 
     def encode(self, batch: Any) -> Tensor:
         x = self.normalized_x(batch)

@@ -71,6 +71,10 @@ class MultiTaskModule(TaulcModule):
             on, else ``val/roc_auc`` (cls) or ``val/mobility_pearson``.
     """
 
+    callbacks_default = "early_stopping"  # trained by gradient descent: stop on the monitored metric
+    report_roles = ("regression",)        # parity section when the y head is on (y_pred predicted)
+    report_priority = 1                   # after ridge, the paper's Fig. 17 model
+
     def __init__(
         self,
         hidden: int,
@@ -251,6 +255,20 @@ class MultiTaskModule(TaulcModule):
             if v is not None:
                 res[k] = v
         return res
+
+    def prediction_arrays(self, target: str) -> dict[str, str]:
+        """The heads with a positive task weight: ``<target>_pred``, ``logit`` and ``p_slow``, ``mobility_pred``."""
+        out: dict[str, str] = {}
+        if self.task_weights["y"] > 0:
+            out[f"{target}_pred"] = "y_pred"
+        if self.task_weights["cls"] > 0:
+            out.update(logit="logit", p_slow="p_slow")
+        if self.task_weights["mobility"] > 0:
+            out["mobility_pred"] = "mobility_pred"
+        return out
+
+    def score_name(self, target: str) -> str:
+        return "logit" if self.task_weights["cls"] > 0 else f"{target}_pred"
 
     # ------------------------------------------------------------ statistics
     def on_train_start(self) -> None:

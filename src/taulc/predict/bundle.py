@@ -164,7 +164,7 @@ def make_bundle(
     import taulc  # noqa: PLC0415
     from taulc.models.io import model_payload  # noqa: PLC0415
 
-    kind = "graph" if type(model).__name__.endswith("GNN") else "tabular"
+    kind = model.input_kind  # the model's declaration (taulc.models.base.TaulcModule)
     if kind == "tabular" and descriptor is None:
         raise BundleError(f"{type(model).__name__} reads descriptors: pass the descriptor config")
     if kind == "graph" and not graph_radius:
@@ -288,8 +288,8 @@ def export_run_bundle(
     from taulc.predict.domain import training_domain  # noqa: PLC0415
 
     root = Path(dataset_root)
-    kind = "graph" if type(model).__name__.endswith("GNN") else "tabular"
-    uses_x = kind == "tabular" or bool(getattr(model, "hparams", {}).get("n_features"))
+    kind = model.input_kind
+    uses_x = model.uses_descriptors
     man = root / "manifest.json"
     man_info: dict[str, Any] = {"name": root.name, "root": str(root)}
     m: dict[str, Any] = {}

@@ -165,12 +165,13 @@ class Predictor:
 
     @property
     def score_name(self) -> str:
-        """Name of the per-particle value shown in hardness maps."""
-        if self.model_name == "LinearSVM":
-            return "H"
-        if self.model_name in ("ParticleGNN", "DescriptorMLP") and self.model.task_weights.get("cls", 0) > 0:
-            return "logit"
-        return f"{self.target}_pred"
+        """Name of the per-particle value shown in hardness maps (the model's declaration)."""
+        return self.model.score_name(self.target)
+
+    @property
+    def output_names(self) -> tuple[str, ...]:
+        """Per-particle arrays :meth:`outputs` returns (the model's declaration)."""
+        return self.model.output_names(self.target)
 
     # --------------------------------------------------------------- validation
     def check_frame(
@@ -247,44 +248,10 @@ class Predictor:
     @torch.no_grad()
     def outputs(self, positions: np.ndarray, species: np.ndarray, cell: np.ndarray, x: np.ndarray | None = None) -> dict[str, np.ndarray]:
         """Per-particle outputs of already validated arrays (no checks); ``x``: descriptors if already computed."""
-        m = self.model
-        name = self.model_name
         if x is None and self.descriptor is not None:
             x = self._features(positions, species, cell)
-        out: dict[str, np.ndarray] = {}
-        if name == "LinearSVM":
-            h = m.hardness(torch.from_numpy(np.asarray(x))).cpu().numpy()
-            out["H"] = h
-            out["slow_pred"] = (h > 0).astype(np.int64)
-            return out
-        if name == "RidgeRegressor":
-            out[f"{self.target}_pred"] = m.decision_function(torch.from_numpy(np.asarray(x))).cpu().numpy()
-            return out
-        if name == "ParticleGNN":
-            from taulc.structure import radius_edges  # noqa: PLC0415
-            from torch_geometric.data import Data  # noqa: PLC0415
-
-            ei, vec = radius_edges(positions, cell, float(self.graph_radius or m.hparams.radius))
-            attr = np.concatenate([vec, np.linalg.norm(vec, axis=1, keepdims=True)], axis=1).astype(np.float32)
-            batch = Data(species=torch.from_numpy(np.asarray(species, dtype=np.int64)),
-                         pos=torch.from_numpy(np.asarray(positions, dtype=np.float32)),
-                         edge_index=torch.from_numpy(ei), edge_attr=torch.from_numpy(attr), num_nodes=len(species))
-            if x is not None:
-                batch.x = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
-            res = m(batch.to(self.device))
-        elif name == "DescriptorMLP":
-            res = m({"x": torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).to(self.device)})
-        else:  # pragma: no cover - MODEL_CLASSES is closed
-            raise BundleError(f"{self.path}: no prediction rule for model class {name}")
-        tw = m.task_weights
-        if tw.get("y", 0) > 0:
-            out[f"{self.target}_pred"] = res["y_pred"].double().cpu().numpy()
-        if tw.get("cls", 0) > 0:
-            out["logit"] = res["logit"].double().cpu().numpy()
-            out["p_slow"] = torch.sigmoid(res["logit"]).double().cpu().numpy()
-        if tw.get("mobility", 0) > 0:
-            out["mobility_pred"] = res["mobility_pred"].double().cpu().numpy()
-        return out
+        return self.model.predict_particles(positions, species, cell, x, target=self.target,
+                                            graph_radius=self.graph_radius)
 
     def predict_arrays(
         self, positions: np.ndarray, species: np.ndarray, cell: np.ndarray, *, source: str = "<arrays>", frame: int = 0,

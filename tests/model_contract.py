@@ -1,0 +1,173 @@
+"""Reusable model-contract tests (in the spirit of nequip's model test mixins).
+
+Every model test subclasses :class:`ModelContract` with the ``conf/model`` name and overrides
+that keep training tiny.  The model is trained once per class through ``train.py``'s code path
+(:func:`taulc.training.train` on a Hydra-composed config) on the shared tiny dataset, then:
+
+- the registry and ``conf/model/<short_name>.yaml`` agree with the class's declaration;
+- save/load round trip: ``save_model`` -> ``load_model`` gives identical per-particle outputs;
+- predictor-bundle round trip: ``Predictor.load(run)`` reproduces the run's own test predictions
+  (``test_predictions.npz``) for every declared output;
+- output keys match ``output_names`` (finite, one value per particle) and ``score_name`` is one;
+- batching invariance: two configurations predicted in one batch == each predicted alone,
+  and tabular rows predicted in chunks == all at once;
+- C2h invariance (180° about z, the z mirror, inversion) where the model declares ``symmetry = "C2h"``.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+import pytest
+import torch
+from conftest import TINY_OVERRIDES, compose
+
+TRAIN_OVERRIDES = [o for o in TINY_OVERRIDES if not o.startswith(("engine.", "build."))]
+TOL = {"rtol": 1e-5, "atol": 1e-6}
+
+
+@functools.cache
+def contract_run(dataset: str, base: str, config: str, overrides: tuple[str, ...]) -> Path:
+    """One tiny training run of ``model=<config>`` through train.py's code path (cached per session)."""
+    from omegaconf import open_dict
+
+    from taulc.training import train
+
+    run = Path(base) / f"{config}-{hashlib.sha1(repr(overrides).encode()).hexdigest()[:8]}"
+    cfg = compose("train", [f"data_root={Path(dataset).parent}", *TRAIN_OVERRIDES, f"results_table={Path(base) / 'results.csv'}",
+                            "trainer.enable_progress_bar=false", "trainer.enable_model_summary=false",
+                            f"model={config}", *overrides])
+    with open_dict(cfg):
+        cfg.run_dir = str(run)
+    train(cfg)
+    return run
+
+
+def _close(a: dict[str, np.ndarray], b: dict[str, np.ndarray], **tol: float) -> None:
+    assert a.keys() == b.keys()
+    for k in a:
+        np.testing.assert_allclose(np.asarray(a[k], dtype=float), np.asarray(b[k], dtype=float),
+                                   err_msg=k, **(tol or TOL))
+
+
+class ModelContract:
+    """Subclass with ``config`` (the ``conf/model`` name) and ``overrides`` (tiny training)."""
+
+    config: ClassVar[str] = ""
+    overrides: ClassVar[tuple[str, ...]] = ()
+
+    # ---------------------------------------------------------------- fixtures
+    @pytest.fixture(scope="class")
+    def run(self, tiny_dataset: Path, tmp_path_factory) -> Path:
+        return contract_run(str(tiny_dataset), str(tmp_path_factory.getbasetemp() / "contract_runs"),
+                            self.config, tuple(self.overrides))
+
+    @pytest.fixture(scope="class")
+    def predictor(self, run: Path):
+        from taulc.predict import Predictor
+
+        return Predictor.load(run)
+
+    @pytest.fixture(scope="class")
+    def frames(self, tiny_dataset: Path, predictor) -> list[tuple[np.ndarray, ...]]:
+        """Two configurations of the tiny dataset (one sheared, tilted) with their descriptors (or None)."""
+        from predict_helpers import shard, tilted_shard
+
+        from taulc.structure.neighbors import wrap_positions
+
+        out = []
+        for z in (shard(tiny_dataset, 0), tilted_shard(tiny_dataset)):
+            pos = wrap_positions(np.asarray(z["positions"], dtype=np.float64), z["cell"])
+            x = predictor._features(pos, z["species"], z["cell"]) if predictor.descriptor is not None else None
+            out.append((pos, np.asarray(z["species"]), np.asarray(z["cell"]), x))
+        return out
+
+    # ------------------------------------------------------------------- tests
+    def test_registry_and_config_agree_with_the_declaration(self, predictor) -> None:
+        from omegaconf import OmegaConf
+
+        from taulc.models.registry import model_class
+        from taulc.paths import conf_dir
+
+        model = predictor.model
+        cls = type(model)
+        assert model_class(cls.__name__) is cls and model_class(cls.short_name) is cls
+        assert cls.short_name == self.config
+        target = OmegaConf.load(conf_dir() / "model" / f"{cls.short_name}.yaml")["_target_"]
+        assert model_class(target) is cls
+        assert cls.input_kind in ("tabular", "graph")
+        assert (conf_dir() / "callbacks" / f"{cls.callbacks_default}.yaml").is_file()
+        assert set(cls.report_roles) <= {"hardness", "regression", "attribution"}
+        assert predictor.kind == cls.input_kind  # the bundle records the declared input kind
+
+    def test_save_load_round_trip(self, predictor, frames, tmp_path: Path) -> None:
+        from taulc.models.io import load_model, save_model
+
+        model = predictor.model
+        again = load_model(save_model(model, tmp_path / "model.pt"))
+        assert type(again) is type(model) and dict(again.hparams) == dict(model.hparams)
+        for pos, sp, cell, x in frames:
+            a = model.predict_particles(pos, sp, cell, x, target=predictor.target, graph_radius=predictor.graph_radius)
+            b = again.predict_particles(pos, sp, cell, x, target=predictor.target, graph_radius=predictor.graph_radius)
+            _close(a, b, rtol=0, atol=0)
+
+    def test_bundle_round_trip_reproduces_the_runs_test_predictions(self, run: Path, predictor, tiny_dataset: Path) -> None:
+        from predict_helpers import shard
+
+        ref = np.load(run / "test_predictions.npz")
+        test_ids = json.loads((run / "metrics.json").read_text())["configs"]["test"]
+        names = predictor.model.prediction_arrays(predictor.target)
+        assert set(names.values()) <= set(ref.files)
+        for cid in test_ids:
+            z = shard(tiny_dataset, int(cid))
+            p = predictor.predict_arrays(z["positions"], z["species"], z["cell"], allow_small_cell=True).values
+            rows = ref["config_id"] == cid
+            keep = np.isfinite(np.log(z["tau_lc"]))  # the split's particles: finite target
+            assert keep.sum() == rows.sum()
+            for name, key in names.items():
+                r = np.asarray(ref[key][rows], dtype=float)
+                np.testing.assert_allclose(p[name][keep], r, rtol=1e-5, atol=1e-5 * max(1.0, np.abs(r).max()), err_msg=name)
+
+    def test_output_keys_match_the_declaration(self, predictor, frames) -> None:
+        model = predictor.model
+        pos, sp, cell, x = frames[1]
+        out = predictor.outputs(pos, sp, cell, x)
+        assert tuple(out) == model.output_names(predictor.target) == predictor.output_names
+        assert predictor.score_name in out
+        for k, v in out.items():
+            assert v.shape == (len(sp),) and np.all(np.isfinite(v)), k
+
+    def test_batching_invariance(self, predictor, frames) -> None:
+        model = predictor.model
+        keys = list(model.prediction_arrays(predictor.target).values())
+        parts = [model.particle_batch(pos, sp, cell, x, predictor.graph_radius) for pos, sp, cell, x in frames]
+        with torch.no_grad():
+            alone = [model.predict_step(b, 0) for b in parts]
+            if model.input_kind == "graph":
+                from torch_geometric.data import Batch
+
+                joint = model.predict_step(Batch.from_data_list(parts), 0)
+            else:
+                joint = model.predict_step({"x": torch.cat([b["x"] for b in parts])}, 0)
+                xs = parts[0]["x"]
+                chunks = [model.predict_step({"x": c}, 0) for c in torch.split(xs, 37)]
+                _close({k: torch.cat([c[k] for c in chunks]).numpy() for k in keys},
+                       {k: alone[0][k].numpy() for k in keys})
+        _close({k: joint[k].numpy() for k in keys}, {k: torch.cat([a[k] for a in alone]).numpy() for k in keys})
+
+    def test_c2h_symmetry_where_declared(self, predictor, frames) -> None:
+        from taulc.structure.neighbors import wrap_positions
+
+        model = predictor.model
+        if model.symmetry != "C2h":
+            pytest.skip(f"{type(model).__name__} declares no C2h symmetry")
+        pos, sp, cell, _ = frames[1]  # tilted: the operations keep the sheared lattice (a, b, c) -> (±a, ±b, ±c)
+        ref = predictor.outputs(pos, sp, cell)
+        for op in ([-1.0, -1.0, 1.0], [1.0, 1.0, -1.0], [-1.0, -1.0, -1.0]):  # C2(z), sigma_h, inversion
+            moved = wrap_positions(pos * np.array(op), cell)
+            _close(predictor.outputs(moved, sp, cell), ref, rtol=1e-4, atol=1e-4)
