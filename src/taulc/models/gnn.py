@@ -37,6 +37,7 @@ from torch_geometric.utils import scatter
 
 from taulc.models.base import get_field, plain
 from taulc.models.multitask import MultiTaskModule, mlp
+from taulc.structure.graphs import DEFAULT_GRAPH_RADIUS
 
 __all__ = ["EdgeBasis", "InteractionBlock", "ParticleGNN"]
 
@@ -123,7 +124,7 @@ class ParticleGNN(MultiTaskModule):
         self,
         hidden: int = 64,
         n_layers: int = 4,
-        radius: float = 2.0,
+        radius: float = DEFAULT_GRAPH_RADIUS,
         n_rbf: int = 16,
         angular: str = "l2",
         avg_neighbors: float = 40.0,

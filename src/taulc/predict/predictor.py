@@ -231,9 +231,10 @@ class Predictor:
 
     # --------------------------------------------------------------- prediction
     def _features(self, pos: np.ndarray, sp: np.ndarray, cell: np.ndarray) -> np.ndarray:
-        from taulc.structure import featurize  # noqa: PLC0415
+        """Descriptor matrix (N, F) float32, built exactly as for training (:mod:`taulc.data.inputs`)."""
+        from taulc.data.inputs import descriptor_matrix  # noqa: PLC0415
 
-        x, names = featurize(pos, sp, cell, self.descriptor)
+        x, names = descriptor_matrix(pos, sp, cell, self.descriptor)
         if not self._names_checked:
             got = [str(n) for n in names]
             if got != self.feature_names:
@@ -243,6 +244,21 @@ class Predictor:
                 )
             self._names_checked = True
         return x
+
+    def graph(self, positions: np.ndarray, species: np.ndarray, cell: np.ndarray, x: np.ndarray | None = None) -> Any:
+        """The GNN input graph of validated arrays, built exactly as for training (:func:`taulc.data.inputs.model_graph`)."""
+        from taulc.data.inputs import model_graph  # noqa: PLC0415
+
+        return model_graph(positions, species, cell, float(self.graph_radius or self.model.hparams.radius), x=x)
+
+    def model_inputs(self, positions: np.ndarray, species: np.ndarray, cell: np.ndarray) -> dict[str, Any]:
+        """What the model is fed for validated arrays: ``x`` (descriptors, if the bundle uses them) and,
+        for a graph bundle, ``graph``; identical to the training datamodules' inputs (tests/test_data_inputs.py)."""
+        x = self._features(positions, species, cell) if self.descriptor is not None else None
+        out: dict[str, Any] = {"x": x}
+        if self.kind == "graph":
+            out["graph"] = self.graph(positions, species, cell, x)
+        return out
 
     @torch.no_grad()
     def outputs(self, positions: np.ndarray, species: np.ndarray, cell: np.ndarray, x: np.ndarray | None = None) -> dict[str, np.ndarray]:
@@ -261,16 +277,7 @@ class Predictor:
             out[f"{self.target}_pred"] = m.decision_function(torch.from_numpy(np.asarray(x))).cpu().numpy()
             return out
         if name == "ParticleGNN":
-            from taulc.structure import radius_edges  # noqa: PLC0415
-            from torch_geometric.data import Data  # noqa: PLC0415
-
-            ei, vec = radius_edges(positions, cell, float(self.graph_radius or m.hparams.radius))
-            attr = np.concatenate([vec, np.linalg.norm(vec, axis=1, keepdims=True)], axis=1).astype(np.float32)
-            batch = Data(species=torch.from_numpy(np.asarray(species, dtype=np.int64)),
-                         pos=torch.from_numpy(np.asarray(positions, dtype=np.float32)),
-                         edge_index=torch.from_numpy(ei), edge_attr=torch.from_numpy(attr), num_nodes=len(species))
-            if x is not None:
-                batch.x = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
+            batch = self.graph(positions, species, cell, x)
             res = m(batch.to(self.device))
         elif name == "DescriptorMLP":
             res = m({"x": torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).to(self.device)})
