@@ -14,9 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from predict_helpers import TRAIN_OVERRIDES, trained_runs, write_xyz
-
 from conftest import compose
+from predict_helpers import TRAIN_OVERRIDES, trained_runs, write_xyz
 
 MODELS = ["ridge", "svm", "mlp", "gnn"]
 

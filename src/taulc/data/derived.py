@@ -12,8 +12,9 @@ the predictor calls, so cached training inputs equal serving inputs.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -21,7 +22,6 @@ from tqdm.auto import tqdm
 from taulc.data.inputs import descriptor_matrix, graph_edges
 from taulc.data.manifest import canonical_hash
 from taulc.data.storage import atomic_write_json, load_npz, read_json, save_npz
-
 from taulc.utils import to_plain as _plain
 
 log = logging.getLogger(__name__)

@@ -21,15 +21,14 @@ config by :func:`dataset_graph_radius` (``dataset.graph_radius``).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
-from taulc.structure.graphs import DEFAULT_GRAPH_RADIUS, edge_features
+from taulc.structure.features import featurize
+from taulc.structure.graphs import DEFAULT_GRAPH_RADIUS, build_graph, edge_features
 from taulc.utils import to_plain
-
-if TYPE_CHECKING:
-    from torch_geometric.data import Data
 
 __all__ = ["DEFAULT_GRAPH_RADIUS", "descriptor_matrix", "dataset_graph_radius", "graph_edges", "model_graph"]
 
@@ -45,8 +44,6 @@ def descriptor_matrix(
     positions: np.ndarray, species: np.ndarray, cell: np.ndarray, descriptor: Mapping[str, Any] | None
 ) -> tuple[np.ndarray, list[Any]]:
     """Per-particle descriptors (N, F) float32 (C order) and their names (``FeatureName`` objects)."""
-    from taulc.structure import featurize  # noqa: PLC0415
-
     x, names = featurize(positions, species, cell, to_plain(descriptor))
     return np.ascontiguousarray(x, dtype=np.float32), list(names)
 
@@ -56,17 +53,6 @@ def graph_edges(positions: np.ndarray, cell: np.ndarray, radius: float = DEFAULT
     return edge_features(positions, cell, float(radius))
 
 
-def model_graph(
-    positions: np.ndarray,
-    species: np.ndarray,
-    cell: np.ndarray,
-    radius: float = DEFAULT_GRAPH_RADIUS,
-    x: np.ndarray | None = None,
-    targets: Mapping[str, np.ndarray] | None = None,
-    *,
-    edges: tuple[np.ndarray, np.ndarray] | None = None,
-) -> Data:
-    """The GNN's input graph: :func:`taulc.structure.build_graph` (``edges`` from a cache, else computed)."""
-    from taulc.structure.graphs import build_graph  # noqa: PLC0415
-
-    return build_graph(positions, species, cell, float(radius), x=x, targets=targets, edges=edges)
+#: The GNN's input graph (PyG ``Data``): :func:`taulc.structure.build_graph` itself, with
+#: ``edges=`` from the derived cache in training and computed on the fly when serving.
+model_graph = build_graph

@@ -76,7 +76,7 @@ def build_graph(
     *,
     edges: tuple[np.ndarray, np.ndarray] | None = None,
     max_pairs: int = DEFAULT_MAX_PAIRS,
-) -> "Data":
+) -> Data:
     """PyG graph of a configuration.
 
     Node fields: ``species`` (N,) int64, ``pos`` (N, 3) float32 (as given), optional
