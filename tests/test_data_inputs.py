@@ -17,25 +17,29 @@ import torch
 from conftest import compose
 from predict_helpers import TRAIN_OVERRIDES, trained_runs, write_xyz
 
-MODELS = ["ridge", "svm", "mlp", "gnn"]
+MODELS = ["ridge", "svm", "mlp", "gnn", "gnn_x"]  # gnn_x: GNN with per-node descriptors x
+EXTRA = {  # runs not already trained by predict_helpers.trained_runs
+    "mlp": ["model=mlp", "model.hidden=16", "model.n_layers=1", "trainer.max_epochs=1"],
+    "gnn_x": ["model=gnn", "model.hidden=8", "model.n_layers=1", "model.n_features=1", "trainer.max_epochs=1"],
+}
 
 
 @pytest.fixture(scope="session")
 def input_runs(tiny_dataset: Path, tmp_path_factory) -> dict[str, Path]:
-    """svm/ridge/gnn runs shared with tests/test_predict_*.py, plus one tiny MLP run."""
+    """svm/ridge/gnn runs shared with tests/test_predict_*.py, plus a tiny MLP and a GNN on node descriptors."""
     from omegaconf import open_dict
 
     from taulc.training import train
 
     runs = dict(trained_runs(str(tiny_dataset), str(tmp_path_factory.getbasetemp() / "predict_runs")))
-    out = tmp_path_factory.mktemp("mlp_run")
-    cfg = compose("train", [f"data_root={tiny_dataset.parent}", *TRAIN_OVERRIDES, f"results_table={out / 'results.csv'}",
-                            "trainer.enable_progress_bar=false", "trainer.enable_model_summary=false",
-                            "model=mlp", "model.hidden=16", "model.n_layers=1", "trainer.max_epochs=1"])
-    with open_dict(cfg):
-        cfg.run_dir = str(out / "mlp")
-    train(cfg)
-    runs["mlp"] = out / "mlp"
+    out = tmp_path_factory.mktemp("input_runs")
+    for name, extra in EXTRA.items():
+        cfg = compose("train", [f"data_root={tiny_dataset.parent}", *TRAIN_OVERRIDES, f"results_table={out / 'results.csv'}",
+                                "trainer.enable_progress_bar=false", "trainer.enable_model_summary=false", *extra])
+        with open_dict(cfg):
+            cfg.run_dir = str(out / name)
+        train(cfg)
+        runs[name] = out / name
     return runs
 
 
@@ -74,7 +78,7 @@ def test_training_and_serving_build_identical_inputs(input_runs, tiny_dataset: P
     cid = _tilted_config_id(tiny_dataset)
     served, cell = _serving_inputs(pred, tiny_dataset, cid, tmp_path)
 
-    if model != "gnn":
+    if not model.startswith("gnn"):
         assert pred.kind == "tabular"
         dm = TabularDataModule(tiny_dataset, c["split"], descriptor=c.get("descriptor"))
         dm.setup("fit")
@@ -109,6 +113,7 @@ def test_training_and_serving_build_identical_inputs(input_runs, tiny_dataset: P
     p_serve = wrap_positions(g_serve.pos.double().numpy(), cell)
     d = (p_train - p_serve) @ np.linalg.inv(cell)
     np.testing.assert_allclose(d - np.round(d), 0.0, atol=1e-5)
-    assert (g_train.x is None) == (g_serve.x is None)
-    if g_serve.x is not None:
-        torch.testing.assert_close(g_serve.x, g_train.x, rtol=1e-6, atol=1e-6)
+    assert (g_serve.x is not None) == (model == "gnn_x") == (g_train.x is not None)
+    if model == "gnn_x":
+        assert g_serve.x.dtype == torch.float32 and g_serve.x.shape == (g_serve.num_nodes, len(pred.feature_names))
+        torch.testing.assert_close(g_serve.x, g_train.x, rtol=1e-6, atol=1e-6 * float(g_train.x.abs().max()))
