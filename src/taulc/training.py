@@ -22,6 +22,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from taulc.data.inputs import dataset_graph_radius
 from taulc.utils import to_plain as _plain
 
 log = logging.getLogger("taulc.train")
@@ -276,7 +277,7 @@ def train(cfg: Any) -> float:
         dm = GraphDataModule(
             root, split, target=spec.name, node_descriptors=int(c["model"].get("n_features") or 0) > 0,
             batch_size=int(data.get("graph_batch_size", 2)), dataset_config=dcfg,
-            radius=float(c["dataset"].get("graph_radius", 2.0)), descriptor=c.get("descriptor"),
+            radius=dataset_graph_radius(c), descriptor=c.get("descriptor"),
         )
     else:
         dm = TabularDataModule(

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from taulc.analysis.plotting import RatePalette, save_figure
+from taulc.data.inputs import dataset_graph_radius
 
 log = logging.getLogger("taulc.evaluate")
 
@@ -656,7 +657,7 @@ def section_gnn(rep: ReportWriter, run: RunInfo, ctx: DatasetContext, acfg: Mapp
     c = run.cfg
     dm = GraphDataModule(ctx.root, c["split"], target=target_spec(c.get("target")).name, node_descriptors=nfeat > 0,
                          dataset_config=ctx.dataset_cfg, table=ctx.table(c.get("descriptor")),
-                         radius=float(c.get("dataset", {}).get("graph_radius", 2.0)), descriptor=c.get("descriptor"))
+                         radius=dataset_graph_radius(c), descriptor=c.get("descriptor"))
     dm.setup("test")
     graphs = dm.graphs["test"][: int(gcfg.get("max_graphs", 4))]
     batch = Batch.from_data_list(graphs)

@@ -18,6 +18,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from taulc.data.dataset import ParticleTable, load_dataset, load_shard
+from taulc.data.inputs import DEFAULT_GRAPH_RADIUS
 from taulc.data.splits import TEST, TRAIN, VAL, SplitSpec, balanced_subset, split_particles
 
 log = logging.getLogger(__name__)
@@ -175,7 +176,7 @@ class GraphDataModule(_DatasetModule):
         batch_size: int = 2,
         dataset_config: Mapping[str, Any] | None = None,
         table: ParticleTable | None = None,
-        radius: float = 2.0,
+        radius: float = DEFAULT_GRAPH_RADIUS,
         descriptor: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(root, split, target, batch_size, dataset_config, table, descriptor)
@@ -186,9 +187,8 @@ class GraphDataModule(_DatasetModule):
     def setup(self, stage: str | None = None) -> None:
         if self.graphs:
             return
-        from torch_geometric.data import Data  # noqa: PLC0415
-
         from taulc.data.derived import shard_graph  # noqa: PLC0415
+        from taulc.data.inputs import model_graph  # noqa: PLC0415
 
         t = self._table()
         assign = split_particles(self.spec, t.config_id, t.rate)
@@ -196,24 +196,16 @@ class GraphDataModule(_DatasetModule):
         base = []
         for gid, entry in enumerate(t.manifest["shards"]):
             z = load_shard(t.root, entry)
-            ei, ea = shard_graph(t.root, entry, self.radius)
             lo, hi = t.shard_offsets[gid], t.shard_offsets[gid + 1]
             n = hi - lo
-            d = Data(
-                species=torch.from_numpy(z["species"].astype(np.int64)),
-                pos=torch.from_numpy(z["positions"].astype(np.float32)),
-                edge_index=torch.from_numpy(ei),
-                edge_attr=torch.from_numpy(ea),
-                y=torch.from_numpy(y_all[lo:hi].astype(np.float32)),
-                cls=torch.from_numpy(t.slow[lo:hi]),
-                mobility=torch.from_numpy(t.mobility[lo:hi].astype(np.float32)),
-                ln_tau_lc=torch.from_numpy(t.ln_tau_lc[lo:hi].astype(np.float32)),
-                config_id=torch.full((n,), gid, dtype=torch.long),
-                rate=torch.full((n,), float(t.rate[lo]), dtype=torch.float32),
-                num_nodes=int(n),
-            )
-            if self.node_descriptors:
-                d.x = torch.from_numpy(t.features[lo:hi])
+            targets = {
+                "y": y_all[lo:hi], "cls": t.slow[lo:hi], "mobility": t.mobility[lo:hi], "ln_tau_lc": t.ln_tau_lc[lo:hi],
+                "config_id": np.full(n, gid, dtype=np.int64), "rate": np.full(n, float(t.rate[lo]), dtype=np.float32),
+            }
+            # the same graph the predictor builds (taulc.data.inputs), edges from the derived cache
+            d = model_graph(z["positions"], z["species"], z["cell"], self.radius,
+                            x=t.features[lo:hi] if self.node_descriptors else None, targets=targets,
+                            edges=shard_graph(t.root, entry, self.radius))
             base.append((d, assign[lo:hi]))
         for name, code in _STAGE.items():
             out = []

@@ -5,20 +5,23 @@ Shards hold what is expensive (configurations and ICE labels).  Descriptors
 positions in seconds, so they live in ``<root>/cache/features_<key>/`` and
 ``<root>/cache/graph_<key>/`` keyed by the descriptor config (or graph
 radius) and by the shard checksum.  Changing descriptors never re-runs MD.
+The arrays themselves come from :mod:`taulc.data.inputs`, the same functions
+the predictor calls, so cached training inputs equal serving inputs.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 from tqdm.auto import tqdm
 
+from taulc.data.inputs import descriptor_matrix, graph_edges
 from taulc.data.manifest import canonical_hash
 from taulc.data.storage import atomic_write_json, load_npz, read_json, save_npz
-
 from taulc.utils import to_plain as _plain
 
 log = logging.getLogger(__name__)
@@ -32,8 +35,6 @@ def shard_features(
     root: Path, manifest: Mapping[str, Any], descriptor_cfg: Mapping[str, Any] | None, progress: bool = True
 ) -> tuple[list[np.ndarray], list[str], list[dict[str, Any]]]:
     """Descriptor matrix of every shard (computed once, then cached): (arrays, names, name dicts)."""
-    from taulc.structure import featurize  # noqa: PLC0415
-
     d = root / "cache" / f"features_{descriptor_key(descriptor_cfg)}"
     names_path = d / "feature_names.json"
     out: list[np.ndarray] = []
@@ -42,8 +43,8 @@ def shard_features(
         log.info("computing descriptors for %d shard(s) into %s", len(todo), d)
     for s in tqdm(todo, desc="featurize", unit="shard", disable=not progress or not todo, dynamic_ncols=True):
         z = load_npz(root / s["file"], ("positions", "species", "cell"))
-        x, names = featurize(z["positions"], z["species"], z["cell"], _plain(descriptor_cfg))
-        save_npz(d / f"{s['id']}_{s['sha256'][:12]}.npz", {"features": np.asarray(x, dtype=np.float32)})
+        x, names = descriptor_matrix(z["positions"], z["species"], z["cell"], descriptor_cfg)
+        save_npz(d / f"{s['id']}_{s['sha256'][:12]}.npz", {"features": x})
         if not names_path.exists():
             atomic_write_json(names_path, {"names": [str(n) for n in names], "fields": [n.as_dict() for n in names]})
     for s in manifest["shards"]:
@@ -53,18 +54,14 @@ def shard_features(
 
 
 def shard_graph(root: Path, entry: Mapping[str, Any], radius: float) -> tuple[np.ndarray, np.ndarray]:
-    """(edge_index (2,E), edge_attr (E,4)) of one shard within ``radius`` (cached)."""
-    from taulc.structure import radius_edges  # noqa: PLC0415
-
+    """(edge_index (2,E), edge_attr (E,4)) of one shard within ``radius`` (:func:`~taulc.data.inputs.graph_edges`, cached)."""
     d = root / "cache" / f"graph_{canonical_hash(float(radius))}"
     path = d / f"{entry['id']}_{entry['sha256'][:12]}.npz"
     if path.exists():
         z = load_npz(path, ("edge_index", "edge_attr"))
         return z["edge_index"], z["edge_attr"]
     z = load_npz(root / entry["file"], ("positions", "species", "cell"))
-    ei, vec = radius_edges(z["positions"], z["cell"], float(radius))
-    attr = np.concatenate([vec, np.linalg.norm(vec, axis=1, keepdims=True)], axis=1).astype(np.float32)
-    ei = np.asarray(ei, dtype=np.int64)
+    ei, attr = graph_edges(z["positions"], z["cell"], float(radius))
     save_npz(path, {"edge_index": ei, "edge_attr": attr})
     return ei, attr
 

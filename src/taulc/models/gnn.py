@@ -39,6 +39,7 @@ from torch_geometric.utils import scatter
 from taulc.models.base import get_field, plain
 from taulc.models.multitask import MultiTaskModule, mlp
 from taulc.models.registry import register_model
+from taulc.structure.graphs import DEFAULT_GRAPH_RADIUS
 
 __all__ = ["EdgeBasis", "InteractionBlock", "ParticleGNN"]
 
@@ -139,26 +140,18 @@ class ParticleGNN(MultiTaskModule):
 
     def particle_batch(self, positions: np.ndarray, species: np.ndarray, cell: np.ndarray,
                        x: np.ndarray | None, graph_radius: float | None = None) -> Any:
-        """One configuration as a PyG graph: edges within ``graph_radius`` (default: the model's radius),
-        ``edge_attr`` = (dx, dy, dz, |r|) under the minimum image of the tilted cell."""
-        from torch_geometric.data import Data  # noqa: PLC0415
+        """One configuration as the PyG graph training uses (:func:`taulc.structure.build_graph`, the one
+        input path of :mod:`taulc.data.inputs`): edges within ``graph_radius`` (default: the model's
+        radius), ``edge_attr`` = (dx, dy, dz, |r|) under the minimum image of the tilted cell."""
+        from taulc.structure.graphs import build_graph  # noqa: PLC0415
 
-        from taulc.structure import radius_edges  # noqa: PLC0415
-
-        ei, vec = radius_edges(positions, cell, float(graph_radius or self.hparams.radius))
-        attr = np.concatenate([vec, np.linalg.norm(vec, axis=1, keepdims=True)], axis=1).astype(np.float32)
-        batch = Data(species=torch.from_numpy(np.asarray(species, dtype=np.int64)),
-                     pos=torch.from_numpy(np.asarray(positions, dtype=np.float32)),
-                     edge_index=torch.from_numpy(ei), edge_attr=torch.from_numpy(attr), num_nodes=len(species))
-        if x is not None:
-            batch.x = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
-        return batch.to(self.device)
+        return build_graph(positions, species, cell, float(graph_radius or self.hparams.radius), x=x).to(self.device)
 
     def __init__(
         self,
         hidden: int = 64,
         n_layers: int = 4,
-        radius: float = 2.0,
+        radius: float = DEFAULT_GRAPH_RADIUS,
         n_rbf: int = 16,
         angular: str = "l2",
         avg_neighbors: float = 40.0,

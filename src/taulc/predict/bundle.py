@@ -49,6 +49,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import torch
 
+from taulc.data.inputs import dataset_graph_radius
 from taulc.errors import TaulcError
 
 log = logging.getLogger(__name__)
@@ -318,7 +319,7 @@ def export_run_bundle(
         model,
         descriptor=c.get("descriptor") if uses_x else None,
         feature_names=list(feature_names) if (uses_x and feature_names is not None) else None,
-        graph_radius=float((c.get("dataset") or {}).get("graph_radius", 2.0)) if kind == "graph" else None,
+        graph_radius=dataset_graph_radius(c) if kind == "graph" else None,
         target=str(c.get("target", "ln_tau_lc")),
         species_map=species_map_from_config(c),
         symbols=list(system.get("symbols") or ["Ni", "P"]),

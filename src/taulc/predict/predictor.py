@@ -232,9 +232,10 @@ class Predictor:
 
     # --------------------------------------------------------------- prediction
     def _features(self, pos: np.ndarray, sp: np.ndarray, cell: np.ndarray) -> np.ndarray:
-        from taulc.structure import featurize  # noqa: PLC0415
+        """Descriptor matrix (N, F) float32, built exactly as for training (:mod:`taulc.data.inputs`)."""
+        from taulc.data.inputs import descriptor_matrix  # noqa: PLC0415
 
-        x, names = featurize(pos, sp, cell, self.descriptor)
+        x, names = descriptor_matrix(pos, sp, cell, self.descriptor)
         if not self._names_checked:
             got = [str(n) for n in names]
             if got != self.feature_names:
@@ -244,6 +245,21 @@ class Predictor:
                 )
             self._names_checked = True
         return x
+
+    def graph(self, positions: np.ndarray, species: np.ndarray, cell: np.ndarray, x: np.ndarray | None = None) -> Any:
+        """The GNN input graph of validated arrays, built exactly as for training (:func:`taulc.data.inputs.model_graph`)."""
+        from taulc.data.inputs import model_graph  # noqa: PLC0415
+
+        return model_graph(positions, species, cell, float(self.graph_radius or self.model.hparams.radius), x=x)
+
+    def model_inputs(self, positions: np.ndarray, species: np.ndarray, cell: np.ndarray) -> dict[str, Any]:
+        """What the model is fed for validated arrays: ``x`` (descriptors, if the bundle uses them) and,
+        for a graph bundle, ``graph``; identical to the training datamodules' inputs (tests/test_data_inputs.py)."""
+        x = self._features(positions, species, cell) if self.descriptor is not None else None
+        out: dict[str, Any] = {"x": x}
+        if self.kind == "graph":
+            out["graph"] = self.graph(positions, species, cell, x)
+        return out
 
     @torch.no_grad()
     def outputs(self, positions: np.ndarray, species: np.ndarray, cell: np.ndarray, x: np.ndarray | None = None) -> dict[str, np.ndarray]:

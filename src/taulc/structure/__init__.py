@@ -46,13 +46,15 @@ __all__ = [
     "parse_families",
     "perpendicular_widths",
     "radius_edges",
+    "edge_features",
+    "DEFAULT_GRAPH_RADIUS",
     "real_sph_harm",
     "wrap_positions",
 ]
 
 
 def __getattr__(name: str) -> Any:  # lazy: torch_geometric is slow to import
-    if name in ("build_graph", "radius_edges"):
+    if name in ("build_graph", "radius_edges", "edge_features", "DEFAULT_GRAPH_RADIUS"):
         from taulc.structure import graphs
 
         return getattr(graphs, name)
