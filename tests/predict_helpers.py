@@ -6,7 +6,6 @@ import functools
 from pathlib import Path
 
 import numpy as np
-
 from conftest import TINY_OVERRIDES, compose
 
 TRAIN_OVERRIDES = [o for o in TINY_OVERRIDES if not o.startswith(("engine.", "build."))]
@@ -48,7 +47,7 @@ def tilted_shard(root: Path) -> dict[str, np.ndarray]:
     """A sheared (tilted-cell) configuration of the tiny dataset."""
     from taulc.data.manifest import read_manifest
 
-    for k, s in enumerate(read_manifest(root)["shards"]):
+    for k, _s in enumerate(read_manifest(root)["shards"]):
         z = shard(root, k)
         if abs(z["cell"][1, 0]) > 1e-6:
             return z

@@ -16,7 +16,7 @@ def _batch(n: int = 120, seed: int = 0):
     rng = np.random.default_rng(seed)
     cell = np.diag([5.0, 5.0, 5.0])
     graphs = []
-    for k in range(2):
+    for _k in range(2):
         pos = rng.uniform(0, 5, size=(n, 3))
         sp = (rng.uniform(size=n) < 0.2).astype(np.int64)
         y = rng.normal(size=n).astype(np.float32)

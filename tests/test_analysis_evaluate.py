@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from omegaconf import OmegaConf, open_dict
-
 from conftest import TINY_OVERRIDES, compose
+from omegaconf import OmegaConf, open_dict
 
 TRAIN_OVERRIDES = [o for o in TINY_OVERRIDES if not o.startswith(("engine.", "build."))]
 

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from bad_inputs_helpers import write_labelled_xyz, write_lammps_dump, write_ovito_xyz, write_unreadable
 
 REPO = Path(__file__).resolve().parents[1]
@@ -223,9 +222,9 @@ def test_ingest_reads_other_codes_files_into_the_same_configuration(inputs, tmp_
 
 def test_ingest_cache_is_keyed_by_file_content(inputs, tmp_path):
     """A replaced input file is a new input: the simulate-stage key and the manifest's input hashes change."""
+    from conftest import compose
     from omegaconf import OmegaConf
 
-    from conftest import compose
     from taulc.data.builder import DatasetBuilder
 
     f = tmp_path / "run.dump"

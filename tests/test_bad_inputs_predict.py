@@ -17,7 +17,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from bad_inputs_helpers import write_gsd, write_labelled_xyz, write_lammps_dump, write_unreadable
 from predict_helpers import listing, shard, tilted_shard, trained_runs, write_xyz
 

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import tiny_build_cfg
+
 from taulc.data import stages
 from taulc.data.builder import DatasetBuilder
-from taulc.data.dataset import load_dataset
 from taulc.data.datamodules import GraphDataModule, TabularDataModule
+from taulc.data.dataset import load_dataset
 from taulc.data.ingest import InputError, read_configurations
 from taulc.data.splits import SplitSpec
 from taulc.data.storage import DatasetError
@@ -115,8 +115,8 @@ def _write_dump(conf, path: Path) -> None:
     """A LAMMPS text dump of ``conf`` written by LAMMPS itself (through the engine)."""
     from omegaconf import OmegaConf
 
-    from taulc.md.system import SystemSpec
     from taulc.md.lammps_engine import LammpsEngine
+    from taulc.md.system import SystemSpec
 
     cfg = OmegaConf.to_container(tiny_build_cfg(path.parent), resolve=True)
     eng = LammpsEngine(SystemSpec.from_config(cfg["system"]), n_threads=1)
@@ -185,9 +185,8 @@ def test_bad_inputs_give_clear_errors_and_write_nothing(tiny_dataset: Path, tmp_
     with pytest.raises(InputError, match="nocell.xyz.*periodic"):
         read_configurations([nocell], rate=0.0)
     # an ingest build with a bad file fails before writing anything
-    from omegaconf import OmegaConf
-
     from conftest import TINY_OVERRIDES, compose
+    from omegaconf import OmegaConf
 
     keep = [o for o in TINY_OVERRIDES if not o.startswith("dataset.")]
     cfg = compose("build", [f"data_root={tmp_path}", *keep, "dataset=ingest", f"dataset.files=[{dump},{trunc}]", "dataset.rate=0.1", "dataset.name=bad"])

@@ -74,7 +74,8 @@ def test_sllod_temperature_profile_and_nonaffine_drift(engine, equilibrium):
         engine.run([Segment(1.0, rate)], record_positions=False)
         x = engine._gather("x", 1, 3)
         v = engine._gather("v", 1, 3)
-        ys.append(x[:, 1]); vs.append(v[:, 0])
+        ys.append(x[:, 1])
+        vs.append(v[:, 0])
     y, vx = np.concatenate(ys), np.concatenate(vs)
     slope, intercept = np.polyfit(y, vx, 1)
     assert abs(slope / rate - 1) < 0.1

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-
 import lightning.pytorch as pl
 import numpy as np
 import torch
 from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
+from model_helpers import _quiet_single_thread, make_trainer  # noqa: F401  (autouse fixture)
 from torch.utils.data import DataLoader as TorchLoader
 from torch_geometric.data import Batch, Data
 from torch_geometric.loader import DataLoader
 
 from taulc.models import DescriptorMLP, ParticleGNN, load_model, save_model
 from taulc.models.synthetic import TensorDictDataset, planted_graphs, planted_tabular, radius_edges
-from model_helpers import _quiet_single_thread, make_trainer  # noqa: F401  (autouse fixture)
 
 
 def _trainer(**kw) -> pl.Trainer:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-
 import lightning.pytorch as pl
 import numpy as np
 import pytest
 import torch
+from model_helpers import _quiet_single_thread, make_trainer  # noqa: F401  (autouse fixture)
 from sklearn.linear_model import Ridge
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
@@ -15,7 +15,6 @@ from torch.utils.data import DataLoader
 from taulc.models import LinearSVM, RidgeRegressor, load_model, save_model
 from taulc.models.metrics import pearson
 from taulc.models.synthetic import TensorDictDataset, planted_tabular
-from model_helpers import _quiet_single_thread, make_trainer  # noqa: F401  (autouse fixture)
 
 
 def _trainer(**kw) -> pl.Trainer:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from physics_helpers import tiny_inherent_state, tiny_system
+
 from taulc.md import Configuration, LammpsEngine
 from taulc.physics.elasticity import HessianSolver, dipole_stiffness, shear_modulus
 from taulc.physics.hessian import PairTable, hessian, interacting_pairs, strain_derivatives
@@ -150,7 +150,9 @@ def test_pairs_and_hessian_identical_with_z_slab_neighbour_blocks():
     one = interacting_pairs(pos, sp, cell, table)
     sliced = interacting_pairs(pos, sp, cell, table, max_pairs=15_000)  # forces several z-slabs
     assert len(one) == len(sliced)
-    key = lambda p: np.sort(np.round(np.c_[np.minimum(p.i, p.j), np.maximum(p.i, p.j), p.distances], 9), axis=0)
+    def key(p):
+        return np.sort(np.round(np.c_[np.minimum(p.i, p.j), np.maximum(p.i, p.j), p.distances], 9), axis=0)
+
     assert np.array_equal(key(one), key(sliced))
     h1 = hessian(pos, sp, cell, table, one)
     h2 = hessian(pos, sp, cell, table, sliced)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from physics_helpers import tiny_system
+
 from taulc.md import LammpsEngine, ProtocolError, load_protocol
 from taulc.physics.elasticity import dipole_stiffness
 from taulc.physics.hessian import PairTable

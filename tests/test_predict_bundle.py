@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-
 from predict_helpers import big_config, listing, shard, trained_runs, write_xyz
 
 

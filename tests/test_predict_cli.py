@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from predict_helpers import big_config, listing, trained_runs, write_xyz
 
 

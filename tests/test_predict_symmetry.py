@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from predict_helpers import big_config, trained_runs, write_dump, write_xyz
 
 

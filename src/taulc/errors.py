@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Callable, Iterator
 
 __all__ = ["TaulcError", "ConfigError", "EXIT_USAGE", "exit_on_error"]
 

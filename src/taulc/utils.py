@@ -5,8 +5,9 @@ Base of the import graph: imports nothing from taulc.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 

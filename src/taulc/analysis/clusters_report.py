@@ -285,7 +285,7 @@ def _bar(items: Sequence[Any], on: bool, desc: str, unit: str) -> Any:
 
 
 def wrap_frame(positions: np.ndarray, cell: np.ndarray, tilt: float) -> np.ndarray:
-    from taulc.dynamics.events import wrap_into_cell
+    from taulc.dynamics.events import wrap_into_cell  # noqa: PLC0415
 
     return wrap_into_cell(positions, cell, tilt)
 
@@ -331,9 +331,9 @@ def analyse_runs(folder: Path, system: SystemSpec, s: ClusterAnalysisSettings, m
 
 # ----------------------------------------------------------------------------- report section
 def _figures(rep: Any, results: Sequence[RateResult], sc: Mapping[str, Any]) -> None:
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # noqa: PLC0415
 
-    from taulc.analysis.plotting import RatePalette
+    from taulc.analysis.plotting import RatePalette  # noqa: PLC0415
 
     pal = RatePalette([r.rate for r in results])
     # life cycle of the cluster with the largest stress rise
@@ -361,7 +361,7 @@ def _figures(rep: Any, results: Sequence[RateResult], sc: Mapping[str, Any]) -> 
         axs[3].set_ylabel("R")
         axs[3].set_xlabel("t")
         for ax in axs:
-            for tk, name in zip((best.t0, best.t1, best.t2, best.t3), ("t0", "t1", "t2", "t3")):
+            for tk, _name in zip((best.t0, best.t1, best.t2, best.t3), ("t0", "t1", "t2", "t3")):
                 if np.isfinite(tk):
                     ax.axvline(tk, color="0.6", ls="--", lw=0.8)
         axs[0].set_title(f"cluster life cycle, rate {best_rate:g}, V = {best.volume:.1f}")
@@ -458,7 +458,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="ClusterAnalysisSettings fields")
     a = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    from taulc.analysis.report import ReportWriter
+    from taulc.analysis.report import ReportWriter  # noqa: PLC0415
 
     over = {}
     for kv in a.set:

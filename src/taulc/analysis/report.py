@@ -34,6 +34,7 @@ import pandas as pd
 
 from taulc.analysis.plotting import RatePalette, save_figure
 from taulc.data.inputs import dataset_graph_radius
+from taulc.utils import to_plain as _plain
 
 log = logging.getLogger("taulc.evaluate")
 
@@ -44,7 +45,6 @@ _LABEL_FIELDS = ("positions", "species", "cell", "rate", "tau_lc", "tau_sh", "sl
 
 
 # --------------------------------------------------------------------------------------------- runs
-from taulc.utils import to_plain as _plain
 
 
 @dataclass
@@ -578,7 +578,7 @@ def _full_descriptor(acfg: Mapping[str, Any]) -> dict[str, Any] | None:
 
 def section_importance(rep: ReportWriter, ctx: DatasetContext, runs: Sequence[RunInfo], base_cfg: Mapping[str, Any],
                        acfg: Mapping[str, Any]) -> None:
-    from taulc.analysis.importance import PearsonAccumulator, greedy_forward, gram_stats, holdout_pearson  # noqa: PLC0415
+    from taulc.analysis.importance import PearsonAccumulator, gram_stats, greedy_forward, holdout_pearson  # noqa: PLC0415
     from taulc.analysis.importance_plots import fig16_table, full_vector_pearson, plot_fig16, plot_fig18, table_one  # noqa: PLC0415
     from taulc.data.derived import shard_features  # noqa: PLC0415
 

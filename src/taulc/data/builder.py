@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -40,7 +41,6 @@ from taulc.data.storage import (
     sha256_file,
     shard_id,
 )
-
 from taulc.utils import to_plain as _plain
 
 log = logging.getLogger(__name__)

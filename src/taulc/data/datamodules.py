@@ -9,8 +9,9 @@ numbers of slow and fast particles (Sec. IV.B).
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import lightning as L
 import numpy as np

@@ -21,8 +21,9 @@ carry a periodic cell.  :func:`iter_frames` yields ASE ``Atoms``; what they mean
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 

@@ -12,9 +12,10 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from taulc.data.storage import FORMAT_VERSION, DatasetError, read_json
 from taulc.utils import str_keys

@@ -13,8 +13,8 @@ Three kinds, all returning one label per particle (0 train, 1 val, 2 test):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 

@@ -18,8 +18,8 @@ several time origins (when the sampling is uniform) and over replicas.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 

@@ -17,7 +17,7 @@ per-particle censored fraction is returned beside it and particles censored in
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -157,7 +157,7 @@ def iter_cage_events(nonaffine: np.ndarray, unwrapped: np.ndarray, times: np.nda
     wins = _windows(f, window, overlap)
     chunks = range(0, n, chunk_size)
     if progress:
-        from tqdm.auto import tqdm
+        from tqdm.auto import tqdm  # noqa: PLC0415
 
         chunks = tqdm(chunks, desc="cage events", unit="chunk")
     base = np.asarray(cell, dtype=np.float64)

@@ -101,7 +101,7 @@ class LabelSettings:
     reference_species: int | None = 0
 
     @classmethod
-    def from_config(cls, cfg: Mapping[str, Any] | None) -> "LabelSettings":
+    def from_config(cls, cfg: Mapping[str, Any] | None) -> LabelSettings:
         """Build from a mapping (Hydra ``labels`` group); unknown keys are ignored with a log line."""
         if cfg is None:
             return cls()

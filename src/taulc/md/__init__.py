@@ -19,7 +19,6 @@ from taulc.md.protocol import ProtocolError, ProtocolSpec, load_protocol
 from taulc.md.system import SystemSpec, SystemSpecError, available_systems, load_system
 from taulc.md.trajectory import NonAffineIntegrator, Trajectory
 
-
 BACKENDS = ("lammps", "openmm")
 """Engines ``make_engine`` knows: LAMMPS (default) and the batched OpenMM replica engine."""
 

@@ -133,7 +133,7 @@ class Configuration:
         frac -= np.floor(frac)
         return frac @ self.cell
 
-    def copy(self) -> "Configuration":
+    def copy(self) -> Configuration:
         return Configuration(
             self.positions.copy(),
             self.species.copy(),

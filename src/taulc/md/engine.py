@@ -341,7 +341,7 @@ class MDEngine(ABC):
                 rec = _Recorder(self, n_frames, record_positions)
                 rec.add(self._frame(first=True), 0.0, self.rate, None)
             start = self._timestep()
-            for i in range(n // k):
+            for _i in range(n // k):
                 self._advance(k, k, (start, start + n))
                 self._tick(k)
                 rec.add(self._frame(first=False), k * dt, self.rate, k * dt)

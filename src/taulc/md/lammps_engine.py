@@ -134,7 +134,7 @@ class LammpsEngine(MDEngine):
             self.lmp.close()
             self.lmp = None  # type: ignore[assignment]
 
-    def __enter__(self) -> "LammpsEngine":
+    def __enter__(self) -> LammpsEngine:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -501,7 +501,7 @@ class LammpsEngine(MDEngine):
         span = (start, start + n_total)
         every = math.gcd(self.stress_every, k)
         times, strain, stress, confs = [], [], [], []
-        for i in range(n_total // k):
+        for _i in range(n_total // k):
             self._advance(k, k, span)
             self._tick(k)
             step = self._timestep() - start

@@ -137,7 +137,7 @@ class ProtocolSpec:
         return self.transient_time + (self.transient_strain / r if r > 0 else 0.0)
 
     @classmethod
-    def from_config(cls, cfg: Mapping[str, Any]) -> "ProtocolSpec":
+    def from_config(cls, cfg: Mapping[str, Any]) -> ProtocolSpec:
         data = dict(cfg)
         name = str(data.get("name", "<unnamed>"))
         unknown = sorted(set(data) - set(cls.__dataclass_fields__))

@@ -154,7 +154,7 @@ class SystemSpec:
 
     # ------------------------------------------------------------------- config
     @classmethod
-    def from_config(cls, cfg: Mapping[str, Any]) -> "SystemSpec":
+    def from_config(cls, cfg: Mapping[str, Any]) -> SystemSpec:
         """Build from a mapping (e.g. a Hydra ``system`` node); unknown keys are errors."""
         data = dict(cfg)
         name = str(data.get("name", "<unnamed>"))

@@ -10,10 +10,9 @@ as JSON.
 
 from __future__ import annotations
 
-from abc import ABCMeta, abstractmethod
-
 import logging
 import math
+from abc import ABCMeta, abstractmethod
 from typing import Any, ClassVar
 
 import lightning.pytorch as pl
@@ -40,7 +39,7 @@ def plain(obj: Any) -> Any:
     """Recursively convert OmegaConf containers / tuples / numpy scalars to plain Python
     (so hyperparameters pickle-free into checkpoints and bundles)."""
     try:
-        from omegaconf import DictConfig, ListConfig, OmegaConf
+        from omegaconf import DictConfig, ListConfig, OmegaConf  # noqa: PLC0415
 
         if isinstance(obj, (DictConfig, ListConfig)):
             return OmegaConf.to_container(obj, resolve=True)

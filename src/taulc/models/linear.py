@@ -28,10 +28,9 @@ units as :attr:`coef_` / :attr:`intercept_`.
 
 from __future__ import annotations
 
-from abc import abstractmethod
-
 import logging
 import math
+from abc import abstractmethod
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -658,7 +657,7 @@ class LinearSVM(_ExactLinearModule):
         jitter = torch.zeros_like(pen)
         jitter[-1] = 1e-10
         n_pass = 0
-        for n_pass in range(1, self.hparams.max_iter + 1):
+        for n_pass in range(1, self.hparams.max_iter + 1):  # noqa: B007 - the count is logged after the loop
             todo = ~done
             obj, grad, hess = self._pass(trial, todo, pen)
             for j, i in enumerate(torch.nonzero(todo).reshape(-1).tolist()):

@@ -18,9 +18,8 @@ they travel with checkpoints and bundles and are not recomputed on resume.
 
 from __future__ import annotations
 
-from abc import abstractmethod
-
 import logging
+from abc import abstractmethod
 from collections.abc import Mapping
 from typing import Any
 

@@ -85,7 +85,7 @@ def planted_graphs(n_graphs: int = 8, n_nodes: int = 40, box: float = 4.0, radiu
     (``species, pos, edge_index, edge_attr, y, cls, mobility, config_id,
     rate, mask``).
     """
-    from torch_geometric.data import Data
+    from torch_geometric.data import Data  # noqa: PLC0415
 
     rng = np.random.default_rng(seed)
     graphs = []

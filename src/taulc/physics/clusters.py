@@ -471,9 +471,9 @@ def ice_life_cycles(engine: Any, regions: Sequence[tuple[ClusterSet, int]], posi
     region (cluster set, label), defined at ``strain_ref``, is traced in every replica.
     Returns ``out[region][replica]``; average σ_c, γ_c over replicas with :func:`mean_life_cycle`.
     """
-    from taulc.dynamics.events import cage_events
-    from taulc.md.configuration import Configuration
-    from taulc.physics.stress import atomic_shear_stress_frames, particle_volumes
+    from taulc.dynamics.events import cage_events  # noqa: PLC0415
+    from taulc.md.configuration import Configuration  # noqa: PLC0415
+    from taulc.physics.stress import atomic_shear_stress_frames, particle_volumes  # noqa: PLC0415
 
     system = engine.system
     conf = Configuration(wrap_into_cell(positions, cell), np.asarray(species, dtype=np.int64), cell, None,

@@ -45,7 +45,7 @@ class PairTable:
     cutoff: np.ndarray
 
     @classmethod
-    def from_system(cls, system: SystemSpec) -> "PairTable":
+    def from_system(cls, system: SystemSpec) -> PairTable:
         key = {(0, 0): "bb", (0, 1): "bs", (1, 0): "bs", (1, 1): "ss"}
         eps = np.zeros((2, 2))
         sig = np.zeros((2, 2))
@@ -57,7 +57,7 @@ class PairTable:
         return cls(eps, sig, rc)
 
     @classmethod
-    def kob_andersen(cls, cutoff: float = 2.5, cutoff_mode: str = "global") -> "PairTable":
+    def kob_andersen(cls, cutoff: float = 2.5, cutoff_mode: str = "global") -> PairTable:
         """The KA 80:20 table (ε_bs = 1.5, σ_bs = 0.8, ε_ss = 0.5, σ_ss = 0.88)."""
         return cls.from_system(
             SystemSpec("ka", 1000, 1.2, 1.0, cutoff=cutoff, cutoff_mode=cutoff_mode)

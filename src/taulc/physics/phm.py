@@ -104,7 +104,7 @@ def pseudo_harmonic_mode(
     converged = False
     it = 0
     cost = _cost(m, pi, i, j)
-    for it in range(1, max_iter + 1):
+    for it in range(1, max_iter + 1):  # noqa: B007 - the iteration count is returned
         zeta = _zeta(pi, i, j).ravel()[dof]
         z = solver.solve(zeta)
         new = np.zeros(3 * n)

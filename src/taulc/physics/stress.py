@@ -170,7 +170,7 @@ def atomic_shear_stress_frames(unwrapped: np.ndarray, tilt: np.ndarray, cell: np
     out = np.empty((len(idx), unwrapped.shape[1]))
     it: Iterable[int] = idx
     if progress:
-        from tqdm.auto import tqdm
+        from tqdm.auto import tqdm  # noqa: PLC0415
 
         it = tqdm(idx, desc="atomic stress", unit="frame")
     for k, f in enumerate(it):

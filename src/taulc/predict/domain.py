@@ -30,8 +30,9 @@ triggers them (tested on the shipped demo dataset), while the failures listed ab
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 import csv
 import io
 import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import IO, Any, Mapping, Sequence
+from typing import IO, Any
 
 import numpy as np
 

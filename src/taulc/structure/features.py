@@ -36,7 +36,6 @@ from taulc.structure.descriptors import GlmAccumulator
 from taulc.structure.harmonics import all_lm
 from taulc.structure.neighbors import DEFAULT_MAX_PAIRS, iter_neighbor_blocks, validate_system
 from taulc.structure.radial import RadialGrid
-
 from taulc.utils import to_plain as _to_plain
 
 log = logging.getLogger(__name__)
