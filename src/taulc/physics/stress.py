@@ -39,6 +39,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from taulc.md.system import SystemSpec
+from taulc.physics.hessian import PairTable
 from taulc.structure.neighbors import iter_neighbor_blocks, validate_system
 
 log = logging.getLogger(__name__)
@@ -75,16 +76,9 @@ def particle_volumes(system: SystemSpec, species: np.ndarray, volume: float) -> 
 
 
 def _pair_tables(system: SystemSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """2x2 tables of ε, σ and cut-off indexed by (species_i, species_j)."""
-    key = {(0, 0): "bb", (0, 1): "bs", (1, 0): "bs", (1, 1): "ss"}
-    eps = np.empty((2, 2))
-    sig = np.empty((2, 2))
-    rc = np.empty((2, 2))
-    for (a, b), p in key.items():
-        eps[a, b] = system.epsilon[p]
-        sig[a, b] = system.sigma[p]
-        rc[a, b] = system.pair_cutoff(p)
-    return eps, sig, rc
+    """2x2 tables of ε, σ and cut-off indexed by (species_i, species_j) (shared with the Hessian)."""
+    t = PairTable.from_system(system)
+    return t.epsilon, t.sigma, t.cutoff
 
 
 def atomic_virial(positions: np.ndarray, species: np.ndarray, cell: np.ndarray, system: SystemSpec,
