@@ -418,7 +418,7 @@ def _figures(rep: Any, results: Sequence[RateResult], sc: Mapping[str, Any]) -> 
 
 
 def write_section(rep: Any, results: Sequence[RateResult]) -> dict[str, Any]:
-    """Tables, figures and summary numbers into a :class:`taulc.analysis.report.ReportWriter`."""
+    """Tables, figures and summary numbers into a :class:`taulc.analysis.writer.ReportWriter`."""
     sc = scaling_table(results)
     rep.h("Convective clusters of cage jumps (Zeng, Yu & Wang 2025)")
     df = pd.DataFrame([r.row() for r in results])
@@ -458,7 +458,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="ClusterAnalysisSettings fields")
     a = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    from taulc.analysis.report import ReportWriter  # noqa: PLC0415
+    from taulc.analysis.writer import ReportWriter  # noqa: PLC0415
 
     over = {}
     for kv in a.set:

@@ -287,7 +287,7 @@ def _fig_sgr_eta(inp: RheologyInputs, mod: RheologyModels, tab: pd.DataFrame, re
 
 
 def section_rheology(rep: Any, ctx: Any, pal: RatePalette, acfg: Mapping[str, Any]) -> None:
-    """Write the rheology section into a :class:`taulc.analysis.report.ReportWriter`."""
+    """Write the rheology section into a :class:`taulc.analysis.writer.ReportWriter`."""
     from taulc.data.startup_runs import load_startup_runs  # noqa: PLC0415
 
     rep.h("5. Rheology: duality viscosity, grid-cell start-up, PEL and SGR (Sec. III, V, App. B)")

@@ -1,0 +1,166 @@
+"""Finished ``train.py`` runs for the report: :class:`RunInfo`, :func:`resolve_run`, :func:`load_run`,
+:func:`auto_runs` (``runs=auto``), :func:`pick_run` (one run per report role) and :func:`split_codes`.
+
+Run directories themselves (the ``COMPLETE`` marker, ``latest``) are owned by :mod:`taulc.runs`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from taulc.analysis.context import dataset_of
+
+log = logging.getLogger("taulc.evaluate")
+
+__all__ = ["RunInfo", "resolve_run", "load_run", "auto_runs", "pick_run", "canonical_hash_of", "split_codes"]
+
+
+@dataclass
+class RunInfo:
+    """A finished ``train.py`` run: its directory, resolved config, model class and metrics."""
+
+    path: Path
+    cfg: dict[str, Any]
+    model_class: str
+    metrics: dict[str, Any] = field(repr=False)
+
+    @property
+    def model(self) -> Any:
+        """The registered model class of the recorded class name (:mod:`taulc.models.registry`), or None."""
+        from taulc.models.registry import model_class_or_none  # noqa: PLC0415
+
+        return model_class_or_none(self.model_class)
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        """Report sections the run's model declares it can feed (``report_roles``)."""
+        return tuple(getattr(self.model, "report_roles", ()))
+
+    @property
+    def short(self) -> str:
+        return getattr(self.model, "short_name", "") or self.model_class
+
+    @property
+    def name(self) -> str:
+        return f"{self.short} ({self.path})"
+
+
+def _is_run(p: Path) -> bool:
+    from taulc.runs import is_complete  # noqa: PLC0415
+
+    return is_complete(p)
+
+
+def resolve_run(spec: str | os.PathLike[str] | None, runs_root: str | os.PathLike[str] = "runs") -> Path | None:
+    """A run directory from ``spec``: a path, ``latest`` (newest complete run of any model under ``runs_root``),
+    a model name (newest complete run under ``runs_root/<model>``) or None / 'null' (no run).
+
+    Only complete runs count (:mod:`taulc.runs`: the ``COMPLETE`` marker is written last), so a killed
+    or still running training is skipped by ``latest`` and refused when named."""
+    from taulc.runs import MARKER, RunError, latest_complete  # noqa: PLC0415
+
+    if spec is None or str(spec).lower() in ("", "null", "none"):
+        return None
+    root = Path(runs_root)
+    s = str(spec)
+    if s == "latest":
+        best = latest_complete(root)
+        if best is None:
+            raise RunError(f"run=latest: no complete run ({MARKER} marker, metrics.json, .hydra/config.yaml) "
+                           f"under {root.resolve()}")
+        return best.resolve()
+    p = Path(s)
+    if not p.exists() and (root / s).exists():
+        p = root / s
+    if p.is_dir() and not _is_run(p) and not (p / "metrics.json").exists():
+        p = latest_complete(p) or p
+    if not _is_run(p):
+        raise RunError(f"run={s}: {p} is not a complete train.py run (expected {MARKER}, metrics.json and "
+                       ".hydra/config.yaml; a run without the marker was killed or is still running)")
+    return p.resolve()
+
+
+def auto_runs(runs: Sequence[RunInfo], runs_root: Path) -> list[RunInfo]:
+    """The latest run of every other model type under ``runs_root`` trained on the same dataset."""
+    have = {r.model for r in runs}
+    root0 = dataset_of(runs[0].cfg)[0].resolve()
+    hash0 = canonical_hash_of(runs[0].cfg)
+    out: list[RunInfo] = []
+    from taulc.models.registry import MODEL_CLASSES, discover_models  # noqa: PLC0415
+
+    discover_models()
+    for model in [cls.short_name for cls in MODEL_CLASSES.values()]:
+        try:
+            p = resolve_run(model, runs_root)
+        except FileNotFoundError:
+            continue
+        if p is None or any(p == r.path for r in runs):
+            continue
+        r = load_run(p)
+        if r.model in have or dataset_of(r.cfg)[0].resolve() != root0 or canonical_hash_of(r.cfg) != hash0:
+            continue
+        log.info("runs=auto: adding %s", r.name)
+        have.add(r.model)
+        out.append(r)
+    return out
+
+
+def pick_run(runs: Sequence[RunInfo], role: str) -> RunInfo | None:
+    """The run for one report section: its model declares ``role`` in ``report_roles`` (lowest
+    ``report_priority`` first, then the order given); a ``regression`` run must have written ``y_pred``."""
+    cands = sorted((r for r in runs if role in r.roles), key=lambda r: r.model.report_priority)
+    if role == "regression":
+        cands = [r for r in cands if "y_pred" in np.load(r.path / "test_predictions.npz").files]
+    return cands[0] if cands else None
+
+
+def canonical_hash_of(cfg: Mapping[str, Any]) -> str:
+    from taulc.data.builder import dataset_config  # noqa: PLC0415
+    from taulc.data.manifest import canonical_hash  # noqa: PLC0415
+
+    return canonical_hash(dataset_config(cfg))
+
+
+def load_run(path: Path) -> RunInfo:
+    """Read a run's ``.hydra/config.yaml`` (resolved) and ``metrics.json``."""
+    from omegaconf import OmegaConf  # noqa: PLC0415
+
+    cfg_path = path / ".hydra" / "config.yaml"
+    raw = OmegaConf.load(cfg_path)
+    try:
+        cfg = OmegaConf.to_container(raw, resolve=True)
+    except Exception as exc:  # noqa: BLE001 - name the file
+        raise ValueError(f"{cfg_path}: cannot resolve the run's config ({exc})") from exc
+    metrics = json.loads((path / "metrics.json").read_text())
+    cls = metrics.get("model") or str(cfg.get("model", {}).get("_target_", "?")).rsplit(".", 1)[-1]
+    return RunInfo(path=path, cfg=cfg, model_class=cls, metrics=metrics)
+
+
+
+def split_codes(run: RunInfo, table: Any) -> tuple[np.ndarray, dict[int, str]]:
+    """Per-particle split (0 train, 1 val, 2 test) of ``run`` on ``table`` and a per-configuration name."""
+    from taulc.data.splits import SplitSpec, split_particles  # noqa: PLC0415
+
+    sp = run.cfg.get("split", {})
+    spec = SplitSpec(**{k: sp[k] for k in ("kind", "test_fraction", "val_fraction", "test_rates", "seed") if k in sp})
+    codes = split_particles(spec, table.config_id, table.rate)
+    names = {0: "train", 1: "val", 2: "test"}
+    per_cfg = {}
+    recorded = run.metrics.get("configs")  # written by train.py when available: {split: [config ids]}
+    if isinstance(recorded, Mapping) and recorded:
+        for c in np.unique(table.config_id):
+            per_cfg[int(c)] = "+".join(k for k in ("train", "val", "test") if int(c) in recorded.get(k, [])) or "unused"
+        return codes, per_cfg
+    for c in np.unique(table.config_id):
+        v = np.unique(codes[table.config_id == c])
+        per_cfg[int(c)] = names[int(v[0])] if len(v) == 1 else "mixed (random split)"
+    return codes, per_cfg
+

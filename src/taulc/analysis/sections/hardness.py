@@ -1,0 +1,72 @@
+"""Section 2: hardness H of the SVM run on *all* particles -- maps with Appendix A clusters (Fig. 19),
+H̄, p_H vs p_slow (Fig. 20) (Yu, Zeng & Wang 2025, Sec. IV.B)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from taulc.analysis.context import DatasetContext
+from taulc.analysis.plotting import RatePalette
+from taulc.analysis.runs_index import RunInfo, pick_run, split_codes
+from taulc.analysis.sections.base import ReportInputs
+from taulc.analysis.writer import ReportWriter
+
+__all__ = ["section_hardness", "write"]
+
+
+def section_hardness(rep: ReportWriter, run: RunInfo, ctx: DatasetContext, pal: RatePalette,
+                     acfg: Mapping[str, Any]) -> None:
+    from taulc.analysis.hardness import compute_hardness, hardness_tables, plot_hardness_maps, plot_ph_pslow  # noqa: PLC0415
+    from taulc.models.io import load_model  # noqa: PLC0415
+
+    rep.h("2. Hardness H of the SVM (Sec. IV.B)")
+    model = load_model(run.path / "model.pt")
+    table = ctx.table(run.cfg.get("descriptor"))
+    h = compute_hardness(model, table.features)
+    codes, split_cfg = split_codes(run, table)
+    train_cfgs = [table.shard_ids[c] for c, s in split_cfg.items() if "train" in s.split("+") or s == "train"]
+    rep.p(f"Model: `{run.path}` (C = {run.metrics.get('selected', {}).get('C', '?')}). H = (w·z + b)/‖w‖ is computed "
+          f"for **all {len(h)} particles** of the dataset. Split `{run.cfg.get('split', {}).get('kind')}`: configurations "
+          f"in training: {', '.join(train_cfgs) or '–'} (the SVM trains on a class-balanced subset of their particles); "
+          "validation / test ones are marked per configuration below.")
+    per_rate, per_cfg = hardness_tables(h, table.rate, table.slow, table.config_id, split_cfg, table.shard_ids)
+    rep.figure("p_H_vs_p_slow", plot_ph_pslow(per_rate, per_cfg, pal),
+               "(a) Mean hardness H̄ vs γ̇ (grey: single configurations); (b) p_H (H > 0) and p_slow (Eq. 2) vs γ̇ (Fig. 20). "
+               "γ̇ = 0 is drawn at the left end of the log axis.")
+    rep.table("p_H_p_slow_per_rate", per_rate, caption="H̄, p_H, p_slow and p_H − p_slow per shear rate (all particles)")
+    rep.table("p_H_p_slow_per_config", per_cfg, caption="Per configuration, with its split")
+    maps = []
+    idx = int(acfg.get("map_config", 0))
+    for r in sorted(np.unique(table.rate)):
+        cands = [i for i, s in enumerate(ctx.manifest["shards"]) if float(s["rate"]) == r]
+        i = cands[min(idx, len(cands) - 1)]
+        lo, hi = table.shard_offsets[i], table.shard_offsets[i + 1]
+        maps.append((float(r), table.shard_ids[i], ctx.shards[i], h[lo:hi]))
+    fig, cl = plot_hardness_maps(maps, thickness=float(acfg.get("slice_thickness", 1.5)),
+                                 center_frac=float(acfg.get("slice_center", 0.5)), n_grid=int(acfg.get("n_grid", 20)),
+                                 oversample=int(acfg.get("oversample", 3)))
+    rep.figure("hardness_maps", fig,
+               f"x-y slices (thickness {acfg.get('slice_thickness', 1.5)} σ at z = {acfg.get('slice_center', 0.5)} L_z), "
+               "particles coloured by H (common colour bar, big/small = large/small dots). Dashed: slow/fast boundary from "
+               "the labels (0.5 level of the Eq. A1 convolution of the slow label); grey: clusters circled with the grid "
+               "method of Appendix A (grid and l_cg = L/20, 26-neighbour maxima of the Eq. A1 convolution of ln τ_LC, "
+               "nearest-centre assignment); ×/+ slow/fast centres within the slice (Fig. 19).")
+    rep.table("hardness_maps", cl, caption="Clusters and slice statistics of the maps")
+    pd.DataFrame({"shard": np.asarray(table.shard_ids)[table.config_id], "rate": table.rate,
+                  "species": table.species, "H": h, "slow": table.slow, "ln_tau_lc": table.ln_tau_lc,
+                  "split": np.array(["train", "val", "test"])[codes]}).to_csv(
+        rep.tmp / "tables" / "hardness_all_particles.csv", index=False)
+    rep.tables.append("tables/hardness_all_particles.csv")
+    rep.summary["hardness"] = per_rate.to_dict(orient="records")
+
+
+def write(rep: ReportWriter, inp: ReportInputs) -> bool:
+    run = pick_run(inp.runs, "hardness")
+    if run is None:
+        return False
+    section_hardness(rep, run, inp.ctx, inp.pal, inp.acfg)
+    return True
