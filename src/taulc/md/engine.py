@@ -407,8 +407,14 @@ class MDEngine(ABC):
             yield traj
 
     def minimize(self, conf: Configuration, **kwargs) -> Configuration:
-        """Inherent state of ``conf`` (energy minimisation at fixed cell); engines override."""
-        raise NotImplementedError(f"MD engine {self.backend!r} has no energy minimisation")
+        """Inherent state of ``conf`` (energy minimisation at fixed cell).
+
+        Engines that can minimise override this (the LAMMPS engine does); the others refuse.
+        """
+        from taulc.errors import ConfigError  # noqa: PLC0415
+
+        raise ConfigError(f"field 'engine.backend': MD engine {self.backend!r} does not minimise "
+                          "(inherent states need engine.backend=lammps)")
 
     # -------------------------------------------------------------- helpers
     def _require_state(self) -> None:
