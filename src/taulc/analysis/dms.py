@@ -3,7 +3,8 @@
 Run: ``python -m taulc.analysis.dms datasets/demo --shard r0.000e+00_c000 --periods 2 5 12.5 30``
 (oscillatory protocol ``conf/protocol/oscillatory.yaml`` for γ0 and cycles). Writes
 ``dms.csv`` (t_w, G', G'', δ, IS D_min, labelled RMSD) and ``dms.png`` (G', G'',
-δ vs t_w; δ vs IS D_min with the power-law fit of Eq. 1).
+δ vs t_w; δ vs IS D_min with the power-law fit of Eq. 1 when D_min spans a factor ≥ 2).
+``--replot reports/dms/dms.csv`` redraws the figure without MD.
 """
 
 from __future__ import annotations
@@ -21,7 +22,17 @@ from taulc.analysis.plotting import plain_log_ticks, plt, save_figure
 log = logging.getLogger(__name__)
 
 
-def plot_dms(table: pd.DataFrame, path: Path, title: str = "") -> Path:
+MIN_FIT_SPAN = 2.0
+"""Smallest max/min ratio of IS D_min over which the power law δ = a D^b (Eq. 1) is fitted and drawn."""
+
+
+def plot_dms(table: pd.DataFrame, path: Path, title: str = "", min_span: float = MIN_FIT_SPAN) -> Path:
+    """G', G'', δ vs t_w (left) and δ vs IS D_min (right).
+
+    The power law of Eq. 1 is fitted only when IS D_min spans at least a factor ``min_span``;
+    a saturated D_min (the periods all longer than the inherent-structure decorrelation time)
+    cannot test it, and the panel says so instead of drawing a meaningless line.
+    """
     from taulc.physics.dms import power_law_fit  # noqa: PLC0415
 
     fig, ax = plt.subplots(1, 2, figsize=(9, 3.6))
@@ -39,10 +50,13 @@ def plot_dms(table: pd.DataFrame, path: Path, title: str = "") -> Path:
     ax[1].loglog(table.is_dmin, table.delta, "ko", label="IS $D_{min}$")
     ax[1].loglog(table.labelled_rmsd, table.delta, "o", mfc="none", color="0.5", label="labelled RMSD")
     ok = (table.delta > 0) & (table.is_dmin > 0)
-    if ok.sum() >= 2:
+    span = float(table.is_dmin[ok].max() / table.is_dmin[ok].min()) if ok.sum() >= 2 else 1.0
+    if ok.sum() >= 2 and span >= min_span:
         a, b = power_law_fit(table.is_dmin[ok], table.delta[ok])
         x = np.geomspace(table.is_dmin[ok].min(), table.is_dmin[ok].max(), 20)
         ax[1].loglog(x, a * x**b, "r-", label=rf"$\delta = {a:.2f}\,D^{{{b:.2f}}}$")
+    else:
+        ax[1].set_title(f"IS $D_{{min}}$ spans x{span:.2f} < x{min_span:g}: no power-law fit (Eq. 1)", fontsize=8)
     plain_log_ticks(ax[1])
     ax[1].set_xlabel("displacement over one period")
     ax[1].set_ylabel(r"$\delta$")
@@ -61,8 +75,13 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--out", type=Path, default=Path("reports/dms"))
+    p.add_argument("--replot", type=Path, default=None, help="redraw dms.png from this dms.csv (no MD)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    if args.replot is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        plot_dms(pd.read_csv(args.replot), args.out / "dms.png", args.replot.parent.name)
+        return
     from taulc.data.manifest import read_manifest  # noqa: PLC0415
     from taulc.data.storage import atomic_write_with, load_npz  # noqa: PLC0415
     from taulc.md import Configuration, LammpsEngine, SystemSpec, load_protocol  # noqa: PLC0415
