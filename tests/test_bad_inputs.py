@@ -195,7 +195,7 @@ INGEST = [
 def test_ingest_refuses_before_md(case, key, extra, message, inputs, tmp_path, monkeypatch, capsys):
     files = "[]" if key is None else f"[{tmp_path / 'nope.dump' if key == 'MISSING' else inputs[key]}]"
     ov = [f"data_root={tmp_path / 'data'}", "dataset=ingest", "system=demo", "system.n_atoms=1000", "dataset.rate=0.01",
-          f"dataset.files={files}", "build.progress=false", "engine.threads=1", *extra]
+          f"dataset.files={files}", "build.progress=false", "engine.n_threads=1", *extra]
     before = set(tmp_path.rglob("*"))
     rc, err = run_entry("build", ov, tmp_path, monkeypatch, capsys)
     assert_refused(rc, err, "taulc-build", message)
