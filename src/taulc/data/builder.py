@@ -29,7 +29,6 @@ from tqdm.auto import tqdm
 
 from taulc import __version__
 from taulc.data import stages
-from taulc.data.inputs import dataset_graph_radius
 from taulc.data.manifest import MANIFEST, canonical_hash, package_versions, read_manifest
 from taulc.data.specs import ALL_STAGES, BuildConfig
 from taulc.data.storage import (
@@ -195,7 +194,7 @@ class DatasetBuilder:
     def stage_graph(self, shards: list[ShardKey]) -> None:
         from taulc.data.derived import all_graphs  # noqa: PLC0415
 
-        all_graphs(self.root, read_manifest(self.root), dataset_graph_radius(self.cfg), self.progress)
+        all_graphs(self.root, read_manifest(self.root), self.spec.dataset.graph_radius, self.progress)
 
     def stage_assemble(self, shards: list[ShardKey]) -> Path:
         """Write final shards and the manifest (atomic; only when every stage is complete)."""

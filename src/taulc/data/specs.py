@@ -109,9 +109,9 @@ class DatasetSpec:
                             transient_time=self.transient(rate), transient_strain=0.0,
                             config_interval=self.spacing, sample_every=max(1, int(round(self.sample_interval / dt))))
 
-    def reference_duration(self, labels: LabelSettings) -> float:
+    def reference_duration(self, t_max: float) -> float:
         """Length of each quiescent reference run: ``reference_time`` or 2 ``labels.t_max``."""
-        return 2.0 * float(labels.t_max) if self.reference_time is None else self.reference_time
+        return 2.0 * float(t_max) if self.reference_time is None else self.reference_time
 
 
 @dataclass(frozen=True)

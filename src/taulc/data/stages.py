@@ -81,7 +81,7 @@ def reference(spec: BuildConfig, eq_path: Path) -> dict[str, Any]:
     eng = make_engine(spec.system, spec.engine, steps(lab.sample_interval, spec.system.dt))
     try:
         conf = load_configuration(eq_path)
-        ref = equilibrium_reference(eng, conf, lab, t_run=ds.reference_duration(lab), n_runs=ds.reference_runs,
+        ref = equilibrium_reference(eng, conf, lab, t_run=ds.reference_duration(lab.t_max), n_runs=ds.reference_runs,
                                     seed=ds.seed + 17, temperature=spec.system.temperature)
     finally:
         _close(eng)
