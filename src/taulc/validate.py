@@ -120,24 +120,22 @@ def check_system(system: Any) -> Any:
 
 
 def check_labels(labels: Any) -> Any:
-    """Label settings (``labels.*``): range checks, then the typed
-    :class:`~taulc.dynamics.labels.LabelSettings` (unknown keys refused), which is returned."""
+    """Label settings (``labels.*``): the typed :class:`~taulc.dynamics.labels.LabelSettings`
+    (unknown keys refused), range-checked and returned."""
     from taulc.config import from_mapping  # noqa: PLC0415
     from taulc.dynamics.labels import LabelSettings  # noqa: PLC0415
 
     if not isinstance(labels, Mapping):
         raise ConfigError("field 'labels' is missing (choose labels=<name>)")
-    if "n_replicas" in labels:
-        _num(labels["n_replicas"], "labels.n_replicas", lo=1, integer=True)
-    for k in ("t_max", "sample_interval"):
-        _opt(labels, k, "labels", lo=0, lo_open=True)
-    _opt(labels, "reliability_splits", "labels", lo=1, integer=True)
-    _opt(labels, "memory_mb", "labels", lo=0, lo_open=True)
-    for k in ("lc2", "tau_2", "tau_alpha", "q"):
-        v = labels.get(k)
-        if v is not None and v != "auto":
-            _num(v, f"labels.{k}", lo=0, lo_open=True)
     st = from_mapping(LabelSettings, labels, "labels", ignore=("_target_", "name"))
+    _num(st.n_replicas, "labels.n_replicas", lo=1, integer=True)
+    for k in ("t_max", "sample_interval", "memory_mb"):
+        _num(getattr(st, k), f"labels.{k}", lo=0, lo_open=True)
+    _num(st.reliability_splits, "labels.reliability_splits", lo=1, integer=True)
+    for k in ("lc2", "tau_2", "tau_alpha", "q"):
+        v = getattr(st, k)
+        if not isinstance(v, str):
+            _num(v, f"labels.{k}", lo=0, lo_open=True)
     try:
         st.validate()
     except (ValueError, TypeError) as exc:
