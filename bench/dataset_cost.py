@@ -1,6 +1,6 @@
 """Estimate the core-hours (and GPU-hours) of building a dataset, from a short measured LAMMPS run.
 
-Usage: ``python bench/dataset_cost.py dataset=sample_a [engine.threads=2] [--steps 400]
+Usage: ``python bench/dataset_cost.py dataset=sample_a [--threads 2] [--steps 400]
 [--gpu-json results.json]``
 
 Measures MD throughput (atom-steps per second) of the dataset's system with this
@@ -63,21 +63,19 @@ def throughput(cfg, steps: int, threads: int) -> float:
 
 
 def stage_steps(cfg) -> dict[str, float]:
-    """MD steps per stage (times in LJ units / dt)."""
-    ds, lab, sysm = cfg.dataset, cfg.labels, cfg.system
+    """MD steps per stage (times in LJ units / dt), from the typed dataset node the builder runs."""
+    from taulc.config import from_mapping
+    from taulc.data.specs import DatasetSpec
+
+    ds = from_mapping(DatasetSpec, OmegaConf.to_container(cfg.dataset, resolve=True), "dataset")
+    lab, sysm = cfg.labels, cfg.system
     dt = float(sysm.dt)
-    rates = [float(r) for r in ds.rates]
     n_cfg = int(ds.n_configs)
-    sim = 0.0
-    for r in rates:
-        tr = float(ds.transient_time)
-        if r > 0:
-            tr = max(tr, min(float(ds.transient_strain) / r, float(ds.transient_time_max)))
-        sim += tr + n_cfg * float(ds.spacing)
-    n_ice = sum((1 if r == 0 else 2) for r in rates) * n_cfg * int(lab.n_replicas)
+    sim = sum(ds.steady_protocol(r, dt).transient + n_cfg * ds.spacing for r in ds.rates)
+    n_ice = sum((1 if r == 0 else 2) for r in ds.rates) * n_cfg * int(lab.n_replicas)
     return {
-        "equilibration": (float(sysm.melt_time) + float(ds.equilibration_time)) / dt,
-        "reference": int(ds.get("reference_runs", 2)) * float(ds.get("reference_time", 2 * float(lab.t_max))) / dt,
+        "equilibration": (float(sysm.melt_time) + ds.equilibration_time) / dt,
+        "reference": ds.reference_runs * ds.reference_duration(float(lab.t_max)) / dt,
         "steady-shear sampling": sim / dt,
         f"ICE labels ({n_ice} runs of t_max={float(lab.t_max):g})": n_ice * float(lab.t_max) / dt,
     }

@@ -24,7 +24,7 @@ TINY_OVERRIDES = [
     "labels.lc2=0.05",
     "labels.tau_2=1.0",
     "labels.tau_alpha=2.0",
-    "engine.threads=1",
+    "engine.n_threads=1",
     "build.progress=false",
 ]
 

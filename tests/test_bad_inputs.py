@@ -120,7 +120,9 @@ SIMULATE = [
     ("config_interval_zero", ["protocol.config_interval=0"], r"'config_interval' must be > 0"),
     ("quiescent_with_rate", ["protocol=quiescent", "protocol.rate=0.1"], r"'rate' must be 0 for a quiescent protocol"),
     ("out_dir_is_file", ["out_dir={file}"], r"'out_dir' = .*afile\.txt: exists and is not a directory"),
-    ("out_dir_under_file", ["out_dir={file}/sub"], r"'out_dir' = .*afile\.txt is a file"),    ("engine_backend", ["++engine.backend=gromacs"], r"'engine\.backend': unknown MD backend 'gromacs'"),
+    ("out_dir_under_file", ["out_dir={file}/sub"], r"'out_dir' = .*afile\.txt is a file"),
+    ("engine_backend", ["++engine.backend=gromacs"], r"'engine\.backend': unknown MD backend 'gromacs'"),
+    ("engine_unknown_key", ["++engine.n_thread=2"], r"'engine\.n_thread' is unknown; known fields of 'engine'"),
 ]
 
 
@@ -155,6 +157,8 @@ BUILD = [
     ("stages", ["build.stages=[simulate,relax]"], r"'build\.stages': unknown stage\(s\) \['relax'\]"),
     ("name_empty", ["dataset.name=''"], r"'dataset\.name' must be a non-empty directory name"),
     ("data_root_is_file", ["data_root={file}"], r"'data_root' = .*afile\.txt.* is a file"),
+    ("dataset_unknown_key", ["++dataset.spacng=3"], r"'dataset\.spacng' is unknown; known fields of 'dataset'"),
+    ("build_unknown_key", ["++build.stage=[label]"], r"'build\.stage' is unknown; known fields of 'build'"),
 ]
 
 
@@ -195,7 +199,7 @@ INGEST = [
 def test_ingest_refuses_before_md(case, key, extra, message, inputs, tmp_path, monkeypatch, capsys):
     files = "[]" if key is None else f"[{tmp_path / 'nope.dump' if key == 'MISSING' else inputs[key]}]"
     ov = [f"data_root={tmp_path / 'data'}", "dataset=ingest", "system=demo", "system.n_atoms=1000", "dataset.rate=0.01",
-          f"dataset.files={files}", "build.progress=false", "engine.threads=1", *extra]
+          f"dataset.files={files}", "build.progress=false", "engine.n_threads=1", *extra]
     before = set(tmp_path.rglob("*"))
     rc, err = run_entry("build", ov, tmp_path, monkeypatch, capsys)
     assert_refused(rc, err, "taulc-build", message)

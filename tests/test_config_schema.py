@@ -52,5 +52,6 @@ def test_refuses_with_the_field_named(data: dict, msg: str) -> None:
 
 def test_old_key_names_are_accepted_once() -> None:
     assert from_mapping(Outer, {"name": "x", "old_n": 5}, "ds").n == 5
+    assert from_mapping(Outer, {"name": "x", "old_n": 5, "n": None}, "ds").n == 5  # new key left at its null default
     with pytest.raises(ConfigError, match="old name of 'ds.n'"):
         from_mapping(Outer, {"name": "x", "old_n": 5, "n": 6}, "ds")

@@ -25,15 +25,12 @@ def dataset_root(cfg: DictConfig) -> Path:
 
 
 def run(cfg: DictConfig) -> Path | None:
+    """Build the dataset of a composed ``conf/build.yaml``; the manifest path (``None`` with ``build.only_rates``)."""
     from taulc.data.builder import DatasetBuilder  # noqa: PLC0415
 
-    if cfg.engine.get("threads"):
-        from taulc.data import stages  # noqa: PLC0415
-
-        stages.THREADS = int(cfg.engine.threads)
-    builder = DatasetBuilder(OmegaConf.to_container(cfg, resolve=True), dataset_root(cfg), progress=cfg.build.progress)
-    only = cfg.build.get("only_rates")
-    return builder.build(cfg.build.stages, None if only is None else list(only), force=bool(cfg.build.force))
+    builder = DatasetBuilder(OmegaConf.to_container(cfg, resolve=True), dataset_root(cfg))
+    b = builder.spec.build  # typed and checked (taulc.data.specs.BuildSpec)
+    return builder.build(b.stages, b.only_rates, force=b.force)
 
 
 @hydra.main(config_path=str(conf_dir()), config_name="build", version_base="1.3")

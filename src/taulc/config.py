@@ -10,7 +10,9 @@ expected, before any work starts.
 :func:`from_mapping` converts by the dataclass's type annotations: ``int``, ``float``,
 ``bool``, ``str``, ``X | None``, ``list[X]``/``tuple[X, ...]``, ``Literal[...]``, nested
 dataclasses, and ``Any`` (kept as is).  Renamed keys are accepted through ``aliases``
-(old name -> new name) with a warning, so older run configs still load.
+(old name -> new name) with a warning, so older run configs still load; a null under the
+new name (a YAML default left unset, e.g. ``engine.n_threads: null`` with ``++engine.threads=4``)
+gives way to the old name's value.
 
 Base of the import graph: imports only :mod:`taulc.errors` and :mod:`taulc.utils`.
 """
@@ -123,7 +125,7 @@ def from_mapping(cls: type[T], mapping: Mapping[str, Any] | None, where: str,
     aliases.update(getattr(cls, "_aliases", {}) or {})
     for old, new in aliases.items():
         if old in data:
-            if new in data and data[new] != data[old]:
+            if new in data and data[new] is not None and data[new] != data[old]:  # null: the new key left unset
                 raise ConfigError(f"field '{where}.{old}' is the old name of '{where}.{new}'; give only one "
                                   f"(got {data[old]!r} and {data[new]!r})")
             log.warning("config field '%s.%s' is now called '%s.%s'", where, old, where, new)

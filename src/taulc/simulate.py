@@ -70,7 +70,7 @@ def simulate(cfg: Any, out_dir: str | os.PathLike | None = None) -> dict[str, An
     container = OmegaConf.to_container(cfg, resolve=True) if not isinstance(cfg, dict) else cfg
     assert isinstance(container, dict)
     out = Path(out_dir or container.get("out_dir") or _hydra_dir() or Path.cwd() / "outputs" / "simulate")
-    check_simulate_config(container, out)  # before any MD: system, protocol, rates, dt, n_configs, out_dir
+    eng_spec = check_simulate_config(container, out)  # before any MD: system, protocol, rates, dt, n_configs, engine, out_dir
     system = SystemSpec.from_config(container["system"])
     protocol = ProtocolSpec.from_config(container["protocol"])
     if protocol.kind == "oscillatory":
@@ -81,10 +81,8 @@ def simulate(cfg: Any, out_dir: str | os.PathLike | None = None) -> dict[str, An
     n_configs = int(container.get("n_configs", 1))
     seed = int(container.get("seed", 0))
     atom_stress = bool(container.get("record_atom_stress", False))
-    eng_cfg = dict(container.get("engine") or {})
-    backend = eng_cfg.pop("backend", "lammps")
-
-    engine = make_engine(system, backend, sample_every=protocol.sample_every, **eng_cfg)
+    backend = eng_spec.backend
+    engine = make_engine(system, backend, sample_every=protocol.sample_every, **eng_spec.engine_kwargs())
     rank0 = getattr(engine, "rank", 0) == 0
     dt = system.dt
     chain_rate = protocol.rate_chain

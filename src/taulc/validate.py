@@ -119,31 +119,38 @@ def check_system(system: Any) -> Any:
     return spec
 
 
-def check_labels(labels: Any) -> None:
-    """Label settings (``labels.*``) via :class:`~taulc.dynamics.labels.LabelSettings` with range checks first."""
+def check_labels(labels: Any) -> Any:
+    """Label settings (``labels.*``): the typed :class:`~taulc.dynamics.labels.LabelSettings`
+    (unknown keys refused), range-checked and returned."""
+    from taulc.config import from_mapping  # noqa: PLC0415
     from taulc.dynamics.labels import LabelSettings  # noqa: PLC0415
 
     if not isinstance(labels, Mapping):
         raise ConfigError("field 'labels' is missing (choose labels=<name>)")
-    if "n_replicas" in labels:
-        _num(labels["n_replicas"], "labels.n_replicas", lo=1, integer=True)
-    for k in ("t_max", "sample_interval"):
-        _opt(labels, k, "labels", lo=0, lo_open=True)
-    _opt(labels, "reliability_splits", "labels", lo=1, integer=True)
-    _opt(labels, "memory_mb", "labels", lo=0, lo_open=True)
+    st = from_mapping(LabelSettings, labels, "labels", ignore=("_target_", "name"))
+    _num(st.n_replicas, "labels.n_replicas", lo=1, integer=True)
+    for k in ("t_max", "sample_interval", "memory_mb"):
+        _num(getattr(st, k), f"labels.{k}", lo=0, lo_open=True)
+    _num(st.reliability_splits, "labels.reliability_splits", lo=1, integer=True)
     for k in ("lc2", "tau_2", "tau_alpha", "q"):
-        v = labels.get(k)
-        if v is not None and v != "auto":
+        v = getattr(st, k)
+        if not isinstance(v, str):
             _num(v, f"labels.{k}", lo=0, lo_open=True)
     try:
-        LabelSettings.from_config(labels)
+        st.validate()
     except (ValueError, TypeError) as exc:
         raise ConfigError(str(exc)) from None
+    return st
 
 
 # ----------------------------------------------------------------------------- per command
-def check_simulate_config(c: Mapping[str, Any], out: str | os.PathLike[str] | None) -> None:
-    """``taulc-simulate``: system, protocol, rates, ``n_configs``, ``seed`` and the output directory."""
+def check_simulate_config(c: Mapping[str, Any], out: str | os.PathLike[str] | None) -> Any:
+    """``taulc-simulate``: system, protocol, rates, ``n_configs``, ``seed``, ``engine`` and the output directory.
+
+    Returns the typed ``engine`` node (:class:`~taulc.md.engine_spec.EngineSpec`).
+    """
+    from taulc.config import from_mapping  # noqa: PLC0415
+    from taulc.md.engine_spec import EngineSpec  # noqa: PLC0415
     from taulc.md.protocol import ProtocolSpec  # noqa: PLC0415
 
     spec = check_system(c.get("system"))
@@ -158,70 +165,68 @@ def check_simulate_config(c: Mapping[str, Any], out: str | os.PathLike[str] | No
         raise ConfigError(f"field 'protocol.config_interval' = {proto.config_interval:g} is shorter than one time step "
                           f"(system.dt = {spec.dt:g})")
     _num(c.get("n_configs", 1), "n_configs", lo=1, integer=True)
-    from taulc.md import BACKENDS  # noqa: PLC0415
-
-    backend = (c.get("engine") or {}).get("backend", "lammps")
-    if backend not in BACKENDS:
-        raise ConfigError(f"field 'engine.backend': unknown MD backend {backend!r}; expected one of {list(BACKENDS)}")
+    engine = from_mapping(EngineSpec, c.get("engine"), "engine")
     _num(c.get("seed", 0), "seed", lo=0, integer=True)
     if out is not None:
         check_output_dir(out, "out_dir")
+    return engine
 
 
-def check_build_config(c: Mapping[str, Any], root: str | os.PathLike[str] | None = None) -> None:
-    """``taulc-build``: system, labels, the dataset group and the dataset root."""
-    check_system(c.get("system"))
-    check_labels(c.get("labels"))
-    ds = c.get("dataset")
-    if not isinstance(ds, Mapping):
+def check_build_config(c: Mapping[str, Any], root: str | os.PathLike[str] | None = None) -> Any:
+    """``taulc-build``: system, labels, the dataset group, ``build``, ``engine`` and the dataset root.
+
+    Returns the typed config (:class:`~taulc.data.specs.BuildConfig`); unknown keys in
+    ``dataset``, ``build``, ``engine`` and ``labels`` are refused naming the field.
+    """
+    from taulc.config import from_mapping  # noqa: PLC0415
+    from taulc.data.specs import BuildConfig, BuildSpec, DatasetSpec  # noqa: PLC0415
+    from taulc.md.engine_spec import EngineSpec  # noqa: PLC0415
+
+    system = check_system(c.get("system"))
+    labels = check_labels(c.get("labels"))
+    if not isinstance(c.get("dataset"), Mapping):
         raise ConfigError("field 'dataset' is missing (choose dataset=<name>)")
-    if not str(ds.get("name") or "").strip() or "/" in str(ds.get("name")):
-        raise ConfigError(f"field 'dataset.name' must be a non-empty directory name, got {ds.get('name')!r}")
-    source = ds.get("source", "simulate")
-    if source == "simulate":
-        rates = ds.get("rates")
-        if not isinstance(rates, Sequence) or isinstance(rates, str) or not rates:
-            raise ConfigError(f"field 'dataset.rates' must be a non-empty list of shear rates, got {rates!r}")
-        for k, r in enumerate(rates):
+    ds = from_mapping(DatasetSpec, c["dataset"], "dataset")
+    if not ds.name.strip() or "/" in ds.name:
+        raise ConfigError(f"field 'dataset.name' must be a non-empty directory name, got {ds.name!r}")
+    if ds.source == "simulate":
+        if not ds.rates:
+            raise ConfigError(f"field 'dataset.rates' must be a non-empty list of shear rates, got {list(ds.rates)!r}")
+        for k, r in enumerate(ds.rates):
             check_rate(r, f"dataset.rates[{k}]")
-        if len({float(r) for r in rates}) != len(rates):
-            raise ConfigError(f"field 'dataset.rates' lists a rate twice: {list(rates)}")
-        _num(ds.get("n_configs"), "dataset.n_configs", lo=1, integer=True)
-    elif source == "ingest":
-        files = ds.get("files")
-        if isinstance(files, (str, os.PathLike)):
-            files = [files]
-        if not files:
+        if len(set(ds.rates)) != len(ds.rates):
+            raise ConfigError(f"field 'dataset.rates' lists a rate twice: {list(ds.rates)}")
+        _num(ds.n_configs, "dataset.n_configs", lo=1, integer=True)
+    else:  # ingest
+        if not ds.files:
             raise ConfigError("field 'dataset.files' is empty: list the configuration files to ingest, "
                               "e.g. 'dataset.files=[/path/run.dump]'")
-        for f in files:
+        for f in ds.files:
             p = Path(f)
             if not p.exists():
                 raise ConfigError(f"field 'dataset.files': {p} not found")
             if not p.is_file():
                 raise ConfigError(f"field 'dataset.files': {p} is not a file (a directory?); list the files themselves")
-        if ds.get("rate") is not None:
-            check_rate(ds["rate"], "dataset.rate")
-        for k, v in dict(ds.get("species_map") or {}).items():
+        if ds.rate is not None:
+            check_rate(ds.rate, "dataset.rate")
+        for k, v in (ds.species_map or {}).items():
             if v not in (0, 1):
                 raise ConfigError(f"field 'dataset.species_map' entry {k!r}: {v!r}; expected 0 (big) or 1 (small)")
-    else:
-        raise ConfigError(f"field 'dataset.source' must be 'simulate' or 'ingest', got {source!r}")
     for k in ("equilibration_time", "transient_time", "transient_strain", "transient_time_max"):
-        _opt(ds, k, "dataset", lo=0)
+        _num(getattr(ds, k), f"dataset.{k}", lo=0)
     for k in ("reference_time", "spacing", "sample_interval", "graph_radius", "q"):
-        _opt(ds, k, "dataset", lo=0, lo_open=True)
-    _opt(ds, "reference_runs", "dataset", lo=1, integer=True)
-    _opt(ds, "seed", "dataset", lo=0, integer=True)
-    stages = (c.get("build") or {}).get("stages")
-    if stages is not None:
-        from taulc.data.builder import ALL_STAGES  # noqa: PLC0415
-
-        bad = [s for s in stages if s not in ALL_STAGES]
-        if bad:
-            raise ConfigError(f"field 'build.stages': unknown stage(s) {bad}; expected a subset of {list(ALL_STAGES)}")
+        if getattr(ds, k) is not None:
+            _num(getattr(ds, k), f"dataset.{k}", lo=0, lo_open=True)
+    _num(ds.reference_runs, "dataset.reference_runs", lo=1, integer=True)
+    _num(ds.seed, "dataset.seed", lo=0, integer=True)
+    build = from_mapping(BuildSpec, c.get("build"), "build")
+    engine = from_mapping(EngineSpec, c.get("engine"), "engine")
+    if engine.backend != "lammps":
+        raise ConfigError(f"field 'engine.backend' = {engine.backend!r}: the build's MD (equilibration, reference, "
+                          "steady shear) runs on LAMMPS; choose the engine of the ICE replicas with labels.engine")
     if root is not None:
         check_output_dir(root, "data_root")
+    return BuildConfig(system=system, dataset=ds, labels=labels, engine=engine, build=build)
 
 
 def check_train_config(c: Mapping[str, Any], dataset_root: str | os.PathLike[str]) -> None:

@@ -29,8 +29,8 @@ from tqdm.auto import tqdm
 
 from taulc import __version__
 from taulc.data import stages
-from taulc.data.inputs import dataset_graph_radius
 from taulc.data.manifest import MANIFEST, canonical_hash, package_versions, read_manifest
+from taulc.data.specs import ALL_STAGES, BuildConfig
 from taulc.data.storage import (
     FORMAT_VERSION,
     DatasetError,
@@ -44,9 +44,6 @@ from taulc.data.storage import (
 from taulc.utils import to_plain as _plain
 
 log = logging.getLogger(__name__)
-
-ALL_STAGES = ("simulate", "label", "assemble", "featurize", "graph", "startup")
-"""``startup`` (rheology start-up runs, :mod:`taulc.data.startup_runs`) is opt-in: not in the default ``build.stages``."""
 
 
 def dataset_config(cfg: Mapping[str, Any]) -> dict[str, Any]:
@@ -75,49 +72,52 @@ class ShardKey:
 
 
 class DatasetBuilder:
-    """Build ``<data_root>/<dataset.name>`` from a resolved config mapping."""
+    """Build ``<data_root>/<dataset.name>`` from a resolved config mapping.
 
-    def __init__(self, cfg: Mapping[str, Any], root: str | Path, progress: bool = True) -> None:
+    The config is checked and typed once (:func:`taulc.validate.check_build_config` ->
+    :class:`taulc.data.specs.BuildConfig`, ``self.spec``); the stages read the typed view.
+    The hashes (manifest, cache keys) cover the raw ``system``/``dataset``/``labels`` nodes,
+    as they always did, so existing datasets stay valid.  ``progress`` (default
+    ``build.progress``) switches the tqdm bars.
+    """
+
+    def __init__(self, cfg: Mapping[str, Any], root: str | Path, progress: bool | None = None) -> None:
         from taulc.validate import check_build_config  # noqa: PLC0415
 
         self.cfg = {k: _plain(v) for k, v in cfg.items()}
-        check_build_config(self.cfg, root)  # every field, before any MD (taulc.validate)
+        self.spec: BuildConfig = check_build_config(self.cfg, root)  # every field, before any MD (taulc.validate)
         self.dcfg = dataset_config(self.cfg)
         self.root = Path(root)
         self.cache = self.root / "cache"
-        self.progress = progress
-        ds = self.cfg["dataset"]
-        self.source = ds.get("source", "simulate")
-        self.rates = [float(r) for r in ds["rates"]] if self.source == "simulate" else []
+        self.progress = self.spec.build.progress if progress is None else bool(progress)
+        ds = self.spec.dataset
+        self.source = ds.source
+        self.rates = list(ds.rates) if self.source == "simulate" else []
         sim_key = {k: self.dcfg.get(k) for k in ("system",)}
-        sim_key["dataset"] = {k: v for k, v in ds.items() if k not in ("name", "graph_radius", "rates", "n_configs")}
+        sim_key["dataset"] = {k: v for k, v in self.cfg["dataset"].items() if k not in ("name", "graph_radius", "rates", "n_configs")}
         self.inputs: list[dict[str, str]] = []
         if self.source == "ingest":  # caches keyed by content: a replaced or fixed file is a new input
             from taulc.data.ingest import content_hashes  # noqa: PLC0415
 
-            files = ds["files"] if isinstance(ds["files"], (list, tuple)) else [ds["files"]]
-            self.inputs = content_hashes(files)
+            self.inputs = content_hashes(list(ds.files))
             sim_key["inputs"] = [f["sha256"] for f in self.inputs]
         self.k_sim = canonical_hash(sim_key)
         self.k_lab = canonical_hash([self.k_sim, self.dcfg.get("labels")])
 
     # ------------------------------------------------------------------ plan
     def shards(self) -> list[ShardKey]:
-        ds = self.cfg["dataset"]
         if self.source == "simulate":
-            return [ShardKey(r, k) for r in self.rates for k in range(int(ds["n_configs"]))]
+            return [ShardKey(r, k) for r in self.rates for k in range(int(self.spec.dataset.n_configs or 0))]
         return [ShardKey(float(c.meta.get("rate", 0.0)), i) for i, c in enumerate(self._ingested())]
 
     def _ingested(self):
         if not hasattr(self, "_ingest_cache"):
             from taulc.data.ingest import read_configurations  # noqa: PLC0415
-
-            src = self.cfg["dataset"]
             from taulc.validate import check_configurations  # noqa: PLC0415
 
-            self._ingest_cache = read_configurations(
-                src["files"], species_map=src.get("species_map"), rate=src.get("rate"), fmt=src.get("format")
-            )
+            src = self.spec.dataset
+            self._ingest_cache = read_configurations(list(src.files), species_map=src.species_map, rate=src.rate,
+                                                     fmt=src.format)
             check_configurations(self._ingest_cache, self.cfg["system"])  # N, rho, composition, overlaps: before MD
         return self._ingest_cache
 
@@ -145,19 +145,19 @@ class DatasetBuilder:
         eq_path = d / "equilibrium.extxyz"
         if self.source == "simulate":
             if not eq_path.exists():
-                log.info("equilibrating the %s system", self.cfg["system"].get("name", "?"))
-                stages.equilibrate(self.cfg, eq_path)
+                log.info("equilibrating the %s system", self.spec.system.name)
+                stages.equilibrate(self.spec, eq_path)
         else:
             for key, conf in zip(shards, self._ingested()):
                 p = d / f"{key.id}.extxyz"
                 if not p.exists():
                     stages.save_configuration(p, conf)
             if not eq_path.exists():
-                stages.equilibrate(self.cfg, eq_path)
+                stages.equilibrate(self.spec, eq_path)
         ref_path = self.cache / f"reference_{self.k_lab}.json"
         if not ref_path.exists():
             log.info("equilibrium reference run (MSD, alpha2, F_s, l_c^2)")
-            atomic_write_json(ref_path, stages.reference(self.cfg, eq_path))
+            atomic_write_json(ref_path, stages.reference(self.spec, eq_path))
         if self.source != "simulate":
             return
         rates = sorted({s.rate for s in shards})
@@ -165,7 +165,9 @@ class DatasetBuilder:
             want = [s for s in shards if s.rate == rate]
             if all((d / f"{s.id}.extxyz").exists() for s in want) and (d / f"rate_{rate:.3e}.json").exists():
                 continue
-            stages.sample_steady(self.cfg, eq_path, rate, [s.index for s in want], [d / f"{s.id}.extxyz" for s in want], d / f"rate_{rate:.3e}.json")
+            protocol = self.spec.dataset.steady_protocol(rate, self.spec.system.dt)
+            stages.sample_steady(self.spec, protocol, eq_path, [s.index for s in want], [d / f"{s.id}.extxyz" for s in want],
+                                 d / f"rate_{rate:.3e}.json")
 
     def reference(self) -> dict[str, Any]:
         return read_json(self.cache / f"reference_{self.k_lab}.json")
@@ -182,7 +184,7 @@ class DatasetBuilder:
 
     def stage_label(self, shards: list[ShardKey]) -> None:
         ref = self.reference()
-        self._per_shard("label", self.k_lab, shards, lambda p, s: stages.label(self.cfg, p, s.rate, ref, _shard_seed(self.cfg, s)))
+        self._per_shard("label", self.k_lab, shards, lambda p, s: stages.label(self.spec, p, s.rate, ref, self._shard_seed(s)))
 
     def stage_featurize(self, shards: list[ShardKey]) -> None:
         from taulc.data.derived import shard_features  # noqa: PLC0415
@@ -192,7 +194,7 @@ class DatasetBuilder:
     def stage_graph(self, shards: list[ShardKey]) -> None:
         from taulc.data.derived import all_graphs  # noqa: PLC0415
 
-        all_graphs(self.root, read_manifest(self.root), dataset_graph_radius(self.cfg), self.progress)
+        all_graphs(self.root, read_manifest(self.root), self.spec.dataset.graph_radius, self.progress)
 
     def stage_assemble(self, shards: list[ShardKey]) -> Path:
         """Write final shards and the manifest (atomic; only when every stage is complete)."""
@@ -235,7 +237,7 @@ class DatasetBuilder:
                     "rate": s.rate,
                     "config_index": s.index,
                     "n_particles": int(len(conf.species)),
-                    "seeds": {"label": _shard_seed(self.cfg, s), **{k: v for k, v in conf.meta.items() if "seed" in k}},
+                    "seeds": {"label": self._shard_seed(s), **{k: v for k, v in conf.meta.items() if "seed" in k}},
                     "time": float(conf.meta.get("time", 0.0)),
                     "stats": st,
                 }
@@ -252,7 +254,7 @@ class DatasetBuilder:
         man = {
             "format_version": FORMAT_VERSION,
             "taulc_version": __version__,
-            "name": self.cfg["dataset"]["name"],
+            "name": self.spec.dataset.name,
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "config": self.dcfg,
             "config_hash": canonical_hash(self.dcfg),
@@ -273,19 +275,20 @@ class DatasetBuilder:
         For a fixed thread count the MD is bitwise reproducible (a resumed build gives the same shard
         checksums, tests/test_data_build.py); with another count the force summation order changes and
         the chaotic trajectories, hence the ICE labels, differ (measured: 1 vs 2 threads, demo N = 1500,
-        10 τ at rate 0: positions differ by up to a box length).  ``engine.threads: null`` means *all
+        10 τ at rate 0: positions differ by up to a box length).  ``engine.n_threads: null`` means *all
         cores*, which depends on the machine, so set it explicitly for reproducible builds.
         """
         from taulc.md.lammps_engine import available_cores  # noqa: PLC0415
 
-        threads = stages.THREADS if stages.THREADS is not None else available_cores()
+        n = self.spec.engine.n_threads
+        threads = n if n is not None else available_cores()
         path = self.cache / "engine_threads.json"
         if path.exists():
             before = read_json(path).get("threads")
             if before != threads:
                 log.warning("%s: cached MD results were computed with %s OpenMP thread(s), this run uses %s: shards will "
                             "not be bitwise identical to an uninterrupted build (LAMMPS summation order); set "
-                            "engine.threads=%s to resume identically", self.root, before, threads, before)
+                            "engine.n_threads=%s to resume identically", self.root, before, threads, before)
         else:
             atomic_write_json(path, {"threads": threads})
 
@@ -331,17 +334,13 @@ class DatasetBuilder:
 
         The rheology data of Yu, Zeng & Wang 2025 (Fig. 15, App. B); see :mod:`taulc.data.startup_runs`.
         """
-        from taulc.data.startup_runs import StartupSettings, run_startup_stage  # noqa: PLC0415
+        from taulc.data.startup_runs import run_startup_stage  # noqa: PLC0415
 
-        sc = dict((self.cfg.get("build") or {}).get("startup") or {})
-        rates = [float(r) for r in (sc.get("rates") or [r for r in self.cfg["dataset"]["rates"] if float(r) > 0])]
-        settings = StartupSettings(strain=float(sc.get("strain", 0.3)), max_time=float(sc.get("max_time", 150.0)),
-                                   n_replicas=int(sc.get("n_replicas", 2)), seed=int(sc.get("seed", 4242)))
-        threads = stages.THREADS if stages.THREADS is not None else 1
-        return run_startup_stage(self.root, rates, settings, threads=threads, progress=self.progress)
+        st = self.spec.build.startup
+        rates = list(st.rates or [r for r in self.spec.dataset.rates if r > 0])
+        threads = self.spec.engine.n_threads if self.spec.engine.n_threads is not None else 1
+        return run_startup_stage(self.root, rates, st, threads=threads, progress=self.progress)
 
-
-def _shard_seed(cfg: Mapping[str, Any], s: ShardKey) -> int:
-    """Deterministic seed per shard, derived from the dataset seed (recorded in the manifest)."""
-    base = int(cfg["dataset"].get("seed", 0))
-    return int(canonical_hash([base, round(s.rate, 12), s.index]), 16) % (2**31 - 1)
+    def _shard_seed(self, s: ShardKey) -> int:
+        """Deterministic seed per shard, derived from the dataset seed (recorded in the manifest)."""
+        return int(canonical_hash([self.spec.dataset.seed, round(s.rate, 12), s.index]), 16) % (2**31 - 1)

@@ -1,8 +1,10 @@
 """The builder's stages, bound to the engine (md), labels (dynamics) and descriptors (structure).
 
-Each function takes the resolved config mapping and file paths, does one unit
-of work and writes its result atomically.  :mod:`taulc.data.builder` decides
-what to run and what is already cached.
+Each function takes the typed config (:class:`taulc.data.specs.BuildConfig`: system,
+dataset, labels, engine) and file paths, does one unit of work and writes its result
+atomically.  :mod:`taulc.data.builder` decides what to run and what is already cached.
+The MD engine is made from the ``engine`` node (:class:`taulc.md.engine_spec.EngineSpec`),
+passed explicitly: there is no module state.
 """
 
 from __future__ import annotations
@@ -10,45 +12,43 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from taulc.data.storage import atomic_write_json, read_json
 
+if TYPE_CHECKING:
+    from taulc.data.specs import BuildConfig
+    from taulc.dynamics.labels import LabelSettings
+    from taulc.md.engine_spec import EngineSpec
+    from taulc.md.protocol import ProtocolSpec
+    from taulc.md.system import SystemSpec
+
 log = logging.getLogger(__name__)
 
-THREADS: int | None = None
-"""OpenMP threads per LAMMPS instance (None: all cores); set from ``engine.threads``."""
+
+def steps(interval: float, dt: float) -> int:
+    """``interval`` (LJ time) in MD steps of ``dt``, at least 1."""
+    return max(1, int(round(interval / dt)))
 
 
-LABEL_ENGINES = ("lammps", "openmm")
+def make_engine(system: SystemSpec, engine: EngineSpec, sample_every: int | None = None,
+                labels: LabelSettings | None = None):
+    """An MD engine for ``system`` streaming every ``sample_every`` MD steps.
 
-
-def make_engine(cfg: Mapping[str, Any], sample_interval: float | None = None, engine: str = "lammps"):
-    """An MD engine for ``cfg['system']`` streaming every ``sample_interval`` LJ time units.
-
-    ``engine``: ``lammps`` (default) or ``openmm`` (batched ICE replicas on one
-    device; options ``labels.device``, ``labels.batch_replicas``, ``labels.thermostat``).
+    LAMMPS with the ``engine`` node's settings (threads, affine integral, log), unless
+    ``labels.engine`` is ``openmm`` (batched ICE replicas on one device; options
+    ``labels.device``, ``labels.batch_replicas``, ``labels.thermostat``; ``engine.n_threads``
+    CPU threads).
     """
-    from taulc.md.system import SystemSpec  # noqa: PLC0415
+    from taulc.md import make_engine as md_engine  # noqa: PLC0415
 
-    system = SystemSpec.from_config(cfg["system"])
-    kw: dict[str, Any] = {}
-    if sample_interval is not None:
-        kw["sample_every"] = max(1, int(round(sample_interval / system.dt)))
-    if engine == "lammps":
-        from taulc.md.lammps_engine import LammpsEngine  # noqa: PLC0415
-
-        return LammpsEngine(system, n_threads=THREADS, **kw)
-    if engine == "openmm":
-        from taulc.md.openmm_engine import OpenMMEngine  # noqa: PLC0415
-
-        lab = cfg.get("labels") or {}
-        return OpenMMEngine(system, device=str(lab.get("device", "auto")),
-                            batch_replicas=int(lab.get("batch_replicas", 64)),
-                            thermostat=str(lab.get("thermostat", "replica")), threads=THREADS, **kw)
-    raise ValueError(f"field 'labels.engine' must be one of {LABEL_ENGINES}, got {engine!r}")
+    kw: dict[str, Any] = {} if sample_every is None else {"sample_every": int(sample_every)}
+    if labels is not None and labels.engine == "openmm":
+        return md_engine(system, "openmm", device=labels.device, batch_replicas=int(labels.batch_replicas),
+                         thermostat=labels.thermostat, **engine.engine_kwargs("openmm"), **kw)
+    return md_engine(system, "lammps", **engine.engine_kwargs("lammps"), **kw)
 
 
 def save_configuration(path: Path, conf: Any) -> None:
@@ -63,64 +63,53 @@ def load_configuration(path: Path) -> Any:
     return read_configuration(path)
 
 
-def equilibrate(cfg: Mapping[str, Any], out: Path) -> None:
+def equilibrate(spec: BuildConfig, out: Path) -> None:
     """Random state -> melt -> NVT at T for ``dataset.equilibration_time``; saved as extxyz."""
-    ds = cfg["dataset"]
-    eng = make_engine(cfg)
+    eng = make_engine(spec.system, spec.engine)
     try:
-        conf = eng.equilibrate(int(ds.get("seed", 0)), duration=float(ds.get("equilibration_time", 300.0)))
+        conf = eng.equilibrate(spec.dataset.seed, duration=spec.dataset.equilibration_time)
         save_configuration(out, conf)
     finally:
         _close(eng)
 
 
-def reference(cfg: Mapping[str, Any], eq_path: Path) -> dict[str, Any]:
+def reference(spec: BuildConfig, eq_path: Path) -> dict[str, Any]:
     """Equilibrium reference (q, l_c², τ_2, τ_α, t_χ and curves) from quiescent runs."""
     from taulc.dynamics.reference import equilibrium_reference  # noqa: PLC0415
 
-    ds, lab = cfg["dataset"], cfg["labels"]
-    eng = make_engine(cfg, float(lab.get("sample_interval", 0.05)))
+    ds, lab = spec.dataset, spec.labels
+    eng = make_engine(spec.system, spec.engine, steps(lab.sample_interval, spec.system.dt))
     try:
         conf = load_configuration(eq_path)
-        ref = equilibrium_reference(
-            eng,
-            conf,
-            lab,
-            t_run=float(ds.get("reference_time", 2 * float(lab.get("t_max", 60.0)))),
-            n_runs=int(ds.get("reference_runs", 2)),
-            seed=int(ds.get("seed", 0)) + 17,
-            temperature=float(cfg["system"]["temperature"]),
-        )
+        ref = equilibrium_reference(eng, conf, lab, t_run=ds.reference_duration(lab.t_max), n_runs=ds.reference_runs,
+                                    seed=ds.seed + 17, temperature=spec.system.temperature)
     finally:
         _close(eng)
     return ref.to_dict()
 
 
 def sample_steady(
-    cfg: Mapping[str, Any],
+    spec: BuildConfig,
+    protocol: ProtocolSpec,
     eq_path: Path,
-    rate: float,
     indices: Sequence[int],
     outs: Sequence[Path],
     summary: Path,
 ) -> None:
-    """Shear the equilibrium state at ``rate`` and save configurations every ``spacing``.
+    """Run ``protocol`` (steady shear, :meth:`taulc.data.specs.DatasetSpec.steady_protocol`) from the
+    equilibrium state and save a configuration every ``protocol.config_interval``.
 
-    The transient (``max(transient_time, min(transient_strain/rate, transient_time_max))``)
-    is discarded.  Between configurations the run is streamed, giving η = -<p_xy>/γ̇
-    (Eq. 1) and the non-affine F_s decay time τ_α(γ̇), stored per configuration
-    in a sidecar JSON and summarised per rate.  Resumes from the last saved
-    configuration if some already exist.
+    The transient ``protocol.transient`` is discarded.  Between configurations the run is
+    streamed every ``protocol.sample_every`` steps, giving η = -<p_xy>/γ̇ (Eq. 1) and the
+    non-affine F_s decay time τ_α(γ̇) (wave number ``dataset.q``), stored per configuration
+    in a sidecar JSON and summarised per rate.  Resumes from the last saved configuration
+    if some already exist.
     """
     from taulc.dynamics.correlators import compute_correlators  # noqa: PLC0415
     from taulc.md.engine import Segment  # noqa: PLC0415
 
-    ds = cfg["dataset"]
-    seed = int(ds.get("seed", 0))
-    spacing = float(ds.get("spacing", 64.0))
-    interval = float(ds.get("sample_interval", 0.5))
-    q = float(ds.get("q", 7.25))
-    eng = make_engine(cfg, interval)
+    rate = protocol.rate_chain
+    eng = make_engine(spec.system, spec.engine, protocol.sample_every)
     try:
         done = [i for i, p in zip(indices, outs) if p.exists() and p.with_suffix(".json").exists()]
         if done:
@@ -129,23 +118,21 @@ def sample_steady(
             eng.set_rate(rate)
         else:
             eng.load(load_configuration(eq_path))
-            eng.thermalize(seed + 101 + int(round(rate * 1e6)))
-            transient = float(ds.get("transient_time", 60.0))
-            if rate > 0:
-                transient = max(transient, min(float(ds.get("transient_strain", 0.5)) / rate, float(ds.get("transient_time_max", 300.0))))
-            log.info("rate %g: transient %.0f time units", rate, transient)
-            eng.run([Segment(transient, rate, record=False)])
+            eng.thermalize(spec.dataset.seed + 101 + int(round(rate * 1e6)))
+            log.info("rate %g: transient %.0f time units", rate, protocol.transient)
+            eng.run([Segment(protocol.transient, rate, record=False)])
         for i, out in zip(indices, outs):
             if i in done:
                 continue
-            traj = eng.run([Segment(spacing, rate)])
-            conf = eng.snapshot(protocol="steady", config_index=int(i))
+            traj = eng.run([Segment(protocol.config_interval, rate)])
+            conf = eng.snapshot(protocol=protocol.name, config_index=int(i))
             stats: dict[str, float] = {"time": float(eng.time), "strain": float(eng.strain)}
             pxy = np.asarray(traj.stress_xy, dtype=np.float64)[1:]
             stats["mean_pxy"] = float(pxy.mean())
             if rate > 0:
                 stats["eta"] = float(-pxy.mean() / rate)
-            corr = compute_correlators([np.asarray(traj.nonaffine, dtype=np.float32)], np.asarray(traj.times), q=q, a=0.25)
+            corr = compute_correlators([np.asarray(traj.nonaffine, dtype=np.float32)], np.asarray(traj.times),
+                                       q=spec.dataset.q, a=0.25)
             stats["tau_alpha"] = float(corr.tau_alpha)
             save_configuration(out, conf)
             atomic_write_json(out.with_suffix(".json"), stats)
@@ -162,16 +149,15 @@ def sample_steady(
     atomic_write_json(summary, summ)
 
 
-def label(cfg: Mapping[str, Any], conf_path: Path, rate: float, ref: Mapping[str, Any], seed: int) -> dict[str, np.ndarray]:
+def label(spec: BuildConfig, conf_path: Path, rate: float, ref: Mapping[str, Any], seed: int) -> dict[str, np.ndarray]:
     """ICE labels of one configuration (τ_LC, τ_sh, censoring, mobility, reliability)."""
     from taulc.dynamics.labels import label_configuration  # noqa: PLC0415
 
-    lab = cfg["labels"]
-    eng = make_engine(cfg, float(lab.get("sample_interval", 0.05)), str(lab.get("engine", "lammps")))
-    progress = bool((cfg.get("build") or {}).get("progress", False))
+    lab = spec.labels
+    eng = make_engine(spec.system, spec.engine, steps(lab.sample_interval, spec.system.dt), labels=lab)
     try:
         conf = load_configuration(conf_path)
-        labels = label_configuration(eng, conf, rate, lab, reference=ref, seed=seed, progress=progress)
+        labels = label_configuration(eng, conf, rate, lab, reference=ref, seed=seed, progress=spec.build.progress)
     finally:
         _close(eng)
     arrays = labels.to_arrays()

@@ -19,6 +19,7 @@ import argparse
 import json
 import logging
 import time
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ from taulc.data.storage import DatasetError, atomic_write_json, load_npz, save_n
 
 log = logging.getLogger(__name__)
 
-__all__ = ["StartupSettings", "startup_dir", "run_startup_stage", "load_startup_runs",
+__all__ = ["StartupSettings", "StartupSpec", "startup_dir", "run_startup_stage", "load_startup_runs",
            "equilibrium_shards"]
 
 DEFAULT_STRAIN = 0.3
@@ -37,24 +38,42 @@ DEFAULT_STRAIN = 0.3
 MAX_FRAMES = 60
 
 
-class StartupSettings(dict):
-    """Run settings hashed into the cache key: ``strain``, ``max_time``, ``n_replicas``, ``seed``."""
+@dataclass(frozen=True)
+class StartupSettings:
+    """Run settings hashed into the cache key (:meth:`key`): strain per run, cap on its length,
+    velocity replicas per configuration, seed."""
 
-    def __init__(self, strain: float = DEFAULT_STRAIN, max_time: float = 150.0,
-                 n_replicas: int = 2, seed: int = 4242) -> None:
-        if not (strain > 0 and max_time > 0 and n_replicas >= 1):
+    strain: float = DEFAULT_STRAIN
+    max_time: float = 150.0
+    n_replicas: int = 2
+    seed: int = 4242
+
+    def __post_init__(self) -> None:
+        if not (self.strain > 0 and self.max_time > 0 and self.n_replicas >= 1):
             raise ValueError(f"startup settings: strain, max_time > 0 and n_replicas >= 1 required, "
-                             f"got {strain}, {max_time}, {n_replicas}")
-        super().__init__(strain=float(strain), max_time=float(max_time),
-                         n_replicas=int(n_replicas), seed=int(seed))
+                             f"got {self.strain}, {self.max_time}, {self.n_replicas}")
+        for name, tp in (("strain", float), ("max_time", float), ("n_replicas", int), ("seed", int)):
+            object.__setattr__(self, name, tp(getattr(self, name)))  # the key hashes 1.0, never 1
+
+    def key(self) -> dict[str, Any]:
+        """What the cache folder's name hashes (and ``settings.json`` records)."""
+        return {f.name: getattr(self, f.name) for f in fields(StartupSettings)}
 
     def duration(self, rate: float) -> float:
         """Run length: ``strain / γ̇`` capped at ``max_time``."""
-        return float(min(self["strain"] / rate, self["max_time"]))
+        return float(min(self.strain / rate, self.max_time))
+
+
+@dataclass(frozen=True)
+class StartupSpec(StartupSettings):
+    """The ``build.startup`` node of ``conf/build.yaml``: the run settings and the rates
+    (``None``: the dataset's nonzero rates)."""
+
+    rates: tuple[float, ...] | None = None
 
 
 def startup_dir(root: str | Path, man: dict[str, Any], settings: StartupSettings) -> Path:
-    return Path(root) / "startup" / canonical_hash([man["config_hash"], dict(settings)])
+    return Path(root) / "startup" / canonical_hash([man["config_hash"], settings.key()])
 
 
 def equilibrium_shards(root: str | Path, man: dict[str, Any]) -> list[tuple[int, dict[str, np.ndarray]]]:
@@ -84,7 +103,7 @@ def run_startup_stage(root: str | Path, rates: list[float], settings: StartupSet
                                                [a["cell"] for _, a in eq]))
     out = startup_dir(root, man, settings)
     out.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(out / "settings.json", {**settings, "r_cut": r_cut, "lc2": lc2})
+    atomic_write_json(out / "settings.json", {**settings.key(), "r_cut": r_cut, "lc2": lc2})
     eng = LammpsEngine(system, n_threads=threads)
     try:
         for rate in rates:
@@ -96,8 +115,8 @@ def run_startup_stage(root: str | Path, rates: list[float], settings: StartupSet
                                      {"system": system.name})
                 t0 = time.perf_counter()
                 run = run_startup(eng, conf, rate, settings.duration(rate),
-                                  n_replicas=settings["n_replicas"],
-                                  seed=settings["seed"] + 1000 * idx + int(round(rate * 1e6)),
+                                  n_replicas=settings.n_replicas,
+                                  seed=settings.seed + 1000 * idx + int(round(rate * 1e6)),
                                   lc2=lc2, r_cut=r_cut, progress=progress)
                 arrays = run.to_arrays(max_frames=MAX_FRAMES)
                 arrays["config_index"] = np.int64(idx)

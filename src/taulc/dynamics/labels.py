@@ -81,6 +81,10 @@ class LabelSettings:
         memory_mb: working-set bound of the cage-jump detector.
         reference_species: species used for the equilibrium reference correlators
             (0 = big/A, the Kob-Andersen convention; ``None`` = all particles).
+        engine: MD engine of the replicas, ``lammps`` or ``openmm`` (all replicas of a
+            configuration as one batch on one device).
+        device, batch_replicas, thermostat: OpenMM only: ``cpu`` | ``cuda`` | ``auto``; replicas
+            per OpenMM context; ``replica`` (one Nose-Hoover chain per replica) | ``batch``.
     """
 
     n_replicas: int = 8
@@ -99,6 +103,10 @@ class LabelSettings:
     common_velocities: bool = True
     memory_mb: float = 256.0
     reference_species: int | None = 0
+    engine: str = "lammps"
+    device: str = "auto"
+    batch_replicas: int = 64
+    thermostat: str = "replica"
 
     @classmethod
     def from_config(cls, cfg: Mapping[str, Any] | None) -> LabelSettings:
@@ -141,6 +149,12 @@ class LabelSettings:
         for t in self.mobility_times:
             if isinstance(t, str) and t not in ("tau_2", "tau_alpha"):
                 raise ValueError(f"labels.mobility_times entries must be numbers or tau_2/tau_alpha, got {t!r}")
+        if self.engine not in ("lammps", "openmm"):
+            raise ValueError(f"field 'labels.engine' must be one of ['lammps', 'openmm'], got {self.engine!r}")
+        if self.thermostat not in ("replica", "batch"):
+            raise ValueError(f"field 'labels.thermostat' must be replica|batch, got {self.thermostat!r}")
+        if int(self.batch_replicas) < 1:
+            raise ValueError(f"field 'labels.batch_replicas' must be >= 1, got {self.batch_replicas}")
 
 
 @dataclass

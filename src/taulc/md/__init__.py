@@ -4,7 +4,7 @@ Public API::
 
     from taulc.md import (Configuration, read_configuration, write_configuration,
                           SystemSpec, load_system, ProtocolSpec, load_protocol,
-                          Segment, Trajectory, MDEngine, LammpsEngine, make_engine)
+                          Segment, Trajectory, MDEngine, LammpsEngine, EngineSpec, make_engine)
 """
 
 from taulc.md.configuration import (
@@ -14,17 +14,19 @@ from taulc.md.configuration import (
     write_configuration,
 )
 from taulc.md.engine import DEFAULT_SAMPLE_EVERY, MDEngine, Segment, maxwell_boltzmann, replica_seeds
+from taulc.md.engine_spec import BACKENDS, EngineSpec
 from taulc.md.lammps_engine import LammpsEngine
 from taulc.md.protocol import ProtocolError, ProtocolSpec, load_protocol
 from taulc.md.system import SystemSpec, SystemSpecError, available_systems, load_system
 from taulc.md.trajectory import NonAffineIntegrator, Trajectory
 
-BACKENDS = ("lammps", "openmm")
-"""Engines ``make_engine`` knows: LAMMPS (default) and the batched OpenMM replica engine."""
-
 
 def make_engine(system: SystemSpec, backend: str = "lammps", **kwargs) -> MDEngine:
-    """Engine factory: ``backend`` is one of :data:`BACKENDS` (others can register here)."""
+    """Engine factory: ``backend`` is one of :data:`BACKENDS` (others can register here).
+
+    From an ``engine:`` config node: ``make_engine(system, spec.backend, **spec.engine_kwargs())``
+    with ``spec`` an :class:`EngineSpec`.
+    """
     if backend == "lammps":
         return LammpsEngine(system, **kwargs)
     if backend == "openmm":
@@ -38,7 +40,7 @@ def make_engine(system: SystemSpec, backend: str = "lammps", **kwargs) -> MDEngi
 
 __all__ = [
     "Configuration", "ConfigurationError", "read_configuration", "write_configuration",
-    "DEFAULT_SAMPLE_EVERY", "MDEngine", "Segment", "maxwell_boltzmann", "replica_seeds",
+    "BACKENDS", "EngineSpec", "DEFAULT_SAMPLE_EVERY", "MDEngine", "Segment", "maxwell_boltzmann", "replica_seeds",
     "LammpsEngine", "ProtocolError", "ProtocolSpec", "load_protocol", "SystemSpec",
     "SystemSpecError", "available_systems", "load_system", "NonAffineIntegrator",
     "Trajectory", "make_engine",
