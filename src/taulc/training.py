@@ -253,13 +253,13 @@ def train(cfg: Any) -> float:
     import lightning as L  # noqa: PLC0415
     from lightning.pytorch.loggers import CSVLogger  # noqa: PLC0415
 
-    from taulc.data.builder import dataset_config  # noqa: PLC0415
     from taulc.data.datamodules import GraphDataModule, TabularDataModule  # noqa: PLC0415
+    from taulc.data.manifest import dataset_identity  # noqa: PLC0415
     from taulc.data.storage import atomic_write_bytes, atomic_write_json, save_npz  # noqa: PLC0415
     from taulc.models.io import save_model  # noqa: PLC0415
     from taulc.models.registry import model_class  # noqa: PLC0415
     from taulc.models.skill import honest_scores, target_spec  # noqa: PLC0415
-    from taulc.runs import claim_run_dir, mark_complete  # noqa: PLC0415
+    from taulc.runs import claim_run_dir, mark_complete, write_dataset_record  # noqa: PLC0415
     from taulc.validate import check_train_config  # noqa: PLC0415
 
     t0 = time.perf_counter()
@@ -272,7 +272,7 @@ def train(cfg: Any) -> float:
     kind = model_cls.input_kind
     data = c.get("data", {})
     split = c["split"]
-    dcfg = dataset_config(c)
+    dcfg = dataset_identity(c)
     spec = target_spec(c.get("target"))
     if kind == "graph":
         dm = GraphDataModule(
@@ -337,6 +337,7 @@ def train(cfg: Any) -> float:
         "train_seconds": time.perf_counter() - t0,
     }
     atomic_write_json(run_dir / "metrics.json", metrics)
+    write_dataset_record(run_dir, root)  # dataset.json: evaluate.py finds the dataset through its manifest hash
     save_npz(run_dir / "test_predictions.npz", {**pred, **{f"true_{k}": v for k, v in truth.items()}})
     save_model(model, run_dir / "model.pt")
     # --- predictor bundle (issue 7): self-contained <run_dir>/predictor.pt for taulc-predict ---

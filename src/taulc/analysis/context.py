@@ -69,9 +69,9 @@ def load_context(root: Path, dataset_cfg: Mapping[str, Any] | None) -> DatasetCo
 
 def dataset_of(cfg: Mapping[str, Any]) -> tuple[Path, dict[str, Any]]:
     """Dataset directory (``data_root``/``dataset.name``) and dataset config named by a run or evaluate config."""
-    from taulc.data.builder import dataset_config  # noqa: PLC0415
+    from taulc.data.manifest import dataset_identity  # noqa: PLC0415
     from taulc.paths import default_data_root  # noqa: PLC0415
 
     root = Path(cfg["data_root"]) if cfg.get("data_root") else default_data_root()
-    return root / str(cfg["dataset"]["name"]), dataset_config(cfg)
+    return root / str(cfg["dataset"]["name"]), dataset_identity(cfg)
 

@@ -12,8 +12,9 @@ A thin driver over the sections of :mod:`taulc.analysis.sections` (core paper nu
    ``analysis.clusters.trajectories`` names steady-shear runs (``bench/cluster_runs.py``);
 6. start-up rheology (:mod:`taulc.analysis.rheology_report`).
 
-Runs are resolved by :func:`resolve_run` (:mod:`taulc.analysis.runs_index`); the dataset and descriptor come
-from each run's own ``.hydra/config.yaml`` unless ``dataset=`` is given (:mod:`taulc.analysis.context`); the
+Runs are resolved by :func:`resolve_run` (:mod:`taulc.analysis.runs_index`); the dataset comes from each run's
+``dataset.json`` (its manifest hash checked; older runs: re-composed from ``.hydra/config.yaml``) and the descriptor
+from the run's config, unless ``dataset=`` is given (:mod:`taulc.analysis.context`); the
 output is written by :class:`ReportWriter` (:mod:`taulc.analysis.writer`). What cannot be made (no SVM run,
 one shear rate, ...) is listed in the report's "Skipped" section. The names below stay importable from here.
 """
@@ -32,7 +33,7 @@ import numpy as np
 
 from taulc.analysis.context import DatasetContext, dataset_of, load_context
 from taulc.analysis.plotting import RatePalette
-from taulc.analysis.runs_index import RunInfo, auto_runs, load_run, pick_run, resolve_run
+from taulc.analysis.runs_index import RunInfo, auto_runs, load_run, pick_run, resolve_run, run_dataset_of
 from taulc.analysis.sections import SECTIONS, ReportInputs
 from taulc.analysis.sections.dynamics import section_dynamics
 from taulc.analysis.sections.gnn import section_gnn
@@ -75,17 +76,15 @@ def evaluate(cfg: Mapping[str, Any], output_dir: str | os.PathLike[str] | None =
         root, dcfg = dataset_of(c)
         base_cfg = c
     elif runs:
-        root, dcfg = dataset_of(runs[0].cfg)
+        root, dcfg = run_dataset_of(runs[0], c.get("data_root"))
         base_cfg = runs[0].cfg
     else:
         raise ValueError("nothing to evaluate: give run=<dir|latest|model> and/or dataset=<name>")
-    if c.get("data_root") and not c.get("dataset"):
-        root = Path(c["data_root"]) / root.name
     out = Path(c.get("out") or (Path(output_dir or ".") / "report"))
     log.info("report for %s on dataset %s -> %s", [r.name for r in runs] or "no run", root, out)
     ctx = load_context(root, dcfg)
     for r in runs:
-        rroot, _ = dataset_of(r.cfg)
+        rroot, _ = run_dataset_of(r, c.get("data_root"))
         if rroot.resolve() != root.resolve():
             raise ValueError(f"run {r.path} was trained on {rroot}, but this report is for {root}; "
                              "evaluate runs of one dataset together")
