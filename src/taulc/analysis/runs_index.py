@@ -53,6 +53,27 @@ class RunInfo:
     def name(self) -> str:
         return f"{self.short} ({self.path})"
 
+    @property
+    def split(self) -> Any:
+        """The run's ``split`` node as a :class:`taulc.data.splits.SplitSpec`."""
+        from taulc.data.splits import SplitSpec  # noqa: PLC0415
+
+        return SplitSpec.from_config(self.cfg.get("split"))
+
+    @property
+    def target(self) -> Any:
+        """The run's ``target`` node as a :class:`taulc.models.skill.TargetSpec` (bare names of older runs too)."""
+        from taulc.models.skill import target_spec  # noqa: PLC0415
+
+        return target_spec(self.cfg.get("target"))
+
+    @property
+    def data(self) -> Any:
+        """The run's ``data`` node as a :class:`taulc.data.datamodules.TrainDataSpec`."""
+        from taulc.data.datamodules import TrainDataSpec  # noqa: PLC0415
+
+        return TrainDataSpec.from_config(self.cfg.get("data"))
+
 
 def _is_run(p: Path) -> bool:
     from taulc.runs import is_complete  # noqa: PLC0415
@@ -170,11 +191,9 @@ def load_run(path: Path) -> RunInfo:
 
 def split_codes(run: RunInfo, table: Any) -> tuple[np.ndarray, dict[int, str]]:
     """Per-particle split (0 train, 1 val, 2 test) of ``run`` on ``table`` and a per-configuration name."""
-    from taulc.data.splits import SplitSpec, split_particles  # noqa: PLC0415
+    from taulc.data.splits import split_particles  # noqa: PLC0415
 
-    sp = run.cfg.get("split", {})
-    spec = SplitSpec(**{k: sp[k] for k in ("kind", "test_fraction", "val_fraction", "test_rates", "seed") if k in sp})
-    codes = split_particles(spec, table.config_id, table.rate)
+    codes = split_particles(run.split, table.config_id, table.rate)
     names = {0: "train", 1: "val", 2: "test"}
     per_cfg = {}
     recorded = run.metrics.get("configs")  # written by train.py when available: {split: [config ids]}
