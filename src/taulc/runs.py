@@ -21,6 +21,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import socket
@@ -35,6 +36,8 @@ from taulc.errors import ConfigError, TaulcError
 
 MARKER = "COMPLETE"
 OWNER = ".taulc-owner"
+log = logging.getLogger(__name__)
+
 DATASET_RECORD = "dataset.json"
 """The run's dataset identity: ``{"name", "dir", "config_hash", "shards_digest", "format_version"}``."""
 _HYDRA_ONLY = {".hydra", OWNER}
@@ -158,8 +161,6 @@ def run_dataset(run_dir: str | os.PathLike[str], data_root: str | os.PathLike[st
     ``data_root`` (evaluate.py ``data_root=``) looks for the dataset under another root (a moved copy);
     either way its ``manifest.json`` must have the recorded ``config_hash``, else :class:`ConfigError` naming
     the record, the manifest and both hashes."""
-    import logging  # noqa: PLC0415
-
     from taulc.data.manifest import MANIFEST, shards_digest  # noqa: PLC0415
 
     rec = read_dataset_record(run_dir)
@@ -181,7 +182,7 @@ def run_dataset(run_dir: str | os.PathLike[str], data_root: str | os.PathLike[st
                           f"config_hash {rec['config_hash']!r} ({rec_path}): the dataset was rebuilt from another "
                           "config; retrain, or point data_root= at the dataset it was trained on")
     if rec.get("shards_digest") and shards_digest(man) != rec["shards_digest"]:
-        logging.getLogger(__name__).warning(
+        log.warning(
             "%s: same config_hash %s, but the shards changed since run %s (rebuilt with the same config)",
             man_path, rec["config_hash"], run_dir)
     return root
