@@ -86,12 +86,12 @@ def main() -> None:
             t0 = time.perf_counter()
             train(cfg)
             t_taulc.append(time.perf_counter() - t0)
-        from taulc.data.builder import dataset_config
         from taulc.data.datamodules import TabularDataModule
+        from taulc.data.manifest import dataset_identity
         from taulc.training import _plain, dataset_dir
 
         c = _plain(cfg)
-        dm = TabularDataModule(dataset_dir(c), c["split"], dataset_config=dataset_config(c), descriptor=c.get("descriptor"))
+        dm = TabularDataModule(dataset_dir(c), c["split"], dataset_config=dataset_identity(c), descriptor=c.get("descriptor"))
         dm.setup()
         alphas = [float(a) for a in c["model"]["alpha"]]
         t_sk = [sklearn_baseline(dm, alphas)[0] for _ in range(args.repeat)]

@@ -20,7 +20,7 @@ def test_section_skips_without_trajectories(tmp_path):
     section_clusters(rep, {"clusters": {"trajectories": None}})
     assert any("convective clusters" in s for s in rep.skipped)
     rep.abort()
-    with pytest.raises(ValueError, match="unknown field"):
+    with pytest.raises(ValueError, match=r"'analysis\.clusters\.bogus' is unknown"):
         ClusterAnalysisSettings.from_config({"bogus": 1})
 
 

@@ -74,3 +74,31 @@ def test_svm_only_report_fits_the_papers_ridge_for_parity(tiny_runs, tmp_path):
     assert abs(summary["parity"]["pooled_all_species"] - logged["test"]["regression"]["pearson"]) < 1e-6
     for k in ("pearson", "ceiling", "baseline_structural", "skill"):  # the same honest-skill table as the logged run
         assert abs(summary["parity"]["headline"][k] - logged["skill"]["regression"]["headline"][k]) < 1e-6, k
+
+
+def test_evaluate_finds_the_dataset_through_the_runs_record(tiny_runs, tiny_dataset, tmp_path):
+    """evaluate.py resolves a run's dataset from its dataset.json (manifest hash checked), not by re-composing
+    the build config: a run whose .hydra/config.yaml names no existing dataset still evaluates; a record whose
+    hash the manifest no longer has is refused naming both."""
+    import json
+    import shutil
+
+    from taulc.analysis.report import evaluate
+    from taulc.errors import ConfigError
+
+    rec = json.loads((tiny_runs["ridge"] / "dataset.json").read_text())
+    man = json.loads((tiny_dataset / "manifest.json").read_text())
+    assert rec["config_hash"] == man["config_hash"] and Path(rec["dir"]) == tiny_dataset.resolve()
+    run = tmp_path / "ridge_copy"
+    shutil.copytree(tiny_runs["ridge"], run)
+    cfg_path = run / ".hydra" / "config.yaml"
+    cfg = OmegaConf.load(cfg_path)
+    cfg.dataset.name = "not_built"  # the config alone no longer names the dataset
+    cfg.data_root = str(tmp_path / "nowhere")
+    OmegaConf.save(cfg, cfg_path)
+    opts = ["runs=[]", "analysis.importance.full_descriptor=null", "analysis.importance.greedy_k=3"]
+    out = evaluate(compose("evaluate", [f"run={run}", f"out={tmp_path / 'rep'}", *opts]))
+    assert json.loads((out / "summary.json").read_text())["dataset"] == str(tiny_dataset.resolve())
+    (run / "dataset.json").write_text(json.dumps({**rec, "config_hash": "0000000000000000"}))
+    with pytest.raises(ConfigError, match=r"manifest\.json: config_hash .*0000000000000000.*dataset\.json"):
+        evaluate(compose("evaluate", [f"run={run}", f"out={tmp_path / 'rep2'}", *opts]))

@@ -260,6 +260,11 @@ TRAIN = [
     ("patience", ["early_stopping.patience=-1"], r"'early_stopping\.patience' must be >= 0"),
     ("val_fraction", ["split.val_fraction=2"], r"'split\.val_fraction' must be <= 1"),
     ("seed", ["seed=-3"], r"'seed' must be >= 0"),
+    ("split_unknown", ["+split.test_fracton=0.3"], r"'split\.test_fracton' is unknown; known fields of 'split'"),
+    ("split_kind", ["split.kind=by_rate"], r"'split\.kind': must be one of \['random', 'config', 'rate'\]"),
+    ("data_unknown", ["+data.specis=big"], r"'data\.specis' is unknown; known fields of 'data'"),
+    ("target_unknown", ["+target.nam=ln_tau_sh"], r"'target\.nam' is unknown; known fields of 'target'"),
+    ("early_stopping_unknown", ["+early_stopping.patiense=3"], r"'early_stopping\.patiense' is unknown"),
     ("ckpt_missing", ["ckpt_path={tmp}/missing.ckpt"], r"'ckpt_path' = .*missing\.ckpt: checkpoint file not found"),
     ("results_table_dir", ["results_table={tmp}"], r"'results_table' = .*: is a directory"),
     ("dataset_not_built", ["dataset.name=never_built"], r"never_built/manifest\.json: dataset 'never_built' is not built.*taulc\.build dataset=never_built"),
@@ -358,6 +363,10 @@ EVALUATE = [
     ("slice_center", ["analysis.slice_center=2"], r"'analysis\.slice_center' must be <= 1"),
     ("n_grid", ["analysis.n_grid=1"], r"'analysis\.n_grid' must be >= 2"),
     ("greedy_k", ["analysis.importance.greedy_k=0"], r"'analysis\.importance\.greedy_k' must be >= 1"),
+    ("analysis_unknown", ["+analysis.n_gridd=3"], r"'analysis\.n_gridd' is unknown; known fields of 'analysis'"),
+    ("relation_unknown", ["+analysis.relation.nbins=3"], r"'analysis\.relation\.nbins' is unknown"),
+    ("clusters_unknown", ["+analysis.clusters.threshold=0.2"], r"'analysis\.clusters\.threshold' is unknown"),
+    ("gnn_type", ["analysis.gnn.max_graphs=two"], r"'analysis\.gnn\.max_graphs': expected an integer"),
     ("out_is_file", ["out={tmp}/afile.txt"], r"'out' = .*afile\.txt: exists and is not a directory"),
 ]
 

@@ -55,3 +55,81 @@ def test_old_key_names_are_accepted_once() -> None:
     assert from_mapping(Outer, {"name": "x", "old_n": 5, "n": None}, "ds").n == 5  # new key left at its null default
     with pytest.raises(ConfigError, match="old name of 'ds.n'"):
         from_mapping(Outer, {"name": "x", "old_n": 5, "n": 6}, "ds")
+
+
+# --------------------------------------------------------------------------- the train / evaluate schemas
+def _yaml(name: str) -> dict:
+    from omegaconf import OmegaConf
+
+    from taulc.paths import conf_dir
+
+    raw = OmegaConf.load(conf_dir() / name)
+    for k in ("defaults", "hydra"):
+        raw.pop(k, None)
+    return OmegaConf.to_container(OmegaConf.create({"seed": 0, "node": raw}), resolve=True)["node"]  # ${seed} = 0
+
+
+def test_schema_defaults_are_the_shipped_yaml_defaults() -> None:
+    """The dataclass defaults (used when a key is absent) equal what conf/*.yaml ships."""
+    from taulc.analysis.clusters_report import ClustersSpec
+    from taulc.analysis.context import EvaluateSpec
+    from taulc.data.datamodules import TrainDataSpec
+    from taulc.data.splits import SplitSpec
+    from taulc.models.skill import TargetSpec, target_spec
+    from taulc.training import EarlyStoppingSpec
+
+    train = _yaml("train.yaml")
+    assert TrainDataSpec.from_config(train["data"]) == TrainDataSpec()
+    assert EarlyStoppingSpec.from_config(train["early_stopping"]) == EarlyStoppingSpec()
+    assert target_spec(train["target"]) == TargetSpec()
+    assert SplitSpec.from_config(_yaml("split/config.yaml")) == SplitSpec()
+    assert SplitSpec.from_config(_yaml("split/rate.yaml")).test_rates == (0.01,)
+    ev = _yaml("evaluate.yaml")
+    assert EvaluateSpec.from_config(ev) == EvaluateSpec()
+    assert ClustersSpec.from_config(ev["analysis"]["clusters"]) == ClustersSpec()
+    assert to_mapping(EvaluateSpec())["analysis"] == ev["analysis"]  # every shipped key is a field, same value
+
+
+@pytest.mark.parametrize(("node", "data", "msg"), [
+    ("split", {"kind": "config", "tset_fraction": 0.3}, "'split.tset_fraction' is unknown"),
+    ("split", {"kind": "config", "test_fraction": 1.5}, "'split.test_fraction' must be <= 1"),
+    ("data", {"balance": True}, "'data.balance' is unknown"),
+    ("data", {"batch_size": 0}, "'data.batch_size' must be >= 1"),
+    ("target", {"nam": "ln_tau_lc"}, "'target.nam' is unknown"),
+    ("target", {"reference_species": "medium"}, "target.reference_species must be 0 (big), 1 (small) or all"),
+    ("early_stopping", {"patience": -1}, "'early_stopping.patience' must be >= 0"),
+    ("analysis", {"importance": {"greedy": 3}}, "'analysis.importance.greedy' is unknown"),
+    ("analysis", {"rheology": {"thinning_min_rate": "low"}}, "'analysis.rheology.thinning_min_rate'"),
+])
+def test_train_and_evaluate_nodes_refuse_naming_the_field(node: str, data: dict, msg: str) -> None:
+    import re
+
+    from taulc.analysis.context import analysis_spec
+    from taulc.data.datamodules import TrainDataSpec
+    from taulc.data.splits import SplitSpec
+    from taulc.models.skill import target_spec
+    from taulc.training import EarlyStoppingSpec
+
+    parse = {"split": SplitSpec.from_config, "data": TrainDataSpec.from_config, "target": target_spec,
+             "early_stopping": EarlyStoppingSpec.from_config, "analysis": analysis_spec}[node]
+    with pytest.raises(ConfigError, match=re.escape(msg)):
+        parse(data)
+
+
+def test_target_spellings_are_kept() -> None:
+    from taulc.models.skill import target_spec
+
+    assert target_spec("ln_tau_sh").name == "ln_tau_sh"  # bare name (older runs)
+    assert [target_spec({"reference_species": s}).reference_species for s in ("big", "small", "all", 1, "0", None)] \
+        == [0, 1, None, 1, 0, None]
+    assert target_spec({"structural_baseline": False}).structural_baseline is None
+
+
+def test_evaluate_runs_spellings() -> None:
+    from taulc.analysis.context import EvaluateSpec
+
+    assert EvaluateSpec.from_config({"runs": "auto"}).auto and EvaluateSpec().extra_runs == []
+    assert EvaluateSpec.from_config({"runs": ["a", "b"]}).extra_runs == ["a", "b"]
+    assert EvaluateSpec.from_config({"runs": "runs/ridge/latest"}).extra_runs == ["runs/ridge/latest"]
+    assert EvaluateSpec.from_config({"runs": []}).extra_runs == [] and not EvaluateSpec.from_config({"runs": None}).auto
+    assert EvaluateSpec.from_config({"analysis": {"importance": {"full_descriptor": False}}}).analysis.importance.full_descriptor is None

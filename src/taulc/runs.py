@@ -10,11 +10,18 @@
   without it was killed, crashed or is still running.
 * :func:`is_complete` / :func:`latest_complete` are what ``evaluate.py
   run=latest`` and ``run=<model>`` use: incomplete runs are skipped.
+* :func:`write_dataset_record` / :func:`run_dataset`: the dataset a run was
+  trained on (``<run_dir>/dataset.json``: its directory, name, the manifest's
+  ``config_hash`` and a digest of its shard checksums), so evaluation points at
+  that manifest instead of re-composing the build config from the run's
+  ``.hydra/config.yaml``; a dataset that moved or was rebuilt from another
+  config is refused naming the file and both hashes.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import socket
@@ -22,12 +29,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["RunError", "MARKER", "OWNER", "claim_run_dir", "mark_complete", "is_complete", "latest_complete", "discard_if_empty"]
+__all__ = ["RunError", "MARKER", "OWNER", "DATASET_RECORD", "claim_run_dir", "mark_complete", "is_complete",
+           "latest_complete", "discard_if_empty", "write_dataset_record", "read_dataset_record", "run_dataset"]
 
-from taulc.errors import TaulcError
+from taulc.errors import ConfigError, TaulcError
 
 MARKER = "COMPLETE"
 OWNER = ".taulc-owner"
+log = logging.getLogger(__name__)
+
+DATASET_RECORD = "dataset.json"
+"""The run's dataset identity: ``{"name", "dir", "config_hash", "shards_digest", "format_version"}``."""
 _HYDRA_ONLY = {".hydra", OWNER}
 
 
@@ -112,3 +124,65 @@ def discard_if_empty(run_dir: str | os.PathLike[str]) -> None:
         return
     if all(p.name in _HYDRA_ONLY or p.suffix == ".log" for p in d.iterdir()):
         shutil.rmtree(d, ignore_errors=True)
+
+
+def write_dataset_record(run_dir: str | os.PathLike[str], dataset_dir: str | os.PathLike[str]) -> Path:
+    """Record the dataset ``run_dir`` is trained on (``dataset.json``), from the dataset's own ``manifest.json``."""
+    from taulc.data.manifest import read_manifest, shards_digest  # noqa: PLC0415
+    from taulc.data.storage import atomic_write_json  # noqa: PLC0415
+
+    root = Path(dataset_dir).resolve()
+    man = read_manifest(root)
+    rec = {"name": man.get("name", root.name), "dir": str(root), "config_hash": man["config_hash"],
+           "shards_digest": shards_digest(man), "format_version": man["format_version"]}
+    path = Path(run_dir) / DATASET_RECORD
+    atomic_write_json(path, rec)
+    return path
+
+
+def read_dataset_record(run_dir: str | os.PathLike[str]) -> dict[str, Any] | None:
+    """The run's ``dataset.json``, or None for runs written before taulc recorded it."""
+    path = Path(run_dir) / DATASET_RECORD
+    if not path.is_file():
+        return None
+    try:
+        rec = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{path}: unreadable dataset record ({exc})") from None
+    missing = [k for k in ("name", "dir", "config_hash") if k not in rec]
+    if missing:
+        raise ConfigError(f"{path}: dataset record lacks {missing}")
+    return rec
+
+
+def run_dataset(run_dir: str | os.PathLike[str], data_root: str | os.PathLike[str] | None = None) -> Path | None:
+    """The dataset directory a run was trained on, from its ``dataset.json`` (None when the run has none).
+
+    ``data_root`` (evaluate.py ``data_root=``) looks for the dataset under another root (a moved copy);
+    either way its ``manifest.json`` must have the recorded ``config_hash``, else :class:`ConfigError` naming
+    the record, the manifest and both hashes."""
+    from taulc.data.manifest import MANIFEST, shards_digest  # noqa: PLC0415
+
+    rec = read_dataset_record(run_dir)
+    if rec is None:
+        return None
+    rec_path = Path(run_dir) / DATASET_RECORD
+    root = Path(data_root) / rec["name"] if data_root else Path(rec["dir"])
+    man_path = root / MANIFEST
+    if not man_path.is_file():
+        hint = "" if data_root else " (if the dataset moved, give data_root=<its new parent directory>)"
+        raise ConfigError(f"{rec_path}: the run was trained on dataset '{rec['name']}' (config_hash {rec['config_hash']}) "
+                          f"at {rec['dir']}, but {man_path} does not exist: the dataset moved or was deleted{hint}")
+    try:
+        man = json.loads(man_path.read_text())
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{man_path}: unreadable manifest ({exc})") from None
+    if man.get("config_hash") != rec["config_hash"]:
+        raise ConfigError(f"{man_path}: config_hash {man.get('config_hash')!r}, but the run {run_dir} was trained on "
+                          f"config_hash {rec['config_hash']!r} ({rec_path}): the dataset was rebuilt from another "
+                          "config; retrain, or point data_root= at the dataset it was trained on")
+    if rec.get("shards_digest") and shards_digest(man) != rec["shards_digest"]:
+        log.warning(
+            "%s: same config_hash %s, but the shards changed since run %s (rebuilt with the same config)",
+            man_path, rec["config_hash"], run_dir)
+    return root

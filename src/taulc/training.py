@@ -18,12 +18,15 @@ import math
 import os
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from taulc.config import from_mapping, to_mapping
 from taulc.data.inputs import dataset_graph_radius
+from taulc.errors import ConfigError
 from taulc.utils import to_plain as _plain
 
 log = logging.getLogger("taulc.train")
@@ -41,6 +44,25 @@ RESULTS_FIELDS = (
     "train_seconds",
 )
 """Columns of ``runs/results.csv`` (docs/honest-skill.md); names follow the score tables."""
+
+
+@dataclass(frozen=True)
+class EarlyStoppingSpec:
+    """The ``early_stopping`` node of ``conf/train.yaml`` (read by ``conf/callbacks/early_stopping.yaml``):
+    stop after ``patience`` epochs without a validation improvement of at least ``min_delta``; 0 or null = off."""
+
+    patience: int | None = 10
+    min_delta: float = 1.0e-3
+
+    def __post_init__(self) -> None:
+        if self.patience is not None and self.patience < 0:
+            raise ConfigError(f"field 'early_stopping.patience' must be >= 0, got {self.patience!r}")
+        if not self.min_delta >= 0:
+            raise ConfigError(f"field 'early_stopping.min_delta' must be >= 0, got {self.min_delta!r}")
+
+    @classmethod
+    def from_config(cls, node: Mapping[str, Any] | None) -> EarlyStoppingSpec:
+        return from_mapping(cls, node, "early_stopping")
 
 
 def model_kind(model_cfg: Mapping[str, Any]) -> str:
@@ -253,13 +275,14 @@ def train(cfg: Any) -> float:
     import lightning as L  # noqa: PLC0415
     from lightning.pytorch.loggers import CSVLogger  # noqa: PLC0415
 
-    from taulc.data.builder import dataset_config  # noqa: PLC0415
-    from taulc.data.datamodules import GraphDataModule, TabularDataModule  # noqa: PLC0415
+    from taulc.data.datamodules import GraphDataModule, TabularDataModule, TrainDataSpec  # noqa: PLC0415
+    from taulc.data.manifest import dataset_identity  # noqa: PLC0415
+    from taulc.data.splits import SplitSpec  # noqa: PLC0415
     from taulc.data.storage import atomic_write_bytes, atomic_write_json, save_npz  # noqa: PLC0415
     from taulc.models.io import save_model  # noqa: PLC0415
     from taulc.models.registry import model_class  # noqa: PLC0415
     from taulc.models.skill import honest_scores, target_spec  # noqa: PLC0415
-    from taulc.runs import claim_run_dir, mark_complete  # noqa: PLC0415
+    from taulc.runs import claim_run_dir, mark_complete, write_dataset_record  # noqa: PLC0415
     from taulc.validate import check_train_config  # noqa: PLC0415
 
     t0 = time.perf_counter()
@@ -270,21 +293,21 @@ def train(cfg: Any) -> float:
     root = dataset_dir(c)
     model_cls = model_class(str(c["model"].get("_target_", "")))  # the declaration decides inputs and callbacks
     kind = model_cls.input_kind
-    data = c.get("data", {})
-    split = c["split"]
-    dcfg = dataset_config(c)
+    data = TrainDataSpec.from_config(c.get("data"))
+    split = SplitSpec.from_config(c["split"])
+    dcfg = dataset_identity(c)
     spec = target_spec(c.get("target"))
     if kind == "graph":
         dm = GraphDataModule(
             root, split, target=spec.name, node_descriptors=int(c["model"].get("n_features") or 0) > 0,
-            batch_size=int(data.get("graph_batch_size", 2)), dataset_config=dcfg,
+            batch_size=data.graph_batch_size, dataset_config=dcfg,
             radius=dataset_graph_radius(c), descriptor=c.get("descriptor"),
         )
     else:
         dm = TabularDataModule(
-            root, split, target=spec.name, species=data.get("species", "all"),
-            balance_classes=bool(data.get("balance_classes", False)) or model_cls.balance_classes_default,
-            batch_size=int(data.get("batch_size", 4096)), dataset_config=dcfg, seed=int(c["seed"]),
+            root, split, target=spec.name, species=data.species,
+            balance_classes=data.balance_classes or model_cls.balance_classes_default,
+            batch_size=data.batch_size, dataset_config=dcfg, seed=int(c["seed"]),
             descriptor=c.get("descriptor"),
         )
     dm.setup("fit")
@@ -322,7 +345,7 @@ def train(cfg: Any) -> float:
     metrics: dict[str, Any] = {
         "model": type(model).__name__,  # the registered class name (taulc.models.registry)
         "dataset": str(root),
-        "split": split,
+        "split": to_mapping(split),
         "target": spec.name,
         "reference_species": skill["reference_species"],
         "monitor": monitor,
@@ -337,6 +360,7 @@ def train(cfg: Any) -> float:
         "train_seconds": time.perf_counter() - t0,
     }
     atomic_write_json(run_dir / "metrics.json", metrics)
+    write_dataset_record(run_dir, root)  # dataset.json: evaluate.py finds the dataset through its manifest hash
     save_npz(run_dir / "test_predictions.npz", {**pred, **{f"true_{k}": v for k, v in truth.items()}})
     save_model(model, run_dir / "model.pt")
     # --- predictor bundle (issue 7): self-contained <run_dir>/predictor.pt for taulc-predict ---
@@ -354,7 +378,7 @@ def train(cfg: Any) -> float:
         Path(c.get("results_table") or run_dir.parent / "results.csv"),
         {
             "time": time.strftime("%Y-%m-%d %H:%M:%S"), "run_dir": str(run_dir), "model": metrics["model"],
-            "dataset": root.name, "split": split["kind"], "target": spec.name, "seed": c["seed"],
+            "dataset": root.name, "split": split.kind, "target": spec.name, "seed": c["seed"],
             "selected": json.dumps(metrics["selected"]), "monitor": monitor, "val_score": val_score,
             **results_row(metrics), "train_seconds": metrics["train_seconds"],
         },
@@ -379,7 +403,7 @@ def model_card(c: Mapping[str, Any], metrics: Mapping[str, Any], root: Path) -> 
         "",
         f"- target: `{metrics['target']}` (ln τ in LJ time units); classes: slow = 1 if τ_LC − τ_sh ≥ τ_2 (Eq. 2)",
         f"- reference particles scored: {metrics.get('skill', {}).get('reference', '?')} (`target.reference_species`)",
-        f"- split: `{c['split']['kind']}` (seed {c['split'].get('seed')}); model selection on validation `{metrics['monitor']}` = {_fmt(metrics['val_score'])}",
+        f"- split: `{metrics['split']['kind']}` (seed {metrics['split']['seed']}); model selection on validation `{metrics['monitor']}` = {_fmt(metrics['val_score'])}",
         f"- selected hyperparameters: {json.dumps(metrics['selected'])}",
         f"- descriptor: `{json.dumps(c.get('descriptor', {}).get('families', {}))}`",
         f"- dataset manifest: `{man_path}`",

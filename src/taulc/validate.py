@@ -230,29 +230,25 @@ def check_build_config(c: Mapping[str, Any], root: str | os.PathLike[str] | None
 
 
 def check_train_config(c: Mapping[str, Any], dataset_root: str | os.PathLike[str]) -> None:
-    """``train.py``: target, split, data options, checkpoint and that the dataset was built."""
-    from taulc.models.skill import target_spec  # noqa: PLC0415
+    """``train.py``: target, split, data options, checkpoint and that the dataset was built.
 
-    try:
-        target_spec(c.get("target"))
-    except ValueError as exc:
-        raise ConfigError(f"field {exc}") from None
+    ``target``, ``split``, ``data`` and ``early_stopping`` go through their schemas (unknown or mistyped
+    keys and out-of-range values are refused naming the field)."""
+    from taulc.data.datamodules import TrainDataSpec  # noqa: PLC0415
+    from taulc.data.splits import SplitSpec  # noqa: PLC0415
+    from taulc.models.skill import target_spec  # noqa: PLC0415
+    from taulc.training import EarlyStoppingSpec  # noqa: PLC0415
+
+    target_spec(c.get("target"))
     _num(c.get("seed", 0), "seed", lo=0, integer=True)
     split = c.get("split")
     if not isinstance(split, Mapping) or "kind" not in split:
         raise ConfigError("field 'split' is missing (choose split=config | rate | random)")
-    for k in ("val_fraction", "test_fraction"):
-        _opt(split, k, "split", lo=0, hi=1)
-    data = c.get("data") or {}
-    if data.get("species", "all") not in ("all", "big", "small"):
-        raise ConfigError(f"field 'data.species' must be all | big | small, got {data.get('species')!r}")
-    for k in ("batch_size", "graph_batch_size"):
-        _opt(data, k, "data", lo=1, integer=True)
+    SplitSpec.from_config(split)
+    TrainDataSpec.from_config(c.get("data"))
     tr = c.get("trainer") or {}
     _opt(tr, "max_epochs", "trainer", lo=1, integer=True)
-    es = c.get("early_stopping") or {}
-    _opt(es, "patience", "early_stopping", lo=0, integer=True)
-    _opt(es, "min_delta", "early_stopping", lo=0)
+    EarlyStoppingSpec.from_config(c.get("early_stopping"))
     ckpt = c.get("ckpt_path")
     if ckpt is not None:
         if not Path(ckpt).is_file():
@@ -280,22 +276,15 @@ def check_train_config(c: Mapping[str, Any], dataset_root: str | os.PathLike[str
 
 
 def check_evaluate_config(c: Mapping[str, Any]) -> None:
-    """``evaluate.py``: analysis ranges and the report directory."""
-    a = c.get("analysis") or {}
-    _opt(a, "n_grid", "analysis", lo=2, integer=True)
-    ov = a.get("oversample")
-    if ov is not None and (_num(ov, "analysis.oversample", lo=1, integer=True) % 2 == 0):
-        raise ConfigError(f"field 'analysis.oversample' must be odd (Eq. A1 grid is centred), got {ov}")
-    _opt(a, "slice_thickness", "analysis", lo=0, lo_open=True)
-    _opt(a, "slice_center", "analysis", lo=0, hi=1)
-    _opt(a, "map_config", "analysis", lo=0, integer=True)
-    _opt(a, "spectra_bins", "analysis", lo=2, integer=True)
-    imp = a.get("importance") or {}
-    _opt(imp, "greedy_k", "analysis.importance", lo=1, integer=True)
-    if imp.get("species", "all") not in ("all", "big", "small"):
-        raise ConfigError(f"field 'analysis.importance.species' must be all | big | small, got {imp.get('species')!r}")
-    if c.get("out"):
-        check_output_dir(c["out"], "out")
+    """``evaluate.py``: the report options and ``analysis.*`` through their schemas
+    (:class:`~taulc.analysis.context.EvaluateSpec`: unknown keys, types and ranges) and the report directory."""
+    from taulc.analysis.clusters_report import ClustersSpec  # noqa: PLC0415
+    from taulc.analysis.context import EvaluateSpec  # noqa: PLC0415
+
+    spec = EvaluateSpec.from_config(c)
+    ClustersSpec.from_config(spec.analysis.clusters)
+    if spec.out:
+        check_output_dir(spec.out, "out")
 
 
 # ----------------------------------------------------------------------------- configurations

@@ -34,7 +34,7 @@ import logging
 import math
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from taulc.analysis.rheology import fit_power_law
+from taulc.config import from_mapping
 from taulc.data.storage import load_npz
 from taulc.dynamics.correlators import compute_correlators
 from taulc.dynamics.events import CageEvents, cage_events
@@ -68,7 +69,7 @@ from taulc.structure.caging import caging_cutoffs
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ClusterAnalysisSettings", "RateResult", "analyse_rate", "analyse_runs", "main", "section_clusters"]
+__all__ = ["ClusterAnalysisSettings", "ClustersSpec", "RateResult", "analyse_rate", "analyse_runs", "main", "section_clusters"]
 
 REQUIRED = ("times", "unwrapped", "nonaffine", "stress_xy", "strain", "tilt", "cell", "species", "rate")
 #: Zeng, Yu & Wang 2025, Table I (3D MD, Kob-Andersen at T = 0.45)
@@ -95,13 +96,27 @@ class ClusterAnalysisSettings:
 
     @classmethod
     def from_config(cls, cfg: Mapping[str, Any] | None) -> ClusterAnalysisSettings:
-        data = dict(cfg or {})
-        data.pop("trajectories", None)
-        data.pop("manifest", None)
-        unknown = sorted(set(data) - set(cls.__dataclass_fields__))
-        if unknown:
-            raise ValueError(f"analysis.clusters: unknown field(s) {unknown}; known: {sorted(cls.__dataclass_fields__)}")
-        return cls(**data)
+        """The settings of an ``analysis.clusters`` node (its ``trajectories``/``manifest``/``system`` are ignored)."""
+        return from_mapping(cls, cfg, "analysis.clusters", ignore=("trajectories", "manifest", "system"))
+
+
+@dataclass
+class ClustersSpec(ClusterAnalysisSettings):
+    """The ``analysis.clusters`` node of ``conf/evaluate.yaml``: the steady-shear runs to analyse
+    (``bench/cluster_runs.py`` output; null skips the section), the manifest giving l_c², the system, and
+    the analysis settings (:class:`ClusterAnalysisSettings` fields)."""
+
+    trajectories: str | None = None
+    manifest: str | None = "datasets/demo/manifest.json"  # l_c² from its equilibrium reference
+    system: str = "demo"
+
+    @classmethod
+    def from_config(cls, cfg: Mapping[str, Any] | None) -> ClustersSpec:  # type: ignore[override]
+        return from_mapping(cls, cfg, "analysis.clusters")
+
+    @property
+    def settings(self) -> ClusterAnalysisSettings:
+        return ClusterAnalysisSettings(**{f.name: getattr(self, f.name) for f in fields(ClusterAnalysisSettings)})
 
 
 @dataclass
@@ -435,17 +450,17 @@ def write_section(rep: Any, results: Sequence[RateResult]) -> dict[str, Any]:
     return sc
 
 
-def section_clusters(rep: Any, acfg: Mapping[str, Any]) -> None:
-    """Hook for ``evaluate.py``: runs when ``analysis.clusters.trajectories`` names a folder."""
-    ccfg = dict(acfg.get("clusters") or {})
-    folder = ccfg.get("trajectories")
-    if not folder:
+def section_clusters(rep: Any, acfg: Any) -> None:
+    """Hook for ``evaluate.py``: runs when ``analysis.clusters.trajectories`` names a folder
+    (``acfg``: the :class:`~taulc.analysis.context.AnalysisSpec` or an ``analysis`` mapping)."""
+    from taulc.analysis.context import analysis_spec  # noqa: PLC0415
+
+    spec = ClustersSpec.from_config(analysis_spec(acfg).clusters)
+    if not spec.trajectories:
         rep.skip("convective clusters", "analysis.clusters.trajectories is not set (bench/cluster_runs.py output)")
         return
-    system = load_system(str(ccfg.pop("system", "demo")))
-    manifest = ccfg.get("manifest")
-    results = analyse_runs(Path(folder), system, ClusterAnalysisSettings.from_config(ccfg),
-                           Path(manifest) if manifest else None)
+    results = analyse_runs(Path(spec.trajectories), load_system(spec.system), spec.settings,
+                           Path(spec.manifest) if spec.manifest else None)
     write_section(rep, results)
 
 

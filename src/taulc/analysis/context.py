@@ -5,11 +5,129 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
-__all__ = ["DatasetContext", "load_context", "dataset_of"]
+from taulc.config import from_mapping
+from taulc.errors import ConfigError
+
+__all__ = ["DatasetContext", "load_context", "dataset_of", "AnalysisSpec", "EvaluateSpec", "analysis_spec"]
+
+
+# ----------------------------------------------------------------------------- the evaluate config (typed)
+@dataclass(frozen=True)
+class RelationSpec:
+    """``analysis.relation``: log bins of τ_LC for τ_sh(τ_LC) and Eq. 3 (Figs. 3a-b)."""
+
+    n_bins: int = 20
+    min_count: int = 5
+
+
+@dataclass(frozen=True)
+class RheologySpec:
+    """``analysis.rheology``: the shear-thinning fit of η(γ̇) (Fig. 1)."""
+
+    thinning_min_rate: Literal["auto"] | float = "auto"  # lowest rate of the fit, or auto (log-slope <= -slope_threshold)
+    slope_threshold: float = 0.3
+
+
+@dataclass(frozen=True)
+class ImportanceSpec:
+    """``analysis.importance``: Fig. 16 descriptor and the greedy ranking (Appendix C, Table I, Fig. 18)."""
+
+    full_descriptor: str | dict[str, Any] | None = "gl_full"  # conf/descriptor/<name>.yaml, a mapping, or null (skip)
+    greedy_k: int = 30
+    species: str = "all"  # reference particles of the greedy ranking: all | big | small
+
+    def __post_init__(self) -> None:
+        if isinstance(self.full_descriptor, str) and self.full_descriptor.lower() in ("false", "none", "null"):
+            object.__setattr__(self, "full_descriptor", None)  # full_descriptor=false, as before
+        if self.species not in ("all", "big", "small"):
+            raise ConfigError(f"field 'analysis.importance.species' must be all | big | small, got {self.species!r}")
+        if self.greedy_k < 1:
+            raise ConfigError(f"field 'analysis.importance.greedy_k' must be >= 1, got {self.greedy_k!r}")
+
+
+@dataclass(frozen=True)
+class GnnAttributionSpec:
+    """``analysis.gnn``: input attribution of a ParticleGNN run."""
+
+    max_graphs: int = 4  # test configurations used
+    n_repeats: int = 3
+    n_bins: int = 20
+
+
+def _clusters_default() -> dict[str, Any]:
+    return {"trajectories": None, "manifest": "datasets/demo/manifest.json"}
+
+
+@dataclass(frozen=True)
+class AnalysisSpec:
+    """The ``analysis`` node of ``conf/evaluate.yaml`` (Appendix A grid, Fig. 19 slices, sub-sections).
+
+    ``clusters`` stays a mapping here; :class:`taulc.analysis.clusters_report.ClustersSpec` types it (its
+    fields are the cluster analysis settings) and :func:`taulc.validate.check_evaluate_config` checks it first."""
+
+    n_grid: int = 20  # Appendix A grid: L/20 cells per box edge (l_cg = L/20 in Eq. A1)
+    oversample: int = 3  # Eq. A1 evaluated on an (n_grid * oversample)^3 FFT grid (odd)
+    slice_thickness: float = 1.5  # Fig. 19 slice thickness (sigma_bb), x-y shear plane
+    slice_center: float = 0.5  # slice centre as a fraction of L_z
+    map_config: int = 0  # which configuration of each rate is mapped
+    spectra_bins: int = 30
+    relation: RelationSpec = field(default_factory=RelationSpec)
+    rheology: RheologySpec = field(default_factory=RheologySpec)
+    importance: ImportanceSpec = field(default_factory=ImportanceSpec)
+    clusters: dict[str, Any] = field(default_factory=_clusters_default)
+    gnn: GnnAttributionSpec = field(default_factory=GnnAttributionSpec)
+
+    def __post_init__(self) -> None:
+        for k, lo in (("n_grid", 2), ("oversample", 1), ("map_config", 0), ("spectra_bins", 2)):
+            if getattr(self, k) < lo:
+                raise ConfigError(f"field 'analysis.{k}' must be >= {lo}, got {getattr(self, k)!r}")
+        if self.oversample % 2 == 0:
+            raise ConfigError(f"field 'analysis.oversample' must be odd (Eq. A1 grid is centred), got {self.oversample}")
+        if not self.slice_thickness > 0:
+            raise ConfigError(f"field 'analysis.slice_thickness' must be > 0, got {self.slice_thickness!r}")
+        if not 0 <= self.slice_center <= 1:
+            raise ConfigError(f"field 'analysis.slice_center' must be {'>= 0' if self.slice_center < 0 else '<= 1'}, "
+                              f"got {self.slice_center!r}")
+
+
+def analysis_spec(node: AnalysisSpec | Mapping[str, Any] | None) -> AnalysisSpec:
+    """The :class:`AnalysisSpec` of an ``analysis`` config node (None: the defaults; a spec is returned as is)."""
+    return node if isinstance(node, AnalysisSpec) else from_mapping(AnalysisSpec, node, "analysis")
+
+
+@dataclass(frozen=True)
+class EvaluateSpec:
+    """The report options of ``conf/evaluate.yaml`` (the ``system``/``labels``/``descriptor``/``dataset`` groups
+    name a dataset and are read as a dataset config, :func:`dataset_of`)."""
+
+    run: str | None = "latest"  # run dir | latest | <model> | null
+    runs: list[str] | str | None = "auto"  # auto | a list of runs | [] (none)
+    runs_root: str = "runs"
+    data_root: str | None = None  # look for the runs' dataset under this root
+    out: str | None = None  # report directory; null = <hydra output dir>/report
+    analysis: AnalysisSpec = field(default_factory=AnalysisSpec)
+
+    @property
+    def auto(self) -> bool:
+        """``runs=auto``: add the latest run of every other model type on the same dataset."""
+        return self.runs == "auto"
+
+    @property
+    def extra_runs(self) -> list[str]:
+        """The runs listed in ``runs`` (none for ``auto``)."""
+        if self.auto or not self.runs:
+            return []
+        return [self.runs] if isinstance(self.runs, str) else list(self.runs)
+
+    @classmethod
+    def from_config(cls, c: Mapping[str, Any]) -> EvaluateSpec:
+        """The spec of a composed evaluate config (``analysis`` checked as ``analysis.*``)."""
+        top = {k: c[k] for k in ("run", "runs", "runs_root", "data_root", "out") if k in c}
+        return from_mapping(cls, {**top, "analysis": analysis_spec(c.get("analysis"))}, "evaluate")
 
 _LABEL_FIELDS = ("positions", "species", "cell", "rate", "tau_lc", "tau_sh", "slow", "tau_2", "t_max",
                  "censored_lc", "censored_sh")
@@ -69,9 +187,9 @@ def load_context(root: Path, dataset_cfg: Mapping[str, Any] | None) -> DatasetCo
 
 def dataset_of(cfg: Mapping[str, Any]) -> tuple[Path, dict[str, Any]]:
     """Dataset directory (``data_root``/``dataset.name``) and dataset config named by a run or evaluate config."""
-    from taulc.data.builder import dataset_config  # noqa: PLC0415
+    from taulc.data.manifest import dataset_identity  # noqa: PLC0415
     from taulc.paths import default_data_root  # noqa: PLC0415
 
     root = Path(cfg["data_root"]) if cfg.get("data_root") else default_data_root()
-    return root / str(cfg["dataset"]["name"]), dataset_config(cfg)
+    return root / str(cfg["dataset"]["name"]), dataset_identity(cfg)
 

@@ -12,8 +12,9 @@ A thin driver over the sections of :mod:`taulc.analysis.sections` (core paper nu
    ``analysis.clusters.trajectories`` names steady-shear runs (``bench/cluster_runs.py``);
 6. start-up rheology (:mod:`taulc.analysis.rheology_report`).
 
-Runs are resolved by :func:`resolve_run` (:mod:`taulc.analysis.runs_index`); the dataset and descriptor come
-from each run's own ``.hydra/config.yaml`` unless ``dataset=`` is given (:mod:`taulc.analysis.context`); the
+Runs are resolved by :func:`resolve_run` (:mod:`taulc.analysis.runs_index`); the dataset comes from each run's
+``dataset.json`` (its manifest hash checked; older runs: re-composed from ``.hydra/config.yaml``) and the descriptor
+from the run's config, unless ``dataset=`` is given (:mod:`taulc.analysis.context`); the
 output is written by :class:`ReportWriter` (:mod:`taulc.analysis.writer`). What cannot be made (no SVM run,
 one shear rate, ...) is listed in the report's "Skipped" section. The names below stay importable from here.
 """
@@ -30,9 +31,9 @@ from typing import Any
 
 import numpy as np
 
-from taulc.analysis.context import DatasetContext, dataset_of, load_context
+from taulc.analysis.context import DatasetContext, EvaluateSpec, dataset_of, load_context
 from taulc.analysis.plotting import RatePalette
-from taulc.analysis.runs_index import RunInfo, auto_runs, load_run, pick_run, resolve_run
+from taulc.analysis.runs_index import RunInfo, auto_runs, load_run, pick_run, resolve_run, run_dataset_of
 from taulc.analysis.sections import SECTIONS, ReportInputs
 from taulc.analysis.sections.dynamics import section_dynamics
 from taulc.analysis.sections.gnn import section_gnn
@@ -58,38 +59,33 @@ def evaluate(cfg: Mapping[str, Any], output_dir: str | os.PathLike[str] | None =
     t_start = time.perf_counter()
     c = _plain(cfg)
     check_evaluate_config(c)  # before any work: names the bad field
-    acfg = c.get("analysis", {})
-    runs_root = Path(c.get("runs_root") or "runs")
-    extra = c.get("runs")
-    auto = isinstance(extra, str) and extra == "auto"
-    specs = [c.get("run")] + ([] if auto or not extra else list(extra))
+    spec = EvaluateSpec.from_config(c)
+    runs_root = Path(spec.runs_root)
     paths: list[Path] = []
-    for s in specs:
+    for s in [spec.run, *spec.extra_runs]:
         p = resolve_run(s, runs_root)
         if p is not None and p not in paths:
             paths.append(p)
     runs = [load_run(p) for p in paths]
-    if auto and runs:
+    if spec.auto and runs:
         runs += auto_runs(runs, runs_root)
-    if c.get("dataset"):
+    if c.get("dataset"):  # the dataset group of evaluate's own config (dataset=<name>)
         root, dcfg = dataset_of(c)
         base_cfg = c
     elif runs:
-        root, dcfg = dataset_of(runs[0].cfg)
+        root, dcfg = run_dataset_of(runs[0], spec.data_root)
         base_cfg = runs[0].cfg
     else:
         raise ValueError("nothing to evaluate: give run=<dir|latest|model> and/or dataset=<name>")
-    if c.get("data_root") and not c.get("dataset"):
-        root = Path(c["data_root"]) / root.name
-    out = Path(c.get("out") or (Path(output_dir or ".") / "report"))
+    out = Path(spec.out or (Path(output_dir or ".") / "report"))
     log.info("report for %s on dataset %s -> %s", [r.name for r in runs] or "no run", root, out)
     ctx = load_context(root, dcfg)
     for r in runs:
-        rroot, _ = dataset_of(r.cfg)
+        rroot, _ = run_dataset_of(r, spec.data_root)
         if rroot.resolve() != root.resolve():
             raise ValueError(f"run {r.path} was trained on {rroot}, but this report is for {root}; "
                              "evaluate runs of one dataset together")
-    inputs = ReportInputs(ctx=ctx, runs=runs, base_cfg=base_cfg, acfg=acfg, pal=RatePalette(ctx.rates))
+    inputs = ReportInputs(ctx=ctx, runs=runs, base_cfg=base_cfg, acfg=spec.analysis, pal=RatePalette(ctx.rates))
     rep = ReportWriter(out)
     timings: dict[str, float] = {}
     try:
@@ -107,7 +103,7 @@ def evaluate(cfg: Mapping[str, Any], output_dir: str | os.PathLike[str] | None =
         header = [
             f"- dataset: `{root}` ({len(m['shards'])} configurations, rates {', '.join(f'{r:g}' for r in sorted(set(ctx.rates)))}, "
             f"{sum(len(s['species']) for s in ctx.shards)} particles)",
-            *[f"- run: `{r.path}` ({r.model_class}, split `{r.cfg.get('split', {}).get('kind')}`, "
+            *[f"- run: `{r.path}` ({r.model_class}, split `{r.split.kind}`, "
               f"descriptor {json.dumps(list((r.cfg.get('descriptor') or {}).get('families', {}).keys()))})" for r in runs],
             f"- generated {time.strftime('%Y-%m-%d %H:%M:%S')} in {timings['total']:.1f} s "
             f"({', '.join(f'{k} {v:.1f} s' for k, v in timings.items() if k != 'total')})",

@@ -20,7 +20,8 @@ from taulc.analysis.context import dataset_of
 
 log = logging.getLogger("taulc.evaluate")
 
-__all__ = ["RunInfo", "resolve_run", "load_run", "auto_runs", "pick_run", "canonical_hash_of", "split_codes"]
+__all__ = ["RunInfo", "resolve_run", "load_run", "auto_runs", "pick_run", "canonical_hash_of", "run_dataset_of",
+           "dataset_key", "split_codes"]
 
 
 @dataclass
@@ -51,6 +52,27 @@ class RunInfo:
     @property
     def name(self) -> str:
         return f"{self.short} ({self.path})"
+
+    @property
+    def split(self) -> Any:
+        """The run's ``split`` node as a :class:`taulc.data.splits.SplitSpec`."""
+        from taulc.data.splits import SplitSpec  # noqa: PLC0415
+
+        return SplitSpec.from_config(self.cfg.get("split"))
+
+    @property
+    def target(self) -> Any:
+        """The run's ``target`` node as a :class:`taulc.models.skill.TargetSpec` (bare names of older runs too)."""
+        from taulc.models.skill import target_spec  # noqa: PLC0415
+
+        return target_spec(self.cfg.get("target"))
+
+    @property
+    def data(self) -> Any:
+        """The run's ``data`` node as a :class:`taulc.data.datamodules.TrainDataSpec`."""
+        from taulc.data.datamodules import TrainDataSpec  # noqa: PLC0415
+
+        return TrainDataSpec.from_config(self.cfg.get("data"))
 
 
 def _is_run(p: Path) -> bool:
@@ -91,8 +113,7 @@ def resolve_run(spec: str | os.PathLike[str] | None, runs_root: str | os.PathLik
 def auto_runs(runs: Sequence[RunInfo], runs_root: Path) -> list[RunInfo]:
     """The latest run of every other model type under ``runs_root`` trained on the same dataset."""
     have = {r.model for r in runs}
-    root0 = dataset_of(runs[0].cfg)[0].resolve()
-    hash0 = canonical_hash_of(runs[0].cfg)
+    key0 = dataset_key(runs[0])
     out: list[RunInfo] = []
     from taulc.models.registry import MODEL_CLASSES, discover_models  # noqa: PLC0415
 
@@ -105,7 +126,7 @@ def auto_runs(runs: Sequence[RunInfo], runs_root: Path) -> list[RunInfo]:
         if p is None or any(p == r.path for r in runs):
             continue
         r = load_run(p)
-        if r.model in have or dataset_of(r.cfg)[0].resolve() != root0 or canonical_hash_of(r.cfg) != hash0:
+        if r.model in have or dataset_key(r) != key0:
             continue
         log.info("runs=auto: adding %s", r.name)
         have.add(r.model)
@@ -123,10 +144,33 @@ def pick_run(runs: Sequence[RunInfo], role: str) -> RunInfo | None:
 
 
 def canonical_hash_of(cfg: Mapping[str, Any]) -> str:
-    from taulc.data.builder import dataset_config  # noqa: PLC0415
-    from taulc.data.manifest import canonical_hash  # noqa: PLC0415
+    """``config_hash`` of the dataset a config names (:func:`taulc.data.manifest.dataset_hash`)."""
+    from taulc.data.manifest import dataset_hash  # noqa: PLC0415
 
-    return canonical_hash(dataset_config(cfg))
+    return dataset_hash(cfg)
+
+
+def run_dataset_of(run: RunInfo, data_root: str | os.PathLike[str] | None = None) -> tuple[Path, dict[str, Any] | None]:
+    """Dataset directory and dataset config of ``run``: from its ``dataset.json`` (:func:`taulc.runs.run_dataset`,
+    the manifest's hash checked; config None) or, for runs without one, re-composed from ``.hydra/config.yaml``.
+    ``data_root`` looks for the dataset under another root."""
+    from taulc.runs import run_dataset  # noqa: PLC0415
+
+    root = run_dataset(run.path, data_root)
+    if root is not None:
+        return root, None
+    root, dcfg = dataset_of(run.cfg)
+    return (Path(data_root) / root.name if data_root else root), dcfg
+
+
+def dataset_key(run: RunInfo) -> tuple[Path, str]:
+    """(resolved dataset directory, manifest ``config_hash``) of ``run``, for grouping runs by dataset."""
+    from taulc.runs import read_dataset_record  # noqa: PLC0415
+
+    rec = read_dataset_record(run.path)
+    if rec is not None:
+        return Path(rec["dir"]).resolve(), str(rec["config_hash"])
+    return dataset_of(run.cfg)[0].resolve(), canonical_hash_of(run.cfg)
 
 
 def load_run(path: Path) -> RunInfo:
@@ -147,11 +191,9 @@ def load_run(path: Path) -> RunInfo:
 
 def split_codes(run: RunInfo, table: Any) -> tuple[np.ndarray, dict[int, str]]:
     """Per-particle split (0 train, 1 val, 2 test) of ``run`` on ``table`` and a per-configuration name."""
-    from taulc.data.splits import SplitSpec, split_particles  # noqa: PLC0415
+    from taulc.data.splits import split_particles  # noqa: PLC0415
 
-    sp = run.cfg.get("split", {})
-    spec = SplitSpec(**{k: sp[k] for k in ("kind", "test_fraction", "val_fraction", "test_rates", "seed") if k in sp})
-    codes = split_particles(spec, table.config_id, table.rate)
+    codes = split_particles(run.split, table.config_id, table.rate)
     names = {0: "train", 1: "val", 2: "test"}
     per_cfg = {}
     recorded = run.metrics.get("configs")  # written by train.py when available: {split: [config ids]}

@@ -30,6 +30,7 @@ from tqdm.auto import tqdm
 from taulc import __version__
 from taulc.data import stages
 from taulc.data.manifest import MANIFEST, canonical_hash, package_versions, read_manifest
+from taulc.data.manifest import dataset_identity as dataset_config  # noqa: F401 - older name, re-exported
 from taulc.data.specs import ALL_STAGES, BuildConfig
 from taulc.data.storage import (
     FORMAT_VERSION,
@@ -44,21 +45,6 @@ from taulc.data.storage import (
 from taulc.utils import to_plain as _plain
 
 log = logging.getLogger(__name__)
-
-
-def dataset_config(cfg: Mapping[str, Any]) -> dict[str, Any]:
-    """The part of the full config a dataset depends on (what the manifest hash covers)."""
-    out = {k: _plain(cfg[k]) for k in ("system", "dataset", "labels") if k in cfg}
-    if "system" in out:  # documentation-only keys do not change the physics
-        out["system"] = {k: v for k, v in out["system"].items() if k not in ("tau_alpha", "symbols")}
-    if "dataset" in out:
-        out["dataset"] = {k: v for k, v in out["dataset"].items() if k not in ("graph_radius",)}
-    if "labels" in out:  # where the replicas run does not change the labels; the engine does
-        lab = {k: v for k, v in out["labels"].items() if k not in ("device", "batch_replicas")}
-        if lab.get("engine", "lammps") == "lammps":  # LAMMPS labels keep their pre-engine-option hash
-            lab = {k: v for k, v in lab.items() if k not in ("engine", "thermostat")}
-        out["labels"] = lab
-    return out
 
 
 @dataclass

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +19,37 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from taulc.config import from_mapping
 from taulc.data.dataset import ParticleTable, load_dataset, load_shard
 from taulc.data.inputs import DEFAULT_GRAPH_RADIUS
 from taulc.data.splits import TEST, TRAIN, VAL, SplitSpec, balanced_subset, split_particles
+from taulc.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
 _STAGE = {"train": TRAIN, "val": VAL, "test": TEST}
+
+
+@dataclass(frozen=True)
+class TrainDataSpec:
+    """The ``data`` node of ``conf/train.yaml``: batching and the particles a model trains on."""
+
+    batch_size: int = 4096  # tabular rows per batch
+    graph_batch_size: int = 2  # configurations per graph batch
+    species: str = "all"  # all | big | small: particles used for training (scores: target.reference_species)
+    balance_classes: bool = False  # equal slow/fast in the training split (on by default for model=svm)
+
+    def __post_init__(self) -> None:
+        if self.species not in ("all", "big", "small"):
+            raise ConfigError(f"field 'data.species' must be all | big | small, got {self.species!r}")
+        for k in ("batch_size", "graph_batch_size"):
+            if getattr(self, k) < 1:
+                raise ConfigError(f"field 'data.{k}' must be >= 1, got {getattr(self, k)!r}")
+
+    @classmethod
+    def from_config(cls, node: TrainDataSpec | Mapping[str, Any] | None) -> TrainDataSpec:
+        """The spec of a ``data`` config node (None: the defaults; a spec is returned as is)."""
+        return node if isinstance(node, cls) else from_mapping(cls, node, "data")
 
 
 def _identity(x: Any) -> Any:
@@ -72,7 +97,7 @@ class _DatasetModule(L.LightningDataModule):
     ) -> None:
         super().__init__()
         self.root = Path(root)
-        self.spec = split if isinstance(split, SplitSpec) else SplitSpec(**dict(split))
+        self.spec = SplitSpec.from_config(split)
         self.target = target
         self.batch_size = batch_size
         self.dataset_config = dataset_config

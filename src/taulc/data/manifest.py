@@ -19,8 +19,35 @@ from typing import Any
 
 from taulc.data.storage import FORMAT_VERSION, DatasetError, read_json
 from taulc.utils import str_keys
+from taulc.utils import to_plain as _plain
 
 MANIFEST = "manifest.json"
+
+
+def dataset_identity(cfg: Mapping[str, Any]) -> dict[str, Any]:
+    """The part of a full config a dataset depends on: what ``manifest.json`` ``config`` holds and its
+    ``config_hash`` covers (``system``, ``dataset``, ``labels``, less the keys that do not change the data)."""
+    out = {k: _plain(cfg[k]) for k in ("system", "dataset", "labels") if k in cfg}
+    if "system" in out:  # documentation-only keys do not change the physics
+        out["system"] = {k: v for k, v in out["system"].items() if k not in ("tau_alpha", "symbols")}
+    if "dataset" in out:
+        out["dataset"] = {k: v for k, v in out["dataset"].items() if k not in ("graph_radius",)}
+    if "labels" in out:  # where the replicas run does not change the labels; the engine does
+        lab = {k: v for k, v in out["labels"].items() if k not in ("device", "batch_replicas")}
+        if lab.get("engine", "lammps") == "lammps":  # LAMMPS labels keep their pre-engine-option hash
+            lab = {k: v for k, v in lab.items() if k not in ("engine", "thermostat")}
+        out["labels"] = lab
+    return out
+
+
+def dataset_hash(cfg: Mapping[str, Any]) -> str:
+    """``config_hash`` a dataset built from ``cfg`` has in its manifest."""
+    return canonical_hash(dataset_identity(cfg))
+
+
+def shards_digest(man: Mapping[str, Any]) -> str:
+    """One hash of the shard ids and checksums a manifest lists (changes when the data are rebuilt)."""
+    return canonical_hash([[s.get("id"), s.get("sha256")] for s in man.get("shards", [])])
 
 
 def canonical_hash(obj: Any) -> str:

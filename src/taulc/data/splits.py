@@ -13,21 +13,38 @@ Three kinds, all returning one label per particle (0 train, 1 val, 2 test):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any, Literal
 
 import numpy as np
+
+from taulc.config import from_mapping
+from taulc.errors import ConfigError
 
 TRAIN, VAL, TEST = 0, 1, 2
 
 
 @dataclass(frozen=True)
 class SplitSpec:
-    kind: str = "config"
+    """The ``split`` node (``conf/split/<kind>.yaml``); :meth:`from_config` refuses unknown or mistyped keys."""
+
+    kind: Literal["random", "config", "rate"] = "config"
     test_fraction: float = 0.2
     val_fraction: float = 0.1
-    test_rates: Sequence[float] | None = None
+    test_rates: tuple[float, ...] | None = None  # split=rate: the held-out shear rates
     seed: int = 0
+
+    def __post_init__(self) -> None:
+        for k in ("test_fraction", "val_fraction"):
+            v = getattr(self, k)
+            if not 0.0 <= float(v) <= 1.0:
+                raise ConfigError(f"field 'split.{k}' must be {'>= 0' if v < 0 else '<= 1'}, got {v!r}")
+
+    @classmethod
+    def from_config(cls, node: SplitSpec | Mapping[str, Any] | None) -> SplitSpec:
+        """The spec of a ``split`` config node (a spec is returned as is)."""
+        return node if isinstance(node, cls) else from_mapping(cls, node, "split")
 
 
 def _n_of(n: int, frac: float) -> int:

@@ -87,10 +87,16 @@ _FIRST_JUMP = {"ln_tau_lc": "first_jump_lc", "ln_tau_sh": "first_jump_sh"}
 class TargetSpec:
     """The ``target`` config group: what is regressed and which particles are scored."""
 
-    name: str = "ln_tau_lc"
+    name: str = "ln_tau_lc"  # ln_tau_lc | ln_tau_sh | mobility
     reference_species: int | None = 0  # None = all species
     structural_baseline: str | None = "caging"
     ceiling_splits: int = 10
+
+    def __post_init__(self) -> None:
+        if self.name not in TARGET_NAMES:
+            raise ValueError(f"target.name must be ln_tau_lc, ln_tau_sh or mobility, got {self.name!r}")
+        if self.reference_species not in (0, 1, None):
+            raise ValueError(f"target.reference_species must be 0 (big), 1 (small) or all, got {self.reference_species!r}")
 
     @property
     def reference_label(self) -> str:
@@ -98,35 +104,35 @@ class TargetSpec:
             f"species {self.reference_species} ({'big' if self.reference_species == 0 else 'small'})"
 
 
+TARGET_NAMES = ("ln_tau_lc", "ln_tau_sh", "mobility")
+_SPECIES_WORDS = {"all": None, "none": None, "null": None, "big": 0, "small": 1}
+
+
 def target_spec(value: Any) -> TargetSpec:
-    """Parse ``cfg.target``: a mapping (``conf/train.yaml``) or a bare target name (older runs)."""
+    """Parse ``cfg.target``: a mapping (``conf/train.yaml``) or a bare target name (older runs).
+
+    ``reference_species`` may be spelled 0 | 1 | big | small | all; ``structural_baseline: false`` means none.
+    Unknown keys are refused naming the field (:func:`taulc.config.from_mapping`)."""
+    from taulc.config import from_mapping  # noqa: PLC0415
+    from taulc.errors import ConfigError  # noqa: PLC0415
+
     if value is None:
         return TargetSpec()
+    if isinstance(value, TargetSpec):
+        return value
     if isinstance(value, str):
-        return TargetSpec(name=value)
+        value = {"name": value}
     if not isinstance(value, Mapping):
-        raise ValueError(f"target: expected a mapping with name/reference_species or a target name, got {value!r}")
-    ref = value.get("reference_species", 0)
-    if isinstance(ref, str) and ref.lower() in ("all", "none"):
-        ref_i: int | None = None
-    elif isinstance(ref, str) and ref.lower() in ("big", "small"):
-        ref_i = 0 if ref.lower() == "big" else 1
-    elif ref is None:
-        ref_i = None
-    else:
-        try:
-            ref_i = int(ref)
-        except (TypeError, ValueError):
-            raise ValueError(f"target.reference_species must be 0, 1, big, small or all, got {ref!r}") from None
-        if ref_i not in (0, 1):
-            raise ValueError(f"target.reference_species must be 0 (big), 1 (small) or all, got {ref!r}")
-    name = str(value.get("name", "ln_tau_lc"))
-    if name not in ("ln_tau_lc", "ln_tau_sh", "mobility"):
-        raise ValueError(f"target.name must be ln_tau_lc, ln_tau_sh or mobility, got {name!r}")
-    sb = value.get("structural_baseline", "caging")
-    return TargetSpec(name=name, reference_species=ref_i,
-                      structural_baseline=None if sb in (None, "null", False) else str(sb),
-                      ceiling_splits=int(value.get("ceiling_splits", 10)))
+        raise ConfigError(f"target: expected a mapping with name/reference_species or a target name, got {value!r}")
+    data = dict(value)
+    ref = data.get("reference_species")
+    if isinstance(ref, str) and ref.lower() in _SPECIES_WORDS:
+        data["reference_species"] = _SPECIES_WORDS[ref.lower()]
+    elif isinstance(ref, str) and not ref.strip().isdigit():
+        raise ConfigError(f"field 'target': target.reference_species must be 0 (big), 1 (small) or all, got {ref!r}")
+    if data.get("structural_baseline") is False:
+        data["structural_baseline"] = None
+    return from_mapping(TargetSpec, data, "target")
 
 
 def reference_mask(species: np.ndarray, ref: int | None) -> np.ndarray:

@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from taulc.analysis.context import DatasetContext
+from taulc.analysis.context import AnalysisSpec, DatasetContext
 from taulc.analysis.plotting import RatePalette
 from taulc.analysis.runs_index import RunInfo
 from taulc.analysis.writer import ReportWriter
@@ -19,12 +19,12 @@ class ReportInputs:
     """The dataset, the runs and the ``analysis`` config shared by all sections of one report.
 
     ``base_cfg`` is the config that names the dataset and descriptor (``evaluate``'s own when it gives
-    ``dataset=``, else the first run's)."""
+    ``dataset=``, else the first run's); ``acfg`` is the typed ``analysis`` node."""
 
     ctx: DatasetContext
     runs: Sequence[RunInfo]
     base_cfg: Mapping[str, Any]
-    acfg: Mapping[str, Any]
+    acfg: AnalysisSpec
     pal: RatePalette
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from taulc.analysis.context import DatasetContext
+from taulc.analysis.context import AnalysisSpec, DatasetContext, analysis_spec
 from taulc.analysis.plotting import RatePalette
 from taulc.analysis.sections.base import ReportInputs
 from taulc.analysis.writer import ReportWriter
@@ -17,7 +17,8 @@ from taulc.analysis.writer import ReportWriter
 __all__ = ["section_dynamics", "write"]
 
 
-def section_dynamics(rep: ReportWriter, ctx: DatasetContext, pal: RatePalette, acfg: Mapping[str, Any]) -> None:
+def section_dynamics(rep: ReportWriter, ctx: DatasetContext, pal: RatePalette,
+                     acfg: AnalysisSpec | Mapping[str, Any] | None = None) -> None:
     from taulc.analysis.relaxation import (  # noqa: PLC0415
         plot_boundary,
         plot_flow_curve,
@@ -27,6 +28,7 @@ def section_dynamics(rep: ReportWriter, ctx: DatasetContext, pal: RatePalette, a
         relation_fits,
     )
 
+    a = analysis_spec(acfg)
     rep.h("1. Dynamics from the labels (Sec. II)")
     tau_lc, tau_sh, rate = ctx.concat("tau_lc"), ctx.concat("tau_sh"), ctx.concat("rate").astype(float)
     tau_2 = float(np.nanmedian([float(s["tau_2"]) for s in ctx.shards if "tau_2" in s]))
@@ -35,12 +37,11 @@ def section_dynamics(rep: ReportWriter, ctx: DatasetContext, pal: RatePalette, a
     rep.p(f"τ_2 = {tau_2:.3g} (Eq. 2 threshold), t_max = {t_max if t_max else float('nan'):.3g} per replica. "
           f"ICE estimates are Kaplan-Meier restricted means, so τ ≤ t_max; {100 * float((cens >= 1).mean()):.1f} % "
           "of the particles were censored in every shear-off replica (their τ_LC is a lower bound).")
-    fig, tab = plot_spectra(tau_lc, tau_sh, rate, pal, t_max=t_max, n_bins=int(acfg.get("spectra_bins", 30)))
+    fig, tab = plot_spectra(tau_lc, tau_sh, rate, pal, t_max=t_max, n_bins=a.spectra_bins)
     rep.figure("spectra", fig, "Normalised spectra of τ_LC and τ_sh per shear rate (Figs. 2a-b, 6c). Dotted: t_max.")
     rep.table("spectra", tab, show=False, caption="Histogram values")
-    rc = acfg.get("relation", {})
-    fits, ftab, notes = relation_fits(tau_lc, tau_sh, rate, tau_2, n_bins=int(rc.get("n_bins", 20)),
-                                      min_count=int(rc.get("min_count", 5)))
+    fits, ftab, notes = relation_fits(tau_lc, tau_sh, rate, tau_2, n_bins=a.relation.n_bins,
+                                      min_count=a.relation.min_count)
     for n in notes:
         rep.skip("τ_sh(τ_LC)", n)
     if fits:
@@ -62,11 +63,10 @@ def section_dynamics(rep: ReportWriter, ctx: DatasetContext, pal: RatePalette, a
     r_arr = np.array([float(d.get("rate", np.nan)) for d in rr])
     eta = np.array([float(d.get("eta", np.nan)) if d.get("eta") is not None else np.nan for d in rr])
     sem = np.array([float(d.get("eta_sem", np.nan)) if d.get("eta_sem") is not None else np.nan for d in rr])
-    rh = acfg.get("rheology", {})
     lam = None
     if np.isfinite(eta[r_arr > 0]).any():
-        fig, res, tab = plot_flow_curve(r_arr, eta, sem, pal, float(rh.get("slope_threshold", 0.3)),
-                                        rh.get("thinning_min_rate", "auto"))
+        fig, res, tab = plot_flow_curve(r_arr, eta, sem, pal, a.rheology.slope_threshold,
+                                        a.rheology.thinning_min_rate)
         rep.figure("flow_curve", fig, "Viscosity η(γ̇) (Eq. 1) with the power law η ∝ γ̇^-λ over the shear-thinning "
                                       "regime (Fig. 1); error bars: standard error over configurations.")
         rep.table("flow_curve", tab, caption=f"η(γ̇); λ = {res['lambda']:.3g} ± {res['lambda_err']:.2g}"

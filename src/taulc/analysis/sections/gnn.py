@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from taulc.analysis.context import DatasetContext
+from taulc.analysis.context import AnalysisSpec, DatasetContext, analysis_spec
 from taulc.analysis.runs_index import RunInfo, pick_run
 from taulc.analysis.sections.base import ReportInputs
 from taulc.analysis.writer import ReportWriter
@@ -14,26 +14,26 @@ from taulc.data.inputs import dataset_graph_radius
 __all__ = ["section_gnn", "write"]
 
 
-def section_gnn(rep: ReportWriter, run: RunInfo, ctx: DatasetContext, acfg: Mapping[str, Any]) -> None:
+def section_gnn(rep: ReportWriter, run: RunInfo, ctx: DatasetContext,
+                acfg: AnalysisSpec | Mapping[str, Any] | None = None) -> None:
     from torch_geometric.data import Batch  # noqa: PLC0415
 
     from taulc.analysis.attribution import gradient_profile, permutation_importance, plot_attribution  # noqa: PLC0415
     from taulc.data.datamodules import GraphDataModule  # noqa: PLC0415
     from taulc.models.io import load_model  # noqa: PLC0415
-    from taulc.models.skill import target_spec  # noqa: PLC0415
 
-    gcfg = acfg.get("gnn", {})
+    g = analysis_spec(acfg).gnn
     model = load_model(run.path / "model.pt")
     nfeat = int(model.x_mean.numel())
     c = run.cfg
-    dm = GraphDataModule(ctx.root, c["split"], target=target_spec(c.get("target")).name, node_descriptors=nfeat > 0,
+    dm = GraphDataModule(ctx.root, run.split, target=run.target.name, node_descriptors=nfeat > 0,
                          dataset_config=ctx.dataset_cfg, table=ctx.table(c.get("descriptor")),
                          radius=dataset_graph_radius(c), descriptor=c.get("descriptor"))
     dm.setup("test")
-    graphs = dm.graphs["test"][: int(gcfg.get("max_graphs", 4))]
+    graphs = dm.graphs["test"][: g.max_graphs]
     batch = Batch.from_data_list(graphs)
-    perm = permutation_importance(model, batch, n_repeats=int(gcfg.get("n_repeats", 3)), seed=0)
-    prof = gradient_profile(model, batch, n_bins=int(gcfg.get("n_bins", 20)))
+    perm = permutation_importance(model, batch, n_repeats=g.n_repeats, seed=0)
+    prof = gradient_profile(model, batch, n_bins=g.n_bins)
     rep.h("GNN input attribution", level=3)
     rep.p(f"Model `{run.path}` on {len(graphs)} test configuration(s) ({int(batch.mask.sum())} test nodes).")
     rep.figure("gnn_attribution", plot_attribution(perm, prof),

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from taulc.analysis.context import DatasetContext
+from taulc.analysis.context import AnalysisSpec, DatasetContext, analysis_spec
 from taulc.analysis.plotting import RatePalette
 from taulc.analysis.runs_index import RunInfo, pick_run, split_codes
 from taulc.analysis.sections.base import ReportInputs
@@ -19,10 +19,11 @@ __all__ = ["section_hardness", "write"]
 
 
 def section_hardness(rep: ReportWriter, run: RunInfo, ctx: DatasetContext, pal: RatePalette,
-                     acfg: Mapping[str, Any]) -> None:
+                     acfg: AnalysisSpec | Mapping[str, Any] | None = None) -> None:
     from taulc.analysis.hardness import compute_hardness, hardness_tables, plot_hardness_maps, plot_ph_pslow  # noqa: PLC0415
     from taulc.models.io import load_model  # noqa: PLC0415
 
+    a = analysis_spec(acfg)
     rep.h("2. Hardness H of the SVM (Sec. IV.B)")
     model = load_model(run.path / "model.pt")
     table = ctx.table(run.cfg.get("descriptor"))
@@ -30,7 +31,7 @@ def section_hardness(rep: ReportWriter, run: RunInfo, ctx: DatasetContext, pal: 
     codes, split_cfg = split_codes(run, table)
     train_cfgs = [table.shard_ids[c] for c, s in split_cfg.items() if "train" in s.split("+") or s == "train"]
     rep.p(f"Model: `{run.path}` (C = {run.metrics.get('selected', {}).get('C', '?')}). H = (w·z + b)/‖w‖ is computed "
-          f"for **all {len(h)} particles** of the dataset. Split `{run.cfg.get('split', {}).get('kind')}`: configurations "
+          f"for **all {len(h)} particles** of the dataset. Split `{run.split.kind}`: configurations "
           f"in training: {', '.join(train_cfgs) or '–'} (the SVM trains on a class-balanced subset of their particles); "
           "validation / test ones are marked per configuration below.")
     per_rate, per_cfg = hardness_tables(h, table.rate, table.slow, table.config_id, split_cfg, table.shard_ids)
@@ -40,17 +41,16 @@ def section_hardness(rep: ReportWriter, run: RunInfo, ctx: DatasetContext, pal: 
     rep.table("p_H_p_slow_per_rate", per_rate, caption="H̄, p_H, p_slow and p_H − p_slow per shear rate (all particles)")
     rep.table("p_H_p_slow_per_config", per_cfg, caption="Per configuration, with its split")
     maps = []
-    idx = int(acfg.get("map_config", 0))
+    idx = a.map_config
     for r in sorted(np.unique(table.rate)):
         cands = [i for i, s in enumerate(ctx.manifest["shards"]) if float(s["rate"]) == r]
         i = cands[min(idx, len(cands) - 1)]
         lo, hi = table.shard_offsets[i], table.shard_offsets[i + 1]
         maps.append((float(r), table.shard_ids[i], ctx.shards[i], h[lo:hi]))
-    fig, cl = plot_hardness_maps(maps, thickness=float(acfg.get("slice_thickness", 1.5)),
-                                 center_frac=float(acfg.get("slice_center", 0.5)), n_grid=int(acfg.get("n_grid", 20)),
-                                 oversample=int(acfg.get("oversample", 3)))
+    fig, cl = plot_hardness_maps(maps, thickness=a.slice_thickness, center_frac=a.slice_center, n_grid=a.n_grid,
+                                 oversample=a.oversample)
     rep.figure("hardness_maps", fig,
-               f"x-y slices (thickness {acfg.get('slice_thickness', 1.5)} σ at z = {acfg.get('slice_center', 0.5)} L_z), "
+               f"x-y slices (thickness {a.slice_thickness} σ at z = {a.slice_center} L_z), "
                "particles coloured by H (common colour bar, big/small = large/small dots). Dashed: slow/fast boundary from "
                "the labels (0.5 level of the Eq. A1 convolution of the slow label); grey: clusters circled with the grid "
                "method of Appendix A (grid and l_cg = L/20, 26-neighbour maxima of the Eq. A1 convolution of ln τ_LC, "

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from taulc.analysis.context import DatasetContext
+from taulc.analysis.context import AnalysisSpec, DatasetContext, ImportanceSpec, analysis_spec
 from taulc.analysis.runs_index import RunInfo, pick_run, split_codes
 from taulc.analysis.sections.base import ReportInputs
 from taulc.analysis.writer import ReportWriter
@@ -18,13 +18,13 @@ from taulc.utils import to_plain as _plain
 __all__ = ["section_importance", "write"]
 
 
-def _full_descriptor(acfg: Mapping[str, Any]) -> dict[str, Any] | None:
+def _full_descriptor(icfg: ImportanceSpec) -> dict[str, Any] | None:
     from omegaconf import OmegaConf  # noqa: PLC0415
 
     from taulc.paths import conf_dir  # noqa: PLC0415
 
-    spec = acfg.get("importance", {}).get("full_descriptor", "gl_full")
-    if spec in (None, "null", False):
+    spec = icfg.full_descriptor
+    if spec is None:
         return None
     if isinstance(spec, Mapping):
         return dict(spec)
@@ -35,14 +35,14 @@ def _full_descriptor(acfg: Mapping[str, Any]) -> dict[str, Any] | None:
 
 
 def section_importance(rep: ReportWriter, ctx: DatasetContext, runs: Sequence[RunInfo], base_cfg: Mapping[str, Any],
-                       acfg: Mapping[str, Any]) -> None:
+                       acfg: AnalysisSpec | Mapping[str, Any] | None = None) -> None:
     from taulc.analysis.importance import PearsonAccumulator, gram_stats, greedy_forward, holdout_pearson  # noqa: PLC0415
     from taulc.analysis.importance_plots import fig16_table, full_vector_pearson, plot_fig16, plot_fig18, table_one  # noqa: PLC0415
     from taulc.data.derived import shard_features  # noqa: PLC0415
 
-    icfg = acfg.get("importance", {})
+    icfg = analysis_spec(acfg).importance
     rep.h("4. Feature importance (Sec. IV.A, Appendix C)")
-    full = _full_descriptor(acfg)
+    full = _full_descriptor(icfg)
     if full is None:
         rep.skip("Fig. 16", "analysis.importance.full_descriptor is null")
     else:
@@ -67,7 +67,7 @@ def section_importance(rep: ReportWriter, ctx: DatasetContext, runs: Sequence[Ru
     desc = base_cfg.get("descriptor")
     table = ctx.table(desc)
     y = table.ln_tau_lc
-    sp = str(icfg.get("species", "all"))
+    sp = icfg.species
     keep = np.isfinite(y) & (np.ones(len(y), bool) if sp == "all" else table.species == (0 if sp == "big" else 1))
     split_run = next((r for r in runs if r.cfg.get("split")), None)
     if split_run is not None:
@@ -77,7 +77,7 @@ def section_importance(rep: ReportWriter, ctx: DatasetContext, runs: Sequence[Ru
     else:
         fit_rows, test_rows = np.flatnonzero(keep), np.array([], dtype=int)
         where = "all particles (no run given, nothing held out)"
-    k = int(icfg.get("greedy_k", 30))
+    k = icfg.greedy_k
     t0 = time.perf_counter()
     st = gram_stats(table.features[fit_rows], y[fit_rows])
     res = greedy_forward(None, None, k, stats=st)

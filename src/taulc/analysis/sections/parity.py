@@ -23,7 +23,7 @@ def _test_rows(run: RunInfo, table: Any, target: str) -> tuple[np.ndarray, np.nd
     codes, _ = split_codes(run, table)
     y = table.target(target)
     ok = np.isfinite(y)
-    sp = str((run.cfg.get("data") or {}).get("species", "all"))
+    sp = run.data.species
     if getattr(run.model, "input_kind", "tabular") == "tabular" and sp in ("big", "small"):  # tabular runs train and test on data.species
         ok_test = ok & (table.species == (0 if sp == "big" else 1))
     else:
@@ -34,11 +34,11 @@ def _test_rows(run: RunInfo, table: Any, target: str) -> tuple[np.ndarray, np.nd
 def section_parity(rep: ReportWriter, run: RunInfo, ctx: DatasetContext, pal: RatePalette) -> None:
     """Parity of a logged run; the table is the run's own ``metrics.json`` ``skill.regression`` (the same numbers
     train.py printed), recomputed with :func:`taulc.models.skill.honest_scores` for runs that predate it."""
-    from taulc.models.skill import honest_scores, target_spec  # noqa: PLC0415
+    from taulc.models.skill import honest_scores  # noqa: PLC0415
 
     z = np.load(run.path / "test_predictions.npz")
     cid = z["true_config_id"].astype(int) if "true_config_id" in z else z["config_id"].astype(int)
-    spec = target_spec(run.cfg.get("target"))
+    spec = run.target
     species = z["true_species"] if "true_species" in z else np.zeros(len(cid), dtype=np.int64)
     skill = run.metrics.get("skill")
     if not (skill and "regression" in skill):
@@ -95,11 +95,11 @@ def section_parity_fit(rep: ReportWriter, run: RunInfo, ctx: DatasetContext, pal
     particles and configurations the run was trained/tested on.
     """
     alphas = ridge_alphas() if alphas is None else list(alphas)
-    from taulc.models.skill import honest_scores, target_spec  # noqa: PLC0415
+    from taulc.models.skill import honest_scores  # noqa: PLC0415
 
     table = ctx.table(run.cfg.get("descriptor"))
     codes, _ = split_codes(run, table)
-    spec = target_spec(run.cfg.get("target"))
+    spec = run.target
     y = table.target(spec.name)
     ok = np.isfinite(y)
     tr, va, te = (ok & (codes == k) for k in (0, 1, 2))
