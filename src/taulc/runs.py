@@ -25,6 +25,7 @@ from typing import Any
 __all__ = ["RunError", "MARKER", "OWNER", "claim_run_dir", "mark_complete", "is_complete", "latest_complete", "discard_if_empty"]
 
 from taulc.errors import TaulcError
+from taulc.fileio import atomic_write_bytes, atomic_write_json
 
 MARKER = "COMPLETE"
 OWNER = ".taulc-owner"
@@ -51,8 +52,6 @@ def _write_config(d: Path, config: Any) -> None:
     if config is None:
         return
     from omegaconf import DictConfig, OmegaConf  # noqa: PLC0415
-
-    from taulc.data.storage import atomic_write_bytes  # noqa: PLC0415
 
     cfg = config if isinstance(config, DictConfig) else OmegaConf.create(dict(config))
     atomic_write_bytes(d / ".hydra" / "config.yaml", OmegaConf.to_yaml(cfg).encode())
@@ -84,8 +83,6 @@ def claim_run_dir(run_dir: str | os.PathLike[str], config: Any = None) -> Path:
 
 def mark_complete(run_dir: str | os.PathLike[str], config: Any = None) -> Path:
     """Write ``<run_dir>/COMPLETE`` (atomically): the last file of a finished run (``config`` rewritten first)."""
-    from taulc.data.storage import atomic_write_json  # noqa: PLC0415
-
     d = Path(run_dir)
     _write_config(d, config)
     files = {str(p.relative_to(d)): p.stat().st_size for p in sorted(d.iterdir()) if p.is_file() and p.name != MARKER}
