@@ -33,6 +33,7 @@ __all__ = ["RunError", "MARKER", "OWNER", "DATASET_RECORD", "claim_run_dir", "ma
            "latest_complete", "discard_if_empty", "write_dataset_record", "read_dataset_record", "run_dataset"]
 
 from taulc.errors import ConfigError, TaulcError
+from taulc.fileio import atomic_write_bytes, atomic_write_json
 
 MARKER = "COMPLETE"
 OWNER = ".taulc-owner"
@@ -64,8 +65,6 @@ def _write_config(d: Path, config: Any) -> None:
         return
     from omegaconf import DictConfig, OmegaConf  # noqa: PLC0415
 
-    from taulc.data.storage import atomic_write_bytes  # noqa: PLC0415
-
     cfg = config if isinstance(config, DictConfig) else OmegaConf.create(dict(config))
     atomic_write_bytes(d / ".hydra" / "config.yaml", OmegaConf.to_yaml(cfg).encode())
 
@@ -96,8 +95,6 @@ def claim_run_dir(run_dir: str | os.PathLike[str], config: Any = None) -> Path:
 
 def mark_complete(run_dir: str | os.PathLike[str], config: Any = None) -> Path:
     """Write ``<run_dir>/COMPLETE`` (atomically): the last file of a finished run (``config`` rewritten first)."""
-    from taulc.data.storage import atomic_write_json  # noqa: PLC0415
-
     d = Path(run_dir)
     _write_config(d, config)
     files = {str(p.relative_to(d)): p.stat().st_size for p in sorted(d.iterdir()) if p.is_file() and p.name != MARKER}
@@ -129,7 +126,6 @@ def discard_if_empty(run_dir: str | os.PathLike[str]) -> None:
 def write_dataset_record(run_dir: str | os.PathLike[str], dataset_dir: str | os.PathLike[str]) -> Path:
     """Record the dataset ``run_dir`` is trained on (``dataset.json``), from the dataset's own ``manifest.json``."""
     from taulc.data.manifest import read_manifest, shards_digest  # noqa: PLC0415
-    from taulc.data.storage import atomic_write_json  # noqa: PLC0415
 
     root = Path(dataset_dir).resolve()
     man = read_manifest(root)

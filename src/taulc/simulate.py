@@ -18,11 +18,9 @@ Configs are read from the repository's ``conf/`` (see :mod:`taulc.paths`).
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -31,6 +29,7 @@ import numpy as np
 
 from taulc import __version__
 from taulc.data.storage import save_npz
+from taulc.fileio import atomic_write_json
 from taulc.md import (
     Configuration,
     ProtocolError,
@@ -42,14 +41,6 @@ from taulc.md import (
 )
 
 log = logging.getLogger(__name__)
-
-
-def _atomic_json(path: Path, data: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    with os.fdopen(fd, "w") as fh:
-        json.dump(data, fh, indent=2, default=lambda o: o.item() if hasattr(o, "item") else str(o))
-    os.replace(tmp, path)
 
 
 def _downsample(t: np.ndarray, y: np.ndarray, n: int = 200) -> dict[str, list[float]]:
@@ -181,7 +172,7 @@ def simulate(cfg: Any, out_dir: str | os.PathLike | None = None) -> dict[str, An
         }
         log.info("eta = %.3f at rate %g", summary["viscosity"]["eta"], chain_rate)
     if rank0:
-        _atomic_json(out / "summary.json", summary)
+        atomic_write_json(out / "summary.json", summary)
         log.info("wrote %d configurations and summary.json to %s (%.0f s)", n_configs, out, wall)
     close = getattr(engine, "close", None)
     if close:

@@ -29,7 +29,6 @@ or, inside ``evaluate.py``, ``+analysis.clusters.trajectories=runs/clusters_md``
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import math
 import time
@@ -47,6 +46,7 @@ from taulc.data.storage import load_npz
 from taulc.dynamics.correlators import compute_correlators
 from taulc.dynamics.events import CageEvents, cage_events
 from taulc.dynamics.phop import phop
+from taulc.fileio import read_json
 from taulc.md.system import SystemSpec, load_system
 from taulc.physics.clusters import (
     ClusterSet,
@@ -171,7 +171,7 @@ class RateResult:
 def _lc2_from_manifest(manifest: Path | None) -> float | None:
     if manifest is None or not Path(manifest).is_file():
         return None
-    ref = json.loads(Path(manifest).read_text()).get("reference", {})
+    ref = read_json(manifest).get("reference", {})
     v = ref.get("lc2")
     return float(v) if v is not None else None
 

@@ -6,7 +6,6 @@ Run directories themselves (the ``COMPLETE`` marker, ``latest``) are owned by :m
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from collections.abc import Mapping, Sequence
@@ -17,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from taulc.analysis.context import dataset_of
+from taulc.fileio import read_json
 
 log = logging.getLogger("taulc.evaluate")
 
@@ -183,7 +183,7 @@ def load_run(path: Path) -> RunInfo:
         cfg = OmegaConf.to_container(raw, resolve=True)
     except Exception as exc:  # noqa: BLE001 - name the file
         raise ValueError(f"{cfg_path}: cannot resolve the run's config ({exc})") from exc
-    metrics = json.loads((path / "metrics.json").read_text())
+    metrics = read_json(path / "metrics.json")
     cls = metrics.get("model") or str(cfg.get("model", {}).get("_target_", "?")).rsplit(".", 1)[-1]
     return RunInfo(path=path, cfg=cfg, model_class=cls, metrics=metrics)
 

@@ -6,7 +6,6 @@ so a failed report leaves nothing partial behind.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
@@ -19,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from taulc.analysis.plotting import save_figure
+from taulc.fileio import json_text
 
 log = logging.getLogger("taulc.evaluate")
 
@@ -94,7 +94,7 @@ class ReportWriter:
         body += ["## Files", "", f"- figures: {', '.join(f'`{f}`' for f in self.figures)}",
                  f"- tables: {', '.join(f'`{t}`' for t in self.tables)}", "- `summary.json`: the headline numbers", ""]
         (self.tmp / "report.md").write_text("\n".join(body))
-        (self.tmp / "summary.json").write_text(json.dumps(_jsonable(self.summary), indent=2, sort_keys=True) + "\n")
+        (self.tmp / "summary.json").write_text(json_text(self.summary, strict=True))
         old = None
         if self.final.exists():
             old = self.final.parent / f".{self.final.name}.old-{os.getpid()}"
@@ -106,18 +106,3 @@ class ReportWriter:
 
     def abort(self) -> None:
         shutil.rmtree(self.tmp, ignore_errors=True)
-
-
-def _jsonable(o: Any) -> Any:
-    if isinstance(o, dict):
-        return {str(k): _jsonable(v) for k, v in o.items()}
-    if isinstance(o, (list, tuple)):
-        return [_jsonable(v) for v in o]
-    if isinstance(o, (np.floating, float)):
-        return float(o) if math.isfinite(float(o)) else None
-    if isinstance(o, np.integer):
-        return int(o)
-    if isinstance(o, Path):
-        return str(o)
-    return o
-

@@ -8,24 +8,27 @@ Layout of ``datasets/<name>/``::
                            descriptor / graph caches (taulc.data.derived); safe to delete
 
 Every file is written to a temporary name in the same directory and renamed
-into place, so a killed build never leaves a half-written file behind.
+into place (:mod:`taulc.fileio`), so a killed build never leaves a half-written file behind.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-import json
 import os
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from taulc.errors import TaulcError
-from taulc.utils import json_default, str_keys
+from taulc.fileio import atomic_write_bytes, atomic_write_json, atomic_write_text, atomic_write_with
+from taulc.fileio import read_json as _read_json
+
+__all__ = [  # the atomic writers live in taulc.fileio; re-exported here for existing callers
+    "FORMAT_VERSION", "SHARD_FIELDS", "DatasetError", "atomic_write_bytes", "atomic_write_json",
+    "atomic_write_text", "atomic_write_with", "load_npz", "read_json", "save_npz", "sha256_file", "shard_id",
+]
 
 FORMAT_VERSION = 1
 """Bumped whenever the shard or manifest layout changes incompatibly."""
@@ -68,44 +71,6 @@ def sha256_file(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
-def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file and ``os.replace``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def atomic_write_with(path: str | os.PathLike[str], writer: Callable[[str], None]) -> None:
-    """Call ``writer(tmp_path)`` then rename ``tmp_path`` to ``path`` (for libraries that write files)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix or ".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        writer(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def atomic_write_json(path: str | os.PathLike[str], obj: Any) -> None:
-    atomic_write_bytes(path, (json.dumps(str_keys(obj), indent=2, sort_keys=True, default=json_default) + "\n").encode())
-
-
-
-
 def save_npz(path: str | os.PathLike[str], arrays: dict[str, np.ndarray]) -> str:
     """Atomically save arrays as an uncompressed ``.npz``; returns the file's sha256."""
     buf = io.BytesIO()
@@ -132,13 +97,8 @@ def load_npz(path: str | os.PathLike[str], required: tuple[str, ...] = ()) -> di
 
 
 def read_json(path: str | os.PathLike[str]) -> dict[str, Any]:
-    path = Path(path)
-    if not path.exists():
-        raise DatasetError(f"{path}: file is missing")
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise DatasetError(f"{path}: not valid JSON ({exc})") from exc
+    """:func:`taulc.fileio.read_json` raising :class:`DatasetError` (missing file / bad JSON, naming the file)."""
+    return _read_json(path, error=DatasetError)
 
 
 def shard_id(rate: float, config_index: int) -> str:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from taulc.errors import TaulcError
-from taulc.utils import json_default
+from taulc.fileio import atomic_write_text, jsonable
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +138,7 @@ class Configuration:
             self.species.copy(),
             self.cell.copy(),
             None if self.velocities is None else self.velocities.copy(),
-            json.loads(json.dumps(self.meta, default=json_default)),
+            jsonable(self.meta),
         )
 
 
@@ -169,7 +168,7 @@ def write_configuration(
     props = "species:S:1:pos:R:3"
     if conf.velocities is not None:
         props += ":velo:R:3"
-    meta_json = json.dumps(meta, default=json_default, sort_keys=True)
+    meta_json = json.dumps(jsonable(meta), sort_keys=True)
     # extxyz strings: double-quoted, backslash-escaped
     meta_str = meta_json.replace("\\", "\\\\").replace('"', '\\"')
     header = (
@@ -185,16 +184,7 @@ def write_configuration(
         s + " " + " ".join(map(repr, row)) for s, row in zip(sym, data.tolist())
     )
     text = f"{conf.n_atoms}\n{header}\n{body}\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write_text(path, text)
     log.debug("wrote %s (%d atoms)", path, conf.n_atoms)
     return path
 

@@ -14,12 +14,12 @@ arbitrary objects. Lightning checkpoints (``*.ckpt``) work as well:
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from taulc.fileio import atomic_write_with
 from taulc.models.base import TaulcModule, plain
 from taulc.models.registry import MODEL_CLASSES, model_class, model_class_or_none
 
@@ -44,17 +44,8 @@ def model_payload(model: TaulcModule) -> dict[str, Any]:
 
 def save_model(model: TaulcModule, path: str | os.PathLike[str]) -> Path:
     """Write ``model`` to ``path`` atomically (temp file + rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        torch.save(model_payload(model), tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+    payload = model_payload(model)
+    return atomic_write_with(path, lambda tmp: torch.save(payload, tmp))
 
 
 def model_from_payload(payload: dict[str, Any]) -> TaulcModule:

@@ -39,7 +39,6 @@ ones.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time
@@ -52,6 +51,7 @@ import torch
 
 from taulc.data.inputs import dataset_graph_radius
 from taulc.errors import TaulcError
+from taulc.fileio import atomic_write_with, jsonable, read_json
 
 log = logging.getLogger(__name__)
 
@@ -76,14 +76,6 @@ DEFAULT_SIGMA = {"bb": 1.0, "bs": 0.8, "ss": 0.88}
 
 class BundleError(TaulcError, ValueError):
     """A predictor bundle is missing, unreadable or incompatible; the message names the file."""
-
-
-def _jsonable(obj: Any) -> Any:
-    """Plain Python containers only (numpy scalars/arrays, Paths -> builtins), so weights_only loading works."""
-
-    from taulc.utils import json_default  # noqa: PLC0415
-
-    return json.loads(json.dumps(obj, default=json_default))
 
 
 REACH_WIDTHS = 3.0
@@ -178,27 +170,26 @@ def make_bundle(
         "taulc_version": taulc.__version__,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "model": model_payload(model),
-        "inputs": _jsonable({
+        "inputs": jsonable({
             "kind": kind,
             "descriptor": descriptor,
             "feature_names": list(feature_names) if feature_names is not None else None,
             "graph_radius": float(graph_radius) if graph_radius else None,
             "cutoff": cutoff,
         }),
-        "species": _jsonable({
+        "species": jsonable({
             "map": [list(kv) for kv in species_map],
             "symbols": list(symbols),
             "sigma": dict(sigma or DEFAULT_SIGMA),
         }),
-        "outputs": _jsonable({"target": target, "display": dict(display or {"score": "y", "vmin": -1.0, "vmax": 1.0})}),
-        "training": _jsonable(dict(training or {})),
-        "domain": _jsonable(dict(domain or {})),
+        "outputs": jsonable({"target": target, "display": dict(display or {"score": "y", "vmin": -1.0, "vmax": 1.0})}),
+        "training": jsonable(dict(training or {})),
+        "domain": jsonable(dict(domain or {})),
     }
 
 
 def save_bundle(bundle: Mapping[str, Any], path: str | os.PathLike[str]) -> Path:
     """Write ``bundle`` atomically (temp file + rename)."""
-    from taulc.data.storage import atomic_write_with  # noqa: PLC0415
 
     path = Path(path)
     atomic_write_with(path, lambda tmp: torch.save(dict(bundle), tmp))
@@ -296,7 +287,7 @@ def export_run_bundle(
     man_info: dict[str, Any] = {"name": root.name, "root": str(root)}
     m: dict[str, Any] = {}
     if man.exists():
-        m = json.loads(man.read_text())
+        m = read_json(man, error=BundleError)
         man_info.update(manifest_sha256=sha256_file(man), config_hash=m.get("config_hash"),
                         format_version=m.get("format_version"), n_shards=len(m.get("shards", [])))
     system = c.get("system") or {}

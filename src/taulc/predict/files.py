@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,8 +24,8 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from taulc.data.ingest import InputError
-from taulc.data.storage import atomic_write_bytes
 from taulc.errors import TaulcError
+from taulc.fileio import atomic_write_bytes, publish, temp_beside
 from taulc.predict.outputs import MapPanel, csv_bytes, hardness_map, map_panel, write_extxyz_frame
 from taulc.predict.predictor import Predictor
 
@@ -65,27 +64,16 @@ class _Staged:
 
     def __enter__(self) -> _Staged:
         for k, t in self.targets.items():
-            fd, name = tempfile.mkstemp(prefix=f".{t.name}.", suffix=".tmp", dir=t.parent)
-            os.close(fd)
-            self.tmp[k] = Path(name)
+            self.tmp[k] = temp_beside(t, suffix=".tmp")
         return self
 
     def commit(self, keys: Iterable[str]) -> None:
         for k in keys:
-            tmp = self.tmp.pop(k)
-            _readable(tmp)
-            os.replace(tmp, self.targets[k])
+            publish(self.tmp.pop(k), self.targets[k])
 
     def __exit__(self, *exc: Any) -> None:
         for p in self.tmp.values():
             p.unlink(missing_ok=True)
-
-
-def _readable(path: Path) -> None:
-    """Give a temporary file (mkstemp: 0600) the permissions a plain ``open`` would (0666 minus the umask)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    os.chmod(path, 0o666 & ~mask)
 
 
 def _pooled(rows: Sequence[dict[str, Any]], path: Path) -> dict[str, Any]:
@@ -203,7 +191,6 @@ def predict_files(
             log.error("%s: unexpected %s: %s", p, type(exc).__name__, exc, exc_info=log.isEnabledFor(logging.DEBUG))
     if rows:
         atomic_write_bytes(out / "summary.csv", csv_bytes(rows))
-        _readable(out / "summary.csv")
     elif created and not any(out.iterdir()):
         out.rmdir()
     return rows, failed
