@@ -56,7 +56,6 @@ from taulc.dynamics.estimators import (
     split_half_reliability,
     split_halves,
 )
-from taulc.models.metrics import split_half_ceiling
 
 log = logging.getLogger(__name__)
 
@@ -211,6 +210,8 @@ def label_quality(root: str | Path, species: int | None = 0, *, n_splits: int = 
     builder did, so ``species=None, n_splits=10`` reproduces the manifest's stored ``reliability_lc/_sh``.
     """
     from tqdm.auto import tqdm  # noqa: PLC0415
+
+    from taulc.models.metrics import split_half_ceiling  # noqa: PLC0415 - taulc.models imports Lightning (seconds)
 
     t0 = time.perf_counter()
     man, shards = load_first_jumps(root, species)
@@ -381,6 +382,10 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     if args.species != "all" and not args.species.isdigit():
         p.error(f"--species must be a non-negative integer or 'all', got {args.species!r}")
+    if not all(0 < f <= 1 for f in args.fractions):
+        p.error(f"--fractions must lie in (0, 1], got {args.fractions}")
+    if args.splits < 1 or args.subsets < 1:
+        p.error(f"--splits and --subsets must be >= 1, got {args.splits}, {args.subsets}")
     species = None if args.species == "all" else int(args.species)
     with exit_on_error("taulc-label-quality"):
         res = label_quality(args.root, species, n_splits=args.splits, n_subsets=args.subsets,
