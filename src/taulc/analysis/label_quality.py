@@ -278,6 +278,8 @@ def label_quality(root: str | Path, species: int | None = 0, *, n_splits: int = 
                 "t_max_needed_over_tau_alpha": t_need / tau_alpha, "tail_check_censored_at_t_max": check,
             }
         out_rates.append(row)
+    log.info("%s: %d shards at %d rates, estimator %s, %.1f s", root, len(shards), len(rates), estimator,
+             time.perf_counter() - t0)
     return {"dataset": str(root), "species": "all" if species is None else int(species), "estimator": estimator,
             "n_splits": n_splits, "n_subsets": n_subsets, "seed": seed, "tau_alpha": tau_alpha,
             "tau_alpha_source": "manifest reference (equilibrium, species 0)", "rates": out_rates,
