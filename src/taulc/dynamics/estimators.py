@@ -28,6 +28,7 @@ __all__ = [
     "km_restricted_mean",
     "ice_estimate",
     "spearman_brown",
+    "replicas_needed",
     "split_halves",
     "split_half_reliability",
     "classify_slow",
@@ -104,10 +105,28 @@ def ice_estimate(first_jump: np.ndarray, t_max: float, estimator: str = "km"
     return est, frac, allc
 
 
-def spearman_brown(r: float | np.ndarray) -> float | np.ndarray:
-    """Spearman-Brown prophecy for doubling the number of replicas: ``2r / (1 + r)``."""
+def spearman_brown(r: float | np.ndarray, factor: float | np.ndarray = 2.0) -> float | np.ndarray:
+    """Spearman-Brown prophecy: reliability after multiplying the replicas by ``factor`` = k.
+
+    ``ρ_k = k r / (1 + (k - 1) r)``; the default ``k = 2`` corrects a split-half
+    correlation to the full replica count, ``2r / (1 + r)``.
+    """
     r = np.asarray(r, dtype=np.float64)
-    out = 2.0 * r / (1.0 + r)
+    k = np.asarray(factor, dtype=np.float64)
+    out = k * r / (1.0 + (k - 1.0) * r)
+    return float(out) if out.ndim == 0 else out
+
+
+def replicas_needed(rho: float | np.ndarray, n_replicas: float | np.ndarray, target: float
+                    ) -> float | np.ndarray:
+    """Replicas for reliability ``target`` given ``rho`` measured with ``n_replicas`` (inverse Spearman-Brown).
+
+    ``R* = R · target (1 - ρ) / (ρ (1 - target))``; ``inf`` where ``ρ <= 0``.
+    """
+    rho = np.asarray(rho, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(rho > 0, np.asarray(n_replicas, dtype=np.float64) * target * (1.0 - rho)
+                       / (rho * (1.0 - target)), np.inf)
     return float(out) if out.ndim == 0 else out
 
 
