@@ -1,0 +1,23 @@
+"""Analysis commands that only need metrics must not pay for Lightning, PyG and torch at import."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def test_metrics_skill_and_label_quality_import_without_lightning() -> None:
+    code = ("import sys, taulc.models.metrics, taulc.models.skill, taulc.analysis.label_quality; "
+            "print(','.join(m for m in ('lightning', 'torch_geometric', 'torch') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == ""
+
+
+def test_lazy_package_attributes_resolve_like_hydra_targets() -> None:
+    import hydra.utils
+
+    import taulc.models as pkg
+    from taulc.models.linear import LinearSVM
+
+    assert hydra.utils.get_class("taulc.models.LinearSVM") is LinearSVM
+    assert pkg.LinearSVM is LinearSVM and set(pkg.__all__) <= set(dir(pkg))
