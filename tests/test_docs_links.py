@@ -36,8 +36,17 @@ def prose(text: str) -> str:
     return _CODE.sub("", _FENCE.sub("", text))
 
 
+_ATTR_ID = re.compile(r"\s*\{:?\s*#([\w-]+)\s*\}\s*$")
+
+
+def heading_id(text: str) -> str:
+    """A heading's id: an attr_list ``{#id}`` when given, else the toc slug."""
+    m = _ATTR_ID.search(text)
+    return m.group(1) if m else slugify(text)
+
+
 def anchors(page: Path) -> set[str]:
-    return {slugify(m.group(2)) for m in _HEADING.finditer(_FENCE.sub("", page.read_text(encoding="utf-8")))}
+    return {heading_id(m.group(2)) for m in _HEADING.finditer(_FENCE.sub("", page.read_text(encoding="utf-8")))}
 
 
 def local_links(page: Path) -> list[str]:
@@ -53,6 +62,7 @@ def test_slugify_matches_mkdocs_ids() -> None:
     assert slugify("How the shear is implemented, and the traps it avoids") == "how-the-shear-is-implemented-and-the-traps-it-avoids"
     assert slugify("Dynamics labels (τ_LC, τ_sh, fast/slow, mobility)") == "dynamics-labels-_lc-_sh-fastslow-mobility"
     assert slugify("`taulc.md` engine (owner: md)") == "taulcmd-engine-owner-md"
+    assert heading_id("Measured beyond the demo: R = 64 {#beyond-the-demo}") == "beyond-the-demo"
 
 
 def test_link_checker_sees_a_broken_link(tmp_path: Path) -> None:
