@@ -59,7 +59,7 @@ def test_one_engine_vocabulary_for_simulate_and_build(caplog):
         assert check_build_config(build_cfg("++engine.threads=2")).engine.n_threads == 2
     assert "'engine.threads' is now called 'engine.n_threads'" in caplog.text
     assert EngineSpec(n_threads=2).engine_kwargs() == {"n_threads": 2, "affine_integral": "trapezoid", "log_file": None}
-    assert EngineSpec(n_threads=2).engine_kwargs("openmm") == {"threads": 2}
+    assert EngineSpec(n_threads=2).engine_kwargs("openmm") == {"n_threads": 2}
 
 
 def test_the_thread_count_reaches_lammps_explicitly():

@@ -12,7 +12,7 @@ from taulc.md.configuration import Configuration  # noqa: E402
 from taulc.md.engine import Segment, replica_seeds  # noqa: E402
 from taulc.md.lammps_engine import LammpsEngine  # noqa: E402
 from taulc.md.openmm_engine import OpenMMEngine, _Unwrapper, reduce_tilt  # noqa: E402
-from taulc.md.system import load_system  # noqa: E402
+from taulc.md.system import SystemSpec, load_system  # noqa: E402
 from taulc.paths import REPO_ROOT  # noqa: E402
 
 N_SMALL = 250
@@ -182,13 +182,25 @@ def test_make_engine_and_config_hash():
     assert "engine" not in dataset_config(base)["labels"]  # LAMMPS datasets keep their hash
 
 
+def test_simulate_engine_node_builds_an_openmm_engine():
+    """``taulc.simulate engine.backend=openmm engine.n_threads=1``: the shared engine node's keys
+    reach OpenMMEngine (this once raised TypeError on ``n_threads``)."""
+    from taulc.md import make_engine
+    from taulc.md.engine_spec import EngineSpec
+
+    spec = EngineSpec(backend="openmm", n_threads=1, log_file="ignored.log")
+    eng = make_engine(SystemSpec(name="t", n_atoms=250, density=1.2, temperature=0.6), spec.backend,
+                      device="cpu", **spec.engine_kwargs())
+    assert isinstance(eng, OpenMMEngine) and eng.n_threads == 1
+
+
 # ----------------------------------------------------------------------------- slow physics
 @pytest.mark.slow
 @pytest.mark.parametrize("rate", [0.0, 0.1])
 def test_temperature_held_and_streaming_profile(small, rate):
     """NVT and SLLOD hold T = 0.6; under shear particles flow with u_x = γ̇ y (slope within 10 %)."""
     system, _, conf = small
-    om = OpenMMEngine(system, platform="CPU", threads=1)
+    om = OpenMMEngine(system, platform="CPU", n_threads=1)
     batch = om.ice_batch(conf, replica_seeds(1, 2), rate, 8.0, sample_every=40, keep_unwrapped=True)
     late = batch.temperature[:, batch.times > 2.0]
     assert late.mean() == pytest.approx(system.temperature, rel=0.03)
@@ -210,7 +222,7 @@ def test_first_jump_distribution_matches_lammps(small):
 
     system, lmp, conf = small
     st = LabelSettings(n_replicas=6, t_max=4.0, sample_interval=0.05)
-    om = OpenMMEngine(system, platform="CPU", threads=1, sample_every=10)
+    om = OpenMMEngine(system, platform="CPU", n_threads=1, sample_every=10)
     lmp.sample_every = 10
     a = run_ice(lmp, conf, 0.0, st, seed=21, lc2=0.057).first_jump
     b = run_ice(om, conf, 0.0, st, seed=21, lc2=0.057).first_jump
@@ -233,7 +245,7 @@ def test_viscosity_at_rate_0p1_matches_lammps(small):
         blocks = p[: p.size // 4 * 4].reshape(4, -1).mean(axis=1)
         return blocks.mean(), blocks.std(ddof=1) / 2.0
 
-    om = OpenMMEngine(system, platform="CPU", threads=1)
+    om = OpenMMEngine(system, platform="CPU", n_threads=1)
     (el, sl), (eo, so) = eta(lmp, 31), eta(om, 31)
     assert el > 0 and eo > 0
     assert abs(el - eo) <= 3.0 * np.hypot(sl, so)

@@ -21,7 +21,7 @@ is the one place where the dataset keys map onto it::
     rate                                 -> protocol.rate (kind steady; quiescent at rate 0)
 
 The dataset keys keep their names: the shipped datasets' manifests hash the raw ``dataset``
-node (:func:`taulc.data.builder.dataset_config`), so a renamed key would orphan them.  The
+node (:func:`taulc.data.manifest.dataset_identity`), so a renamed key would orphan them.  The
 dataset's transient rule differs from the protocol files' on purpose: a build spans rates
 from the Newtonian to the shear-thinning regime, so it discards *at least* ``transient_time``
 (> 4 τ_α) and ``transient_strain / γ̇`` *at most* up to ``transient_time_max``, where a

@@ -47,7 +47,8 @@ class EngineSpec:
             raise ConfigError(f"field 'engine.n_threads' must be >= 0 or null (all cores), got {self.n_threads}")
 
     def engine_kwargs(self, backend: str | None = None) -> dict[str, Any]:
-        """Keyword arguments of the engine class of ``backend`` (default: :attr:`backend`)."""
+        """Keyword arguments of the engine class of ``backend`` (default: :attr:`backend`):
+        ``n_threads`` for every engine, plus the LAMMPS-only keys for LAMMPS."""
         if (backend or self.backend) == "openmm":
-            return {"threads": self.n_threads}
+            return {"n_threads": self.n_threads}
         return {"n_threads": self.n_threads, "affine_integral": self.affine_integral, "log_file": self.log_file}

@@ -182,7 +182,7 @@ class OpenMMEngine(MDEngine):
         thermostat: ``replica`` (one Nosé-Hoover chain per replica, as LAMMPS) or ``batch``.
         stress_every: virial p_xy sampled every ``gcd(stress_every, k)`` steps of a
             recorded window (single-state runs; ICE batches skip the stress).
-        threads: CPU platform threads (None: OpenMM's default).
+        n_threads: CPU platform threads (None: OpenMM's default), as ``LammpsEngine``'s ``n_threads``.
     """
 
     backend = "openmm"
@@ -197,7 +197,7 @@ class OpenMMEngine(MDEngine):
         batch_replicas: int = 64,
         thermostat: str = "replica",
         stress_every: int = 5,
-        threads: int | None = None,
+        n_threads: int | None = None,
     ) -> None:
         super().__init__(system, sample_every)
         self.mm = _import_openmm()
@@ -214,7 +214,7 @@ class OpenMMEngine(MDEngine):
         self.batch_replicas = int(batch_replicas)
         self.thermostat = thermostat
         self.stress_every = int(stress_every)
-        self.threads = threads
+        self.n_threads = n_threads
         self._tables = pair_tables(system)
         self._ctx: Any = None
         self._ctx_b = 0
@@ -343,8 +343,8 @@ class OpenMMEngine(MDEngine):
         props: dict[str, str] = {}
         if self.platform_name in ("CUDA", "OpenCL", "HIP"):
             props["Precision"] = self.precision
-        if self.platform_name == "CPU" and self.threads:
-            props["Threads"] = str(int(self.threads))
+        if self.platform_name == "CPU" and self.n_threads:
+            props["Threads"] = str(int(self.n_threads))
         return plat, props
 
     def _build(self, n_copies: int, cell: np.ndarray) -> None:
