@@ -30,7 +30,7 @@ def run(cfg: DictConfig) -> Path | None:
 
     builder = DatasetBuilder(OmegaConf.to_container(cfg, resolve=True), dataset_root(cfg))
     b = builder.spec.build  # typed and checked (taulc.data.specs.BuildSpec)
-    return builder.build(b.stages, b.only_rates, force=b.force)
+    return builder.build(b.stages, b.only_rates, force=b.force, only_roles=b.only_roles)
 
 
 @hydra.main(config_path=str(conf_dir()), config_name="build", version_base="1.3")

@@ -31,7 +31,7 @@ from taulc import __version__
 from taulc.data import stages
 from taulc.data.manifest import MANIFEST, canonical_hash, package_versions, read_manifest
 from taulc.data.manifest import dataset_identity as dataset_config  # noqa: F401 - older name, re-exported
-from taulc.data.specs import ALL_STAGES, BuildConfig
+from taulc.data.specs import ALL_STAGES, NON_SIMULATION_KEYS, SPLIT_ROLES, BuildConfig
 from taulc.data.storage import (
     FORMAT_VERSION,
     DatasetError,
@@ -80,7 +80,7 @@ class DatasetBuilder:
         self.source = ds.source
         self.rates = list(ds.rates) if self.source == "simulate" else []
         sim_key = {k: self.dcfg.get(k) for k in ("system",)}
-        sim_key["dataset"] = {k: v for k, v in self.cfg["dataset"].items() if k not in ("name", "graph_radius", "rates", "n_configs")}
+        sim_key["dataset"] = {k: v for k, v in self.cfg["dataset"].items() if k not in NON_SIMULATION_KEYS}
         self.inputs: list[dict[str, str]] = []
         if self.source == "ingest":  # caches keyed by content: a replaced or fixed file is a new input
             from taulc.data.ingest import content_hashes  # noqa: PLC0415
@@ -89,6 +89,28 @@ class DatasetBuilder:
             sim_key["inputs"] = [f["sha256"] for f in self.inputs]
         self.k_sim = canonical_hash(sim_key)
         self.k_lab = canonical_hash([self.k_sim, self.dcfg.get("labels")])
+        pos = self.cfg["dataset"].get("positions")
+        self.k_pos = canonical_hash([self.k_sim, pos]) if pos else None
+
+    # ------------------------------------------------------------------ roles (dataset.splits)
+    def role(self, s: ShardKey) -> str:
+        """``train`` | ``val`` | ``test`` of a shard (:meth:`taulc.data.specs.DatasetSpec.role`)."""
+        return self.spec.dataset.role(s.index)
+
+    def labels_for(self, s: ShardKey):
+        """Label settings of a shard: ``labels`` with ``dataset.splits.test_labels`` on test shards."""
+        sp = self.spec.dataset.splits
+        return self.spec.labels if sp is None else sp.labels_for(self.spec.labels, self.role(s))
+
+    def label_key(self, s: ShardKey) -> str:
+        """Cache key of a shard's labels: the ``labels`` node, with the test overrides where they apply."""
+        sp = self.spec.dataset.splits
+        if sp is None or not sp.test_labels or self.role(s) != "test":
+            return self.k_lab
+        return canonical_hash([self.k_sim, {**(self.dcfg.get("labels") or {}), **_plain(sp.test_labels)}])
+
+    def label_path(self, s: ShardKey) -> Path:
+        return self.cache / f"label_{self.label_key(s)}" / f"{s.id}.npz"
 
     # ------------------------------------------------------------------ plan
     def shards(self) -> list[ShardKey]:
@@ -168,9 +190,27 @@ class DatasetBuilder:
             arrays = fn(conf_path, s)
             save_npz(d / f"{s.id}.npz", arrays)
 
+    def stage_positions(self, shards: list[ShardKey]) -> None:
+        """Inherent-state and cage-averaged positions per shard (``dataset.positions``; :mod:`taulc.md.cage`)."""
+        pos = self.spec.dataset.positions
+        if pos is None or self.k_pos is None:
+            return
+        self._per_shard("positions", self.k_pos, shards,
+                        lambda p, s: stages.cage_positions(self.spec, p, self._shard_seed(s) + 1))
+
     def stage_label(self, shards: list[ShardKey]) -> None:
         ref = self.reference()
-        self._per_shard("label", self.k_lab, shards, lambda p, s: stages.label(self.spec, p, s.rate, ref, self._shard_seed(s)))
+        todo = [s for s in shards if not self.label_path(s).exists()]
+        if not todo:
+            return
+        if self.spec.dataset.splits is not None:
+            counts = {r: [s for s in todo if self.role(s) == r] for r in SPLIT_ROLES}
+            log.info("labels to compute: %s", ", ".join(f"{len(v)} {r} (R = {self.labels_for(v[0]).n_replicas})"
+                                                         for r, v in counts.items() if v))
+        for s in self._bar(todo, len(todo), "label"):
+            conf_path = self.cache / f"simulate_{self.k_sim}" / f"{s.id}.extxyz"
+            arrays = stages.label(self.spec, conf_path, s.rate, ref, self._shard_seed(s), labels=self.labels_for(s))
+            save_npz(self.label_path(s), arrays)
 
     def stage_featurize(self, shards: list[ShardKey]) -> None:
         from taulc.data.derived import shard_features  # noqa: PLC0415
@@ -187,9 +227,20 @@ class DatasetBuilder:
         ref = self.reference()
         sim_dir = self.cache / f"simulate_{self.k_sim}"
         entries, per_rate = [], {}
+        fj_dtype = np.dtype(self.spec.dataset.first_jump_dtype)
         for s in self._bar(shards, len(shards), "assemble"):
             conf = stages.load_configuration(sim_dir / f"{s.id}.extxyz")
-            lab = load_npz(self.cache / f"label_{self.k_lab}" / f"{s.id}.npz")
+            lab = dict(load_npz(self.label_path(s)))
+            for k in ("first_jump_lc", "first_jump_sh"):
+                lab[k] = np.asarray(lab[k]).astype(fj_dtype)
+            extra: dict[str, Any] = {}
+            if self.k_pos is not None:
+                extra = dict(load_npz(self.cache / f"positions_{self.k_pos}" / f"{s.id}.npz"))
+                if "cage_window" in extra:
+                    from taulc.md.cage import jumps_inside_window  # noqa: PLC0415
+
+                    extra["cage_jump_fraction"] = np.float64(jumps_inside_window(lab["first_jump_lc"],
+                                                                                 float(extra["cage_window"])))
             slow = np.asarray(lab["slow"]).astype(np.int64)  # Eq. 2 with the labels' tau_2
             arrays = {
                 "positions": conf.positions,
@@ -199,6 +250,7 @@ class DatasetBuilder:
                 "config_index": np.int64(s.index),
                 "strain": np.float64(conf.meta.get("strain", 0.0)),
                 **{k: v for k, v in lab.items()},
+                **extra,
                 "slow": slow,
             }
             rel = f"shards/{s.id}.npz"
@@ -213,6 +265,8 @@ class DatasetBuilder:
             for k in ("reliability_lc", "reliability_sh"):
                 if k in lab:
                     st[k] = float(lab[k])
+            if "cage_jump_fraction" in extra:
+                st["cage_jump_fraction"] = float(extra["cage_jump_fraction"])
             if "reliability_mobility" in lab and np.size(lab["reliability_mobility"]):
                 st["reliability_mobility"] = float(np.ravel(lab["reliability_mobility"])[0])
             entries.append(
@@ -222,6 +276,8 @@ class DatasetBuilder:
                     "sha256": digest,
                     "rate": s.rate,
                     "config_index": s.index,
+                    "split": self.role(s),
+                    "n_replicas": int(np.shape(lab["first_jump_lc"])[0]),
                     "n_particles": int(len(conf.species)),
                     "seeds": {"label": self._shard_seed(s), **{k: v for k, v in conf.meta.items() if "seed" in k}},
                     "time": float(conf.meta.get("time", 0.0)),
@@ -252,6 +308,11 @@ class DatasetBuilder:
         }
         if self.inputs:
             man["inputs"] = self.inputs
+        if self.spec.dataset.splits is not None:  # fixed per-rate roles, with the labels of each (docs/guide/datasets.md)
+            man["splits"] = {r: [e["id"] for e in entries if e["split"] == r] for r in SPLIT_ROLES}
+            man["labels_by_split"] = {r: {"n_replicas": int(lb.n_replicas), "t_max": float(lb.t_max)}
+                                      for r in SPLIT_ROLES
+                                      for lb in [self.spec.dataset.splits.labels_for(self.spec.labels, r)]}
         atomic_write_json(self.root / MANIFEST, man)
         return self.root / MANIFEST
 
@@ -279,12 +340,14 @@ class DatasetBuilder:
             atomic_write_json(path, {"threads": threads})
 
     # ------------------------------------------------------------------ run
-    def build(self, run_stages: Iterable[str] = ALL_STAGES, only_rates: Iterable[float] | None = None, force: bool = False) -> Path | None:
+    def build(self, run_stages: Iterable[str] = ALL_STAGES, only_rates: Iterable[float] | None = None, force: bool = False,
+              only_roles: Iterable[str] | None = None) -> Path | None:
         run_stages = list(run_stages)
         unknown = [s for s in run_stages if s not in ALL_STAGES]
         if unknown:
             raise ValueError(f"build.stages: unknown stage(s) {unknown}; expected a subset of {list(ALL_STAGES)}")
-        if not force and "assemble" in run_stages and only_rates is None and self.up_to_date():
+        only_roles = None if only_roles is None else [str(r) for r in only_roles]
+        if not force and "assemble" in run_stages and only_rates is None and only_roles is None and self.up_to_date():
             log.info("%s is up to date (config hash %s); nothing to rebuild", self.root, canonical_hash(self.dcfg))
             for name in ("featurize", "graph"):
                 if name in run_stages:
@@ -298,9 +361,18 @@ class DatasetBuilder:
             shards = [s for s in shards if any(np.isclose(s.rate, r, rtol=1e-9, atol=0.0) or s.rate == r for r in keep)]
         t0 = time.perf_counter()
         self._check_threads()
-        for name in ("simulate", "label"):
+        if only_roles is not None:
+            bad = sorted(set(only_roles) - set(SPLIT_ROLES))
+            if bad:
+                raise ValueError(f"build.only_roles: unknown role(s) {bad}; expected a subset of {list(SPLIT_ROLES)}")
+        for name in ("simulate", "positions", "label"):
             if name in run_stages:
-                getattr(self, f"stage_{name}")(shards)
+                todo = shards if name == "simulate" or only_roles is None else \
+                    [s for s in shards if self.role(s) in only_roles]
+                getattr(self, f"stage_{name}")(todo)
+        if only_roles is not None:
+            log.info("only_roles given: skipping assemble; run once more without it to write the manifest")
+            return None
         if only_rates is not None:
             log.info("only_rates given: skipping assemble; run once more without it to write the manifest")
             return None

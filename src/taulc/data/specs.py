@@ -30,7 +30,7 @@ from the Newtonian to the shear-thinning regime, so it discards *at least* ``tra
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from taulc.data.startup_runs import StartupSpec
@@ -41,11 +41,116 @@ from taulc.md.protocol import ProtocolSpec
 from taulc.md.system import SystemSpec
 from taulc.structure.graphs import DEFAULT_GRAPH_RADIUS
 
-__all__ = ["ALL_STAGES", "DEFAULT_STAGES", "BuildConfig", "BuildSpec", "DatasetSpec"]
+__all__ = ["ALL_STAGES", "DEFAULT_STAGES", "BuildConfig", "BuildSpec", "CagePositionsSpec", "DatasetSpec",
+           "SPLIT_ROLES", "SplitLabelsSpec"]
 
-ALL_STAGES = ("simulate", "label", "assemble", "featurize", "graph", "startup")
-"""``startup`` (rheology start-up runs, :mod:`taulc.data.startup_runs`) is opt-in: not in the default ``build.stages``."""
-DEFAULT_STAGES = ("simulate", "label", "featurize", "graph", "assemble")
+ALL_STAGES = ("simulate", "positions", "label", "assemble", "featurize", "graph", "startup")
+"""``startup`` (rheology start-up runs, :mod:`taulc.data.startup_runs`) is opt-in: not in the default ``build.stages``.
+``positions`` (inherent-state and cage-averaged positions, :mod:`taulc.md.cage`) runs only when
+``dataset.positions`` is set."""
+DEFAULT_STAGES = ("simulate", "positions", "label", "featurize", "graph", "assemble")
+
+SPLIT_ROLES = ("train", "val", "test")
+"""Roles of a configuration in a dataset with fixed splits (``dataset.splits``)."""
+
+#: ``dataset`` keys that do not change the sampled configurations (excluded from the simulate cache key).
+NON_SIMULATION_KEYS = ("name", "graph_radius", "rates", "n_configs", "splits", "positions", "first_jump_dtype")
+
+
+@dataclass(frozen=True)
+class SplitLabelsSpec:
+    """``dataset.splits``: configurations held out per rate at build time, labelled by their role.
+
+    Label noise is a design variable: noise in *training* labels averages out over many
+    configurations, while the *test* labels bound every score (the noise ceiling), so test
+    configurations get many more replicas (``test_labels``) than training ones.  Per rate,
+    the last ``test`` configuration indices are the test set and the ``val`` before them the
+    validation set (configurations are consecutive samples of one steady state, so which
+    indices are held out does not matter; fixing them makes the split part of the dataset).
+
+    Attributes:
+        val: validation configurations per rate (labelled like training).
+        test: test configurations per rate.
+        test_labels: overrides of ``labels`` for the test configurations, e.g.
+            ``{n_replicas: 48}`` (any :class:`~taulc.dynamics.labels.LabelSettings` field).
+    """
+
+    val: int = 0
+    test: int = 0
+    test_labels: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        from dataclasses import fields as _fields  # noqa: PLC0415
+
+        for k in ("val", "test"):
+            if int(getattr(self, k)) < 0:
+                raise ConfigError(f"field 'dataset.splits.{k}' must be >= 0, got {getattr(self, k)!r}")
+        known = {f.name for f in _fields(LabelSettings)}
+        bad = sorted(set(self.test_labels) - known)
+        if bad:
+            raise ConfigError(f"field 'dataset.splits.test_labels': unknown label field(s) {bad}; known: {sorted(known)}")
+
+    def role(self, index: int, n_configs: int) -> str:
+        """``train`` | ``val`` | ``test`` of configuration ``index`` of ``n_configs`` at one rate."""
+        if index >= n_configs - self.test:
+            return "test"
+        if index >= n_configs - self.test - self.val:
+            return "val"
+        return "train"
+
+    def labels_for(self, labels: LabelSettings, role: str) -> LabelSettings:
+        """The label settings of a configuration of ``role`` (test overrides applied)."""
+        if role != "test" or not self.test_labels:
+            return labels
+        kw = dict(self.test_labels)
+        if "mobility_times" in kw:
+            kw["mobility_times"] = tuple(kw["mobility_times"])
+        out = replace(labels, **kw)
+        try:
+            out.validate()
+        except ValueError as exc:
+            raise ConfigError(f"field 'dataset.splits.test_labels': {exc}") from None
+        return out
+
+
+@dataclass(frozen=True)
+class CagePositionsSpec:
+    """``dataset.positions``: the positions of the cage stored beside the thermal snapshot.
+
+    Two per-particle position sets, computed once per configuration at build time
+    (:mod:`taulc.md.cage`) so that loading a dataset runs no MD:
+
+    * ``positions_inherent``: the inherent state (energy minimisation at fixed cell, tilt
+      kept; LAMMPS ``minimize`` with ``minimize_style`` and force tolerance ``ftol``);
+    * ``positions_cage``: the cage average, the mean of the unwrapped positions over one
+      shear-off MD run of ``window`` (LJ time) from the configuration with fresh
+      Maxwell-Boltzmann velocities (one replica; frames every ``sample_every`` steps).
+      The window must stay far below the first cage jumps (Alkemade, Boattini, Filion &
+      Smallenburg 2023, "Improving the prediction of glassy dynamics by pinpointing the
+      local cage"); the fraction of first jumps inside it is recorded per shard.
+
+    Attributes:
+        window: cage-averaging run length (LJ time; ≈ 0.07 τ_α at the demo state for 1).
+        sample_every: MD steps between averaged frames.
+        minimize_style: ``cg`` | ``fire``.
+        ftol: force tolerance of the minimisation (2-norm of the force vector).
+        inherent, cage: which of the two sets to compute.
+    """
+
+    window: float = 1.0
+    sample_every: int = 1
+    minimize_style: Literal["cg", "fire"] = "cg"
+    ftol: float = 1e-6
+    inherent: bool = True
+    cage: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.window > 0:
+            raise ConfigError(f"field 'dataset.positions.window' must be > 0 (LJ time), got {self.window!r}")
+        if int(self.sample_every) < 1:
+            raise ConfigError(f"field 'dataset.positions.sample_every' must be >= 1 MD step, got {self.sample_every!r}")
+        if not self.ftol > 0:
+            raise ConfigError(f"field 'dataset.positions.ftol' must be > 0, got {self.ftol!r}")
 
 
 @dataclass(frozen=True)
@@ -70,6 +175,14 @@ class DatasetSpec:
         files, format, rate, species_map: ingest only: configuration files (a list, or one
             path), ASE format (``None``: from the file name), the steady state's shear rate when
             the file does not record it, LAMMPS type / symbol -> 0 (big) or 1 (small).
+        splits: configurations held out per rate at build time and their label settings
+            (:class:`SplitLabelsSpec`; ``None``: every configuration is labelled alike and
+            ``split=config`` draws the held-out ones at training time).
+        positions: inherent-state and cage-averaged positions stored in the shards
+            (:class:`CagePositionsSpec`; ``None``: not computed).
+        first_jump_dtype: storage type of the per-replica first-jump times in the shards
+            (``float16`` halves their size; the frame spacing of 0.05-0.1 is far above its
+            resolution, 0.016 below t = 32).
     """
 
     name: str
@@ -91,10 +204,24 @@ class DatasetSpec:
     format: str | None = None
     rate: float | None = None
     species_map: dict[Any, Any] | None = None
+    splits: SplitLabelsSpec | None = None
+    positions: CagePositionsSpec | None = None
+    first_jump_dtype: Literal["float32", "float16"] = "float32"
 
     def __post_init__(self) -> None:
         if isinstance(self.files, str):
             object.__setattr__(self, "files", (self.files,))
+        if self.splits is not None and self.n_configs is not None:
+            held = self.splits.val + self.splits.test
+            if held >= self.n_configs:
+                raise ConfigError(f"field 'dataset.splits': val + test = {held} configurations per rate leaves none of "
+                                  f"dataset.n_configs = {self.n_configs} for training")
+
+    def role(self, index: int) -> str:
+        """``train`` | ``val`` | ``test`` of configuration ``index`` (``train`` without fixed splits)."""
+        if self.splits is None or self.n_configs is None or self.source != "simulate":
+            return "train"
+        return self.splits.role(int(index), int(self.n_configs))
 
     def transient(self, rate: float) -> float:
         """Time discarded under shear before the first configuration:
@@ -121,6 +248,8 @@ class BuildSpec:
     Attributes:
         stages: stages to run, a subset of :data:`ALL_STAGES`.
         only_rates: compute these rates only (parallel shards); ``assemble`` runs later.
+        only_roles: position and label stages for configurations of these roles only
+            (``train``/``val``/``test`` of ``dataset.splits``; parallel builds); ``assemble`` runs later.
         force: rewrite the manifest even if it is up to date.
         progress: tqdm bars.
         startup: the opt-in ``startup`` stage (rheology start-up runs).
@@ -128,6 +257,7 @@ class BuildSpec:
 
     stages: tuple[str, ...] = DEFAULT_STAGES
     only_rates: tuple[float, ...] | None = None
+    only_roles: tuple[str, ...] | None = None
     force: bool = False
     progress: bool = True
     startup: StartupSpec = field(default_factory=StartupSpec)

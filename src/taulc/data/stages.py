@@ -149,11 +149,31 @@ def sample_steady(
     atomic_write_json(summary, summ)
 
 
-def label(spec: BuildConfig, conf_path: Path, rate: float, ref: Mapping[str, Any], seed: int) -> dict[str, np.ndarray]:
-    """ICE labels of one configuration (τ_LC, τ_sh, censoring, mobility, reliability)."""
+def cage_positions(spec: BuildConfig, conf_path: Path, seed: int) -> dict[str, np.ndarray]:
+    """Inherent-state and cage-averaged positions of one configuration (``dataset.positions``, :mod:`taulc.md.cage`)."""
+    from taulc.md.cage import cage_positions as compute  # noqa: PLC0415
+
+    pos = spec.dataset.positions
+    assert pos is not None
+    eng = make_engine(spec.system, spec.engine)
+    try:
+        conf = load_configuration(conf_path)
+        return compute(eng, conf, window=pos.window, seed=seed, sample_every=pos.sample_every,
+                       style=pos.minimize_style, ftol=pos.ftol, inherent=pos.inherent, cage=pos.cage)
+    finally:
+        _close(eng)
+
+
+def label(spec: BuildConfig, conf_path: Path, rate: float, ref: Mapping[str, Any], seed: int,
+          labels: LabelSettings | None = None) -> dict[str, np.ndarray]:
+    """ICE labels of one configuration (τ_LC, τ_sh, censoring, mobility, reliability).
+
+    ``labels``: the settings of this configuration's role (test configurations get
+    ``dataset.splits.test_labels``); default ``spec.labels``.
+    """
     from taulc.dynamics.labels import label_configuration  # noqa: PLC0415
 
-    lab = spec.labels
+    lab = spec.labels if labels is None else labels
     eng = make_engine(spec.system, spec.engine, steps(lab.sample_interval, spec.system.dt), labels=lab)
     try:
         conf = load_configuration(conf_path)
