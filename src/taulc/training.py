@@ -137,7 +137,7 @@ def split_rows(dm: Any, kind: str, target: str) -> tuple[np.ndarray, np.ndarray]
     from taulc.data.splits import TRAIN, split_particles  # noqa: PLC0415
 
     t = dm.table
-    assign = dm.assign if kind == "tabular" else split_particles(dm.spec, t.config_id, t.rate)
+    assign = dm.assign if kind == "tabular" else split_particles(dm.spec, t.config_id, t.rate, t.shard_roles)
     train = np.flatnonzero((assign == TRAIN) & np.isfinite(t.target(target)))
     if kind == "tabular":
         return train, np.asarray(dm.rows["test"])
@@ -301,14 +301,15 @@ def train(cfg: Any) -> float:
         dm = GraphDataModule(
             root, split, target=spec.name, node_descriptors=int(c["model"].get("n_features") or 0) > 0,
             batch_size=data.graph_batch_size, dataset_config=dcfg,
-            radius=dataset_graph_radius(c), descriptor=c.get("descriptor"),
+            radius=dataset_graph_radius(c), descriptor=c.get("descriptor"), estimator=spec.estimator,
+            horizon=spec.horizon,
         )
     else:
         dm = TabularDataModule(
             root, split, target=spec.name, species=data.species,
             balance_classes=data.balance_classes or model_cls.balance_classes_default,
             batch_size=data.batch_size, dataset_config=dcfg, seed=int(c["seed"]),
-            descriptor=c.get("descriptor"),
+            descriptor=c.get("descriptor"), estimator=spec.estimator, horizon=spec.horizon,
         )
     dm.setup("fit")
     model_cfg = dict(c["model"])

@@ -9,9 +9,11 @@ reports:
 
 1. **Reliability** ``ρ`` of ``ln τ`` -- split-half correlation of the labels
    estimated from two disjoint halves of the replicas, Spearman-Brown corrected
-   to ``R`` (:func:`taulc.dynamics.estimators.split_half_reliability`, the
-   dataset's own estimator, Kaplan-Meier restricted mean to ``t_max`` by
-   default), computed within each configuration then averaged over the
+   to ``R`` (:func:`taulc.dynamics.estimators.split_half_reliability`), with the
+   learning targets' estimator (``logmean``, ``⟨ln min(τ_p, t_max)⟩``, by default;
+   ``--estimator km`` for the paper's Kaplan-Meier mean) and, beside it, the
+   reliability and ceiling of each ``--compare`` estimator (``km`` by default),
+   computed within each configuration then averaged over the
    configurations of the rate; the **noise ceiling** ``√ρ``
    (:func:`taulc.models.metrics.split_half_ceiling`, the ``config`` scope of
    the honest-skill tables), and the **censored fraction** of (replica, particle)
@@ -30,9 +32,11 @@ reports:
    short of the measured one (the hazard of a mixture of particles decreases
    with time), so read the extrapolated horizon as a lower estimate.
 
-Run: ``python -m taulc.analysis.label_quality datasets/demo [--species 0|all] [--out DIR]``
+Run: ``python -m taulc.analysis.label_quality datasets/ka_shear [--split test] [--species 0|all] [--out DIR]``
 (also ``taulc-label-quality``); prints one table per quantity and writes
-``label_quality.json`` and ``label_quality.png`` into ``--out``.
+``label_quality.json`` and ``label_quality.png`` into ``--out``.  ``--split`` restricts the
+analysis to the configurations of one role of a dataset with fixed splits (``dataset.splits``:
+the test configurations carry many more replicas than the training ones).
 """
 
 from __future__ import annotations
@@ -59,7 +63,7 @@ from taulc.dynamics.estimators import (
 
 log = logging.getLogger(__name__)
 
-__all__ = ["KINDS", "TARGETS", "CENSORED_TARGET", "TMAX_FRACTIONS", "ShardJumps", "load_first_jumps",
+__all__ = ["KINDS", "TARGETS", "CENSORED_TARGET", "TMAX_FRACTIONS", "ShardJumps", "load_first_jumps", "replica_grid",
            "replica_curve", "truncation_curve", "censoring_horizon", "label_quality", "quality_tables",
            "plot_label_quality", "main"]
 
@@ -87,12 +91,14 @@ class ShardJumps:
     stored_reliability: dict[str, float]  # manifest's all-particle split-half reliability per kind
 
 
-def load_first_jumps(root: str | Path, species: int | None = 0) -> tuple[dict[str, Any], list[ShardJumps]]:
+def load_first_jumps(root: str | Path, species: int | None = 0, split: str | None = None
+                     ) -> tuple[dict[str, Any], list[ShardJumps]]:
     """Manifest and per-replica first-jump arrays of every shard of the dataset at ``root``.
 
-    Checks the format version and checksums; raises :class:`taulc.data.storage.DatasetError`
-    naming the shard file and the missing field when a shard lacks per-replica arrays,
-    and when it holds fewer than two replicas.
+    ``split``: only the shards of that role (``train``/``val``/``test``; the manifest must
+    record fixed splits).  Checks the format version and checksums; raises
+    :class:`taulc.data.storage.DatasetError` naming the shard file and the missing field when a
+    shard lacks per-replica arrays, and when it holds fewer than two replicas.
     """
     from taulc.data.dataset import verify_shards  # noqa: PLC0415
     from taulc.data.manifest import check_compatible, read_manifest  # noqa: PLC0415
@@ -103,7 +109,16 @@ def load_first_jumps(root: str | Path, species: int | None = 0) -> tuple[dict[st
     check_compatible(man, root)
     verify_shards(root, man)
     out = []
-    for i, entry in enumerate(man["shards"]):
+    entries = list(enumerate(man["shards"]))
+    if split is not None:
+        if "splits" not in man:
+            raise DatasetError(f"{root / 'manifest.json'}: --split {split}: the dataset has no fixed splits "
+                               "(dataset.splits); analyse all of it without --split")
+        entries = [(i, e) for i, e in entries if e.get("split") == split]
+        if not entries:
+            raise DatasetError(f"{root / 'manifest.json'}: no shard has split '{split}' "
+                               f"(roles: {sorted({str(e.get('split')) for e in man['shards']})})")
+    for i, entry in entries:
         path = root / entry["file"]
         z = load_npz(path, (*KINDS.values(), "t_max", "species", "rate"))
         sel = np.ones(z["species"].shape, bool) if species is None else np.asarray(z["species"]) == int(species)
@@ -202,20 +217,36 @@ def _mean_sd(v: Any) -> tuple[float, float]:
     return (float(a.mean()), float(a.std(ddof=1)) if a.size > 1 else math.nan) if a.size else (math.nan, math.nan)
 
 
+def replica_grid(r: int) -> list[int]:
+    """Replica counts ``R'`` of the reliability-vs-replicas curve: every value up to 16, then about
+    six per octave (``R`` itself included)."""
+    if r <= 16:
+        return list(range(2, r + 1))
+    return sorted({*range(2, 17), *(int(round(x)) for x in np.geomspace(16, r, 1 + 6 * max(1, math.ceil(math.log2(r / 16))))), r})
+
+
 def label_quality(root: str | Path, species: int | None = 0, *, n_splits: int = 20, n_subsets: int = 8,
-                  fractions: Sequence[float] = TMAX_FRACTIONS, seed: int = 0, progress: bool = True) -> dict[str, Any]:
+                  fractions: Sequence[float] = TMAX_FRACTIONS, seed: int = 0, progress: bool = True,
+                  estimator: str = "logmean", compare: Sequence[str] = ("km",), split: str | None = None
+                  ) -> dict[str, Any]:
     """Label-quality numbers of the dataset at ``root`` per shear rate (module docstring, items 1-3).
 
-    The full-``R`` halvings of a shard use its label seed (``seeds.label`` in the manifest), as the
-    builder did, so ``species=None, n_splits=10`` reproduces the manifest's stored ``reliability_lc/_sh``.
+    ``estimator`` drives every table; each of ``compare`` adds its reliability and ceiling beside
+    it.  ``split``: one role of a dataset with fixed splits.  The full-``R`` halvings of a shard use
+    its label seed (``seeds.label`` in the manifest), as the builder did, so ``species=None,
+    n_splits=10, estimator="km"`` reproduces the manifest's stored ``reliability_lc/_sh``.
     """
     from tqdm.auto import tqdm  # noqa: PLC0415
 
+    from taulc.dynamics.estimators import ESTIMATORS  # noqa: PLC0415
     from taulc.models.metrics import split_half_ceiling  # noqa: PLC0415 - taulc.models imports Lightning (seconds)
 
     t0 = time.perf_counter()
-    man, shards = load_first_jumps(root, species)
-    estimator = str(((man.get("config") or {}).get("labels") or {}).get("estimator", "km"))
+    for e in (estimator, *compare):
+        if e not in ESTIMATORS:
+            raise ValueError(f"estimator {e!r} unknown; expected one of {ESTIMATORS}")
+    compare = tuple(e for e in compare if e != estimator)
+    man, shards = load_first_jumps(root, species, split)
     tau_alpha = float((man.get("reference") or {}).get("tau_alpha", math.nan))
     fractions = tuple(sorted(float(f) for f in fractions))
     if not fractions or fractions[0] <= 0 or fractions[-1] > 1:
@@ -233,9 +264,11 @@ def label_quality(root: str | Path, species: int | None = 0, *, n_splits: int = 
             rec["kinds"][kind] = {
                 "R": r, "n": fj.shape[1], "halves": halves,
                 "reliability": split_half_reliability(fj, stat, n_splits=n_splits, seed=seed_k),
-                "curve": replica_curve(fj, s.t_max, estimator, list(range(2, r + 1)), n_subsets=n_subsets,
+                "curve": replica_curve(fj, s.t_max, estimator, replica_grid(r), n_subsets=n_subsets,
                                        n_splits=n_splits, seed=seed + 7919 * s.config_index + 104729 * j),
-                "n_censored": n_cens, "reliability_t": rel_t}
+                "n_censored": n_cens, "reliability_t": rel_t,
+                "compare": {e: (split_half_reliability(fj, _stat(s.t_max, e), n_splits=n_splits, seed=seed_k),
+                                split_halves(fj, _stat(s.t_max, e), n_splits=n_splits, seed=seed_k)) for e in compare}}
         per[s.rate].append(rec)
     out_rates = []
     for rate in rates:
@@ -251,8 +284,9 @@ def label_quality(root: str | Path, species: int | None = 0, *, n_splits: int = 
             ceil = split_half_ceiling(np.hstack([k["halves"][0] for k in ks]), np.hstack([k["halves"][1] for k in ks]), groups)
             n_pairs = sum(k["R"] * k["n"] for k in ks)
             curve = []
-            for j, rp in enumerate(range(2, r_min + 1)):
-                m, sd = _mean_sd(np.concatenate([k["curve"][j] for k in ks]))
+            grid = [rp for rp in replica_grid(r_min) if all(rp in replica_grid(k["R"]) for k in ks)]
+            for rp in grid:
+                m, sd = _mean_sd(np.concatenate([k["curve"][replica_grid(k["R"]).index(rp)] for k in ks]))
                 curve.append({"n_replicas": rp, "reliability": m, "sd": sd,
                               "replicas_needed": replicas_needed(m, rp, TARGETS[kind])})
             tcurve = []
@@ -266,8 +300,15 @@ def label_quality(root: str | Path, species: int | None = 0, *, n_splits: int = 
             if len(tcurve) >= 3 and min(c["censored_fraction"] for c in tcurve[-3:-1]) > 0:
                 (f3, s3), (f2, s2) = [(c["fraction"], c["censored_fraction"]) for c in tcurve[-3:-1]]
                 check = s2 * (s2 / s3) ** ((fractions[-1] - f2) / (f2 - f3))
+            by_est = {estimator: {"reliability": rho, "ceiling": _mean_sd(list(ceil.values()))[0]}}
+            for e in compare:
+                ce = split_half_ceiling(np.hstack([k["compare"][e][1][0] for k in ks]),
+                                        np.hstack([k["compare"][e][1][1] for k in ks]), groups)
+                by_est[e] = {"reliability": _mean_sd([k["compare"][e][0] for k in ks])[0],
+                             "ceiling": _mean_sd(list(ce.values()))[0]}
             row[kind] = {
                 "label": _NAMES[kind], "n_replicas": r_min, "reliability": rho, "reliability_sd_configs": rho_sd,
+                "by_estimator": by_est,
                 "reliability_configs": [k["reliability"] for k in ks],
                 "ceiling": _mean_sd(list(ceil.values()))[0],
                 "censored_fraction": float(sum(np.isnan(x["shard"].first_jump[kind]).sum() for x in recs) / n_pairs),
@@ -281,6 +322,7 @@ def label_quality(root: str | Path, species: int | None = 0, *, n_splits: int = 
     log.info("%s: %d shards at %d rates, estimator %s, %.1f s", root, len(shards), len(rates), estimator,
              time.perf_counter() - t0)
     return {"dataset": str(root), "species": "all" if species is None else int(species), "estimator": estimator,
+            "compare": list(compare), "split": split or "all",
             "n_splits": n_splits, "n_subsets": n_subsets, "seed": seed, "tau_alpha": tau_alpha,
             "tau_alpha_source": "manifest reference (equilibrium, species 0)", "rates": out_rates,
             "elapsed_s": time.perf_counter() - t0}
@@ -292,10 +334,14 @@ def quality_tables(res: dict[str, Any]) -> dict[str, pd.DataFrame]:
     who = "all species" if res["species"] == "all" else f"species {res['species']}"
     ta = res["tau_alpha"]
     out: dict[str, pd.DataFrame] = {}
-    out[f"Reliability, noise ceiling and censoring ({who}; dataset R, t_max)"] = pd.DataFrame([{
+    est, cmp = res.get("estimator", "km"), list(res.get("compare", []))
+    where = "" if res.get("split", "all") == "all" else f", {res['split']} configurations"
+    out[f"Reliability, noise ceiling and censoring ({who}{where}; dataset R, t_max; estimator {est})"] = pd.DataFrame([{
         "rate": r["rate"], "configs": r["n_configs"], "R": r["lc"]["n_replicas"], "t_max": r["t_max"],
         "ρ ln τ_LC": r["lc"]["reliability"], "ceiling LC": r["lc"]["ceiling"], "censored LC": r["lc"]["censored_fraction"],
         "ρ ln τ_sh": r["sh"]["reliability"], "ceiling sh": r["sh"]["ceiling"], "censored sh": r["sh"]["censored_fraction"],
+        **{f"ρ LC ({e})": r["lc"]["by_estimator"][e]["reliability"] for e in cmp},
+        **{f"ρ sh ({e})": r["sh"]["by_estimator"][e]["reliability"] for e in cmp},
         "manifest ρ_LC (all species)": r["lc"]["stored_reliability_all_species"]} for r in rows])
     for kind in KINDS:
         tgt = TARGETS[kind]
@@ -357,7 +403,8 @@ def plot_label_quality(res: dict[str, Any], path: Path) -> Path:
     ax.set_title(f"censored: solid τ_LC runs, dotted τ_sh (goal {CENSORED_TARGET:.0%})")
     axes[0].legend(loc="lower right")
     who = "all species" if res["species"] == "all" else f"species {res['species']}"
-    fig.suptitle(f"label quality of {Path(res['dataset']).name} ({who}): points measured on replica subsets "
+    fig.suptitle(f"label quality of {Path(res['dataset']).name} ({who}, {res.get('split', 'all')} configurations, "
+                 f"estimator {res.get('estimator', 'km')}): points measured on replica subsets "
                  "(bars: s.d. over configurations and subsets), lines Spearman-Brown from all R", y=1.0)
     fig.tight_layout()
     atomic_write_with(path, lambda tmp: fig.savefig(tmp, format="png", dpi=90, bbox_inches="tight"))
@@ -380,6 +427,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--fractions", type=float, nargs="+", default=list(TMAX_FRACTIONS),
                    help="truncation horizons as fractions of t_max (default 0.25 0.5 0.75 1)")
     p.add_argument("--seed", type=int, default=0, help="seed of the replica subsets")
+    p.add_argument("--estimator", default="logmean",
+                   help="ICE estimator of the tables: logmean (the learning targets, default) | km (the paper's mean) | ...")
+    p.add_argument("--compare", nargs="*", default=["km"], help="estimators reported beside it (default: km)")
+    p.add_argument("--split", default=None, choices=["train", "val", "test"],
+                   help="only the configurations of this role (datasets with fixed splits, e.g. --split test)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     if args.species != "all" and not args.species.isdigit():
@@ -391,7 +443,8 @@ def main(argv: list[str] | None = None) -> None:
     species = None if args.species == "all" else int(args.species)
     with exit_on_error("taulc-label-quality"):
         res = label_quality(args.root, species, n_splits=args.splits, n_subsets=args.subsets,
-                            fractions=args.fractions, seed=args.seed)
+                            fractions=args.fractions, seed=args.seed, estimator=args.estimator,
+                            compare=tuple(args.compare), split=args.split)
         for title, df in quality_tables(res).items():
             print(f"\n{title}\n\n{markdown_table(df)}")
         atomic_write_json(args.out / "label_quality.json", res)

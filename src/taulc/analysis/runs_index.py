@@ -193,7 +193,7 @@ def split_codes(run: RunInfo, table: Any) -> tuple[np.ndarray, dict[int, str]]:
     """Per-particle split (0 train, 1 val, 2 test) of ``run`` on ``table`` and a per-configuration name."""
     from taulc.data.splits import split_particles  # noqa: PLC0415
 
-    codes = split_particles(run.split, table.config_id, table.rate)
+    codes = split_particles(run.split, table.config_id, table.rate, table.shard_roles)
     names = {0: "train", 1: "val", 2: "test"}
     per_cfg = {}
     recorded = run.metrics.get("configs")  # written by train.py when available: {split: [config ids]}

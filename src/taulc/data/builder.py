@@ -276,7 +276,7 @@ class DatasetBuilder:
                     "sha256": digest,
                     "rate": s.rate,
                     "config_index": s.index,
-                    "split": self.role(s),
+                    **({"split": self.role(s)} if self.spec.dataset.splits is not None else {}),
                     "n_replicas": int(np.shape(lab["first_jump_lc"])[0]),
                     "n_particles": int(len(conf.species)),
                     "seeds": {"label": self._shard_seed(s), **{k: v for k, v in conf.meta.items() if "seed" in k}},
@@ -309,7 +309,7 @@ class DatasetBuilder:
         if self.inputs:
             man["inputs"] = self.inputs
         if self.spec.dataset.splits is not None:  # fixed per-rate roles, with the labels of each (docs/guide/datasets.md)
-            man["splits"] = {r: [e["id"] for e in entries if e["split"] == r] for r in SPLIT_ROLES}
+            man["splits"] = {r: [e["id"] for e in entries if e.get("split") == r] for r in SPLIT_ROLES}
             man["labels_by_split"] = {r: {"n_replicas": int(lb.n_replicas), "t_max": float(lb.t_max)}
                                       for r in SPLIT_ROLES
                                       for lb in [self.spec.dataset.splits.labels_for(self.spec.labels, r)]}

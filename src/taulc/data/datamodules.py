@@ -94,6 +94,8 @@ class _DatasetModule(L.LightningDataModule):
         dataset_config: Mapping[str, Any] | None,
         table: ParticleTable | None,
         descriptor: Mapping[str, Any] | None,
+        estimator: str | None = "logmean",
+        horizon: float | None = None,
     ) -> None:
         super().__init__()
         self.root = Path(root)
@@ -103,10 +105,13 @@ class _DatasetModule(L.LightningDataModule):
         self.dataset_config = dataset_config
         self.table = table
         self.descriptor = descriptor
+        self.estimator = estimator
+        self.horizon = horizon
 
     def _table(self) -> ParticleTable:
         if self.table is None:
-            self.table = load_dataset(self.root, self.dataset_config, self.descriptor)
+            self.table = load_dataset(self.root, self.dataset_config, self.descriptor, estimator=self.estimator,
+                                      horizon=self.horizon)
         return self.table
 
 
@@ -125,8 +130,10 @@ class TabularDataModule(_DatasetModule):
         table: ParticleTable | None = None,
         seed: int = 0,
         descriptor: Mapping[str, Any] | None = None,
+        estimator: str | None = "logmean",
+        horizon: float | None = None,
     ) -> None:
-        super().__init__(root, split, target, batch_size, dataset_config, table, descriptor)
+        super().__init__(root, split, target, batch_size, dataset_config, table, descriptor, estimator, horizon)
         self.species = species
         self.balance_classes = balance_classes
         self.seed = seed
@@ -137,7 +144,7 @@ class TabularDataModule(_DatasetModule):
         if self.assign is not None:
             return
         t = self._table()
-        self.assign = split_particles(self.spec, t.config_id, t.rate)
+        self.assign = split_particles(self.spec, t.config_id, t.rate, t.shard_roles)
         y = t.target(self.target)
         keep = _select(t, self.species) & np.isfinite(y)
         for name, code in _STAGE.items():
@@ -204,8 +211,10 @@ class GraphDataModule(_DatasetModule):
         table: ParticleTable | None = None,
         radius: float = DEFAULT_GRAPH_RADIUS,
         descriptor: Mapping[str, Any] | None = None,
+        estimator: str | None = "logmean",
+        horizon: float | None = None,
     ) -> None:
-        super().__init__(root, split, target, batch_size, dataset_config, table, descriptor)
+        super().__init__(root, split, target, batch_size, dataset_config, table, descriptor, estimator, horizon)
         self.node_descriptors = node_descriptors
         self.radius = radius
         self.graphs: dict[str, list[Any]] = {}
@@ -217,7 +226,7 @@ class GraphDataModule(_DatasetModule):
         from taulc.data.inputs import model_graph  # noqa: PLC0415
 
         t = self._table()
-        assign = split_particles(self.spec, t.config_id, t.rate)
+        assign = split_particles(self.spec, t.config_id, t.rate, t.shard_roles)
         y_all = t.target(self.target)
         base = []
         for gid, entry in enumerate(t.manifest["shards"]):

@@ -3,6 +3,14 @@
 :func:`load_dataset` returns a :class:`ParticleTable`: one row per particle of
 every shard, with the shard it came from, so splits and per-configuration /
 per-rate metrics can be computed without reloading.
+
+**Learning targets.**  ``ln τ_LC`` / ``ln τ_sh`` of the table are re-estimated from the
+per-replica first-jump times the shards keep, with the target estimator (default
+``logmean``: ``⟨ln min(τ_p, t')⟩_ICE`` at a horizon t' common to every shard,
+:func:`taulc.dynamics.estimators.log_mean`), and so are the slow/fast classes (Eq. 2 of
+Yu, Zeng & Wang 2025 on the restricted geometric means, ``τ̃_LC - τ̃_sh >= τ_2``).  The
+shards' stored ``tau_lc``/``tau_sh``/``slow`` (the paper's ⟨τ_p⟩_ICE, Kaplan-Meier mean)
+stay what the physics analyses read; ``estimator=None`` gives them to the table too.
 """
 
 from __future__ import annotations
@@ -42,6 +50,9 @@ class ParticleTable:
     manifest: dict[str, Any] = field(repr=False)
     root: Path = Path(".")
     descriptor: Mapping[str, Any] | None = None
+    estimator: str | None = None  # ICE estimator of ln_tau_lc / ln_tau_sh (None: the shards' stored times)
+    horizon: float | None = None  # its common horizon t' (logmean)
+    shard_roles: list[str] = field(default_factory=list)  # train | val | test per shard (dataset.splits), else ""
 
     @property
     def n_shards(self) -> int:
@@ -70,12 +81,39 @@ def load_shard(root: Path, entry: Mapping[str, Any]) -> dict[str, np.ndarray]:
     return load_npz(root / entry["file"], REQUIRED_SHARD_FIELDS)
 
 
+def target_labels(z: Mapping[str, np.ndarray], estimator: str | None, horizon: float | None
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(ln τ_LC, ln τ_sh, slow)`` of one shard with ``estimator`` at ``horizon`` (module docstring).
+
+    ``estimator=None`` (or a shard without per-replica times): the stored ``tau_lc``, ``tau_sh``, ``slow``.
+    """
+    from taulc.dynamics.estimators import ice_estimate  # noqa: PLC0415
+
+    if estimator is None or "first_jump_lc" not in z or "first_jump_sh" not in z:
+        with np.errstate(divide="ignore"):
+            return np.log(z["tau_lc"]), np.log(z["tau_sh"]), z["slow"].astype(np.int64)
+    h = float(z["t_max"]) if horizon is None else float(horizon)
+    t_lc = ice_estimate(np.asarray(z["first_jump_lc"], dtype=np.float64), h, estimator)[0]
+    t_sh = ice_estimate(np.asarray(z["first_jump_sh"], dtype=np.float64), h, estimator)[0]
+    slow = ((t_lc - t_sh) >= float(z["tau_2"])).astype(np.int64) if "tau_2" in z else z["slow"].astype(np.int64)
+    with np.errstate(divide="ignore"):
+        return np.log(t_lc), np.log(t_sh), slow
+
+
+def common_horizon(shards: list[Mapping[str, np.ndarray]]) -> float | None:
+    """The shortest ``t_max`` of the shards: the horizon at which every shard's label is the same quantity."""
+    t = [float(z["t_max"]) for z in shards if "t_max" in z]
+    return min(t) if t else None
+
+
 def load_dataset(
     root: str | Path,
     config: Mapping[str, Any] | None = None,
     descriptor: Mapping[str, Any] | None = None,
     verify: bool = True,
     progress: bool = True,
+    estimator: str | None = "logmean",
+    horizon: float | None = None,
 ) -> ParticleTable:
     """Load ``datasets/<name>`` into a :class:`ParticleTable`.
 
@@ -83,6 +121,8 @@ def load_dataset(
     dataset, labels) is compared with the manifest; a mismatch raises
     :class:`DatasetError`.  Features follow ``descriptor`` (``conf/descriptor/``)
     and are computed on first use, then cached (:mod:`taulc.data.derived`).
+    ``estimator``/``horizon``: the target estimator (module docstring; ``horizon=None``
+    is the shortest ``t_max`` of the dataset, ``estimator=None`` the stored times).
     """
     from taulc.data.derived import shard_features  # noqa: PLC0415
 
@@ -94,15 +134,18 @@ def load_dataset(
     feats, names, _ = shard_features(root, man, descriptor, progress=progress)
     cols: dict[str, list[np.ndarray]] = {k: [] for k in ("features", "tau_lc", "tau_sh", "slow", "mob", "species", "rate", "cid", "cens")}
     offsets = [0]
-    for gid, entry in enumerate(man["shards"]):
-        z = load_shard(root, entry)
+    shards = [load_shard(root, entry) for entry in man["shards"]]
+    if estimator is not None and horizon is None:
+        horizon = common_horizon(shards)
+    for gid, (entry, z) in enumerate(zip(man["shards"], shards)):
         n = len(z["species"])
         if len(feats[gid]) != n:
             raise DatasetError(f"{root / entry['file']}: {n} particles but {len(feats[gid])} descriptor rows in the cache; delete {root / 'cache'}")
         cols["features"].append(feats[gid].astype(np.float32, copy=False))
-        cols["tau_lc"].append(z["tau_lc"])
-        cols["tau_sh"].append(z["tau_sh"])
-        cols["slow"].append(z["slow"].astype(np.int64))
+        ln_lc, ln_sh, slow = target_labels(z, estimator, horizon)
+        cols["tau_lc"].append(ln_lc)
+        cols["tau_sh"].append(ln_sh)
+        cols["slow"].append(slow)
         mob = z.get("mobility")
         cols["mob"].append(mob[0].astype(np.float64) if mob is not None and mob.size else np.full(n, np.nan))
         cols["species"].append(z["species"].astype(np.int64))
@@ -113,8 +156,7 @@ def load_dataset(
     if not man["shards"]:
         raise DatasetError(f"{root / 'manifest.json'}: the dataset has no shards")
     cat = {k: np.concatenate(v) for k, v in cols.items()}
-    with np.errstate(divide="ignore"):
-        ln_lc, ln_sh = np.log(cat["tau_lc"]), np.log(cat["tau_sh"])
+    ln_lc, ln_sh = cat["tau_lc"], cat["tau_sh"]
     return ParticleTable(
         features=cat["features"],
         feature_names=list(names),
@@ -131,4 +173,7 @@ def load_dataset(
         manifest=man,
         root=root,
         descriptor=descriptor,
+        estimator=estimator,
+        horizon=horizon if estimator is not None else None,
+        shard_roles=[str(s.get("split", "")) for s in man["shards"]] if "splits" in man else [],
     )

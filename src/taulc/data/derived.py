@@ -19,9 +19,9 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from taulc.data.inputs import descriptor_matrix, graph_edges
+from taulc.data.inputs import POSITION_FIELDS, descriptor_matrix, descriptor_positions, graph_edges
 from taulc.data.manifest import canonical_hash
-from taulc.data.storage import atomic_write_json, load_npz, read_json, save_npz
+from taulc.data.storage import DatasetError, atomic_write_json, load_npz, read_json, save_npz
 from taulc.utils import to_plain as _plain
 
 log = logging.getLogger(__name__)
@@ -41,9 +41,17 @@ def shard_features(
     todo = [s for s in manifest["shards"] if not (d / f"{s['id']}_{s['sha256'][:12]}.npz").exists()]
     if todo:
         log.info("computing descriptors for %d shard(s) into %s", len(todo), d)
+    extra = descriptor_positions(descriptor_cfg)
+    fields = tuple(POSITION_FIELDS[p] for p in extra)
     for s in tqdm(todo, desc="featurize", unit="shard", disable=not progress or not todo, dynamic_ncols=True):
         z = load_npz(root / s["file"], ("positions", "species", "cell"))
-        x, names = descriptor_matrix(z["positions"], z["species"], z["cell"], descriptor_cfg)
+        missing = [f for f in fields if f not in z]
+        if missing:
+            raise DatasetError(f"{root / s['file']}: the descriptor reads the {', '.join(extra)} positions, but the shard "
+                               f"has no field(s) {missing}: build the dataset with dataset.positions "
+                               "(docs/guide/datasets.md) or choose a descriptor of the snapshot (descriptor=gl)")
+        sets = {p: np.asarray(z[f], dtype=np.float64) for p, f in zip(extra, fields)}
+        x, names = descriptor_matrix(z["positions"], z["species"], z["cell"], descriptor_cfg, position_sets=sets)
         save_npz(d / f"{s['id']}_{s['sha256'][:12]}.npz", {"features": x})
         if not names_path.exists():
             atomic_write_json(names_path, {"names": [str(n) for n in names], "fields": [n.as_dict() for n in names]})

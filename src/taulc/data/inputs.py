@@ -26,11 +26,15 @@ from typing import Any
 
 import numpy as np
 
-from taulc.structure.features import featurize
+from taulc.structure.features import featurize, required_positions
 from taulc.structure.graphs import DEFAULT_GRAPH_RADIUS, build_graph, edge_features
 from taulc.utils import to_plain
 
-__all__ = ["DEFAULT_GRAPH_RADIUS", "descriptor_matrix", "dataset_graph_radius", "graph_edges", "model_graph"]
+__all__ = ["DEFAULT_GRAPH_RADIUS", "descriptor_matrix", "descriptor_positions", "dataset_graph_radius", "graph_edges",
+           "model_graph", "POSITION_FIELDS"]
+
+POSITION_FIELDS = {"inherent": "positions_inherent", "cage": "positions_cage"}
+"""Shard field of each stored position set (:class:`taulc.data.specs.CagePositionsSpec`)."""
 
 
 def dataset_graph_radius(cfg: Mapping[str, Any] | None) -> float:
@@ -41,11 +45,22 @@ def dataset_graph_radius(cfg: Mapping[str, Any] | None) -> float:
 
 
 def descriptor_matrix(
-    positions: np.ndarray, species: np.ndarray, cell: np.ndarray, descriptor: Mapping[str, Any] | None
+    positions: np.ndarray, species: np.ndarray, cell: np.ndarray, descriptor: Mapping[str, Any] | None,
+    position_sets: Mapping[str, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, list[Any]]:
-    """Per-particle descriptors (N, F) float32 (C order) and their names (``FeatureName`` objects)."""
-    x, names = featurize(positions, species, cell, to_plain(descriptor))
+    """Per-particle descriptors (N, F) float32 (C order) and their names (``FeatureName`` objects).
+
+    ``position_sets``: ``{"inherent": ..., "cage": ...}`` for families computed on the positions of
+    the cage (:func:`descriptor_positions` says which a descriptor needs; shards store them as
+    ``positions_inherent`` / ``positions_cage``, the predictor computes them, :mod:`taulc.md.cage`).
+    """
+    x, names = featurize(positions, species, cell, to_plain(descriptor), position_sets=position_sets)
     return np.ascontiguousarray(x, dtype=np.float32), list(names)
+
+
+def descriptor_positions(descriptor: Mapping[str, Any] | None) -> list[str]:
+    """The position sets other than the snapshot that ``descriptor`` reads: a subset of ``["inherent", "cage"]``."""
+    return [p for p in required_positions(to_plain(descriptor)) if p != "instantaneous"]
 
 
 def graph_edges(positions: np.ndarray, cell: np.ndarray, radius: float = DEFAULT_GRAPH_RADIUS) -> tuple[np.ndarray, np.ndarray]:

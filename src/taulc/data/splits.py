@@ -9,11 +9,19 @@ Three kinds, all returning one label per particle (0 train, 1 val, 2 test):
   of a test configuration is seen in training.
 * ``rate``: whole shear rates held out for testing; validation takes whole
   configurations from the remaining rates.
+
+**Fixed splits.**  A dataset built with ``dataset.splits`` records a role for every
+configuration (the test configurations carry precise, many-replica labels; training and
+validation ones cheap labels).  With ``split.fixed: true`` (default) ``config`` uses those
+roles as they are, and ``rate`` tests on the *test* configurations of the held-out rates
+(their other configurations are left out: their labels are too noisy to score on) and
+validates on the *validation* configurations of the other rates.  Datasets without roles
+are split at random as above.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -23,6 +31,8 @@ from taulc.config import from_mapping
 from taulc.errors import ConfigError
 
 TRAIN, VAL, TEST = 0, 1, 2
+UNUSED = -1
+"""A particle in none of the three splits (split=rate with fixed roles: non-test configurations of a held-out rate)."""
 
 
 @dataclass(frozen=True)
@@ -34,6 +44,7 @@ class SplitSpec:
     val_fraction: float = 0.1
     test_rates: tuple[float, ...] | None = None  # split=rate: the held-out shear rates
     seed: int = 0
+    fixed: bool = True  # use the dataset's recorded configuration roles (dataset.splits) when it has them
 
     def __post_init__(self) -> None:
         for k in ("test_fraction", "val_fraction"):
@@ -51,12 +62,45 @@ def _n_of(n: int, frac: float) -> int:
     return max(1, int(round(frac * n))) if frac > 0 else 0
 
 
+def _fixed_split(spec: SplitSpec, config_id: np.ndarray, rate: np.ndarray, roles: Sequence[str]) -> np.ndarray:
+    """Per-particle codes from the dataset's configuration roles (module docstring, *Fixed splits*)."""
+    code = {"train": TRAIN, "val": VAL, "test": TEST}
+    per_cfg = np.array([code[r] for r in roles], dtype=np.int8)
+    if spec.kind == "rate":
+        if not spec.test_rates:
+            raise ValueError("split=rate needs split.test_rates, e.g. split.test_rates=[0.01]")
+        cfg_rate = np.zeros(len(roles))
+        cfg_rate[config_id] = rate
+        rates = sorted(set(cfg_rate.tolist()))
+        held = np.zeros(len(roles), dtype=bool)
+        for t in spec.test_rates:
+            match = [r for r in rates if np.isclose(r, float(t), rtol=1e-6, atol=1e-12)]
+            if not match:
+                raise ValueError(f"split.test_rates: rate {t} is not in the dataset (rates: {rates})")
+            held |= np.isclose(cfg_rate, match[0], rtol=1e-6, atol=1e-12)
+        if held.all():
+            raise ValueError("split.test_rates holds out every rate; nothing left to train on")
+        per_cfg = np.where(held, np.where(per_cfg == TEST, TEST, UNUSED), np.where(per_cfg == TEST, UNUSED, per_cfg))
+        per_cfg = per_cfg.astype(np.int8)
+    for name, c in (("train", TRAIN), ("val", VAL), ("test", TEST)):
+        if not (per_cfg == c).any():
+            raise ValueError(f"split={spec.kind} with the dataset's fixed roles leaves no {name} configuration")
+    return per_cfg[config_id]
+
+
 def split_particles(
     spec: SplitSpec,
     config_id: np.ndarray,
     rate: np.ndarray,
+    roles: Sequence[str] | None = None,
 ) -> np.ndarray:
-    """Assign every particle to train/val/test according to ``spec``."""
+    """Assign every particle to train/val/test (:data:`UNUSED` for none) according to ``spec``.
+
+    ``roles``: the dataset's role per configuration (``ParticleTable.shard_roles``); used by
+    ``config`` and ``rate`` when ``spec.fixed`` and every configuration has one.
+    """
+    if spec.fixed and spec.kind != "random" and roles is not None and len(roles) and all(r in ("train", "val", "test") for r in roles):
+        return _fixed_split(spec, np.asarray(config_id), np.asarray(rate, dtype=np.float64), list(roles))
     rng = np.random.default_rng(spec.seed)
     n = len(config_id)
     out = np.full(n, TRAIN, dtype=np.int8)

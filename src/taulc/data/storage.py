@@ -44,8 +44,8 @@ SHARD_FIELDS: dict[str, str] = {
     "tau_sh": "(N,) float64, ICE first-jump time with shear kept on (= tau_lc at rate 0)",
     "censored_lc": "(N,) float64, fraction of replicas without a jump before t_max (shear off)",
     "censored_sh": "(N,) float64, same with shear on",
-    "first_jump_lc": "(R,N) float32, per-replica first-jump times, NaN = censored",
-    "first_jump_sh": "(R,N) float32, per-replica first-jump times, NaN = censored",
+    "first_jump_lc": "(R,N) float32 (float16 with dataset.first_jump_dtype), per-replica first-jump times, NaN = censored",
+    "first_jump_sh": "(R,N) float32 (float16 with dataset.first_jump_dtype), per-replica first-jump times, NaN = censored",
     "mobility": "(K,N) float32, ICE mean squared non-affine displacement at mobility_times",
     "mobility_times": "(K,) float64",
     "slow": "(N,) int64, 1 if tau_lc - tau_sh >= tau_2 (Eq. 2) else 0",
@@ -53,6 +53,10 @@ SHARD_FIELDS: dict[str, str] = {
     "reliability_lc, reliability_sh": "() float64, Spearman-Brown split-half reliability of ln tau",
     "reliability_mobility": "(K,) float64",
     "seeds_lc, seeds_sh": "(R,) int64, replica velocity seeds",
+    "positions_inherent": "(N,3) float32, inherent state (minimised at fixed cell; dataset.positions only)",
+    "positions_cage": "(N,3) float32, mean position over a shear-off run of cage_window (dataset.positions only)",
+    "is_energy, is_fnorm, is_iterations": "() inherent state: U/N, force 2-norm, minimiser iterations",
+    "cage_window, cage_jump_fraction": "() float64, cage-averaging window and the fraction of first jumps inside it",
 }
 
 

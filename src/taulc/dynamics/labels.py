@@ -38,7 +38,7 @@ from taulc.dynamics.correlators import (
     log_lags,
     peak_time,
 )
-from taulc.dynamics.estimators import classify_slow, ice_estimate, split_half_reliability
+from taulc.dynamics.estimators import ESTIMATORS, classify_slow, ice_estimate, split_half_reliability
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +73,9 @@ class LabelSettings:
         lc2_method, lc2_slope_threshold: see :func:`taulc.dynamics.cage_jumps.lc2_from_msd`.
         tau_2, tau_alpha: ``"auto"`` (reference, else shear-off runs) or values.
         mobility_times: times for the mobility, numbers or ``"tau_2"``/``"tau_alpha"``.
-        estimator: ICE estimator under censoring, ``km`` | ``mean_uncensored`` | ``exp_mle``.
+        estimator: ICE estimator of the stored τ_LC/τ_sh under censoring, ``km`` (the paper's mean,
+            default) | ``logmean`` | ``mean_uncensored`` | ``exp_mle``
+            (:mod:`taulc.dynamics.estimators`; learning targets are re-estimated at load time).
         q: wave number for F_s (``"auto"`` uses the reference's q).
         overlap_a: overlap cut-off for χ4.
         reliability_splits: random halvings averaged in the split-half reliability.
@@ -144,8 +146,8 @@ class LabelSettings:
                 raise ValueError(f"labels.{name} must be 'auto' or a number, got {v!r}")
         if self.lc2_method not in ("slope", "plateau", "alpha2"):
             raise ValueError(f"labels.lc2_method must be slope|plateau|alpha2, got {self.lc2_method!r}")
-        if self.estimator not in ("km", "mean_uncensored", "exp_mle"):
-            raise ValueError(f"labels.estimator must be km|mean_uncensored|exp_mle, got {self.estimator!r}")
+        if self.estimator not in ESTIMATORS:
+            raise ValueError(f"labels.estimator must be one of {'|'.join(ESTIMATORS)}, got {self.estimator!r}")
         for t in self.mobility_times:
             if isinstance(t, str) and t not in ("tau_2", "tau_alpha"):
                 raise ValueError(f"labels.mobility_times entries must be numbers or tau_2/tau_alpha, got {t!r}")

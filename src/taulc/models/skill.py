@@ -91,8 +91,16 @@ class TargetSpec:
     reference_species: int | None = 0  # None = all species
     structural_baseline: str | None = "caging"
     ceiling_splits: int = 10
+    estimator: str | None = "logmean"  # ICE estimator of ln τ (taulc.dynamics.estimators); None = the shards' stored times
+    horizon: float | None = None  # its horizon t' (LJ time); None = the shortest t_max of the dataset
 
     def __post_init__(self) -> None:
+        from taulc.dynamics.estimators import ESTIMATORS  # noqa: PLC0415
+
+        if self.estimator is not None and self.estimator not in ESTIMATORS:
+            raise ValueError(f"target.estimator must be one of {ESTIMATORS} or null, got {self.estimator!r}")
+        if self.horizon is not None and not self.horizon > 0:
+            raise ValueError(f"target.horizon must be > 0 (LJ time) or null, got {self.horizon!r}")
         if self.name not in TARGET_NAMES:
             raise ValueError(f"target.name must be ln_tau_lc, ln_tau_sh or mobility, got {self.name!r}")
         if self.reference_species not in (0, 1, None):
@@ -214,9 +222,10 @@ def label_halves(table: Any, rows: np.ndarray, target: str, n_splits: int = 10, 
 
     Re-estimates ``ln tau`` from two disjoint halves of each particle's stored
     per-replica first-jump times (shard fields ``first_jump_lc`` /
-    ``first_jump_sh``) with the dataset's ICE estimator (Kaplan-Meier by
-    default) up to the shard's ``t_max``.  ``None`` when the target has no
-    per-replica data (``mobility``) or a shard has fewer than 2 replicas.
+    ``first_jump_sh``) with the table's target estimator at its horizon
+    (``table.estimator``/``table.horizon``; a table of stored times uses the
+    dataset's label estimator up to each shard's ``t_max``).  ``None`` when the
+    target has no per-replica data (``mobility``) or a shard has fewer than 2 replicas.
     """
     from taulc.data.storage import load_npz  # noqa: PLC0415
     from taulc.dynamics.estimators import ice_estimate, split_halves  # noqa: PLC0415
@@ -225,7 +234,9 @@ def label_halves(table: Any, rows: np.ndarray, target: str, n_splits: int = 10, 
     if key is None:
         return None
     rows = np.asarray(rows, dtype=np.int64)
-    estimator = str(((table.manifest.get("config") or {}).get("labels") or {}).get("estimator", "km"))
+    estimator = getattr(table, "estimator", None) or \
+        str(((table.manifest.get("config") or {}).get("labels") or {}).get("estimator", "km"))
+    horizon = getattr(table, "horizon", None) if getattr(table, "estimator", None) else None
     offsets = np.asarray(table.shard_offsets)
     shard = np.searchsorted(offsets, rows, side="right") - 1
     a = np.full((n_splits, rows.size), np.nan)
@@ -237,7 +248,7 @@ def label_halves(table: Any, rows: np.ndarray, target: str, n_splits: int = 10, 
         if fj.ndim != 2 or fj.shape[0] < 2:
             log.warning("%s: %s has %s replicas; no noise ceiling", entry["file"], key, fj.shape[:1])
             return None
-        t_max = float(z["t_max"])
+        t_max = float(z["t_max"]) if horizon is None else float(horizon)
         sel = np.flatnonzero(shard == g)
         local = rows[sel] - offsets[g]
 

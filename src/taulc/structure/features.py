@@ -18,6 +18,13 @@ Top-level options: ``dtype`` (float32 | float64, default float64) and
 ``max_pairs`` (neighbour-list memory bound). All families share one
 neighbour stream at the largest cut-off needed, and one coarse-graining
 matrix per distinct ``rc``.
+
+**Positions of the cage.**  Every family takes an optional ``positions`` parameter:
+``instantaneous`` (default, the thermal snapshot), ``inherent`` (the inherent state) or
+``cage`` (the short-time cage average; :mod:`taulc.md.cage`), e.g.
+``gl_cage: {type: gl, positions: cage}``.  The families of each position set are computed
+together on that set (neighbours and coarse-graining included) and the columns are returned
+in the configured family order; :func:`featurize` takes the extra sets as ``position_sets``.
 """
 
 from __future__ import annotations
@@ -40,7 +47,8 @@ from taulc.utils import to_plain as _to_plain
 
 log = logging.getLogger(__name__)
 
-__all__ = ["FeatureName", "featurize", "parse_families", "FAMILIES", "SPECIES_LABELS"]
+__all__ = ["FeatureName", "featurize", "parse_families", "required_positions", "FAMILIES", "POSITION_SETS",
+           "SPECIES_LABELS"]
 
 FAMILIES = ("gl", "caging")
 #: Families computed outside taulc.structure, as ``name -> "module:function"`` imported on first
@@ -48,6 +56,8 @@ FAMILIES = ("gl", "caging")
 #: base names being (l, m, species, r) tuples); coarse-grained generations are added here.
 EXTERNAL_FAMILIES = {"kappa": "taulc.physics.descriptor:kappa_family"}
 SPECIES_LABELS = {0: "b", 1: "s"}
+POSITION_SETS = ("instantaneous", "inherent", "cage")
+"""Values of a family's ``positions`` parameter (module docstring)."""
 
 
 @dataclass(frozen=True)
@@ -155,17 +165,68 @@ class _External:
         return self.fn(*self.args)
 
 
+def _positions_of(params: Mapping) -> str:
+    p = str(params.get("positions", "instantaneous"))
+    if p not in POSITION_SETS:
+        raise ValueError(f"descriptor config: positions must be one of {POSITION_SETS}, got {p!r}")
+    return p
+
+
+def required_positions(cfg: Mapping | None) -> list[str]:
+    """The position sets a descriptor config reads (``instantaneous``, ``inherent``, ``cage``), in family order."""
+    out: list[str] = []
+    for _key, _ftype, params in parse_families(cfg):
+        p = _positions_of(params)
+        if p not in out:
+            out.append(p)
+    return out
+
+
 def featurize(
-    positions: np.ndarray, species: np.ndarray, cell: np.ndarray, cfg: Mapping | None = None
+    positions: np.ndarray, species: np.ndarray, cell: np.ndarray, cfg: Mapping | None = None,
+    position_sets: Mapping[str, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, list[FeatureName]]:
     """Per-particle descriptors of all configured families, concatenated: (X (N, F), names (F,)).
 
     With the default config (``gl`` only) this is X of Eq. 13: 2 x 48 x 2
     elements of X^(0) (Eq. 10) and its coarse-grained generations 1 and 2
-    (Eqs. 11-12, r_c = 4), 576 columns.
+    (Eqs. 11-12, r_c = 4), 576 columns.  ``position_sets`` supplies the ``inherent`` /
+    ``cage`` positions of families that ask for them (module docstring).
     """
-    t0 = time.perf_counter()
     plain = _to_plain(cfg) or {}
+    fams = parse_families(plain)
+    groups: dict[str, dict[str, dict]] = {}
+    for key, ftype, params in fams:
+        p = dict(params)
+        which = _positions_of(p)
+        p.pop("positions", None)
+        groups.setdefault(which, {})[key] = {"type": ftype, **p}
+    sets = {"instantaneous": positions, **dict(position_sets or {})}
+    if len(groups) == 1:
+        which, sub = next(iter(groups.items()))
+        if which not in sets:
+            raise ValueError(f"descriptor config: families {sorted(sub)} need the '{which}' positions, which were not "
+                             f"given (available: {sorted(sets)})")
+        return _featurize_set(np.asarray(sets[which], dtype=np.float64), species, cell, {**plain, "families": sub})
+    cols: dict[str, tuple[np.ndarray, list[FeatureName]]] = {}
+    for which, sub in groups.items():
+        if which not in sets:
+            raise ValueError(f"descriptor config: families {sorted(sub)} need the '{which}' positions, which were not "
+                             f"given (available: {sorted(sets)})")
+        x, names = _featurize_set(np.asarray(sets[which], dtype=np.float64), species, cell, {**plain, "families": sub})
+        for key in sub:
+            m = np.array([n.family == key for n in names])
+            cols[key] = (x[:, m], [n for n in names if n.family == key])
+    order = [k for k, _, _ in fams]
+    x = np.concatenate([cols[k][0] for k in order], axis=1)
+    return x, [n for k in order for n in cols[k][1]]
+
+
+def _featurize_set(
+    positions: np.ndarray, species: np.ndarray, cell: np.ndarray, plain: Mapping
+) -> tuple[np.ndarray, list[FeatureName]]:
+    """:func:`featurize` of families that all read the same ``positions``."""
+    t0 = time.perf_counter()
     pos, c, sp = validate_system(positions, cell, species)
     assert sp is not None
     n = pos.shape[0]
