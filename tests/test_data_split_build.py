@@ -120,3 +120,37 @@ def test_jumps_inside_window_counts_replica_particle_pairs():
     fj = np.array([[0.5, np.nan, 3.0], [1.5, 0.9, np.nan]])
     assert jumps_inside_window(fj, 1.0) == pytest.approx(2 / 6)
     assert jumps_inside_window(fj, 0.1) == 0.0
+
+
+def test_predictor_recomputes_the_positions_of_the_cage(split_dataset: Path, tmp_path: Path):
+    """A predictor trained on gl_is + gl_cage makes the inherent state and the cage average of a new sample
+    itself (LAMMPS): the inherent-state descriptors equal the training ones (deterministic minimisation), the
+    cage-average ones agree to the noise of a different velocity draw; the model card says it runs MD."""
+    from conftest import compose
+    from omegaconf import open_dict
+    from predict_helpers import TRAIN_OVERRIDES
+
+    from taulc.data.dataset import load_dataset, load_shard
+    from taulc.data.manifest import read_manifest
+    from taulc.predict import Predictor
+    from taulc.training import train
+
+    cfg = compose("train", [f"data_root={split_dataset.parent}", *TRAIN_OVERRIDES, *SPLIT_OVERRIDES, "model=ridge",
+                            "descriptor=gl_is_cage", f"results_table={tmp_path / 'results.csv'}",
+                            "trainer.enable_progress_bar=false", "trainer.enable_model_summary=false"])
+    with open_dict(cfg):
+        cfg.run_dir = str(tmp_path / "run")
+    train(cfg)
+    assert "runs LAMMPS on every new sample" in (tmp_path / "run" / "model_card.md").read_text()
+    pred = Predictor.load(tmp_path / "run" / "predictor.pt")
+    assert pred.positions_recipe["sets"] == ["inherent", "cage"] and pred.positions_recipe["window"] == 1.0
+    man = read_manifest(split_dataset)
+    k = next(i for i, s in enumerate(man["shards"]) if s["rate"] > 0)
+    z = load_shard(split_dataset, man["shards"][k])
+    served = pred.model_inputs(z["positions"], z["species"], z["cell"])["x"]
+    table = load_dataset(split_dataset, descriptor=pred.descriptor, progress=False)
+    trained = table.features[table.shard_offsets[k]:table.shard_offsets[k + 1]]
+    half = trained.shape[1] // 2
+    np.testing.assert_allclose(served[:, :half], trained[:, :half], atol=2e-3 * float(np.abs(trained[:, :half]).max()))
+    r = np.corrcoef(served[:, half:].ravel(), trained[:, half:].ravel())[0, 1]
+    assert r > 0.95 and not np.allclose(served[:, half:], trained[:, half:])

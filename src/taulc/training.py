@@ -396,6 +396,20 @@ def train(cfg: Any) -> float:
     return val_score
 
 
+def _positions_card_lines(c: Mapping[str, Any]) -> list[str]:
+    """The model-card note of a predictor whose descriptors read the positions of the cage (it runs MD on new samples)."""
+    from taulc.data.inputs import descriptor_positions  # noqa: PLC0415
+
+    sets = descriptor_positions(c.get("descriptor"))
+    if not sets:
+        return ["- inputs: the configuration's positions only (no MD on new samples)"]
+    what = {"inherent": "the inherent state (LAMMPS minimisation at fixed cell)",
+            "cage": "the cage average (a short shear-off MD run from the sample, dataset.positions.window)"}
+    return [f"- inputs: descriptors of {' and of '.join(what[s] for s in sets)}: the predictor runs LAMMPS on every "
+            "new sample and needs its temperature (`taulc-predict --temperature`, else the file's temperature or "
+            "velocities, else the training temperature)"]
+
+
 def model_card(c: Mapping[str, Any], metrics: Mapping[str, Any], root: Path) -> str:
     man_path = root / "manifest.json"
     h = (metrics.get("skill", {}).get("regression") or metrics.get("skill", {}).get("hardness") or {}).get("headline", {})
@@ -407,6 +421,9 @@ def model_card(c: Mapping[str, Any], metrics: Mapping[str, Any], root: Path) -> 
         f"- split: `{metrics['split']['kind']}` (seed {metrics['split']['seed']}); model selection on validation `{metrics['monitor']}` = {_fmt(metrics['val_score'])}",
         f"- selected hyperparameters: {json.dumps(metrics['selected'])}",
         f"- descriptor: `{json.dumps(c.get('descriptor', {}).get('families', {}))}`",
+        *_positions_card_lines(c),
+        f"- labels: ln τ with the `{(c.get('target') or {}).get('estimator', 'km')}` ICE estimator "
+        "(docs/label-quality.md); classes from the same estimator",
         f"- dataset manifest: `{man_path}`",
         f"- headline (test split, reference species, mean over shear rates of within-rate values): Pearson "
         f"{_fmt(h.get('pearson'))}, noise ceiling {_fmt(h.get('ceiling'))}, best baseline {h.get('best_baseline_name', '')} "

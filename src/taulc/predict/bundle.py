@@ -153,8 +153,12 @@ def make_bundle(
     display: Mapping[str, Any] | None = None,
     training: Mapping[str, Any] | None = None,
     domain: Mapping[str, Any] | None = None,
+    positions: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Assemble a bundle dict around a fitted taulc model."""
+    """Assemble a bundle dict around a fitted taulc model.
+
+    ``positions``: the recipe of the inherent-state / cage-averaged positions the descriptors read
+    (:func:`taulc.predict.positions.positions_recipe`); ``None`` for snapshot descriptors."""
     import taulc  # noqa: PLC0415
     from taulc.models.io import model_payload  # noqa: PLC0415
 
@@ -176,6 +180,7 @@ def make_bundle(
             "feature_names": list(feature_names) if feature_names is not None else None,
             "graph_radius": float(graph_radius) if graph_radius else None,
             "cutoff": cutoff,
+            **({"positions": dict(positions)} if positions else {}),
         }),
         "species": jsonable({
             "map": [list(kv) for kv in species_map],
@@ -307,8 +312,17 @@ def export_run_bundle(
         "versions": package_versions(),
         "config": c,
     }
+    recipe = None
+    if uses_x:
+        from taulc.data.inputs import descriptor_positions  # noqa: PLC0415
+        from taulc.predict.positions import positions_recipe  # noqa: PLC0415
+
+        sets = descriptor_positions(c.get("descriptor"))
+        if sets:
+            recipe = positions_recipe(sets, ((m.get("config") or {}).get("dataset") or {}).get("positions"), system)
     bundle = make_bundle(
         model,
+        positions=recipe,
         descriptor=c.get("descriptor") if uses_x else None,
         feature_names=list(feature_names) if (uses_x and feature_names is not None) else None,
         graph_radius=dataset_graph_radius(c) if kind == "graph" else None,

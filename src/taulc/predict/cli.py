@@ -53,6 +53,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--vmax", type=float, default=None, help="colour range (H/logit: symmetric if only --vmax is given)")
     p.add_argument("--no-png", action="store_true", help="skip the hardness map")
     p.add_argument("--device", default="cpu", help="torch device for GNN/MLP bundles (default cpu)")
+    p.add_argument("--temperature", type=float, default=None,
+                   help="temperature of the samples for predictors whose descriptors read the inherent state or the "
+                        "cage average (a short MD run; default: the file's temperature or velocities, else the training T)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars, warnings and errors only")
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     return p
@@ -75,6 +78,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.species_map:
         pred.species_map.update(args.species_map)
     pred.strict = args.strict
+    if args.temperature is not None:
+        if not args.temperature > 0:
+            log.error("--temperature must be > 0 (LJ units), got %g", args.temperature)
+            return 2
+        pred.temperature = float(args.temperature)
     tr = pred.training
     log.info("predictor %s (%s, target %s, trained on %s)", pred.path, pred.model_name, pred.target,
              (tr.get("dataset") or {}).get("name", "?"))

@@ -138,6 +138,10 @@ class Predictor:
         self._names_checked = self.feature_names is None
         self.domain = Domain.from_bundle(bundle)
         self.strict = False
+        #: how to make the inherent-state / cage-averaged positions the descriptors read (None: snapshot only;
+        #: :mod:`taulc.predict.positions`), and the temperature for its MD (None: from the file, else training)
+        self.positions_recipe: dict[str, Any] | None = inp.get("positions")
+        self.temperature: float | None = None
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -232,11 +236,26 @@ class Predictor:
             raise
 
     # --------------------------------------------------------------- prediction
-    def _features(self, pos: np.ndarray, sp: np.ndarray, cell: np.ndarray) -> np.ndarray:
-        """Descriptor matrix (N, F) float32, built exactly as for training (:mod:`taulc.data.inputs`)."""
+    def _features(self, pos: np.ndarray, sp: np.ndarray, cell: np.ndarray, frame_in: Frame | None = None,
+                  info: Mapping[str, Any] | None = None) -> np.ndarray:
+        """Descriptor matrix (N, F) float32, built exactly as for training (:mod:`taulc.data.inputs`).
+
+        A bundle whose descriptors read the inherent-state or cage-averaged positions first makes them
+        with LAMMPS (:mod:`taulc.predict.positions`) at the sample's temperature (``self.temperature``,
+        else what ``info`` / ``frame_in`` record, else the training temperature).
+        """
         from taulc.data.inputs import descriptor_matrix  # noqa: PLC0415
 
-        x, names = descriptor_matrix(pos, sp, cell, self.descriptor)
+        sets = None
+        if self.positions_recipe:
+            from taulc.predict.positions import cage_position_sets, sample_temperature  # noqa: PLC0415
+
+            kin = kinetic_temperature(frame_in.velocities, frame_in.positions) \
+                if frame_in is not None and frame_in.velocities is not None else None
+            t, how = sample_temperature(self.positions_recipe, flag=self.temperature, info=info, kinetic=kin)
+            log.info("positions of the cage (%s) at T = %.4g from %s", "+".join(self.positions_recipe["sets"]), t, how)
+            sets = cage_position_sets(self.positions_recipe, pos, sp, cell, t)
+        x, names = descriptor_matrix(pos, sp, cell, self.descriptor, position_sets=sets)
         if not self._names_checked:
             got = [str(n) for n in names]
             if got != self.feature_names:
@@ -288,7 +307,7 @@ class Predictor:
         assert sp is not None
         pos = wrap_positions(pos, c)
         self.check_frame(pos, sp, c, source, frame, allow_small_cell=allow_small_cell)
-        x = self._features(pos, sp, c) if self.descriptor is not None else None
+        x = self._features(pos, sp, c, frame_in, info) if self.descriptor is not None else None
         values = self.outputs(pos, sp, c, x)
         info = dict(info or {})
         temperature = None
