@@ -102,9 +102,9 @@ def test_callbacks_default_follows_the_models_declaration(tmp_path: Path):
         return build_callbacks(callbacks_config(c, cls), model, tmp_path)
 
     svm = built(["model=svm"], n_features=3)
-    assert [type(cb) for cb in svm] == [ModelCheckpoint] and svm[0].monitor == "val/balanced_accuracy"
+    assert [type(cb) for cb in svm] == [ModelCheckpoint] and svm[0].monitor == "val/pearson_h_lntau_within_rate"
     mlp = built(["model=mlp", "early_stopping.patience=4"], n_features=3)
     assert [type(cb) for cb in mlp] == [ModelCheckpoint, EarlyStopping]
-    assert mlp[1].monitor == "val/pearson" and mlp[1].patience == 4 and mlp[0].dirpath == str(tmp_path / "checkpoints")
+    assert mlp[1].monitor == "val/pearson_within_rate" and mlp[1].patience == 4 and mlp[0].dirpath == str(tmp_path / "checkpoints")
     assert [type(cb) for cb in built(["model=mlp", "early_stopping.patience=0"], n_features=3)] == [ModelCheckpoint]
     assert [type(cb) for cb in built(["model=ridge", "callbacks=early_stopping"])] == [ModelCheckpoint, EarlyStopping]

@@ -90,9 +90,9 @@ def test_compose_and_run_one_epoch(root, model):
 
 
 @pytest.mark.parametrize("search,model_cls,metric", [
-    ("ridge_optuna", "RidgeRegressor", "val/pearson"),
-    ("svm_optuna", "LinearSVM", "val/balanced_accuracy"),
-    ("gnn_optuna", "ParticleGNN", "val/pearson"),
+    ("ridge_optuna", "RidgeRegressor", "val/pearson_within_rate"),
+    ("svm_optuna", "LinearSVM", "val/pearson_h_lntau_within_rate"),
+    ("gnn_optuna", "ParticleGNN", "val/pearson_within_rate"),
 ])
 def test_hparams_search_configs(root, search, model_cls, metric):
     cfg = _compose(root, [f"hparams_search={search}"], hydra_cfg=True)

@@ -92,3 +92,25 @@ def test_classification_metrics(data):
     assert flat["val/roc_auc"] == m["roc_auc"]
     assert "val/p_pred_rate/0.001" in flat
     json.dumps(m)
+
+
+def test_within_rate_pearson_ignores_rate_means_and_other_species():
+    """The selection score: a prediction that knows only each rate's mean scores high pooled but zero within
+    rates; one that ranks the reference species within each rate scores its planted correlation."""
+    from taulc.models.metrics import pearson, within_rate_pearson
+
+    rng = np.random.default_rng(0)
+    n = 6000
+    rate = rng.choice([0.0, 0.01, 0.1], n)
+    species = (rng.random(n) < 0.2).astype(int)
+    s = rng.normal(size=n)
+    y = -5.0 * rate * 10 + s  # rate means 0, -0.5, -5
+    by_rate = -5.0 * rate * 10 + 1e-9 * rng.normal(size=n)
+    assert pearson(y, by_rate) > 0.8
+    assert abs(within_rate_pearson(y, by_rate, species, rate)) < 0.05
+    planted = by_rate + s + rng.normal(size=n)  # within-rate Pearson 1/sqrt(2)
+    assert within_rate_pearson(y, planted, species, rate) == pytest.approx(2 ** -0.5, abs=0.03)
+    # small particles with an anti-correlated prediction do not count for the big-particle score
+    mixed = np.where(species == 1, -y, planted)
+    assert within_rate_pearson(y, mixed, species, rate, 0) == pytest.approx(2 ** -0.5, abs=0.03)
+    assert within_rate_pearson(y, mixed, species, rate, None) < 0.5

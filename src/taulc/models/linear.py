@@ -39,7 +39,7 @@ import torch
 from torch import Tensor
 
 from taulc.models.base import TaulcModule, get_field, plain
-from taulc.models.metrics import classification_metrics, regression_metrics
+from taulc.models.metrics import classification_metrics, regression_metrics, within_rate_pearson
 from taulc.models.registry import register_model
 
 log = logging.getLogger(__name__)
@@ -265,7 +265,7 @@ class _ExactLinearModule(TaulcModule):
         self.collect(stage, out=self._path_outputs(x), **self._eval_fields(batch))
 
     def _eval_fields(self, batch: Any) -> dict[str, Tensor | None]:
-        return {k: get_field(batch, k) for k in ("y", "cls", "config_id", "rate")}
+        return {k: get_field(batch, k) for k in ("y", "cls", "config_id", "rate", "species")}
 
     def on_validation_epoch_end(self) -> None:
         arrays = self.gathered("val")
@@ -316,9 +316,12 @@ class RidgeRegressor(_ExactLinearModule):
         alpha: one value or a grid. With a grid the value is chosen on the
             validation split by ``selection``; without a validation loader,
             by generalised cross-validation on the training data.
-        selection: ``"pearson"`` (pooled Pearson, maximised; the paper's
-            figure of merit), ``"pearson_config"`` (mean per-configuration
-            Pearson) or ``"mse"`` (minimised).
+        selection: ``"within_rate"`` (default: Pearson for ``reference_species``
+            within each shear rate, averaged over rates -- the honest score,
+            :func:`taulc.models.metrics.within_rate_pearson`), ``"pearson"`` (pooled
+            Pearson; the paper's figure of merit, inflated by rate and species means),
+            ``"pearson_config"`` (mean per-configuration Pearson) or ``"mse"`` (minimised).
+        reference_species: species scored by ``within_rate`` (0 = big; ``None`` = all).
         n_features: number of descriptors; ``None`` = taken from the first batch.
         standardize: standardise features with the training mean/std.
         target: batch key of the regression target (``"y"`` = ln tau_LC).
@@ -327,7 +330,7 @@ class RidgeRegressor(_ExactLinearModule):
         monitor, monitor_mode: validation metric for checkpoints/Optuna.
     """
 
-    default_monitor = "val/pearson"
+    default_monitor = "val/pearson_within_rate"
     default_monitor_mode = "max"
     short_name = "ridge"
     report_roles = ("regression",)
@@ -336,7 +339,7 @@ class RidgeRegressor(_ExactLinearModule):
     def __init__(
         self,
         alpha: float | Sequence[float] = (1e-2, 1e-1, 1.0, 10.0, 100.0, 1e3, 1e4, 1e5),
-        selection: str = "pearson",
+        selection: str = "within_rate",
         n_features: int | None = None,
         standardize: bool = True,
         target: str = "y",
@@ -344,10 +347,11 @@ class RidgeRegressor(_ExactLinearModule):
         cache_bytes: float = 0.0,
         monitor: str | None = None,
         monitor_mode: str | None = None,
+        reference_species: int | None = 0,
     ) -> None:
         super().__init__(n_features, standardize, cache_bytes, weight_key)
-        if selection not in ("pearson", "pearson_config", "mse"):
-            raise ValueError(f"selection must be 'pearson', 'pearson_config' or 'mse', got {selection!r}")
+        if selection not in ("within_rate", "pearson", "pearson_config", "mse"):
+            raise ValueError(f"selection must be 'within_rate', 'pearson', 'pearson_config' or 'mse', got {selection!r}")
         alpha = _as_list(plain(alpha))
         if any(a < 0 for a in alpha):
             raise ValueError(f"alpha must be >= 0, got {alpha}")
@@ -417,6 +421,11 @@ class RidgeRegressor(_ExactLinearModule):
         sel = self.hparams.selection
         scores = []
         for k in range(out.shape[1]):
+            if sel == "within_rate":
+                s = within_rate_pearson(arrays["y"], out[:, k], arrays.get("species"), arrays.get("rate"),
+                                        self.hparams.get("reference_species", 0))
+                scores.append(s if math.isfinite(s) else -math.inf)
+                continue
             mtr = regression_metrics(arrays["y"], out[:, k],
                                      config_id=arrays.get("config_id") if sel == "pearson_config" else None)
             s = -mtr["mse"] if sel == "mse" else mtr[sel]
@@ -433,7 +442,8 @@ class RidgeRegressor(_ExactLinearModule):
     def compute_metrics(self, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
         return regression_metrics(arrays[self.hparams.target] if self.hparams.target in arrays
                                   else arrays["y"], arrays["out"],
-                                  config_id=arrays.get("config_id"), rate=arrays.get("rate"))
+                                  config_id=arrays.get("config_id"), rate=arrays.get("rate"),
+                                  species=arrays.get("species"), reference_species=self.hparams.get("reference_species", 0))
 
     def _eval_fields(self, batch: Any) -> dict[str, Tensor | None]:
         f = super()._eval_fields(batch)
@@ -496,15 +506,18 @@ class LinearSVM(_ExactLinearModule):
             weights of class c, as sklearn; the paper uses
             equal numbers of slow and fast particles), ``None``, or a dict
             ``{0: w_fast, 1: w_slow}``.
-        selection: ``"balanced_accuracy"``, ``"accuracy"``, ``"roc_auc"`` or
-            ``"pearson_h_lntau"``.
+        selection: ``"within_rate"`` (default: Pearson of H with ln τ_LC for
+            ``reference_species`` within each shear rate, averaged over rates -- the
+            honest score), ``"balanced_accuracy"``, ``"accuracy"``, ``"roc_auc"`` or
+            ``"pearson_h_lntau"`` (pooled).
+        reference_species: species scored by ``within_rate`` (0 = big; ``None`` = all).
         tol: relative gradient-norm tolerance; max_iter: Newton steps.
         n_features, standardize, weight_key, monitor, monitor_mode: as
             :class:`RidgeRegressor`.
         target: batch key of ln tau_LC used for the ``pearson_h_*`` metrics.
     """
 
-    default_monitor = "val/balanced_accuracy"
+    default_monitor = "val/pearson_h_lntau_within_rate"
     default_monitor_mode = "max"
     short_name = "svm"
     balance_classes_default = True  # equal slow/fast training particles (paper Sec. IV.B)
@@ -514,7 +527,7 @@ class LinearSVM(_ExactLinearModule):
         self,
         C: float | Sequence[float] = (1e-3, 1e-2, 1e-1, 1.0, 10.0),
         class_weight: str | dict[int, float] | None = "balanced",
-        selection: str = "balanced_accuracy",
+        selection: str = "within_rate",
         tol: float = 1e-8,
         max_iter: int = 50,
         n_features: int | None = None,
@@ -524,13 +537,14 @@ class LinearSVM(_ExactLinearModule):
         cache_bytes: float = 2e9,
         monitor: str | None = None,
         monitor_mode: str | None = None,
+        reference_species: int | None = 0,
     ) -> None:
         super().__init__(n_features, standardize, cache_bytes, weight_key)
         C = _as_list(plain(C))
         class_weight = plain(class_weight)
         if any(c <= 0 for c in C):
             raise ValueError(f"C must be > 0, got {C}")
-        if selection not in ("balanced_accuracy", "accuracy", "roc_auc", "pearson_h_lntau"):
+        if selection not in ("within_rate", "balanced_accuracy", "accuracy", "roc_auc", "pearson_h_lntau"):
             raise ValueError(f"unknown selection {selection!r}")
         if not (class_weight is None or class_weight == "balanced" or isinstance(class_weight, dict)):
             raise ValueError(f"class_weight must be None, 'balanced' or a dict, got {class_weight!r}")
@@ -707,7 +721,11 @@ class LinearSVM(_ExactLinearModule):
         sel = self.hparams.selection
         scores = []
         for k in range(out.shape[1]):
-            s = classification_metrics(arrays["cls"], out[:, k], ln_tau=arrays.get("y"))[sel]
+            if sel == "within_rate":
+                s = within_rate_pearson(arrays.get("y"), out[:, k], arrays.get("species"), arrays.get("rate"),
+                                        self.hparams.get("reference_species", 0))
+            else:
+                s = classification_metrics(arrays["cls"], out[:, k], ln_tau=arrays.get("y"))[sel]
             scores.append(s if math.isfinite(s) else -math.inf)
         k = int(np.argmax(scores))
         self.C_.fill_(self.Cs[k])
@@ -725,7 +743,8 @@ class LinearSVM(_ExactLinearModule):
 
     def compute_metrics(self, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
         return classification_metrics(arrays["cls"], arrays["out"], ln_tau=arrays.get("y"),
-                                      rate=arrays.get("rate"))
+                                      rate=arrays.get("rate"), species=arrays.get("species"),
+                                      reference_species=self.hparams.get("reference_species", 0))
 
     # ------------------------------------------------------------- inference
     @property

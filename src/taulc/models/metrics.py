@@ -146,20 +146,41 @@ def _mean_finite(d: dict[Any, float]) -> float:
     return float(v.mean()) if v.size else float("nan")
 
 
+def within_rate_pearson(y: Any, pred: Any, species: Any, rate: Any, reference_species: int | None = 0) -> float:
+    """The honest validation score: Pearson of ``pred`` with ``y`` for the reference species within each
+    shear rate, averaged over rates (the ``within_rate_mean`` scope of :mod:`taulc.models.skill`).
+
+    Hyperparameters and checkpoints are selected on it, not on the pooled Pearson, which the
+    rate and species means inflate.  NaN when no rate has three usable particles.
+    """
+    t, p = _np(y), _np(pred)
+    keep = np.isfinite(t) & np.isfinite(p)
+    if reference_species is not None:
+        keep &= _np(species) == int(reference_species)
+    if not keep.any():
+        return float("nan")
+    return _mean_finite(grouped_pearson(t[keep], p[keep], _group_array(rate)[keep]))
+
+
 def regression_metrics(
     y_true: Any,
     y_pred: Any,
     config_id: Any | None = None,
     rate: Any | None = None,
+    species: Any | None = None,
+    reference_species: int | None = 0,
 ) -> dict[str, Any]:
     """Regression metrics for ``ln tau`` predictions (Sec. IV.A, Fig. 17).
 
     Non-finite targets/predictions are dropped. Keys: ``n, pearson, spearman,
     r2, mse, mae`` (pooled), ``pearson_config, spearman_config`` (mean over
     configurations of per-configuration values) and ``pearson_rate,
-    spearman_rate, r2_rate`` (dicts ``rate -> value``). Per-group keys appear
-    only when the grouping array is given.
+    spearman_rate, r2_rate`` (dicts ``rate -> value``); with ``species`` and
+    ``rate``: ``pearson_within_rate`` (:func:`within_rate_pearson`, the selection
+    score).  Per-group keys appear only when the grouping array is given.
     """
+    if species is not None and rate is not None:
+        honest = within_rate_pearson(y_true, y_pred, species, rate, reference_species)
     t, p = _np(y_true), _np(y_pred)
     keep = np.isfinite(t) & np.isfinite(p)
     t, p = t[keep], p[keep]
@@ -183,6 +204,8 @@ def regression_metrics(
         out["spearman_rate"] = grouped_pearson(t, p, r, rank=True)
         uniq, inv = _group_values(r)
         out["r2_rate"] = {_key(u): r2_score(t[inv == i], p[inv == i]) for i, u in enumerate(uniq)}
+    if species is not None and rate is not None:
+        out["pearson_within_rate"] = honest
     return out
 
 
@@ -192,6 +215,8 @@ def classification_metrics(
     ln_tau: Any | None = None,
     rate: Any | None = None,
     threshold: float = 0.0,
+    species: Any | None = None,
+    reference_species: int | None = 0,
 ) -> dict[str, Any]:
     """Slow/fast classification metrics (Sec. IV.B, Fig. 20).
 
@@ -203,7 +228,9 @@ def classification_metrics(
     curve; its chance level is ``p_true``, not 0.5), ``p_pred (= p_H), p_true
     (= p_slow), mean_score (= H bar)``; slow = positive class; with ``ln_tau``: ``pearson_h_lntau,
     pearson_h_tau, spearman_h_tau``; with ``rate``: ``p_pred_rate,
-    p_true_rate, mean_score_rate`` (and ``pearson_h_lntau_rate``).
+    p_true_rate, mean_score_rate`` (and ``pearson_h_lntau_rate``; with ``species`` too:
+    ``pearson_h_lntau_within_rate``, :func:`within_rate_pearson` of H with ln τ, the
+    selection score of the SVM).
     """
     from sklearn.metrics import (  # noqa: PLC0415
         average_precision_score,
@@ -257,6 +284,8 @@ def classification_metrics(
         if ln_tau is not None:
             k = np.isfinite(lt) & fin
             out["pearson_h_lntau_rate"] = grouped_pearson(s[k], lt[k], r[k])
+            if species is not None:
+                out["pearson_h_lntau_within_rate"] = within_rate_pearson(lt, s, species, r, reference_species)
     return out
 
 

@@ -66,7 +66,7 @@ class MultiTaskModule(TaulcModule):
         dropout: dropout inside the MLPs.
         n_features: number of per-particle descriptors in ``x`` (0/None = none).
         monitor, monitor_mode: validation metric for checkpoints / early
-            stopping / Optuna; default ``val/pearson`` when the ``y`` task is
+            stopping / Optuna; default ``val/pearson_within_rate`` (big particles, within each rate) when the ``y`` task is
             on, else ``val/roc_auc`` (cls) or ``val/mobility_pearson``.
     """
 
@@ -116,7 +116,7 @@ class MultiTaskModule(TaulcModule):
         if m:
             return m
         if self.task_weights["y"] > 0:
-            return "val/pearson"
+            return "val/pearson_within_rate"
         return "val/roc_auc" if self.task_weights["cls"] > 0 else "val/mobility_pearson"
 
     @property
@@ -209,7 +209,7 @@ class MultiTaskModule(TaulcModule):
         self.log(f"{stage}/loss", parts["total"], batch_size=max(self._n_masked(batch), 1),
                  on_step=False, on_epoch=True)
         m = self.node_mask(batch)
-        fields = {k: get_field(batch, k) for k in ("y", "cls", "mobility", "config_id", "rate")}
+        fields = {k: get_field(batch, k) for k in ("y", "cls", "mobility", "config_id", "rate", "species")}
         self.collect(stage, y_pred=out["y_pred"][m], logit=out["logit"][m],
                      mobility_pred=out["mobility_pred"][m],
                      **{k: (v[m] if v is not None else None) for k, v in fields.items()})
@@ -232,9 +232,10 @@ class MultiTaskModule(TaulcModule):
         and ``mobility_pearson``/``mobility_spearman``, for the enabled tasks."""
         out: dict[str, Any] = {}
         if self.task_weights["y"] > 0 and "y" in a:
-            out.update(regression_metrics(a["y"], a["y_pred"], a.get("config_id"), a.get("rate")))
+            out.update(regression_metrics(a["y"], a["y_pred"], a.get("config_id"), a.get("rate"), a.get("species")))
         if self.task_weights["cls"] > 0 and "cls" in a:
-            cm = classification_metrics(a["cls"], a["logit"], ln_tau=a.get("y"), rate=a.get("rate"))
+            cm = classification_metrics(a["cls"], a["logit"], ln_tau=a.get("y"), rate=a.get("rate"),
+                                        species=a.get("species"))
             cm.pop("n", None)
             out.update(cm)
         if self.task_weights["mobility"] > 0 and "mobility" in a:
