@@ -1,6 +1,6 @@
 """``python -m taulc.build dataset=<name>``: build a labelled descriptor/graph dataset.
 
-Composes ``conf/build.yaml`` (system + labels + descriptor + dataset) and runs
+Composes ``src/taulc/conf/build.yaml`` (system + labels + descriptor + dataset) and runs
 :class:`taulc.data.builder.DatasetBuilder`.  Parallel shards: run
 ``python -m taulc.build -m dataset=demo 'build.only_rates=[0.001],[0.01]' hydra/launcher=joblib``
 and then once more without ``only_rates`` to assemble the manifest.
@@ -25,7 +25,7 @@ def dataset_root(cfg: DictConfig) -> Path:
 
 
 def run(cfg: DictConfig) -> Path | None:
-    """Build the dataset of a composed ``conf/build.yaml``; the manifest path (``None`` with ``build.only_rates``)."""
+    """Build the dataset of a composed ``src/taulc/conf/build.yaml``; the manifest path (``None`` with ``build.only_rates``)."""
     from taulc.data.builder import DatasetBuilder  # noqa: PLC0415
 
     builder = DatasetBuilder(OmegaConf.to_container(cfg, resolve=True), dataset_root(cfg))

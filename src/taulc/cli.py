@@ -2,7 +2,7 @@
 
 They run the repository's ``train.py`` / ``evaluate.py`` as scripts (``runpy``, so Hydra sees the
 same task name, config and command line as ``python train.py ...``); the logic stays in
-:mod:`taulc.training` and :mod:`taulc.analysis.report`. Like the configs in ``conf/``, the two
+:mod:`taulc.training` and :mod:`taulc.analysis.report`. Like the configs in ``src/taulc/conf/``, the two
 entry points sit at the root of an editable install (:data:`taulc.paths.REPO_ROOT`).
 """
 

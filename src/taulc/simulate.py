@@ -13,7 +13,7 @@ equilibration at T -> (steady/switch/cessation) discard the shear transient ->
 per-particle shear stress, ``configs/conf_<index>_after_stress.npz``), write
 ``configs/conf_<index>.extxyz``.
 A ``summary.json`` (η, T, strain, timings, seeds) is written at the end.
-Configs are read from the repository's ``conf/`` (see :mod:`taulc.paths`).
+Configs are read from the repository's ``src/taulc/conf/`` (see :mod:`taulc.paths`).
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def _downsample(t: np.ndarray, y: np.ndarray, n: int = 200) -> dict[str, list[fl
 
 
 def simulate(cfg: Any, out_dir: str | os.PathLike | None = None) -> dict[str, Any]:
-    """Run the simulate stage for a composed config (``conf/simulate.yaml``).
+    """Run the simulate stage for a composed config (``src/taulc/conf/simulate.yaml``).
 
     Returns the summary dict (also written to ``<out_dir>/summary.json``).
     """

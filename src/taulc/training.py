@@ -48,7 +48,7 @@ RESULTS_FIELDS = (
 
 @dataclass(frozen=True)
 class EarlyStoppingSpec:
-    """The ``early_stopping`` node of ``conf/train.yaml`` (read by ``conf/callbacks/early_stopping.yaml``):
+    """The ``early_stopping`` node of ``src/taulc/conf/train.yaml`` (read by ``src/taulc/conf/callbacks/early_stopping.yaml``):
     stop after ``patience`` epochs without a validation improvement of at least ``min_delta``; 0 or null = off."""
 
     patience: int | None = 10
@@ -74,7 +74,7 @@ def model_kind(model_cfg: Mapping[str, Any]) -> str:
 
 def callbacks_config(c: Mapping[str, Any], model_cls: Any) -> dict[str, Any]:
     """The ``callbacks`` group: chosen on the command line (``callbacks=early_stopping``), else the file the
-    model declares (``callbacks_default``: ``conf/callbacks/<name>.yaml``), resolved against the run's config
+    model declares (``callbacks_default``: ``src/taulc/conf/callbacks/<name>.yaml``), resolved against the run's config
     (``${early_stopping.patience}``)."""
     from omegaconf import OmegaConf  # noqa: PLC0415
 

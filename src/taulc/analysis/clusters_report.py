@@ -102,7 +102,7 @@ class ClusterAnalysisSettings:
 
 @dataclass
 class ClustersSpec(ClusterAnalysisSettings):
-    """The ``analysis.clusters`` node of ``conf/evaluate.yaml``: the steady-shear runs to analyse
+    """The ``analysis.clusters`` node of ``src/taulc/conf/evaluate.yaml``: the steady-shear runs to analyse
     (``bench/cluster_runs.py`` output; null skips the section), the manifest giving l_c², the system, and
     the analysis settings (:class:`ClusterAnalysisSettings` fields)."""
 

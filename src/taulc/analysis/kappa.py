@@ -1,6 +1,6 @@
 """Local dipole stiffness κ_i against the dynamics labels (Kapteijns et al. 2021, Sec. III.C, Figs. 6-7).
 
-For every shard of a dataset: κ_i in the inherent state (``conf/descriptor/kappa.yaml``,
+For every shard of a dataset: κ_i in the inherent state (``src/taulc/conf/descriptor/kappa.yaml``,
 cached by :func:`taulc.data.derived.shard_features`, inherent states under
 ``<root>/cache/inherent``), then per species and per configuration
 
@@ -34,7 +34,7 @@ __all__ = ["kappa_descriptor_config", "kappa_fields", "kappa_tables", "plot_kapp
 
 
 def kappa_descriptor_config(root: Path) -> dict[str, Any]:
-    """``conf/descriptor/kappa.yaml`` (generation 0 only) with the IS cache under ``root/cache/inherent``."""
+    """``src/taulc/conf/descriptor/kappa.yaml`` (generation 0 only) with the IS cache under ``root/cache/inherent``."""
     from omegaconf import OmegaConf  # noqa: PLC0415
 
     from taulc.paths import conf_dir  # noqa: PLC0415

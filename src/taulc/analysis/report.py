@@ -53,7 +53,7 @@ __all__ = ["RunInfo", "resolve_run", "load_run", "auto_runs", "pick_run", "Repor
 
 
 def evaluate(cfg: Mapping[str, Any], output_dir: str | os.PathLike[str] | None = None) -> Path:
-    """Build the report for ``cfg`` (``conf/evaluate.yaml``); returns the report directory."""
+    """Build the report for ``cfg`` (``src/taulc/conf/evaluate.yaml``); returns the report directory."""
     from taulc.validate import check_evaluate_config  # noqa: PLC0415
 
     t_start = time.perf_counter()

@@ -66,7 +66,7 @@ class StartupSettings:
 
 @dataclass(frozen=True)
 class StartupSpec(StartupSettings):
-    """The ``build.startup`` node of ``conf/build.yaml``: the run settings and the rates
+    """The ``build.startup`` node of ``src/taulc/conf/build.yaml``: the run settings and the rates
     (``None``: the dataset's nonzero rates)."""
 
     rates: tuple[float, ...] | None = None
