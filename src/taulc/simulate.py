@@ -189,22 +189,20 @@ def _hydra_dir() -> Path | None:
         return None
 
 
+def _simulate(cfg: Any) -> float | None:
+    from taulc.errors import exit_on_error  # noqa: PLC0415
+
+    with exit_on_error("taulc-simulate"):  # refused input: exit 2
+        summary = simulate(cfg)
+    visc = summary.get("viscosity")
+    return None if visc is None else float(visc["eta"])
+
+
 def main() -> None:
-    """Console entry point (``taulc-simulate``); Hydra overrides on the command line."""
-    import hydra  # noqa: PLC0415
+    """Console entry point (``taulc-simulate``); Hydra overrides on the command line (``--help``, ``--version``)."""
+    from taulc.cli import hydra_entry  # noqa: PLC0415
 
-    from taulc.paths import conf_dir  # noqa: PLC0415
-
-    @hydra.main(config_path=str(conf_dir()), config_name="simulate", version_base="1.3")
-    def _run(cfg: Any) -> float | None:
-        from taulc.errors import exit_on_error  # noqa: PLC0415
-
-        with exit_on_error("taulc-simulate"):  # refused input: exit 2
-            summary = simulate(cfg)
-        visc = summary.get("viscosity")
-        return None if visc is None else float(visc["eta"])
-
-    _run()
+    hydra_entry(_simulate, "simulate", "taulc-simulate")
 
 
 if __name__ == "__main__":

@@ -76,8 +76,14 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--out", type=Path, default=Path("reports/dms"))
     p.add_argument("--replot", type=Path, default=None, help="redraw dms.png from this dms.csv (no MD)")
+    from taulc.cli import add_version_flag  # noqa: PLC0415
+
+    add_version_flag(p, "python -m taulc.analysis.dms")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    from taulc.utils import install_tqdm_logging  # noqa: PLC0415
+
+    install_tqdm_logging()  # log lines above the progress bars
     if args.replot is not None:
         args.out.mkdir(parents=True, exist_ok=True)
         plot_dms(pd.read_csv(args.replot), args.out / "dms.png", args.replot.parent.name)

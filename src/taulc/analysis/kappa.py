@@ -164,8 +164,14 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--out", type=Path, default=Path("reports/kappa"))
     p.add_argument("--map-shard", default=None, help="shard id for the map (default: first shard)")
     p.add_argument("--shards", nargs="+", default=None, help="restrict to these shard ids (default: all)")
+    from taulc.cli import add_version_flag  # noqa: PLC0415
+
+    add_version_flag(p, "python -m taulc.analysis.kappa")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    from taulc.utils import install_tqdm_logging  # noqa: PLC0415
+
+    install_tqdm_logging()  # log lines above the progress bars
     man, kappas = kappa_fields(args.root, args.shards)
     table, pools = kappa_tables(args.root, kappas, man)
     args.out.mkdir(parents=True, exist_ok=True)

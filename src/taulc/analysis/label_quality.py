@@ -380,8 +380,14 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--fractions", type=float, nargs="+", default=list(TMAX_FRACTIONS),
                    help="truncation horizons as fractions of t_max (default 0.25 0.5 0.75 1)")
     p.add_argument("--seed", type=int, default=0, help="seed of the replica subsets")
+    from taulc.cli import add_version_flag  # noqa: PLC0415
+
+    add_version_flag(p, "taulc-label-quality")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    from taulc.utils import install_tqdm_logging  # noqa: PLC0415
+
+    install_tqdm_logging()  # log lines above the progress bars
     if args.species != "all" and not args.species.isdigit():
         p.error(f"--species must be a non-negative integer or 'all', got {args.species!r}")
     if not all(0 < f <= 1 for f in args.fractions):
