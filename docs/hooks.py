@@ -31,7 +31,8 @@ def conf_reference(conf: Path = CONF) -> str:
     """Markdown for the root configs and every group under ``conf``."""
     out = ["## Root configs", "", "| file | what it composes |", "|---|---|"]
     out += [f"| `src/taulc/conf/{p.name}` | {_header(p)} |" for p in sorted(conf.glob("*.yaml"))]
-    for group in sorted(d for d in conf.iterdir() if d.is_dir()):
+    out += ["", "`hydra/help/taulc.yaml` is the `--help` text of every command (it lists only the command's own groups)."]
+    for group in sorted(d for d in conf.iterdir() if d.is_dir() and d.name != "hydra"):  # hydra/: Hydra's own groups
         options = sorted(p for p in group.glob("*.yaml"))
         out += ["", f"## `{group.name}=`", ""]
         if not options:
