@@ -2,7 +2,7 @@
 
     python bench/md_relaxation.py --system demo [--duration 150] [--n-threads 2]
 
-Equilibrates the system (conf/system/<name>.yaml), runs a quiescent NVT
+Equilibrates the system (src/taulc/conf/system/<name>.yaml), runs a quiescent NVT
 trajectory streamed every ``--sample-every`` steps and prints, for the big
 particles, the self-intermediate scattering function
 F_s(q,t) = <sin(q|Δr|)/(q|Δr|)> at q = 7.25 (τ_α: F_s = 1/e), the

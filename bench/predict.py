@@ -55,7 +55,7 @@ def synthetic_svm_bundle(path: Path) -> Path:
     from taulc.predict.bundle import make_bundle, save_bundle
     from taulc.structure import featurize
 
-    descriptor = yaml.safe_load((REPO / "conf" / "descriptor" / "gl.yaml").read_text())
+    descriptor = yaml.safe_load((REPO / "src" / "taulc" / "conf" / "descriptor" / "gl.yaml").read_text())
     pos, sp, cell = jittered_fcc(6)
     x, names = featurize(pos, sp, cell, descriptor)
     model = LinearSVM(n_features=x.shape[1])

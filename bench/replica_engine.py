@@ -54,10 +54,10 @@ SYSTEM_FOR_N = {1500: "demo", 10976: "sample_a", 9000: "sample_b"}
 
 
 def system_spec(name: str, n_atoms: int) -> SystemSpec:
-    """``conf/system/<name>.yaml`` (+ its defaults) read with PyYAML (no Hydra needed on a GPU box)."""
+    """``src/taulc/conf/system/<name>.yaml`` (+ its defaults) read with PyYAML (no Hydra needed on a GPU box)."""
     import yaml  # noqa: PLC0415
 
-    folder = ROOT / "conf" / "system"
+    folder = ROOT / "src" / "taulc" / "conf" / "system"
 
     def load(stem: str) -> dict:
         data = yaml.safe_load((folder / f"{stem}.yaml").read_text()) or {}

@@ -1,8 +1,8 @@
-"""MkDocs hooks: generate the configuration reference from ``conf/`` at build time.
+"""MkDocs hooks: generate the configuration reference from ``src/taulc/conf/`` at build time.
 
 ``docs/reference/configs.md`` contains the marker ``<!-- conf-groups -->``; it is replaced by
 one section per Hydra root config and config group, listing every option with the comment
-lines at the top of its YAML file. Generated, so it cannot drift from ``conf/``.
+lines at the top of its YAML file. Generated, so it cannot drift from ``src/taulc/conf/``.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 MARKER = "<!-- conf-groups -->"
-CONF = Path(__file__).resolve().parents[1] / "conf"
+CONF = Path(__file__).resolve().parents[1] / "src" / "taulc" / "conf"
 
 
 def _header(path: Path) -> str:
@@ -30,8 +30,9 @@ def _header(path: Path) -> str:
 def conf_reference(conf: Path = CONF) -> str:
     """Markdown for the root configs and every group under ``conf``."""
     out = ["## Root configs", "", "| file | what it composes |", "|---|---|"]
-    out += [f"| `conf/{p.name}` | {_header(p)} |" for p in sorted(conf.glob("*.yaml"))]
-    for group in sorted(d for d in conf.iterdir() if d.is_dir()):
+    out += [f"| `src/taulc/conf/{p.name}` | {_header(p)} |" for p in sorted(conf.glob("*.yaml"))]
+    out += ["", "`hydra/help/taulc.yaml` is the `--help` text of every command (it lists only the command's own groups)."]
+    for group in sorted(d for d in conf.iterdir() if d.is_dir() and d.name != "hydra"):  # hydra/: Hydra's own groups
         options = sorted(p for p in group.glob("*.yaml"))
         out += ["", f"## `{group.name}=`", ""]
         if not options:

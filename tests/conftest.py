@@ -1,4 +1,4 @@
-"""Shared fixtures: a tiny but real dataset (LAMMPS + ICE labels), composed from conf/ like users do."""
+"""Shared fixtures: a tiny but real dataset (LAMMPS + ICE labels), composed from src/taulc/conf/ like users do."""
 
 from __future__ import annotations
 

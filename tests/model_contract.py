@@ -1,10 +1,10 @@
 """Reusable model-contract tests (in the spirit of nequip's model test mixins).
 
-Every model test subclasses :class:`ModelContract` with the ``conf/model`` name and overrides
+Every model test subclasses :class:`ModelContract` with the ``src/taulc/conf/model`` name and overrides
 that keep training tiny.  The model is trained once per class through ``train.py``'s code path
 (:func:`taulc.training.train` on a Hydra-composed config) on the shared tiny dataset, then:
 
-- the registry and ``conf/model/<short_name>.yaml`` agree with the class's declaration;
+- the registry and ``src/taulc/conf/model/<short_name>.yaml`` agree with the class's declaration;
 - save/load round trip: ``save_model`` -> ``load_model`` gives identical per-particle outputs;
 - predictor-bundle round trip: ``Predictor.load(run)`` reproduces the run's own test predictions
   (``test_predictions.npz``) for every declared output;
@@ -56,7 +56,7 @@ def _close(a: dict[str, np.ndarray], b: dict[str, np.ndarray], **tol: float) -> 
 
 
 class ModelContract:
-    """Subclass with ``config`` (the ``conf/model`` name) and ``overrides`` (tiny training)."""
+    """Subclass with ``config`` (the ``src/taulc/conf/model`` name) and ``overrides`` (tiny training)."""
 
     config: ClassVar[str] = ""
     overrides: ClassVar[tuple[str, ...]] = ()

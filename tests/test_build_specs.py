@@ -22,7 +22,7 @@ def build_cfg(*overrides: str) -> dict:
 
 
 def test_composed_demo_config_matches_the_shipped_manifest():
-    """``conf/dataset/demo.yaml`` + system/labels as composed today hash to the shipped ``datasets/demo``
+    """``src/taulc/conf/dataset/demo.yaml`` + system/labels as composed today hash to the shipped ``datasets/demo``
     (what ``python -m taulc.build dataset=demo`` compares before doing any MD), and the shipped start-up
     runs are found under the key of the composed ``build.startup`` settings."""
     from taulc.data.builder import DatasetBuilder, dataset_config
@@ -97,6 +97,6 @@ def test_simulate_refuses_unknown_engine_key():
 
 
 def test_build_spec_defaults_are_the_yaml_defaults():
-    """conf/build.yaml's ``build`` node and an empty node give the same typed spec (one set of defaults)."""
+    """src/taulc/conf/build.yaml's ``build`` node and an empty node give the same typed spec (one set of defaults)."""
     assert from_mapping(BuildSpec, build_cfg()["build"], "build") == BuildSpec()
     assert from_mapping(EngineSpec, build_cfg()["engine"], "engine") == EngineSpec()

@@ -96,7 +96,7 @@ def test_readme_is_an_overview() -> None:
 def test_papers_cited_by_authors_not_file_names() -> None:
     """Users do not have the project's internal paper files: no 'seed 00x' or file-name citations."""
     bad = re.compile(r"\bseeds? 0\d\d\b|\b0\d\d_[0-9a-f]{16}\b|DESIGN\.md|docs/readme/", re.IGNORECASE)
-    files = [*PAGES, *(REPO / "conf").rglob("*.yaml"),
+    files = [*PAGES, *(REPO / "src" / "taulc" / "conf").rglob("*.yaml"),
              *(f for d in ("src", "tests", "bench") for f in (REPO / d).rglob("*.py") if f != Path(__file__))]
     hits = [f"{f.relative_to(REPO)}:{i}" for f in files
             for i, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1) if bad.search(line)]

@@ -106,6 +106,42 @@ def test_tutorial_parser() -> None:
     assert {"taulc-train", "taulc-evaluate", "taulc-predict", "taulc-build", "taulc-simulate"} <= set(console_scripts())
 
 
+_OUTPUT = re.compile(r"^<!-- output: (.+?) -->\n```[a-z]*\n(.*?)^```", re.MULTILINE | re.DOTALL)
+
+
+def documented_outputs() -> list[tuple[str, str, list[str]]]:
+    """(page, command, lines) of every docs block marked ``<!-- output: COMMAND -->``: sample output
+    that must be what the command prints (issue 24: no invented output lines in the docs)."""
+    out = []
+    for page in sorted((REPO / "docs").rglob("*.md")):
+        for m in _OUTPUT.finditer(page.read_text(encoding="utf-8")):
+            out.append((str(page.relative_to(REPO)), m.group(1).strip(), m.group(2).rstrip("\n").splitlines()))
+    return out
+
+
+def _check_documented_outputs(outputs: dict[str, str]) -> None:
+    """Every marked sample output whose command the tutorial ran is, line for line, in its stdout."""
+    checked = 0
+    for page, command, lines in documented_outputs():
+        words = shlex.split(command)
+        key = " ".join(words[1:] if words[0] == "python" else words)
+        ran = {k.removeprefix("-c import sys; "): v for k, v in outputs.items()}
+        if key not in ran:
+            continue
+        printed = [ln.rstrip() for ln in ran[key].splitlines()]
+        missing = [ln for ln in lines if ln.rstrip() not in printed]
+        assert not missing, f"{page}: sample output of `{command}` that the command does not print: {missing}"
+        checked += 1
+    assert checked >= 1, "no documented sample output was checked against a run"
+
+
+def test_every_documented_output_names_a_tutorial_command() -> None:
+    """A marked sample output must be checkable: its command is one the tutorial runs."""
+    tutorial = PAGE.read_text(encoding="utf-8")
+    for page, command, lines in documented_outputs():
+        assert lines and command in tutorial, f"{page}: `{command}` is not run by docs/getting-started.md"
+
+
 def _check_train_and_predict(workdir: Path, outputs: dict[str, str]) -> None:
     train_out = next(v for k, v in outputs.items() if k.startswith("train.py"))
     m = re.search(r"balanced accuracy ([0-9.]+)", train_out)
@@ -131,6 +167,7 @@ def test_getting_started_tutorial_runs(tmp_path: Path) -> None:
     """The default-selection part of the tutorial: train the SVM, write a file, predict it."""
     outputs = run_tutorial(tmp_path, include_slow=False)
     _check_train_and_predict(tmp_path, outputs)
+    _check_documented_outputs(outputs)
 
 
 @pytest.mark.slow

@@ -36,7 +36,7 @@ def howto_model(tmp_path: Path, monkeypatch):
 
     blocks = howto_blocks()
     (src_path, code), (conf_path, conf) = blocks["python"], blocks["yaml"]
-    assert src_path.startswith("src/taulc/models/") and conf_path.startswith("conf/model/")
+    assert src_path.startswith("src/taulc/models/") and conf_path.startswith("src/taulc/conf/model/")
     module_name = src_path.removeprefix("src/").removesuffix(".py").replace("/", ".")
     file = tmp_path / Path(src_path).name
     file.write_text(code)

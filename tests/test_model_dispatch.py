@@ -86,7 +86,7 @@ def test_recorded_class_names_resolve_through_the_registry(tmp_path: Path):
 
 
 def test_callbacks_default_follows_the_models_declaration(tmp_path: Path):
-    """conf/callbacks: ridge/SVM get checkpointing only, GNN/MLP early stopping too, both on the model's monitor;
+    """src/taulc/conf/callbacks: ridge/SVM get checkpointing only, GNN/MLP early stopping too, both on the model's monitor;
     callbacks=... on the command line wins and early_stopping.patience=0 switches it off."""
     from conftest import compose
     from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint

@@ -18,7 +18,7 @@ from torch.utils.data import DataLoader
 from taulc.models import DescriptorMLP, LinearSVM, ParticleGNN, RidgeRegressor
 from taulc.models.synthetic import TensorDictDataset, planted_tabular
 
-CONF = Path(__file__).resolve().parents[1] / "conf"
+CONF = Path(__file__).resolve().parents[1] / "src" / "taulc" / "conf"
 
 ROOT = """\
 defaults:
@@ -35,7 +35,7 @@ hydra:
 
 @pytest.fixture()
 def root(tmp_path: Path) -> Path:
-    """A stand-in for the lead's conf/train.yaml that composes our groups."""
+    """A stand-in for the lead's src/taulc/conf/train.yaml that composes our groups."""
     d = tmp_path / "rootconf"
     d.mkdir()
     (d / "train.yaml").write_text(ROOT.format(conf=CONF))

@@ -152,7 +152,7 @@ def test_featurize_configs_compose(box):
     from hydra import compose, initialize_config_dir
 
     pos, sp, cell = box
-    conf = Path(__file__).resolve().parents[1] / "conf" / "descriptor"
+    conf = Path(__file__).resolve().parents[1] / "src" / "taulc" / "conf" / "descriptor"
     with initialize_config_dir(str(conf), version_base=None):
         cfg_gl = compose("gl")
         cfg_both = compose("gl_caging")

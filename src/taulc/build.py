@@ -1,6 +1,6 @@
 """``python -m taulc.build dataset=<name>``: build a labelled descriptor/graph dataset.
 
-Composes ``conf/build.yaml`` (system + labels + descriptor + dataset) and runs
+Composes ``src/taulc/conf/build.yaml`` (system + labels + descriptor + dataset) and runs
 :class:`taulc.data.builder.DatasetBuilder`.  Parallel shards: run
 ``python -m taulc.build -m dataset=demo 'build.only_rates=[0.001],[0.01]' hydra/launcher=joblib``
 and then once more without ``only_rates`` to assemble the manifest.
@@ -11,10 +11,9 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import hydra
 from omegaconf import DictConfig, OmegaConf
 
-from taulc.paths import conf_dir, default_data_root
+from taulc.paths import default_data_root
 
 log = logging.getLogger("taulc.build")
 
@@ -25,7 +24,7 @@ def dataset_root(cfg: DictConfig) -> Path:
 
 
 def run(cfg: DictConfig) -> Path | None:
-    """Build the dataset of a composed ``conf/build.yaml``; the manifest path (``None`` with ``build.only_rates``)."""
+    """Build the dataset of a composed ``src/taulc/conf/build.yaml``; the manifest path (``None`` with ``build.only_rates``)."""
     from taulc.data.builder import DatasetBuilder  # noqa: PLC0415
 
     builder = DatasetBuilder(OmegaConf.to_container(cfg, resolve=True), dataset_root(cfg))
@@ -33,14 +32,20 @@ def run(cfg: DictConfig) -> Path | None:
     return builder.build(b.stages, b.only_rates, force=b.force, only_roles=b.only_roles)
 
 
-@hydra.main(config_path=str(conf_dir()), config_name="build", version_base="1.3")
-def main(cfg: DictConfig) -> None:
+def _build(cfg: DictConfig) -> None:
     from taulc.errors import exit_on_error  # noqa: PLC0415
 
     with exit_on_error("taulc-build"):  # refused input: exit 2
         path = run(cfg)
     if path is not None:
         log.info("manifest: %s", path)
+
+
+def main() -> None:
+    """Console entry point (``taulc-build``); Hydra overrides on the command line (``--help``, ``--version``)."""
+    from taulc.cli import hydra_entry  # noqa: PLC0415
+
+    hydra_entry(_build, "build", "taulc-build")
 
 
 if __name__ == "__main__":

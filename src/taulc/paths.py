@@ -1,8 +1,13 @@
 """Where taulc finds its Hydra configs and its data root.
 
-The configs live in the repository's top-level ``conf/`` (an editable install,
-the supported way to use taulc).  ``TAULC_CONF`` is *not* needed; it is only
-honoured as an override for unusual installs.
+* **Configs** ship inside the package (``taulc/conf/``, i.e. ``src/taulc/conf/`` in the
+  repository), so an editable install, a wheel and ``pip install .`` all find them.
+  ``TAULC_CONF`` (a directory with the same layout) replaces them for unusual setups;
+  to *add* options, prefer Hydra's ``hydra.searchpath=[file:///my/conf]``.
+* **Data root** (where ``datasets/<name>/`` live), first that applies: the config key
+  ``data_root=...``; the environment variable ``TAULC_DATA_ROOT``; ``datasets/`` of the
+  source checkout when taulc is imported from one (an editable install: ``<repo>/datasets``,
+  which holds the shipped demo dataset); otherwise ``./datasets`` in the current directory.
 """
 
 from __future__ import annotations
@@ -10,22 +15,42 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-"""Repository root (``src/taulc/paths.py`` -> two levels up from ``src``)."""
+PACKAGE_DIR = Path(__file__).resolve().parent
+"""The installed ``taulc`` package directory."""
+
+REPO_ROOT = PACKAGE_DIR.parents[1]
+"""Repository root when taulc is imported from a source checkout (``src/taulc`` -> two levels up).
+For an installed wheel this is a site-packages parent and means nothing: see :func:`source_checkout`."""
+
+
+def source_checkout() -> Path | None:
+    """The repository root when taulc runs from a source checkout (``<root>/src/taulc`` next to
+    ``<root>/pyproject.toml``), else ``None`` (a wheel or ``pip install .``)."""
+    if PACKAGE_DIR.parent.name == "src" and (REPO_ROOT / "pyproject.toml").is_file():
+        return REPO_ROOT
+    return None
 
 
 def conf_dir() -> Path:
-    """Absolute path of the Hydra config directory."""
+    """Absolute path of the Hydra config directory (``taulc/conf`` inside the package, or ``$TAULC_CONF``)."""
     override = os.environ.get("TAULC_CONF")
-    path = Path(override) if override else REPO_ROOT / "conf"
+    path = Path(override).resolve() if override else PACKAGE_DIR / "conf"
     if not (path / "system").is_dir():
+        where = f"TAULC_CONF={override}" if override else "the installed taulc package"
         raise FileNotFoundError(
-            f"taulc's Hydra configs were not found at {path}; install taulc from its "
-            "repository with `pip install -e .` so that conf/ sits next to src/"
+            f"taulc's Hydra configs were not found at {path} ({where}): expected a directory with "
+            "system/, protocol/, model/, ... and train.yaml; unset TAULC_CONF or reinstall taulc"
         )
     return path
 
 
 def default_data_root() -> Path:
-    """``datasets/`` at the repository root."""
-    return REPO_ROOT / "datasets"
+    """The data root when ``data_root`` is not set: ``$TAULC_DATA_ROOT``, else ``<checkout>/datasets``
+    for a source checkout, else ``./datasets`` (resolved against the current directory)."""
+    env = os.environ.get("TAULC_DATA_ROOT")
+    if env:
+        return Path(env).expanduser().resolve()
+    root = source_checkout()
+    if root is not None:
+        return root / "datasets"
+    return Path.cwd() / "datasets"

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["RunError", "MARKER", "OWNER", "DATASET_RECORD", "claim_run_dir", "mark_complete", "is_complete",
-           "latest_complete", "discard_if_empty", "write_dataset_record", "read_dataset_record", "run_dataset"]
+           "latest_complete", "discard_if_empty", "claim_new_dir", "write_dataset_record", "read_dataset_record", "run_dataset"]
 
 from taulc.errors import ConfigError, TaulcError
 from taulc.fileio import atomic_write_bytes, atomic_write_json
@@ -91,6 +91,33 @@ def claim_run_dir(run_dir: str | os.PathLike[str], config: Any = None) -> Path:
             _write_config(cand, config)
             return cand
     raise RuntimeError(f"{base}: could not create a unique run directory")  # pragma: no cover
+
+
+def claim_new_dir(base: str | os.PathLike[str]) -> Path:
+    """Create and return a directory that did not exist: ``base``, else ``base-1``, ``base-2``, ...
+
+    ``mkdir`` without ``exist_ok`` is atomic, so two processes started in the same second (whose
+    Hydra run directories, ``..._%H-%M-%S``, are equal) get two directories. The root configs use it
+    through the ``taulc_claim`` resolver (:func:`taulc.cli.register_resolvers`) in ``hydra.run.dir``;
+    within one process the answer is cached, so every later resolution gives the same directory.
+    """
+    key = str(base)
+    if key in _CLAIMED:
+        return _CLAIMED[key]
+    b = Path(base)
+    b.parent.mkdir(parents=True, exist_ok=True)
+    for k in range(10_000):
+        cand = b if k == 0 else b.with_name(f"{b.name}-{k}")
+        try:
+            cand.mkdir()
+        except FileExistsError:
+            continue
+        _CLAIMED[key] = cand
+        return cand
+    raise RuntimeError(f"{b}: could not create a unique run directory")  # pragma: no cover
+
+
+_CLAIMED: dict[str, Path] = {}
 
 
 def mark_complete(run_dir: str | os.PathLike[str], config: Any = None) -> Path:

@@ -13,7 +13,7 @@ equilibration at T -> (steady/switch/cessation) discard the shear transient ->
 per-particle shear stress, ``configs/conf_<index>_after_stress.npz``), write
 ``configs/conf_<index>.extxyz``.
 A ``summary.json`` (η, T, strain, timings, seeds) is written at the end.
-Configs are read from the repository's ``conf/`` (see :mod:`taulc.paths`).
+Configs are read from the repository's ``src/taulc/conf/`` (see :mod:`taulc.paths`).
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def _downsample(t: np.ndarray, y: np.ndarray, n: int = 200) -> dict[str, list[fl
 
 
 def simulate(cfg: Any, out_dir: str | os.PathLike | None = None) -> dict[str, Any]:
-    """Run the simulate stage for a composed config (``conf/simulate.yaml``).
+    """Run the simulate stage for a composed config (``src/taulc/conf/simulate.yaml``).
 
     Returns the summary dict (also written to ``<out_dir>/summary.json``).
     """
@@ -189,22 +189,20 @@ def _hydra_dir() -> Path | None:
         return None
 
 
+def _simulate(cfg: Any) -> float | None:
+    from taulc.errors import exit_on_error  # noqa: PLC0415
+
+    with exit_on_error("taulc-simulate"):  # refused input: exit 2
+        summary = simulate(cfg)
+    visc = summary.get("viscosity")
+    return None if visc is None else float(visc["eta"])
+
+
 def main() -> None:
-    """Console entry point (``taulc-simulate``); Hydra overrides on the command line."""
-    import hydra  # noqa: PLC0415
+    """Console entry point (``taulc-simulate``); Hydra overrides on the command line (``--help``, ``--version``)."""
+    from taulc.cli import hydra_entry  # noqa: PLC0415
 
-    from taulc.paths import conf_dir  # noqa: PLC0415
-
-    @hydra.main(config_path=str(conf_dir()), config_name="simulate", version_base="1.3")
-    def _run(cfg: Any) -> float | None:
-        from taulc.errors import exit_on_error  # noqa: PLC0415
-
-        with exit_on_error("taulc-simulate"):  # refused input: exit 2
-            summary = simulate(cfg)
-        visc = summary.get("viscosity")
-        return None if visc is None else float(visc["eta"])
-
-    _run()
+    hydra_entry(_simulate, "simulate", "taulc-simulate")
 
 
 if __name__ == "__main__":

@@ -48,7 +48,7 @@ RESULTS_FIELDS = (
 
 @dataclass(frozen=True)
 class EarlyStoppingSpec:
-    """The ``early_stopping`` node of ``conf/train.yaml`` (read by ``conf/callbacks/early_stopping.yaml``):
+    """The ``early_stopping`` node of ``src/taulc/conf/train.yaml`` (read by ``src/taulc/conf/callbacks/early_stopping.yaml``):
     stop after ``patience`` epochs without a validation improvement of at least ``min_delta``; 0 or null = off."""
 
     patience: int | None = 10
@@ -74,7 +74,7 @@ def model_kind(model_cfg: Mapping[str, Any]) -> str:
 
 def callbacks_config(c: Mapping[str, Any], model_cls: Any) -> dict[str, Any]:
     """The ``callbacks`` group: chosen on the command line (``callbacks=early_stopping``), else the file the
-    model declares (``callbacks_default``: ``conf/callbacks/<name>.yaml``), resolved against the run's config
+    model declares (``callbacks_default``: ``src/taulc/conf/callbacks/<name>.yaml``), resolved against the run's config
     (``${early_stopping.patience}``)."""
     from omegaconf import OmegaConf  # noqa: PLC0415
 
@@ -269,11 +269,111 @@ def append_results(path: Path, row: Mapping[str, Any]) -> None:
         w.writerow({k: (_fmt(v) if isinstance(v, float) else v) for k, v in row.items()})
 
 
+#: logger group option -> the module its Lightning logger needs (src/taulc/conf/logger/)
+LOGGER_MODULES = {"TensorBoardLogger": ("tensorboard", "tensorboardX"), "WandbLogger": ("wandb",), "MLFlowLogger": ("mlflow",)}
+
+
+def check_logger_config(logger_cfg: Mapping[str, Any] | None) -> None:
+    """Refuse ``logger=<x>`` before any work when the package that logger writes with is not installed."""
+    import importlib.util  # noqa: PLC0415
+
+    if not logger_cfg:
+        return
+    target = str(logger_cfg.get("_target_", ""))
+    if not target:
+        raise ConfigError("field 'logger._target_' is missing: expected a Lightning logger class "
+                          "(src/taulc/conf/logger/: csv | tensorboard | wandb | mlflow, or ~logger for none)")
+    mods = LOGGER_MODULES.get(target.rsplit(".", 1)[-1], ())
+    if mods and not any(importlib.util.find_spec(m) is not None for m in mods):
+        raise ConfigError(f"logger {target.rsplit('.', 1)[-1]} needs the '{mods[0]}' package, which is not installed: "
+                          f"`pip install {mods[0]}`, or choose another logger (logger=csv is the default)")
+
+
+def build_logger(logger_cfg: Mapping[str, Any] | None, run_dir: Path) -> Any:
+    """The Lightning logger of the ``logger`` group, writing under the run directory (``False``: none)."""
+    import hydra  # noqa: PLC0415
+
+    if not logger_cfg:
+        return False
+    cfg = dict(logger_cfg)
+    if cfg.get("save_dir") is None:
+        cfg["save_dir"] = str(run_dir)
+    if str(cfg.get("_target_", "")).endswith("MLFlowLogger") and not cfg.get("tracking_uri"):
+        cfg["tracking_uri"] = (Path(run_dir).resolve() / "mlruns").as_uri()
+    return hydra.utils.instantiate(cfg)
+
+
+def is_exact_solver(model: Any) -> bool:
+    """A model solved in closed form (ridge, SVM): no trainable parameters, no optimizer."""
+    return not getattr(model, "automatic_optimization", True) and not any(p.requires_grad for p in model.parameters())
+
+
+#: Lightning messages that say nothing to a user of taulc (library internals or meaningless for exact solvers)
+_LIGHTNING_NOISE = (
+    r".*isinstance\(treespec, LeafSpec\)",  # Lightning's own use of a torch API it deprecates
+    r".*configure_optimizers. returned .None.",  # exact solvers have no optimizer by design
+    r".*smaller than the logging interval",  # one exact-solve epoch
+    r".*does not have many workers",  # the tabular loaders are in memory
+)
+
+
+class _DropMessages(logging.Filter):
+    def __init__(self, *needles: str) -> None:
+        super().__init__()
+        self.needles = needles
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        msg = record.getMessage()
+        return not any(n in msg for n in self.needles)
+
+
+def one_lightning_log_stream() -> None:
+    """Lightning adds its own console handler to ``lightning.pytorch``/``lightning.fabric`` when it is
+    imported before logging is configured; under Hydra (root handlers present) every line then appears
+    twice. Drop those handlers so Lightning's lines go through the root's (tqdm-aware) handler once."""
+    if not logging.getLogger().handlers:
+        return
+    for name in ("lightning", "lightning.pytorch", "lightning.fabric"):
+        lg = logging.getLogger(name)
+        for h in [h for h in lg.handlers if type(h) is logging.StreamHandler]:
+            lg.removeHandler(h)
+        lg.propagate = True
+
+
+def quiet_lightning(exact: bool) -> Any:
+    """Context in which Lightning's noise is silenced: its internal deprecation warnings and the litlogger
+    tip always; for exact solvers also the no-optimizer and logging-interval warnings and the
+    accelerator lines (GPU/TPU available), which mean nothing for a closed-form solve."""
+    import contextlib  # noqa: PLC0415
+    import warnings  # noqa: PLC0415
+
+    @contextlib.contextmanager
+    def _ctx() -> Any:
+        names = ("lightning.pytorch.utilities.rank_zero", "lightning.pytorch.accelerators.cuda", "lightning.fabric.utilities.seed")
+        needles = ("Tip: For seamless cloud logging",)
+        if exact:
+            needles += ("GPU available", "TPU available", "HPU available")
+        filt = _DropMessages(*needles)
+        loggers = [logging.getLogger(n) for n in names]
+        for lg in loggers:
+            lg.addFilter(filt)
+        try:
+            with warnings.catch_warnings():
+                for i, pattern in enumerate(_LIGHTNING_NOISE):
+                    if i == 0 or exact:
+                        warnings.filterwarnings("ignore", message=pattern)
+                yield
+        finally:
+            for lg in loggers:
+                lg.removeFilter(filt)
+
+    return _ctx()
+
+
 def train(cfg: Any) -> float:
     """Run one training job; returns the validation objective (for Optuna sweeps)."""
     import hydra  # noqa: PLC0415
     import lightning as L  # noqa: PLC0415
-    from lightning.pytorch.loggers import CSVLogger  # noqa: PLC0415
 
     from taulc.data.datamodules import GraphDataModule, TabularDataModule, TrainDataSpec  # noqa: PLC0415
     from taulc.data.manifest import dataset_identity  # noqa: PLC0415
@@ -288,7 +388,9 @@ def train(cfg: Any) -> float:
     t0 = time.perf_counter()
     c = _plain(cfg)
     check_train_config(c, dataset_dir(c))  # before any work: names the bad field
+    check_logger_config(c.get("logger"))  # logger=tensorboard without tensorboard installed: refused now, not after training
     run_dir = claim_run_dir(c.get("run_dir") or os.getcwd(), config=cfg)  # unique even for two runs in one second
+    one_lightning_log_stream()
     L.seed_everything(int(c["seed"]), workers=True)
     root = dataset_dir(c)
     model_cls = model_class(str(c["model"].get("_target_", "")))  # the declaration decides inputs and callbacks
@@ -322,10 +424,14 @@ def train(cfg: Any) -> float:
     monitor = model.monitor
     callbacks = build_callbacks(callbacks_config(c, model_cls), model, run_dir)
     trainer_cfg = dict(c["trainer"])
-    trainer = hydra.utils.instantiate(
-        trainer_cfg, callbacks=callbacks, logger=CSVLogger(run_dir, name="logs"), default_root_dir=str(run_dir)
-    )
-    trainer.fit(model, datamodule=dm, ckpt_path=c.get("ckpt_path"), weights_only=True)  # no unpickling of crafted .ckpt
+    exact = is_exact_solver(model)
+    with quiet_lightning(exact):
+        if exact:  # one exact solve: no parameter table, no per-step logging interval
+            trainer_cfg.update(enable_model_summary=False, log_every_n_steps=1, min_epochs=1, max_epochs=1)
+        trainer = hydra.utils.instantiate(
+            trainer_cfg, callbacks=callbacks, logger=build_logger(c.get("logger"), run_dir), default_root_dir=str(run_dir)
+        )
+        trainer.fit(model, datamodule=dm, ckpt_path=c.get("ckpt_path"), weights_only=True)  # no unpickling of crafted .ckpt
     objective = c.get("optimized_metric") or monitor
     if objective not in trainer.callback_metrics:
         raise KeyError(f"optimized_metric '{objective}' was not logged; logged: {sorted(trainer.callback_metrics)}")
@@ -334,7 +440,8 @@ def train(cfg: Any) -> float:
     if model.test_with_best_checkpoint and best and Path(best).exists():
         model = type(model).load_from_checkpoint(best, weights_only=True)
         log.info("test with the best validation checkpoint %s (%s = %.4f)", best, monitor, callbacks[0].best_model_score)
-    preds = trainer.predict(model, dataloaders=dm.test_dataloader())
+    with quiet_lightning(exact):
+        preds = trainer.predict(model, dataloaders=dm.test_dataloader())
     pred = _concat_predictions(preds)
     truth = _truth_for(dm, kind)
     train_rows, test_rows = split_rows(dm, kind, spec.name)

@@ -102,7 +102,7 @@ class ClusterAnalysisSettings:
 
 @dataclass
 class ClustersSpec(ClusterAnalysisSettings):
-    """The ``analysis.clusters`` node of ``conf/evaluate.yaml``: the steady-shear runs to analyse
+    """The ``analysis.clusters`` node of ``src/taulc/conf/evaluate.yaml``: the steady-shear runs to analyse
     (``bench/cluster_runs.py`` output; null skips the section), the manifest giving l_c², the system, and
     the analysis settings (:class:`ClusterAnalysisSettings` fields)."""
 
@@ -471,8 +471,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--system", default="demo")
     p.add_argument("--manifest", default="datasets/demo/manifest.json", help="for l_c² (reference.lc2)")
     p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="ClusterAnalysisSettings fields")
+    from taulc.cli import add_version_flag  # noqa: PLC0415
+
+    add_version_flag(p, "python -m taulc.analysis.clusters_report")
     a = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    from taulc.utils import install_tqdm_logging  # noqa: PLC0415
+
+    install_tqdm_logging()  # log lines above the progress bars
     from taulc.analysis.writer import ReportWriter  # noqa: PLC0415
 
     over = {}

@@ -36,7 +36,7 @@ class RheologySpec:
 class ImportanceSpec:
     """``analysis.importance``: Fig. 16 descriptor and the greedy ranking (Appendix C, Table I, Fig. 18)."""
 
-    full_descriptor: str | dict[str, Any] | None = "gl_full"  # conf/descriptor/<name>.yaml, a mapping, or null (skip)
+    full_descriptor: str | dict[str, Any] | None = "gl_full"  # src/taulc/conf/descriptor/<name>.yaml, a mapping, or null (skip)
     greedy_k: int = 30
     species: str = "all"  # reference particles of the greedy ranking: all | big | small
 
@@ -64,7 +64,7 @@ def _clusters_default() -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class AnalysisSpec:
-    """The ``analysis`` node of ``conf/evaluate.yaml`` (Appendix A grid, Fig. 19 slices, sub-sections).
+    """The ``analysis`` node of ``src/taulc/conf/evaluate.yaml`` (Appendix A grid, Fig. 19 slices, sub-sections).
 
     ``clusters`` stays a mapping here; :class:`taulc.analysis.clusters_report.ClustersSpec` types it (its
     fields are the cluster analysis settings) and :func:`taulc.validate.check_evaluate_config` checks it first."""
@@ -101,7 +101,7 @@ def analysis_spec(node: AnalysisSpec | Mapping[str, Any] | None) -> AnalysisSpec
 
 @dataclass(frozen=True)
 class EvaluateSpec:
-    """The report options of ``conf/evaluate.yaml`` (the ``system``/``labels``/``descriptor``/``dataset`` groups
+    """The report options of ``src/taulc/conf/evaluate.yaml`` (the ``system``/``labels``/``descriptor``/``dataset`` groups
     name a dataset and are read as a dataset config, :func:`dataset_of`)."""
 
     run: str | None = "latest"  # run dir | latest | <model> | null

@@ -1,7 +1,7 @@
 """δ versus IS D_min from MD-DMS runs on a dataset configuration (Yu, Gao, Gao & Samwer, Eq. 1, Figs. 2, 4-5).
 
 Run: ``python -m taulc.analysis.dms datasets/demo --shard r0.000e+00_c000 --periods 2 5 12.5 30``
-(oscillatory protocol ``conf/protocol/oscillatory.yaml`` for γ0 and cycles). Writes
+(oscillatory protocol ``src/taulc/conf/protocol/oscillatory.yaml`` for γ0 and cycles). Writes
 ``dms.csv`` (t_w, G', G'', δ, IS D_min, labelled RMSD) and ``dms.png`` (G', G'',
 δ vs t_w; δ vs IS D_min with the power-law fit of Eq. 1 when D_min spans a factor ≥ 2).
 ``--replot reports/dms/dms.csv`` redraws the figure without MD.
@@ -71,13 +71,19 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("root", type=Path)
     p.add_argument("--shard", default=None, help="shard id (default: the first one)")
     p.add_argument("--periods", type=float, nargs="+", default=[2.0, 5.0, 12.5, 30.0])
-    p.add_argument("--protocol", default="oscillatory", help="conf/protocol/<name>.yaml (gamma0, n_cycles)")
+    p.add_argument("--protocol", default="oscillatory", help="src/taulc/conf/protocol/<name>.yaml (gamma0, n_cycles)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--out", type=Path, default=Path("reports/dms"))
     p.add_argument("--replot", type=Path, default=None, help="redraw dms.png from this dms.csv (no MD)")
+    from taulc.cli import add_version_flag  # noqa: PLC0415
+
+    add_version_flag(p, "python -m taulc.analysis.dms")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    from taulc.utils import install_tqdm_logging  # noqa: PLC0415
+
+    install_tqdm_logging()  # log lines above the progress bars
     if args.replot is not None:
         args.out.mkdir(parents=True, exist_ok=True)
         plot_dms(pd.read_csv(args.replot), args.out / "dms.png", args.replot.parent.name)

@@ -1,6 +1,6 @@
 """Local dipole stiffness κ_i against the dynamics labels (Kapteijns et al. 2021, Sec. III.C, Figs. 6-7).
 
-For every shard of a dataset: κ_i in the inherent state (``conf/descriptor/kappa.yaml``,
+For every shard of a dataset: κ_i in the inherent state (``src/taulc/conf/descriptor/kappa.yaml``,
 cached by :func:`taulc.data.derived.shard_features`, inherent states under
 ``<root>/cache/inherent``), then per species and per configuration
 
@@ -34,7 +34,7 @@ __all__ = ["kappa_descriptor_config", "kappa_fields", "kappa_tables", "plot_kapp
 
 
 def kappa_descriptor_config(root: Path) -> dict[str, Any]:
-    """``conf/descriptor/kappa.yaml`` (generation 0 only) with the IS cache under ``root/cache/inherent``."""
+    """``src/taulc/conf/descriptor/kappa.yaml`` (generation 0 only) with the IS cache under ``root/cache/inherent``."""
     from omegaconf import OmegaConf  # noqa: PLC0415
 
     from taulc.paths import conf_dir  # noqa: PLC0415
@@ -164,8 +164,14 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--out", type=Path, default=Path("reports/kappa"))
     p.add_argument("--map-shard", default=None, help="shard id for the map (default: first shard)")
     p.add_argument("--shards", nargs="+", default=None, help="restrict to these shard ids (default: all)")
+    from taulc.cli import add_version_flag  # noqa: PLC0415
+
+    add_version_flag(p, "python -m taulc.analysis.kappa")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    from taulc.utils import install_tqdm_logging  # noqa: PLC0415
+
+    install_tqdm_logging()  # log lines above the progress bars
     man, kappas = kappa_fields(args.root, args.shards)
     table, pools = kappa_tables(args.root, kappas, man)
     args.out.mkdir(parents=True, exist_ok=True)

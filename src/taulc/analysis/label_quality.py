@@ -432,8 +432,14 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--compare", nargs="*", default=["km"], help="estimators reported beside it (default: km)")
     p.add_argument("--split", default=None, choices=["train", "val", "test"],
                    help="only the configurations of this role (datasets with fixed splits, e.g. --split test)")
+    from taulc.cli import add_version_flag  # noqa: PLC0415
+
+    add_version_flag(p, "taulc-label-quality")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    from taulc.utils import install_tqdm_logging  # noqa: PLC0415
+
+    install_tqdm_logging()  # log lines above the progress bars
     if args.species != "all" and not args.species.isdigit():
         p.error(f"--species must be a non-negative integer or 'all', got {args.species!r}")
     if not all(0 < f <= 1 for f in args.fractions):

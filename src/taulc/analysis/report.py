@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from taulc.analysis.context import DatasetContext, EvaluateSpec, dataset_of, load_context
 from taulc.analysis.plotting import RatePalette
@@ -53,7 +54,7 @@ __all__ = ["RunInfo", "resolve_run", "load_run", "auto_runs", "pick_run", "Repor
 
 
 def evaluate(cfg: Mapping[str, Any], output_dir: str | os.PathLike[str] | None = None) -> Path:
-    """Build the report for ``cfg`` (``conf/evaluate.yaml``); returns the report directory."""
+    """Build the report for ``cfg`` (``src/taulc/conf/evaluate.yaml``); returns the report directory."""
     from taulc.validate import check_evaluate_config  # noqa: PLC0415
 
     t_start = time.perf_counter()
@@ -89,14 +90,19 @@ def evaluate(cfg: Mapping[str, Any], output_dir: str | os.PathLike[str] | None =
     rep = ReportWriter(out)
     timings: dict[str, float] = {}
     try:
-        for sec in SECTIONS:
+        # one bar over the sections (a terminal only: disable=None hides it when stderr is a file);
+        # log lines go through tqdm.write (taulc.utils.install_tqdm_logging), so they do not garble it
+        bar = tqdm(SECTIONS, desc="report", unit="section", disable=None, dynamic_ncols=True, leave=False)
+        for sec in bar:
             t0 = time.perf_counter()
+            bar.set_postfix_str(sec.name)
             log.info("section %s ...", sec.name)
             if not sec.write(rep, inputs):
                 rep.skip(f"section '{sec.name}'", sec.why)
                 continue
             timings[sec.name] = time.perf_counter() - t0
             log.info("section %s done in %.1f s", sec.name, timings[sec.name])
+        bar.close()
         timings["total"] = time.perf_counter() - t_start
         rep.summary.update({"runs": [str(r.path) for r in runs], "dataset": str(root), "timings_s": timings})
         m = ctx.manifest

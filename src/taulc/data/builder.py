@@ -325,10 +325,10 @@ class DatasetBuilder:
         10 τ at rate 0: positions differ by up to a box length).  ``engine.n_threads: null`` means *all
         cores*, which depends on the machine, so set it explicitly for reproducible builds.
         """
-        from taulc.md.lammps_engine import available_cores  # noqa: PLC0415
+        from taulc.utils import default_threads  # noqa: PLC0415
 
         n = self.spec.engine.n_threads
-        threads = n if n is not None else available_cores()
+        threads = n if n is not None else default_threads()  # what LammpsEngine picks for null
         path = self.cache / "engine_threads.json"
         if path.exists():
             before = read_json(path).get("threads")

@@ -32,7 +32,7 @@ _STAGE = {"train": TRAIN, "val": VAL, "test": TEST}
 
 @dataclass(frozen=True)
 class TrainDataSpec:
-    """The ``data`` node of ``conf/train.yaml``: batching and the particles a model trains on."""
+    """The ``data`` node of ``src/taulc/conf/train.yaml``: batching and the particles a model trains on."""
 
     batch_size: int = 4096  # tabular rows per batch
     graph_batch_size: int = 2  # configurations per graph batch

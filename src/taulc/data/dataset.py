@@ -119,7 +119,7 @@ def load_dataset(
 
     ``config`` (the dataset-relevant part of the current Hydra config: system,
     dataset, labels) is compared with the manifest; a mismatch raises
-    :class:`DatasetError`.  Features follow ``descriptor`` (``conf/descriptor/``)
+    :class:`DatasetError`.  Features follow ``descriptor`` (``src/taulc/conf/descriptor/``)
     and are computed on first use, then cached (:mod:`taulc.data.derived`).
     ``estimator``/``horizon``: the target estimator (module docstring; ``horizon=None``
     is the shortest ``t_max`` of the dataset, ``estimator=None`` the stored times).

@@ -1,5 +1,5 @@
 """Typed views of the build config: ``dataset:`` (:class:`DatasetSpec`), ``build:`` (:class:`BuildSpec`)
-and the whole composed ``conf/build.yaml`` (:class:`BuildConfig`).
+and the whole composed ``src/taulc/conf/build.yaml`` (:class:`BuildConfig`).
 
 Converted by :func:`taulc.config.from_mapping` (in :func:`taulc.validate.check_build_config`),
 so the defaults live here only, and an unknown key (``dataset.spacng``, ``build.stage``) is
@@ -25,7 +25,7 @@ node (:func:`taulc.data.manifest.dataset_identity`), so a renamed key would orph
 dataset's transient rule differs from the protocol files' on purpose: a build spans rates
 from the Newtonian to the shear-thinning regime, so it discards *at least* ``transient_time``
 (> 4 τ_α) and ``transient_strain / γ̇`` *at most* up to ``transient_time_max``, where a
-``conf/protocol`` run (one rate) discards ``transient_time + transient_strain / γ̇``.
+``src/taulc/conf/protocol`` run (one rate) discards ``transient_time + transient_strain / γ̇``.
 """
 
 from __future__ import annotations
@@ -155,7 +155,7 @@ class CagePositionsSpec:
 
 @dataclass(frozen=True)
 class DatasetSpec:
-    """One ``conf/dataset/*.yaml`` (the ``dataset`` node); times in LJ units.
+    """One ``src/taulc/conf/dataset/*.yaml`` (the ``dataset`` node); times in LJ units.
 
     Attributes:
         name: folder name under ``data_root``.
@@ -243,7 +243,7 @@ class DatasetSpec:
 
 @dataclass(frozen=True)
 class BuildSpec:
-    """The ``build`` node of ``conf/build.yaml``.
+    """The ``build`` node of ``src/taulc/conf/build.yaml``.
 
     Attributes:
         stages: stages to run, a subset of :data:`ALL_STAGES`.
@@ -270,7 +270,7 @@ class BuildSpec:
 
 @dataclass(frozen=True)
 class BuildConfig:
-    """Every node of a composed ``conf/build.yaml`` the builder reads, typed and checked
+    """Every node of a composed ``src/taulc/conf/build.yaml`` the builder reads, typed and checked
     (made by :func:`taulc.validate.check_build_config`)."""
 
     system: SystemSpec

@@ -1,4 +1,4 @@
-"""Train / validation / test splits (``conf/split/``).
+"""Train / validation / test splits (``src/taulc/conf/split/``).
 
 Three kinds, all returning one label per particle (0 train, 1 val, 2 test):
 
@@ -37,7 +37,7 @@ UNUSED = -1
 
 @dataclass(frozen=True)
 class SplitSpec:
-    """The ``split`` node (``conf/split/<kind>.yaml``); :meth:`from_config` refuses unknown or mistyped keys."""
+    """The ``split`` node (``src/taulc/conf/split/<kind>.yaml``); :meth:`from_config` refuses unknown or mistyped keys."""
 
     kind: Literal["random", "config", "rate"] = "config"
     test_fraction: float = 0.2

@@ -66,7 +66,7 @@ class StartupSettings:
 
 @dataclass(frozen=True)
 class StartupSpec(StartupSettings):
-    """The ``build.startup`` node of ``conf/build.yaml``: the run settings and the rates
+    """The ``build.startup`` node of ``src/taulc/conf/build.yaml``: the run settings and the rates
     (``None``: the dataset's nonzero rates)."""
 
     rates: tuple[float, ...] | None = None
@@ -160,8 +160,14 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--replicas", type=int, default=2, help="velocity replicas per configuration")
     p.add_argument("--seed", type=int, default=4242)
     p.add_argument("--threads", type=int, default=1, help="LAMMPS OpenMP threads")
+    from taulc.cli import add_version_flag  # noqa: PLC0415
+
+    add_version_flag(p, "python -m taulc.data.startup_runs")
     a = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    from taulc.utils import install_tqdm_logging  # noqa: PLC0415
+
+    install_tqdm_logging()  # log lines above the progress bars
     t0 = time.perf_counter()
     d = run_startup_stage(a.root, a.rates, StartupSettings(a.strain, a.max_time, a.replicas, a.seed),
                           threads=a.threads)

@@ -63,7 +63,7 @@ class TrajectoryLike(Protocol):
 
 @dataclass
 class LabelSettings:
-    """Label settings (``conf/labels/*.yaml``).
+    """Label settings (``src/taulc/conf/labels/*.yaml``).
 
     Attributes:
         n_replicas: ICE replicas per condition.

@@ -1,6 +1,6 @@
 """``engine:``, the one config node that says how MD runs, for ``taulc.simulate`` and ``taulc.build``.
 
-Both entry points read the same keys (``conf/simulate.yaml`` and ``conf/build.yaml``)
+Both entry points read the same keys (``src/taulc/conf/simulate.yaml`` and ``src/taulc/conf/build.yaml``)
 through :class:`EngineSpec`, converted by :func:`taulc.config.from_mapping`: an unknown
 key is refused naming the field, and the older build key ``engine.threads`` is accepted
 as an alias of ``engine.n_threads`` (with a warning).

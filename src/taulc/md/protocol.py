@@ -37,7 +37,7 @@ class ProtocolError(TaulcError, ValueError):
 
 @dataclass(frozen=True)
 class ProtocolSpec:
-    """One ``conf/protocol/*.yaml``.
+    """One ``src/taulc/conf/protocol/*.yaml``.
 
     Attributes:
         name: label stored in configuration metadata.
@@ -161,7 +161,7 @@ class ProtocolSpec:
 
 
 def load_protocol(name: str, **overrides: Any) -> ProtocolSpec:
-    """Read ``conf/protocol/<name>.yaml`` into a ProtocolSpec (with overrides)."""
+    """Read ``src/taulc/conf/protocol/<name>.yaml`` into a ProtocolSpec (with overrides)."""
     from omegaconf import OmegaConf  # noqa: PLC0415
 
     from taulc.paths import conf_dir  # noqa: PLC0415

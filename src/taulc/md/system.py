@@ -27,7 +27,7 @@ class SystemSpecError(TaulcError, ValueError):
 
 @dataclass(frozen=True)
 class SystemSpec:
-    """Physical system and integrator settings (one ``conf/system/*.yaml``).
+    """Physical system and integrator settings (one ``src/taulc/conf/system/*.yaml``).
 
     Attributes:
         name: label stored in every configuration's metadata.
@@ -185,7 +185,7 @@ class SystemSpec:
 
 
 def available_systems() -> list[str]:
-    """Names of the systems in ``conf/system/`` (files starting with ``_`` are shared parts)."""
+    """Names of the systems in ``src/taulc/conf/system/`` (files starting with ``_`` are shared parts)."""
     from taulc.paths import conf_dir  # noqa: PLC0415
 
     return sorted(p.stem for p in (conf_dir() / "system").glob("*.yaml") if not p.stem.startswith("_"))
@@ -215,7 +215,7 @@ def _load_group_file(folder: Path, name: str, seen: tuple[str, ...] = ()) -> dic
 
 
 def load_system(name: str, **overrides: Any) -> SystemSpec:
-    """Read ``conf/system/<name>.yaml`` (with its shared defaults) into a SystemSpec.
+    """Read ``src/taulc/conf/system/<name>.yaml`` (with its shared defaults) into a SystemSpec.
 
     Same result as Hydra's composition of ``system=<name>`` without needing a
     Hydra context (usable from scripts, tests and notebooks).

@@ -69,7 +69,7 @@ class TaulcModule(pl.LightningModule, metaclass=ABCMeta):
     # -- the model contract (docs/CONTRACTS.md, "Models") ---------------------
     # What training, the predictor bundle, the predictor and the report need to know;
     # they ask the model (or taulc.models.registry for a run's recorded class name).
-    #: conf/model/<short_name>.yaml, runs/<short_name>/, report labels (svm, ridge, gnn, mlp)
+    #: src/taulc/conf/model/<short_name>.yaml, runs/<short_name>/, report labels (svm, ridge, gnn, mlp)
     short_name: ClassVar[str] = ""
     #: older class names recorded in run directories and bundles that mean this class
     aliases: ClassVar[tuple[str, ...]] = ()
@@ -77,7 +77,7 @@ class TaulcModule(pl.LightningModule, metaclass=ABCMeta):
     input_kind: ClassVar[str] = "tabular"
     #: equal slow/fast particles in the training split unless data.balance_classes says so already
     balance_classes_default: ClassVar[bool] = False
-    #: conf/callbacks/<name>.yaml used when the command line chooses none (checkpoint | early_stopping);
+    #: src/taulc/conf/callbacks/<name>.yaml used when the command line chooses none (checkpoint | early_stopping);
     #: both monitor :attr:`monitor` in :attr:`monitor_mode`
     callbacks_default: ClassVar[str] = "checkpoint"
     #: test with the best validation checkpoint instead of the last epoch's weights

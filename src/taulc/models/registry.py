@@ -3,10 +3,10 @@
 A model class registers itself with :func:`register_model` (a class decorator) in its
 own module; :func:`model_class` resolves a class name (``"LinearSVM"``, as recorded in
 ``metrics.json``, ``model.pt`` and ``predictor.pt``), a short name (``"svm"``, the
-``conf/model`` file), a declared alias (an older class name) or a Hydra ``_target_``
+``src/taulc/conf/model`` file), a declared alias (an older class name) or a Hydra ``_target_``
 (``"taulc.models.LinearSVM"``).  A name not registered yet triggers one import of every
 module of :mod:`taulc.models`, so a new model is one file there plus one
-``conf/model/*.yaml`` (docs/howto/add-model.md).
+``src/taulc/conf/model/*.yaml`` (docs/howto/add-model.md).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def register_model(cls: M) -> M:
     if other is not None and other is not cls and other.__module__ != cls.__module__:
         raise UnknownModelError(f"model class name {name} is registered twice ({other.__module__}, {cls.__module__})")
     if not getattr(cls, "short_name", ""):
-        raise UnknownModelError(f"{cls.__module__}.{name} declares no short_name (the conf/model/<short_name>.yaml name)")
+        raise UnknownModelError(f"{cls.__module__}.{name} declares no short_name (the src/taulc/conf/model/<short_name>.yaml name)")
     MODEL_CLASSES[name] = cls
     for key in (cls.short_name, *getattr(cls, "aliases", ())):
         _ALIASES[key] = name

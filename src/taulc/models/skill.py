@@ -117,7 +117,7 @@ _SPECIES_WORDS = {"all": None, "none": None, "null": None, "big": 0, "small": 1}
 
 
 def target_spec(value: Any) -> TargetSpec:
-    """Parse ``cfg.target``: a mapping (``conf/train.yaml``) or a bare target name (older runs).
+    """Parse ``cfg.target``: a mapping (``src/taulc/conf/train.yaml``) or a bare target name (older runs).
 
     ``reference_species`` may be spelled 0 | 1 | big | small | all; ``structural_baseline: false`` means none.
     Unknown keys are refused naming the field (:func:`taulc.config.from_mapping`)."""
@@ -266,7 +266,7 @@ def structural_scalar(table: Any, system: Mapping[str, Any] | None, name: str | 
 
     ``caging``: the local caging-potential depth βΦ_i (Sharma, Nandi &
     Bhattacharyya, Eqs. 5-8; :mod:`taulc.structure.caging`), computed with
-    ``conf/descriptor/caging.yaml`` resolved against the run's ``system`` and
+    ``src/taulc/conf/descriptor/caging.yaml`` resolved against the run's ``system`` and
     cached beside the dataset like any descriptor (:mod:`taulc.data.derived`).
     """
     if not name:

@@ -7,7 +7,7 @@ coarse-grained generations (Yu, Zeng & Wang 2025, Eqs. 11-13) are added by
 :func:`taulc.structure.featurize` like for every family.  Registered with
 ``taulc.structure.features.EXTERNAL_FAMILIES`` (imported on first use).
 
-Options (``conf/descriptor/kappa.yaml``): ``lj`` (epsilon, sigma, cutoff,
+Options (``src/taulc/conf/descriptor/kappa.yaml``): ``lj`` (epsilon, sigma, cutoff,
 cutoff_mode; default the composed system's), ``minimize`` (style, etol, ftol,
 maxiter, maxeval), ``inherent`` (false: the input is already an inherent
 state), ``cache_dir`` (inherent-state cache; null = none), ``batch`` (solves

@@ -4,7 +4,7 @@ The inherent state (IS) of a configuration is the local potential-energy
 minimum reached by steepest-descent-like minimisation at fixed cell (tilt
 kept), as used by Kapteijns et al. 2021 (App. A), Zeng, Yu & Wang 2025
 (Methods, PHM) and Yu, Gao, Gao & Samwer (Methods, IS D_min; LAMMPS CG).
-Minimiser settings come from a mapping (``conf/descriptor/kappa.yaml``'s
+Minimiser settings come from a mapping (``src/taulc/conf/descriptor/kappa.yaml``'s
 ``minimize`` node, or any dict): ``style`` (cg | fire), ``etol``, ``ftol``,
 ``maxiter``, ``maxeval``.  Results are cached as extxyz files keyed by a hash
 of the positions, species, cell, pair potential and minimiser settings, so a

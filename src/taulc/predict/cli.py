@@ -58,6 +58,9 @@ def parser() -> argparse.ArgumentParser:
                         "cage average (a short MD run; default: the file's temperature or velocities, else the training T)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars, warnings and errors only")
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    from taulc.cli import add_version_flag  # noqa: PLC0415
+
+    add_version_flag(p, "taulc-predict")
     return p
 
 
@@ -65,6 +68,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
     logging.basicConfig(level=level, format="taulc-predict: %(levelname)s: %(message)s", stream=sys.stderr)
+    from taulc.utils import install_tqdm_logging  # noqa: PLC0415
+
+    install_tqdm_logging()  # log lines above the progress bars, not through them
     from taulc.errors import TaulcError  # noqa: PLC0415
     from taulc.predict.files import MapOptions, check_outputs, predict_files  # noqa: PLC0415
     from taulc.predict.predictor import Predictor  # noqa: PLC0415

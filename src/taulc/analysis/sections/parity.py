@@ -56,7 +56,7 @@ def section_parity(rep: ReportWriter, run: RunInfo, ctx: DatasetContext, pal: Ra
 
 
 def ridge_alphas() -> list[float]:
-    """The default α grid of :class:`taulc.models.RidgeRegressor` (the one ``conf/model/ridge.yaml`` spells out)."""
+    """The default α grid of :class:`taulc.models.RidgeRegressor` (the one ``src/taulc/conf/model/ridge.yaml`` spells out)."""
     from taulc.models import RidgeRegressor  # noqa: PLC0415
 
     return [float(a) for a in inspect.signature(RidgeRegressor).parameters["alpha"].default]

@@ -1,0 +1,32 @@
+"""``taulc-evaluate`` / ``python evaluate.py`` / ``python -m taulc.evaluate``: the paper's report for trained runs.
+
+Thin Hydra entry point (``taulc/conf/evaluate.yaml``); the logic lives in :mod:`taulc.analysis.report`.
+Writes a report directory (report.md, figures/*.png, tables/*.csv, summary.json) and prints a short summary.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["main"]
+
+
+def _evaluate(cfg: Any) -> None:
+    from hydra.core.hydra_config import HydraConfig  # noqa: PLC0415
+
+    from taulc.analysis.report import evaluate  # noqa: PLC0415
+    from taulc.errors import exit_on_error  # noqa: PLC0415
+
+    with exit_on_error("evaluate.py"):  # refused input: exit 2
+        evaluate(cfg, output_dir=HydraConfig.get().runtime.output_dir)
+
+
+def main() -> Any:
+    """Console entry point; Hydra overrides on the command line (``run=latest``, ``--help``, ``--version``)."""
+    from taulc.cli import hydra_entry  # noqa: PLC0415
+
+    return hydra_entry(_evaluate, "evaluate", "taulc-evaluate")
+
+
+if __name__ == "__main__":
+    main()
