@@ -98,3 +98,27 @@ def test_manifest_compatibility_names_the_difference(tmp_path: Path):
     with pytest.raises(DatasetError, match="format_version 0"):
         check_compatible({**man, "format_version": 0}, tmp_path, cfg)
     assert config_diff(cfg, cfg) == []
+
+
+def test_fixed_roles_and_train_config_limit():
+    """A dataset's recorded roles decide split=config; split=rate tests on the held-out rate's test configurations only;
+    train_configs keeps n training configurations per rate and leaves validation and test alone."""
+    from taulc.data.splits import UNUSED
+
+    roles = (["train"] * 4 + ["val", "test"]) * 2  # 2 rates x 6 configurations
+    cid = np.repeat(np.arange(12), 10)
+    rate = np.repeat(np.repeat([0.0, 0.1], 6), 10)
+    a = split_particles(SplitSpec(kind="config"), cid, rate, roles)
+    per_cfg = a[::10]
+    assert per_cfg.tolist() == [TRAIN] * 4 + [VAL, TEST] + [TRAIN] * 4 + [VAL, TEST]
+    b = split_particles(SplitSpec(kind="rate", test_rates=[0.1]), cid, rate, roles)[::10]
+    assert b.tolist() == [TRAIN] * 4 + [VAL, UNUSED] + [UNUSED] * 5 + [TEST]
+    c = split_particles(SplitSpec(kind="config", train_configs=2, seed=3), cid, rate, roles)[::10]
+    for r in (0, 1):
+        block = c[6 * r: 6 * r + 6]
+        assert (block[:4] == TRAIN).sum() == 2 and (block[:4] == UNUSED).sum() == 2 and block[4:].tolist() == [VAL, TEST]
+    with pytest.raises(ValueError, match="only 4 training"):
+        split_particles(SplitSpec(kind="config", train_configs=5), cid, rate, roles)
+    # without roles (or with fixed=false) the configurations are drawn as before
+    d = split_particles(SplitSpec(kind="config", fixed=False, seed=3), cid, rate, roles)
+    assert np.array_equal(d, split_particles(SplitSpec(kind="config", seed=3), cid, rate))

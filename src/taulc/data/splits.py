@@ -45,12 +45,15 @@ class SplitSpec:
     test_rates: tuple[float, ...] | None = None  # split=rate: the held-out shear rates
     seed: int = 0
     fixed: bool = True  # use the dataset's recorded configuration roles (dataset.splits) when it has them
+    train_configs: int | None = None  # keep this many training configurations per rate (learning curves); None = all
 
     def __post_init__(self) -> None:
         for k in ("test_fraction", "val_fraction"):
             v = getattr(self, k)
             if not 0.0 <= float(v) <= 1.0:
                 raise ConfigError(f"field 'split.{k}' must be {'>= 0' if v < 0 else '<= 1'}, got {v!r}")
+        if self.train_configs is not None and int(self.train_configs) < 1:
+            raise ConfigError(f"field 'split.train_configs' must be >= 1 or null, got {self.train_configs!r}")
 
     @classmethod
     def from_config(cls, node: SplitSpec | Mapping[str, Any] | None) -> SplitSpec:
@@ -100,7 +103,37 @@ def split_particles(
     ``config`` and ``rate`` when ``spec.fixed`` and every configuration has one.
     """
     if spec.fixed and spec.kind != "random" and roles is not None and len(roles) and all(r in ("train", "val", "test") for r in roles):
-        return _fixed_split(spec, np.asarray(config_id), np.asarray(rate, dtype=np.float64), list(roles))
+        out = _fixed_split(spec, np.asarray(config_id), np.asarray(rate, dtype=np.float64), list(roles))
+    else:
+        out = _drawn_split(spec, np.asarray(config_id), np.asarray(rate, dtype=np.float64))
+    if spec.train_configs is not None:
+        out = limit_train_configs(out, np.asarray(config_id), np.asarray(rate, dtype=np.float64), int(spec.train_configs),
+                                  spec.seed)
+    return out
+
+
+def limit_train_configs(codes: np.ndarray, config_id: np.ndarray, rate: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
+    """Keep ``n`` training configurations per rate (drawn with ``seed``), the others :data:`UNUSED`.
+
+    For learning curves (score against the number of training configurations); validation and test
+    are untouched, so every point is scored on the same test particles.
+    """
+    rng = np.random.default_rng([int(seed), 7919])
+    out = codes.copy()
+    u, first = np.unique(config_id, return_index=True)
+    is_train = np.isin(u, config_id[codes == TRAIN])
+    cfg_rate = {int(c): float(r) for c, r in zip(u[is_train], rate[first][is_train])}
+    for r in sorted(set(cfg_rate.values())):
+        cfgs = np.array(sorted(c for c, cr in cfg_rate.items() if cr == r))
+        if len(cfgs) < n:
+            raise ValueError(f"split.train_configs={n}: rate {r:g} has only {len(cfgs)} training configurations")
+        drop = rng.permutation(cfgs)[n:]
+        out[np.isin(config_id, drop)] = UNUSED
+    return out
+
+
+def _drawn_split(spec: SplitSpec, config_id: np.ndarray, rate: np.ndarray) -> np.ndarray:
+    """Random particle / configuration / rate split (module docstring)."""
     rng = np.random.default_rng(spec.seed)
     n = len(config_id)
     out = np.full(n, TRAIN, dtype=np.int8)
