@@ -148,7 +148,7 @@ BUILD = [
     ("t_max_negative", ["labels.t_max=-1"], r"'labels\.t_max' must be > 0"),
     ("sample_interval_zero", ["labels.sample_interval=0"], r"'labels\.sample_interval' must be > 0"),
     ("sample_interval_long", ["labels.sample_interval=100"], r"labels\.t_max and labels\.sample_interval"),
-    ("estimator", ["labels.estimator=median"], r"labels\.estimator must be km\|mean_uncensored\|exp_mle"),
+    ("estimator", ["labels.estimator=median"], r"labels\.estimator must be one of km\|logmean\|mean_uncensored\|exp_mle"),
     ("lc2_negative", ["labels.lc2=-0.1"], r"'labels\.lc2' must be > 0"),
     ("equilibration_negative", ["dataset.equilibration_time=-5"], r"'dataset\.equilibration_time' must be >= 0"),
     ("spacing_zero", ["dataset.spacing=0"], r"'dataset\.spacing' must be > 0"),

@@ -201,7 +201,10 @@ def test_other_codes_files_give_the_same_prediction(runs, files, case, ref, spec
     p = _predict(runs, files[case], species_map)
     r = _predict(runs, files[ref])
     np.testing.assert_array_equal(p.species, r.species)
-    tol = 1e-4 if case == "gsd" else 1e-6  # gsd stores float32 positions
+    # gsd stores float32 positions; the plain-XYZ writers 10 significant digits, which the hardness amplifies
+    # through standardised descriptor columns of tiny spread (measured 1.3e-6 of max |H| with the C chosen on the
+    # within-rate score)
+    tol = 1e-4 if case == "gsd" else (1e-5 if case in ("atooms", "rumd") else 1e-6)
     np.testing.assert_allclose(p.values["H"], r.values["H"], atol=tol * max(1.0, np.abs(r.values["H"]).max()))
     assert ",".join(p.frame_in.transform) == transform
     assert p.domain["in_domain"] == 1

@@ -64,11 +64,11 @@ def test_killed_build_resumes_to_the_same_manifest(tiny_dataset: Path, tmp_path:
     real_label = stages.label
     calls: list[str] = []
 
-    def dying_label(c, conf_path, rate, ref, seed):
+    def dying_label(c, conf_path, rate, ref, seed, **kw):
         if len(calls) == 2:
             raise KeyboardInterrupt("simulated kill")
         calls.append(Path(conf_path).stem)
-        return real_label(c, conf_path, rate, ref, seed)
+        return real_label(c, conf_path, rate, ref, seed, **kw)
 
     monkeypatch.setattr(stages, "label", dying_label)
     with pytest.raises(KeyboardInterrupt):
@@ -79,9 +79,9 @@ def test_killed_build_resumes_to_the_same_manifest(tiny_dataset: Path, tmp_path:
 
     resumed: list[str] = []
 
-    def counting_label(c, conf_path, rate, ref, seed):
+    def counting_label(c, conf_path, rate, ref, seed, **kw):
         resumed.append(Path(conf_path).stem)
-        return real_label(c, conf_path, rate, ref, seed)
+        return real_label(c, conf_path, rate, ref, seed, **kw)
 
     monkeypatch.setattr(stages, "label", counting_label)
     for name in ("equilibrate",):

@@ -15,6 +15,8 @@ import pytest
 from conftest import TINY_OVERRIDES, compose
 from model_helpers import _quiet_single_thread  # noqa: F401  (autouse fixture)
 
+from taulc.dynamics.estimators import log_mean
+
 HOWTO = Path(__file__).resolve().parents[1] / "docs" / "howto" / "add-model.md"
 TRAIN_OVERRIDES = [o for o in TINY_OVERRIDES if not o.startswith(("engine.", "build."))]
 
@@ -81,7 +83,7 @@ def test_the_howto_model_trains_bundles_predicts_and_reports(howto_model, tiny_d
     xs, ys = [], []
     for cid in m["configs"]["train"]:
         z = shard(tiny_dataset, cid)
-        y = np.log(z["tau_lc"])
+        y = log_mean(z["first_jump_lc"], float(z["t_max"]))  # the learning target (target.estimator=logmean)
         ok = np.isfinite(y)
         xs.append(pred._features(z["positions"], z["species"], z["cell"])[ok, col])
         ys.append(y[ok])

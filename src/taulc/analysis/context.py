@@ -159,14 +159,19 @@ class DatasetContext:
     def config_id(self) -> np.ndarray:
         return np.concatenate([np.full(len(s["species"]), i) for i, s in enumerate(self.shards)])
 
-    def table(self, descriptor: Mapping[str, Any] | None) -> Any:
-        """``ParticleTable`` for a descriptor config (features cached on disk by the data layer)."""
+    def table(self, descriptor: Mapping[str, Any] | None, target: Any = None) -> Any:
+        """``ParticleTable`` for a descriptor config (features cached on disk by the data layer), with the
+        learning targets of ``target`` (a run's :class:`~taulc.models.skill.TargetSpec`: its ICE estimator
+        and horizon; default the log-mean at the dataset's shortest t_max)."""
         from taulc.data.dataset import load_dataset  # noqa: PLC0415
         from taulc.data.derived import descriptor_key  # noqa: PLC0415
 
-        key = descriptor_key(descriptor)
+        est = getattr(target, "estimator", "logmean") if target is not None else "logmean"
+        hor = getattr(target, "horizon", None) if target is not None else None
+        key = (descriptor_key(descriptor), est, hor)
         if key not in self._tables:
-            self._tables[key] = load_dataset(self.root, self.dataset_cfg, descriptor, verify=False, progress=False)
+            self._tables[key] = load_dataset(self.root, self.dataset_cfg, descriptor, verify=False, progress=False,
+                                             estimator=est, horizon=hor)
         return self._tables[key]
 
 

@@ -130,6 +130,9 @@ def target_spec(value: Any) -> TargetSpec:
         return value
     if isinstance(value, str):
         value = {"name": value}
+    if isinstance(value, Mapping) and "estimator" not in value:
+        # a run config from before the estimator key: its targets were the shards' stored times
+        value = {**value, "estimator": None}
     if not isinstance(value, Mapping):
         raise ConfigError(f"target: expected a mapping with name/reference_species or a target name, got {value!r}")
     data = dict(value)

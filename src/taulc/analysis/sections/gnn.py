@@ -27,7 +27,7 @@ def section_gnn(rep: ReportWriter, run: RunInfo, ctx: DatasetContext,
     nfeat = int(model.x_mean.numel())
     c = run.cfg
     dm = GraphDataModule(ctx.root, run.split, target=run.target.name, node_descriptors=nfeat > 0,
-                         dataset_config=ctx.dataset_cfg, table=ctx.table(c.get("descriptor")),
+                         dataset_config=ctx.dataset_cfg, table=ctx.table(c.get("descriptor"), run.target),
                          radius=dataset_graph_radius(c), descriptor=c.get("descriptor"))
     dm.setup("test")
     graphs = dm.graphs["test"][: g.max_graphs]

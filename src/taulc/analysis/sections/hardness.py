@@ -26,7 +26,7 @@ def section_hardness(rep: ReportWriter, run: RunInfo, ctx: DatasetContext, pal: 
     a = analysis_spec(acfg)
     rep.h("2. Hardness H of the SVM (Sec. IV.B)")
     model = load_model(run.path / "model.pt")
-    table = ctx.table(run.cfg.get("descriptor"))
+    table = ctx.table(run.cfg.get("descriptor"), run.target)
     h = compute_hardness(model, table.features)
     codes, split_cfg = split_codes(run, table)
     train_cfgs = [table.shard_ids[c] for c, s in split_cfg.items() if "train" in s.split("+") or s == "train"]

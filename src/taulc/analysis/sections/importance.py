@@ -65,7 +65,7 @@ def section_importance(rep: ReportWriter, ctx: DatasetContext, runs: Sequence[Ru
         rep.table("fig16_top", top.head(15).drop(columns=["abs_p", "column"]), caption="Strongest single elements")
     # greedy (Appendix C) on the descriptor of the runs (the 576-element vector by default)
     desc = base_cfg.get("descriptor")
-    table = ctx.table(desc)
+    table = ctx.table(desc, runs[0].target if runs else None)
     y = table.ln_tau_lc
     sp = icfg.species
     keep = np.isfinite(y) & (np.ones(len(y), bool) if sp == "all" else table.species == (0 if sp == "big" else 1))
