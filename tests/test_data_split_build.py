@@ -154,3 +154,25 @@ def test_predictor_recomputes_the_positions_of_the_cage(split_dataset: Path, tmp
     np.testing.assert_allclose(served[:, :half], trained[:, :half], atol=2e-3 * float(np.abs(trained[:, :half]).max()))
     r = np.corrcoef(served[:, half:].ravel(), trained[:, half:].ravel())[0, 1]
     assert r > 0.95 and not np.allclose(served[:, half:], trained[:, half:])
+
+
+def test_learning_targets_are_log_means_and_the_stored_times_stay(tiny_dataset: Path):
+    """load_dataset re-estimates ln tau (and Eq. 2) from the per-replica times with the target estimator;
+    estimator=None gives the shards' stored Kaplan-Meier means, which the physics analyses read."""
+    from taulc.data.dataset import load_dataset, load_shard
+    from taulc.dynamics.estimators import log_mean
+
+    t = load_dataset(tiny_dataset, progress=False)
+    stored = load_dataset(tiny_dataset, progress=False, estimator=None)
+    assert t.estimator == "logmean" and t.horizon == pytest.approx(3.0) and stored.estimator is None
+    for k, entry in enumerate(t.manifest["shards"]):
+        z = load_shard(tiny_dataset, entry)
+        lo, hi = t.shard_offsets[k], t.shard_offsets[k + 1]
+        np.testing.assert_allclose(t.ln_tau_lc[lo:hi], log_mean(z["first_jump_lc"], 3.0))
+        np.testing.assert_allclose(stored.ln_tau_lc[lo:hi], np.log(z["tau_lc"]))
+        geo_lc, geo_sh = np.exp(t.ln_tau_lc[lo:hi]), np.exp(t.ln_tau_sh[lo:hi])
+        np.testing.assert_array_equal(t.slow[lo:hi], (geo_lc - geo_sh >= float(z["tau_2"])).astype(int))
+    # the geometric mean is below the arithmetic one wherever a particle's replicas differ (Jensen)
+    assert np.mean(t.ln_tau_lc <= stored.ln_tau_lc + 1e-9) > 0.99
+    half = load_dataset(tiny_dataset, progress=False, horizon=1.5)
+    assert half.ln_tau_lc.max() <= np.log(1.5) + 1e-12
