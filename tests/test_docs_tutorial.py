@@ -144,10 +144,11 @@ def test_every_documented_output_names_a_tutorial_command() -> None:
 
 def _check_train_and_predict(workdir: Path, outputs: dict[str, str]) -> None:
     train_out = next(v for k, v in outputs.items() if k.startswith("train.py"))
-    m = re.search(r"balanced accuracy ([0-9.]+)", train_out)
+    m = re.search(r"=> within-rate species 0 \(big\) Pearson (-?[0-9.]+) \(ceiling ([0-9.]+)", train_out)
     assert m, train_out[-2000:]
-    # The hardness SVM separates slow from fast on held-out configurations well above chance (0.5).
-    assert float(m.group(1)) > 0.6
+    # The hardness ranks big particles by ln tau_LC within each shear rate on held-out configurations (the honest
+    # score; measured 0.146 on the demo, ceiling 0.58), not only by the rate and species means.
+    assert 0.05 < float(m.group(1)) < float(m.group(2))
     run = (workdir / "runs" / "svm" / "latest").resolve()
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["model"] == "LinearSVM" and metrics["split"]["kind"] == "config"

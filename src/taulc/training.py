@@ -410,6 +410,7 @@ def train(cfg: Any) -> float:
         dm = TabularDataModule(
             root, split, target=spec.name, species=data.species,
             balance_classes=data.balance_classes or model_cls.balance_classes_default,
+            balance_within_rate=data.balance_within_rate,
             batch_size=data.batch_size, dataset_config=dcfg, seed=int(c["seed"]),
             descriptor=c.get("descriptor"), estimator=spec.estimator, horizon=spec.horizon,
         )

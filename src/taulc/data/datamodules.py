@@ -38,6 +38,7 @@ class TrainDataSpec:
     graph_batch_size: int = 2  # configurations per graph batch
     species: str = "all"  # all | big | small: particles used for training (scores: target.reference_species)
     balance_classes: bool = False  # equal slow/fast in the training split (on by default for model=svm)
+    balance_within_rate: bool = True  # balance within each shear rate, so the class does not teach the rate
 
     def __post_init__(self) -> None:
         if self.species not in ("all", "big", "small"):
@@ -126,6 +127,7 @@ class TabularDataModule(_DatasetModule):
         species: str = "all",
         balance_classes: bool = False,
         batch_size: int = 4096,
+        balance_within_rate: bool = True,
         dataset_config: Mapping[str, Any] | None = None,
         table: ParticleTable | None = None,
         seed: int = 0,
@@ -136,6 +138,7 @@ class TabularDataModule(_DatasetModule):
         super().__init__(root, split, target, batch_size, dataset_config, table, descriptor, estimator, horizon)
         self.species = species
         self.balance_classes = balance_classes
+        self.balance_within_rate = balance_within_rate
         self.seed = seed
         self.assign: np.ndarray | None = None
         self.rows: dict[str, np.ndarray] = {}
@@ -150,7 +153,7 @@ class TabularDataModule(_DatasetModule):
         for name, code in _STAGE.items():
             rows = np.flatnonzero(keep & (self.assign == code))
             if name == "train" and self.balance_classes:
-                rows = balanced_subset(rows, t.slow, self.seed)
+                rows = balanced_subset(rows, t.slow, self.seed, groups=t.rate if self.balance_within_rate else None)
             if len(rows) == 0:
                 raise ValueError(f"split '{self.spec.kind}' leaves no {name} particles in {self.root}")
             self.rows[name] = rows

@@ -191,8 +191,24 @@ def _drawn_split(spec: SplitSpec, config_id: np.ndarray, rate: np.ndarray) -> np
     return lut[config_id]
 
 
-def balanced_subset(idx: np.ndarray, cls: np.ndarray, seed: int = 0) -> np.ndarray:
-    """Equal numbers of slow and fast particles among ``idx`` (Sec. IV.B), by subsampling the majority."""
+def balanced_subset(idx: np.ndarray, cls: np.ndarray, seed: int = 0, groups: np.ndarray | None = None) -> np.ndarray:
+    """Equal numbers of slow and fast particles among ``idx`` (Sec. IV.B), by subsampling the majority.
+
+    ``groups`` (per row of the table, e.g. the shear rate): balance within each group, so that the
+    class cannot be told from the group (a rate with slow particles only at high γ̇ would otherwise
+    teach the classifier the rate); groups without both classes are left out.
+    """
+    if groups is not None:
+        g = np.asarray(groups)[idx]
+        parts = []
+        for k, u in enumerate(np.unique(g)):
+            sub = idx[g == u]
+            c = cls[sub]
+            if (c == 1).any() and (c == 0).any():
+                parts.append(balanced_subset(sub, cls, seed + 7919 * k))
+        if not parts:
+            raise ValueError("cannot balance classes: no group has both slow and fast particles in this split")
+        return np.sort(np.concatenate(parts))
     rng = np.random.default_rng(seed)
     pos, neg = idx[cls[idx] == 1], idx[cls[idx] == 0]
     k = min(len(pos), len(neg))

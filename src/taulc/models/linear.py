@@ -338,7 +338,7 @@ class RidgeRegressor(_ExactLinearModule):
 
     def __init__(
         self,
-        alpha: float | Sequence[float] = (1e-2, 1e-1, 1.0, 10.0, 100.0, 1e3, 1e4, 1e5),
+        alpha: float | Sequence[float] = (1e-2, 1e-1, 1.0, 10.0, 100.0, 1e3, 1e4, 1e5, 1e6),
         selection: str = "within_rate",
         n_features: int | None = None,
         standardize: bool = True,
@@ -525,7 +525,7 @@ class LinearSVM(_ExactLinearModule):
 
     def __init__(
         self,
-        C: float | Sequence[float] = (1e-3, 1e-2, 1e-1, 1.0, 10.0),
+        C: float | Sequence[float] = (1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0),
         class_weight: str | dict[int, float] | None = "balanced",
         selection: str = "within_rate",
         tol: float = 1e-8,
