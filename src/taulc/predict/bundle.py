@@ -266,6 +266,23 @@ def _training_ranges(bundle: Mapping[str, Any], root: Path, manifest: Mapping[st
     return out
 
 
+def _structure_reference(root: Path, manifest: Mapping[str, Any]) -> dict[str, Any]:
+    """The model-independent structure reference of every dataset configuration (:func:`structure_reference`)."""
+    from taulc.data.storage import load_npz  # noqa: PLC0415
+    from taulc.predict.domain import structure_reference  # noqa: PLC0415
+
+    def frames() -> Any:
+        for s in manifest["shards"]:
+            z = load_npz(root / s["file"], ("positions", "species", "cell"))
+            yield z["positions"], z["species"], z["cell"]
+
+    try:
+        return structure_reference(frames())
+    except Exception as exc:  # noqa: BLE001 - the bundle stays usable without the structure check
+        log.warning("structure reference of %s not measured (%s)", root, exc)
+        return {}
+
+
 def export_run_bundle(
     path: str | os.PathLike[str],
     model: Any,
@@ -322,6 +339,8 @@ def export_run_bundle(
     )
     if uses_x and m.get("shards"):
         bundle["domain"].update(_training_ranges(bundle, root, m, c.get("descriptor")))
+    if m.get("shards"):
+        bundle["domain"]["structure"] = _structure_reference(root, m)
     out = save_bundle(bundle, path)
     log.info("predictor bundle written to %s (format %s v%d)", out, BUNDLE_FORMAT, BUNDLE_VERSION)
     return out
