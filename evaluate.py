@@ -18,9 +18,11 @@ from taulc.paths import conf_dir
 def main(cfg: DictConfig) -> None:
     from taulc.analysis.report import evaluate  # noqa: PLC0415
     from taulc.errors import exit_on_error  # noqa: PLC0415
+    from taulc.fileio import discard_refused_run  # noqa: PLC0415
 
-    with exit_on_error("evaluate.py"):  # refused input: exit 2
-        evaluate(cfg, output_dir=HydraConfig.get().runtime.output_dir)
+    out = HydraConfig.get().runtime.output_dir
+    with exit_on_error("evaluate.py", cleanup=lambda: discard_refused_run(out)):  # refused input: exit 2
+        evaluate(cfg, output_dir=out)
 
 
 if __name__ == "__main__":

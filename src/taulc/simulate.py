@@ -198,8 +198,9 @@ def main() -> None:
     @hydra.main(config_path=str(conf_dir()), config_name="simulate", version_base="1.3")
     def _run(cfg: Any) -> float | None:
         from taulc.errors import exit_on_error  # noqa: PLC0415
+        from taulc.fileio import discard_refused_run  # noqa: PLC0415
 
-        with exit_on_error("taulc-simulate"):  # refused input: exit 2
+        with exit_on_error("taulc-simulate", cleanup=lambda: discard_refused_run(_hydra_dir())):  # refused: exit 2
             summary = simulate(cfg)
         visc = summary.get("viscosity")
         return None if visc is None else float(visc["eta"])

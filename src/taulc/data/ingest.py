@@ -303,7 +303,7 @@ def read_configurations(
 
     if isinstance(files, (str, Path)):
         files = [files]
-    smap = dict(species_map) if species_map else DEFAULT_SPECIES_MAP
+    smap = {**DEFAULT_SPECIES_MAP, **dict(species_map or {})}  # the user's entries win
     out = []
     for f in files:
         path = Path(f)
