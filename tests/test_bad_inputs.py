@@ -459,3 +459,32 @@ def test_evaluate_refuses_before_work(case, overrides, message, tmp_path, monkey
     rc, err = run_entry("evaluate", ov, tmp_path, monkeypatch, capsys)
     assert_refused(rc, err, "evaluate.py", message)
     assert artefacts(tmp_path, before) == [] and (tmp_path / "afile.txt").read_text() == "user data\n"
+
+
+def test_corrupted_shard_is_named_and_rebuilt_from_the_stage_caches(tiny_dataset, tmp_path, caplog):
+    """A shard whose bytes no longer match the manifest: the rebuild names it and reuses the finished stages
+    (no MD reruns: the simulate/label caches are hit), and the dataset is whole again."""
+    import logging
+    import shutil
+
+    from conftest import tiny_build_cfg
+
+    from taulc.build import run
+    from taulc.data.manifest import read_manifest
+    from taulc.data.storage import sha256_file
+
+    root = tmp_path / "data"
+    shutil.copytree(tiny_dataset, root / "tiny")
+    man = read_manifest(root / "tiny")
+    bad = root / "tiny" / man["shards"][1]["file"]
+    raw = bytearray(bad.read_bytes())
+    raw[-100] ^= 0xFF
+    bad.write_bytes(bytes(raw))
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
+        run(tiny_build_cfg(root))
+    assert re.search(rf"shard .*{re.escape(bad.name)} is corrupt \(sha256 \w+\.\.\., the manifest records \w+\.\.\.\); "
+                     r"rebuilding \(finished stages are reused", caplog.text), caplog.text
+    assert "equilibrating" not in caplog.text  # no MD: the engine logs this when it starts a state
+    for s in read_manifest(root / "tiny")["shards"]:
+        assert sha256_file(root / "tiny" / s["file"]) == s["sha256"]

@@ -371,3 +371,83 @@ def test_velocities_of_every_format_reach_the_temperature_check(runs, files, hot
     (tmp_path / "rec.xyz").write_text("\n".join(g) + "\n")
     (y,) = _pred(runs, tmp_path / "rec.xyz")
     assert y.domain["temperature_recorded"] == 5.0 and y.domain["in_domain"] == 0
+
+
+# ----------------------------------------------------------------------------- unclear inputs, decided (docs/inputs.md)
+def _data_file(path: Path, style: str, pos: np.ndarray, types: np.ndarray, cell: np.ndarray) -> Path:
+    """A LAMMPS data file with ``Atoms # <style>`` (atomic: id type x y z; charge: id type q x y z;
+    full: id mol type q x y z)."""
+    n = len(types)
+    cols = {"atomic": lambda i: f"{i + 1} {types[i]}", "charge": lambda i: f"{i + 1} {types[i]} 0.0",
+            "full": lambda i: f"{i + 1} 1 {types[i]} 0.0"}[style]
+    rows = "\n".join(f"{cols(i)} {x:.12g} {y:.12g} {z:.12g}" for i, (x, y, z) in enumerate(pos.tolist()))
+    path.write_text(f"written by a test\n\n{n} atoms\n2 atom types\n\n0 {cell[0, 0]:.12g} xlo xhi\n0 {cell[1, 1]:.12g} ylo yhi\n"
+                    f"0 {cell[2, 2]:.12g} zlo zhi\n{cell[1, 0]:.12g} {cell[2, 0]:.12g} {cell[2, 1]:.12g} xy xz yz\n\n"
+                    f"Masses\n\n1 1.0\n2 1.0\n\nAtoms # {style}\n\n{rows}\n")
+    return path
+
+
+@pytest.mark.parametrize("style", ["full", "charge"])
+def test_data_files_of_other_atom_styles_are_read(runs, files, tmp_path, style):
+    (r,) = _pred(runs, files["dump"])
+    fin = r.frame_in
+    f = _data_file(tmp_path / f"{style}.data", style, fin.input_positions, r.species + 1, fin.input_cell)
+    (p,) = _pred(runs, f)
+    np.testing.assert_array_equal(p.species, r.species)
+    np.testing.assert_allclose(p.values["H"], r.values["H"], atol=1e-6 * max(1.0, np.abs(r.values["H"]).max()))
+
+
+def test_unsupported_data_style_names_the_style(runs, files, tmp_path):
+    from taulc.data.ingest import InputError
+
+    f = tmp_path / "sphere.data"
+    f.write_text("x\n\n1 atoms\n1 atom types\n\n0 10 xlo xhi\n0 10 ylo yhi\n0 10 zlo zhi\n\nAtoms # sphere\n\n1 1 1.0 1.0 0 0 0\n")
+    with pytest.raises(InputError, match=r"sphere\.data: LAMMPS data file with 'Atoms # sphere': atom style 'sphere' is not "
+                                         r"read; taulc reads the styles atomic, charge, full"):
+        _pred(runs, f)
+
+
+def test_duplicate_ids_are_refused(runs, files, tmp_path):
+    from taulc.data.ingest import InputError
+
+    lines = files["dump"].read_text().splitlines()
+    f2 = lines[10].split()
+    f2[0] = lines[9].split()[0]  # the second atom takes the first one's id
+    lines[10] = " ".join(f2)
+    (tmp_path / "dup.dump").write_text("\n".join(lines) + "\n")
+    with pytest.raises(InputError, match=r"dup\.dump \(frame 0\): field 'id' has 1 duplicate\(s\) \(e\.g\. id 1 appears 2 "
+                                         r"times\); particle ids must be unique"):
+        _pred(runs, tmp_path / "dup.dump")
+
+
+def test_orthogonal_header_with_tilt_values_is_refused_unless_the_tilts_are_zero(runs, files, tmp_path):
+    from taulc.data.ingest import InputError
+
+    text = files["dump"].read_text()
+    bad = tmp_path / "pp.dump"
+    bad.write_text(text.replace("ITEM: BOX BOUNDS xy xz yz pp pp pp", "ITEM: BOX BOUNDS pp pp pp"))
+    with pytest.raises(InputError, match=r"pp\.dump \(frame 0, line 5\): the header 'ITEM: BOX BOUNDS pp pp pp' declares an "
+                                         r"orthogonal box but the box lines carry tilt values xy=1\.\d+ xz=0 yz=0; the box is "
+                                         r"ambiguous.*'ITEM: BOX BOUNDS xy xz yz pp pp pp'"):
+        _pred(runs, bad)
+    ortho = files["ortho"].read_text().splitlines()
+    ortho[4] = "ITEM: BOX BOUNDS pp pp pp"  # zero tilts under an orthogonal header: the same box
+    (tmp_path / "pp0.dump").write_text("\n".join(ortho) + "\n")
+    (a,) = _pred(runs, tmp_path / "pp0.dump")
+    (b,) = _pred(runs, files["ortho"])
+    np.testing.assert_array_equal(a.values["H"], b.values["H"])
+
+
+def test_cannot_read_messages_name_the_cause(runs, files, tmp_path):
+    from taulc.data.ingest import InputError
+
+    lines = files["dump"].read_text().splitlines()
+    lines[12] = lines[12].replace(lines[12].split()[2], "nan?x", 1)
+    (tmp_path / "text.dump").write_text("\n".join(lines) + "\n")
+    with pytest.raises(InputError, match=r"text\.dump \(frame 0\): line 13: column 'x' holds 'nan\?x', expected a number"):
+        _pred(runs, tmp_path / "text.dump")
+    lines = files["dump"].read_text().splitlines()
+    lines[8] = "ITEM: ATOMS id type vx vy vz"
+    (tmp_path / "nopos.dump").write_text("\n".join(lines) + "\n")
+    with pytest.raises(InputError, match=r"nopos\.dump \(frame 0\): no coordinates: 'ITEM: ATOMS id type vx vy vz' has none of"):
+        _pred(runs, tmp_path / "nopos.dump")

@@ -268,7 +268,7 @@ def _iter_plain_xyz(path: Path) -> Iterator[Any]:
                 try:
                     arr = (val == "T") if kind == "L" else val.astype({"I": np.int64, "R": np.float64}.get(kind, str))
                 except ValueError:
-                    raise InputError(f"{path} (frame {frame}): column '{name}' ({kind}) holds {val.ravel()[0]!r}, "
+                    raise InputError(f"{path} (frame {frame}): column '{name}' ({kind}) holds {str(val.ravel()[0])!r}, "
                                      "expected a number") from None
                 atoms.new_array(name, arr)
                 arrays[name] = name

@@ -132,7 +132,7 @@ def _columns(lines: list[str], cols: list[str], where: str, first_line: int) -> 
                     out[name] = col
                     continue
                 k = next(i for i, v in enumerate(col) if not _is_number(v))
-                raise DumpError(f"{where}: line {first_line + k}: column '{name}' holds {col[k]!r}, expected a number"
+                raise DumpError(f"{where}: line {first_line + k}: column '{name}' holds {str(col[k])!r}, expected a number"
                                 ) from None
     return out
 
