@@ -3,12 +3,14 @@
 Formats (``fmt``; by default from the file name, else sniffed from the content):
 
 ========================  =====================================================================
-``lammps-dump-text``      LAMMPS text dumps, every frame, any column set with ``id``/``type`` or
-                          ``element`` and ``x``/``xs``/``xu``/``xsu``; ids and file order are kept
-``lammps-data``           LAMMPS data files (``atom_style atomic``), LJ units
+``lammps-dump-text``      LAMMPS text dumps, every frame (:mod:`taulc.data.lammps_dump`), any column
+                          set with ``id``/``type`` and/or ``element`` and ``x``/``xs``/``xu``/``xsu``;
+                          ids, file order and every column are kept
+``lammps-data``           LAMMPS data files (atom styles atomic, charge, full, molecular, bond,
+                          angle), LJ units
 ``xyz`` / ``extxyz``      extended XYZ (ASE) and plain XYZ frames with arbitrary species labels
                           (``A``/``B``, ``0``/``1``, ...; RUMD ``boxLengths=``, atooms ``cell:``
-                          or extxyz ``Lattice=`` boxes)
+                          or extxyz ``Lattice=`` boxes; ``Properties=`` / ``columns`` kept)
 ``gsd``                   HOOMD-blue GSD trajectories (the ``gsd`` package), every frame
 ========================  =====================================================================
 

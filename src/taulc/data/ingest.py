@@ -12,10 +12,10 @@ u_x = γ̇ y onto u_x = -γ̇ y.
 
 Species: a per-atom ``species`` array (taulc's own extxyz) is used as is;
 otherwise labels (plain xyz / gsd type names), LAMMPS types or element symbols
-go through ``species_map`` (default ``{1: 0, 2: 1, "Ni": 0, "P": 1}``:
-LAMMPS type 1 = big, type 2 = small; taulc's extxyz name big "Ni" and small
-"P", after Ni80P20).  Unknown labels are refused with the labels found and the
-option that maps them.
+go through ``species_map`` on top of :data:`DEFAULT_SPECIES_MAP` (LAMMPS type 1 =
+big, type 2 = small; Kob-Andersen's A/B and a/b; taulc's extxyz names big "Ni" and
+small "P", after Ni80P20); the map used is logged once per file.  Unknown labels
+are refused with the labels found and the option that maps them.
 """
 
 from __future__ import annotations

@@ -67,6 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
     logging.basicConfig(level=level, format="taulc-predict: %(levelname)s: %(message)s", stream=sys.stderr)
+    if not args.verbose:
+        logging.getLogger("gsd").setLevel(logging.WARNING)  # gsd logs every file it opens at INFO
     from taulc.errors import TaulcError  # noqa: PLC0415
     from taulc.predict.files import MapOptions, check_outputs, predict_files  # noqa: PLC0415
     from taulc.predict.predictor import Predictor  # noqa: PLC0415
