@@ -91,6 +91,7 @@ def inputs(tmp_path_factory) -> dict[str, Path]:
     two_tilts[1, 0], two_tilts[2, 0] = 1.0, 0.5
     out["two_tilts"] = write_lammps_dump(d / "two_tilts.dump", pos, sp + 1, two_tilts)
     out["ab_xyz"] = write_labelled_xyz(d / "ab.xyz", pos, np.where(sp == 0, "A", "B"), cell)
+    out["cd_xyz"] = write_labelled_xyz(d / "cd.xyz", pos, np.where(sp == 0, "C1", "D1"), cell)
     # OVITO export with the labels the other way round (first particle 'B', a chemical symbol) and an origin
     flip = np.argsort(sp, kind="stable")[::-1]
     out["ovito"] = write_ovito_xyz(d / "ovito.xyz", pos[flip], np.where(sp[flip] == 0, "B", "A"), cell,
@@ -112,6 +113,9 @@ SIMULATE = [
     ("box_too_small", ["system.n_atoms=20"], r"'n_atoms' box edge"),
     ("density_negative", ["system.density=-1.2"], r"'density' must be a positive number"),
     ("temperature_zero", ["system.temperature=0"], r"'temperature' must be a positive number"),
+    ("temperature_huge", ["system.temperature=1e6"], r"'system\.temperature' = 1e\+06 is outside the accepted range 0 < T <= 20 .*Lost atoms"),
+    ("temperature_50", ["system.temperature=50"], r"'system\.temperature' = 50 is outside the accepted range 0 < T <= 20 for system\.dt = 0\.005"),
+    ("melt_temperature", ["system.melt_temperature=100"], r"'system\.melt_temperature' = 100 is outside the accepted range"),
     ("fraction_small", ["system.fraction_small=1.5"], r"'fraction_small' must be in \[0, 1\)"),
     ("sigma_negative", ["system.sigma.bb=-1"], r"'sigma\.bb' must be positive"),
     ("n_configs_zero", ["n_configs=0"], r"'n_configs' must be >= 1"),
@@ -123,6 +127,8 @@ SIMULATE = [
     ("out_dir_under_file", ["out_dir={file}/sub"], r"'out_dir' = .*afile\.txt is a file"),
     ("engine_backend", ["++engine.backend=gromacs"], r"'engine\.backend': unknown MD backend 'gromacs'"),
     ("engine_unknown_key", ["++engine.n_thread=2"], r"'engine\.n_thread' is unknown; known fields of 'engine'"),
+    ("top_level_unknown_key", ["++n_config=3"], r"field 'n_config' is unknown to taulc-simulate .*known top-level fields: "
+                                                r"\['engine', 'n_configs'"),
 ]
 
 
@@ -134,6 +140,7 @@ def test_simulate_refuses_before_md(case, overrides, message, tmp_path, monkeypa
     rc, err = run_entry("simulate", [o.format(file=f) for o in overrides] + ["progress=false"], tmp_path, monkeypatch, capsys)
     assert_refused(rc, err, "taulc-simulate", message)
     assert artefacts(tmp_path, before) == []
+    assert not (tmp_path / "hydra_run").exists(), "the refused run left its directory behind"
     assert f.read_text() == "user data\n"
 
 
@@ -154,6 +161,7 @@ BUILD = [
     ("spacing_zero", ["dataset.spacing=0"], r"'dataset\.spacing' must be > 0"),
     ("reference_runs_zero", ["dataset.reference_runs=0"], r"'dataset\.reference_runs' must be >= 1"),
     ("dt_too_large", ["system.dt=0.02"], r"'system\.dt' = 0\.02 exceeds"),
+    ("temperature_50", ["system.temperature=50"], r"'system\.temperature' = 50 is outside the accepted range 0 < T <= 20"),
     ("stages", ["build.stages=[simulate,relax]"], r"'build\.stages': unknown stage\(s\) \['relax'\]"),
     ("name_empty", ["dataset.name=''"], r"'dataset\.name' must be a non-empty directory name"),
     ("data_root_is_file", ["data_root={file}"], r"'data_root' = .*afile\.txt.* is a file"),
@@ -171,6 +179,7 @@ def test_build_refuses_before_md(case, overrides, message, tmp_path, monkeypatch
     rc, err = run_entry("build", ov, tmp_path, monkeypatch, capsys)
     assert_refused(rc, err, "taulc-build", message)
     assert artefacts(tmp_path, before) == [] and not (tmp_path / "data").exists()
+    assert not (tmp_path / "hydra_run").exists(), "the refused run left its directory behind"
 
 
 INGEST = [
@@ -188,7 +197,7 @@ INGEST = [
     ("overlap", "overlap", [], r"overlap\.dump \(frame 0\): 1 overlapping pair\(s\): particles 0 and 1"),
     ("one_atom", "one_atom", [], r"one_atom\.dump \(frame 0\): 1 particles, but system 'demo' has system\.n_atoms = 1000"),
     ("two_tilts", "two_tilts", [], r"two_tilts\.dump \(frame 0\): the cell is tilted in xy and xz .* ambiguous"),
-    ("ab_labels_unmapped", "ab_xyz", [], r"ab\.xyz \(frame 0\): species label\(s\) \['A', 'B'\] are not in the species map"),
+    ("labels_unmapped", "cd_xyz", [], r"cd\.xyz \(frame 0\): species label\(s\) \['C1', 'D1'\] are not in the species map"),
     ("species_map_value", "good", ["dataset.species_map={1: 0, 2: 3}"], r"'dataset\.species_map' entry 2: 3; expected 0 \(big\) or 1"),
     ("rate_negative", "good", ["dataset.rate=-0.1"], r"'dataset\.rate' must be >= 0"),
     ("rate_missing", "good", ["dataset.rate=null"], r"good\.dump \(frame 0\): no shear rate in the file; set dataset\.rate"),
@@ -212,7 +221,7 @@ def test_ingest_reads_other_codes_files_into_the_same_configuration(inputs, tmp_
     from taulc.data.ingest import read_configurations
 
     (ref,) = read_configurations([inputs["good"]], rate=0.01)
-    (ab,) = read_configurations([inputs["ab_xyz"]], species_map={"A": 0, "B": 1}, rate=0.01)
+    (ab,) = read_configurations([inputs["ab_xyz"]], rate=0.01)  # Kob-Andersen A/B: no map needed
     (sw,) = read_configurations([inputs["swapped"]], species_map={1: 1, 2: 0}, rate=0.01)
     (ov,) = read_configurations([inputs["ovito"]], species_map={"B": 0, "A": 1}, rate=0.01)
     flip = np.argsort(ref.species, kind="stable")[::-1]
@@ -222,6 +231,17 @@ def test_ingest_reads_other_codes_files_into_the_same_configuration(inputs, tmp_
         d = c.positions - ref.positions
         d -= np.round(d @ np.linalg.inv(ref.cell)) @ ref.cell  # same point modulo the lattice
         assert np.abs(d).max() < 1e-8
+
+
+@pytest.mark.parametrize("override, expect", [("dataset.species_map={A: 0, B: 1}", {"A": 0, "B": 1}),
+                                              ("dataset.species_map={1: 1, 2: 0}", {1: 1, 2: 0})])
+def test_documented_species_map_override_composes(override, expect):
+    """The override docs/inputs.md shows works as written (no '+'): the ingest default is null, not a struct dict."""
+    from conftest import compose
+    from omegaconf import OmegaConf
+
+    c = compose("build", ["dataset=ingest", override])
+    assert OmegaConf.to_container(c.dataset.species_map) == expect
 
 
 def test_ingest_cache_is_keyed_by_file_content(inputs, tmp_path):
@@ -259,6 +279,8 @@ TRAIN = [
     ("max_epochs", ["trainer.max_epochs=0"], r"'trainer\.max_epochs' must be >= 1"),
     ("patience", ["early_stopping.patience=-1"], r"'early_stopping\.patience' must be >= 0"),
     ("val_fraction", ["split.val_fraction=2"], r"'split\.val_fraction' must be <= 1"),
+    ("fractions_sum", ["split.test_fraction=0.6", "split.val_fraction=0.5"],
+     r"'split\.test_fraction' \+ 'split\.val_fraction' = 0\.6 \+ 0\.5 = 1\.1 leave nothing to train on"),
     ("seed", ["seed=-3"], r"'seed' must be >= 0"),
     ("split_unknown", ["+split.test_fracton=0.3"], r"'split\.test_fracton' is unknown; known fields of 'split'"),
     ("split_kind", ["split.kind=by_rate"], r"'split\.kind': must be one of \['random', 'config', 'rate'\]"),
@@ -309,6 +331,63 @@ def test_crafted_checkpoint_is_refused_without_running_its_code(tmp_path, monkey
     assert re.search(r"'ckpt_path' = .*evil\.ckpt: not a checkpoint that loads with weights_only=True", err), err
     assert not marker.exists(), "the checkpoint's code ran"
     assert not (tmp_path / "hydra_run").exists()
+
+
+@pytest.mark.parametrize("argv", [["-m", "taulc.simulate", "system.dt=0.05"], [str(REPO / "evaluate.py"), "run=/nonexistent"]],
+                         ids=["simulate", "evaluate"])
+def test_refused_real_process_leaves_no_run_directory(argv, tmp_path):
+    """As users run them (a real process, Hydra's default run directory under the working directory): a refused
+    command exits 2 and leaves no outputs/... or reports/... behind."""
+    import os
+    import subprocess
+
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    r = subprocess.run([sys.executable, *argv], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2 and ": error: " in r.stderr, r.stderr
+    assert list(tmp_path.iterdir()) == [], sorted(str(p) for p in tmp_path.rglob("*"))
+
+
+def _checkpoint(path: Path, overrides: list[str]) -> Path:
+    """A checkpoint as Lightning writes it (state_dict + hyper_parameters) of the model composed with ``overrides``."""
+    import hydra
+    import torch
+    from conftest import compose
+    from omegaconf import OmegaConf
+
+    cfg = OmegaConf.to_container(compose("train", overrides).model, resolve=True)
+    if cfg.get("n_features") in (None, "???"):
+        cfg["n_features"] = 576
+    model = hydra.utils.instantiate(cfg)
+    hp = {k: v for k, v in cfg.items() if k != "_target_"}
+    torch.save({"state_dict": model.state_dict(), "hyper_parameters": hp, "epoch": 1}, path)
+    return path
+
+
+@pytest.mark.parametrize("model, message", [
+    (["model=svm"], r"'ckpt_path' = .*gnn\.ckpt: the checkpoint is of another model \(its hyperparameters \[.*'hidden'.*\] are "
+                    r"not LinearSVM's\)"),
+    (["model=gnn", "model.hidden=32"], r"'ckpt_path' = .*gnn\.ckpt: the checkpoint does not fit the composed \w+ \(model\.hidden = "
+                                       r"32 \(checkpoint: 16\)"),
+], ids=["svm_with_gnn_ckpt", "gnn_other_hidden"])
+def test_mismatched_checkpoint_is_refused_before_data_loading(model, message, tmp_path, monkeypatch, capsys):
+    ckpt = _checkpoint(tmp_path / "gnn.ckpt", ["model=gnn", "model.hidden=16"])
+    before = set(tmp_path.rglob("*"))
+    ov = [f"data_root={REPO / 'datasets'}", f"results_table={tmp_path / 'results.csv'}", *model, f"ckpt_path={ckpt}"]
+    rc, err = run_entry("train", ov, tmp_path, monkeypatch, capsys)
+    assert_refused(rc, err, "train.py", message)
+    assert artefacts(tmp_path, before) == []
+
+
+def test_matching_checkpoint_passes_the_check(tmp_path):
+    import torch
+    from conftest import compose
+    from omegaconf import OmegaConf
+
+    from taulc.validate import check_checkpoint_model
+
+    ckpt = _checkpoint(tmp_path / "gnn.ckpt", ["model=gnn", "model.hidden=16"])
+    cfg = OmegaConf.to_container(compose("train", ["model=gnn", "model.hidden=16", "model.lr=0.01"]).model, resolve=True)
+    check_checkpoint_model(torch.load(ckpt, weights_only=True), cfg, str(ckpt))  # another lr: resumable
 
 
 # ----------------------------------------------------------------------------- runs and evaluate
@@ -380,3 +459,32 @@ def test_evaluate_refuses_before_work(case, overrides, message, tmp_path, monkey
     rc, err = run_entry("evaluate", ov, tmp_path, monkeypatch, capsys)
     assert_refused(rc, err, "evaluate.py", message)
     assert artefacts(tmp_path, before) == [] and (tmp_path / "afile.txt").read_text() == "user data\n"
+
+
+def test_corrupted_shard_is_named_and_rebuilt_from_the_stage_caches(tiny_dataset, tmp_path, caplog):
+    """A shard whose bytes no longer match the manifest: the rebuild names it and reuses the finished stages
+    (no MD reruns: the simulate/label caches are hit), and the dataset is whole again."""
+    import logging
+    import shutil
+
+    from conftest import tiny_build_cfg
+
+    from taulc.build import run
+    from taulc.data.manifest import read_manifest
+    from taulc.data.storage import sha256_file
+
+    root = tmp_path / "data"
+    shutil.copytree(tiny_dataset, root / "tiny")
+    man = read_manifest(root / "tiny")
+    bad = root / "tiny" / man["shards"][1]["file"]
+    raw = bytearray(bad.read_bytes())
+    raw[-100] ^= 0xFF
+    bad.write_bytes(bytes(raw))
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
+        run(tiny_build_cfg(root))
+    assert re.search(rf"shard .*{re.escape(bad.name)} is corrupt \(sha256 \w+\.\.\., the manifest records \w+\.\.\.\); "
+                     r"rebuilding \(finished stages are reused", caplog.text), caplog.text
+    assert "equilibrating" not in caplog.text  # no MD: the engine logs this when it starts a state
+    for s in read_manifest(root / "tiny")["shards"]:
+        assert sha256_file(root / "tiny" / s["file"]) == s["sha256"]

@@ -16,9 +16,11 @@ def _evaluate(cfg: Any) -> None:
 
     from taulc.analysis.report import evaluate  # noqa: PLC0415
     from taulc.errors import exit_on_error  # noqa: PLC0415
+    from taulc.fileio import discard_refused_run  # noqa: PLC0415
 
-    with exit_on_error("evaluate.py"):  # refused input: exit 2
-        evaluate(cfg, output_dir=HydraConfig.get().runtime.output_dir)
+    out = HydraConfig.get().runtime.output_dir
+    with exit_on_error("evaluate.py", cleanup=lambda: discard_refused_run(out)):  # refused input: exit 2
+        evaluate(cfg, output_dir=out)
 
 
 def main() -> Any:

@@ -191,8 +191,9 @@ def _hydra_dir() -> Path | None:
 
 def _simulate(cfg: Any) -> float | None:
     from taulc.errors import exit_on_error  # noqa: PLC0415
+    from taulc.fileio import discard_refused_run  # noqa: PLC0415
 
-    with exit_on_error("taulc-simulate"):  # refused input: exit 2
+    with exit_on_error("taulc-simulate", cleanup=lambda: discard_refused_run(_hydra_dir())):  # refused input: exit 2
         summary = simulate(cfg)
     visc = summary.get("viscosity")
     return None if visc is None else float(visc["eta"])

@@ -16,12 +16,12 @@ def _train(cfg: Any) -> float:
     from omegaconf import open_dict  # noqa: PLC0415
 
     from taulc.errors import exit_on_error  # noqa: PLC0415
-    from taulc.runs import discard_if_empty  # noqa: PLC0415
+    from taulc.fileio import discard_refused_run  # noqa: PLC0415
     from taulc.training import train  # noqa: PLC0415
 
     with open_dict(cfg):
         cfg.run_dir = HydraConfig.get().runtime.output_dir
-    with exit_on_error("train.py", cleanup=lambda: discard_if_empty(cfg.run_dir)):  # refused input: exit 2
+    with exit_on_error("train.py", cleanup=lambda: discard_refused_run(cfg.run_dir)):  # refused input: exit 2
         return train(cfg)
 
 

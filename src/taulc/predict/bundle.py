@@ -25,7 +25,10 @@ Hydra, no dataset).  Fields:
                      dataset's configurations), ``species`` (particles the model was trained
                      on); the descriptor distribution comes from the model's feature scaler,
 ``training``         model name, target, split, seed, dataset name / manifest sha256 /
-                     config hash, validation score and test metrics, package versions and the
+                     config hash, validation score and test metrics, package versions,
+                     ``provenance`` (taulc version, git commit or "not a git checkout", dataset
+                     manifest sha256 / config hash / shard digest, versions of Python, torch,
+                     LAMMPS, OpenMM, ...; :func:`taulc.data.manifest.provenance`) and the
                      resolved training config.
 
 Versioning rule: ``format_version`` is bumped whenever the layout or the meaning
@@ -271,6 +274,23 @@ def _training_ranges(bundle: Mapping[str, Any], root: Path, manifest: Mapping[st
     return out
 
 
+def _structure_reference(root: Path, manifest: Mapping[str, Any]) -> dict[str, Any]:
+    """The model-independent structure reference of every dataset configuration (:func:`structure_reference`)."""
+    from taulc.data.storage import load_npz  # noqa: PLC0415
+    from taulc.predict.domain import structure_reference  # noqa: PLC0415
+
+    def frames() -> Any:
+        for s in manifest["shards"]:
+            z = load_npz(root / s["file"], ("positions", "species", "cell"))
+            yield z["positions"], z["species"], z["cell"]
+
+    try:
+        return structure_reference(frames())
+    except Exception as exc:  # noqa: BLE001 - the bundle stays usable without the structure check
+        log.warning("structure reference of %s not measured (%s)", root, exc)
+        return {}
+
+
 def export_run_bundle(
     path: str | os.PathLike[str],
     model: Any,
@@ -281,7 +301,7 @@ def export_run_bundle(
     feature_names: Sequence[str] | None = None,
 ) -> Path:
     """Write the bundle of one training run (called at the end of :func:`taulc.training.train`)."""
-    from taulc.data.manifest import package_versions  # noqa: PLC0415
+    from taulc.data.manifest import package_versions, provenance  # noqa: PLC0415
     from taulc.data.storage import sha256_file  # noqa: PLC0415
     from taulc.predict.domain import training_domain  # noqa: PLC0415
 
@@ -310,6 +330,7 @@ def export_run_bundle(
         "skill": metrics.get("skill"),  # honest-skill tables (docs/honest-skill.md)
         "noise_ceiling": metrics.get("noise_ceiling"),
         "versions": package_versions(),
+        "provenance": metrics.get("provenance") or provenance(root),  # git commit, dataset hash, versions
         "config": c,
     }
     recipe = None
@@ -336,6 +357,8 @@ def export_run_bundle(
     )
     if uses_x and m.get("shards"):
         bundle["domain"].update(_training_ranges(bundle, root, m, c.get("descriptor")))
+    if m.get("shards"):
+        bundle["domain"]["structure"] = _structure_reference(root, m)
     out = save_bundle(bundle, path)
     log.info("predictor bundle written to %s (format %s v%d)", out, BUNDLE_FORMAT, BUNDLE_VERSION)
     return out

@@ -41,8 +41,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--format", dest="fmt", default=None,
                    help="format of all inputs: lammps-dump-text | lammps-data | xyz | gsd | any ASE format "
                    "(default: from the file name, else from its first bytes)")
+    p.add_argument("--out-format", default="extxyz", choices=["extxyz", "lammps-dump", "gsd", "same"],
+                   help="per-atom output: extxyz (default; the input's arrays and info keys kept), lammps-dump (the "
+                   "input dump's lines plus prediction columns), gsd (predictions in log/particles/taulc/*), same "
+                   "(the input's own format: dump -> lammps-dump, gsd -> gsd, else extxyz)")
     p.add_argument("--species-map", type=_species_map, default=None,
-                   help="type/label -> species entries, e.g. '1=0,2=1', 'A=0,B=1' or '0=0,1=1' (0 big, 1 small)")
+                   help="type/label -> species entries, e.g. '1=1,2=0' or '0=0,1=1' (0 big, 1 small); added to the "
+                   "defaults 1/2, A/B, a/b, Ni/P = big/small and the bundle's own map")
     p.add_argument("--strict", action="store_true",
                    help="refuse (fail the file) instead of warning when a frame is outside the training domain")
     p.add_argument("--allow-small-cell", action="store_true",
@@ -71,12 +76,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     from taulc.utils import install_tqdm_logging  # noqa: PLC0415
 
     install_tqdm_logging()  # log lines above the progress bars, not through them
+    if not args.verbose:
+        logging.getLogger("gsd").setLevel(logging.WARNING)  # gsd logs every file it opens at INFO
     from taulc.errors import TaulcError  # noqa: PLC0415
     from taulc.predict.files import MapOptions, check_outputs, predict_files  # noqa: PLC0415
     from taulc.predict.predictor import Predictor  # noqa: PLC0415
 
     try:
-        check_outputs(args.inputs, Path(args.out))
+        check_outputs(args.inputs, Path(args.out), args.out_format, args.fmt)
         pred = Predictor.load(args.bundle, device=args.device)
     except TaulcError as exc:
         log.error("%s", exc)
@@ -95,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     maps = MapOptions(args.slice_z, args.slice_thickness, args.vmin, args.vmax, not args.no_png)
     try:
         rows, failed = predict_files(pred, args.inputs, args.out, fmt=args.fmt, allow_small_cell=args.allow_small_cell,
-                                     maps=maps, progress=not args.quiet)
+                                     maps=maps, progress=not args.quiet, out_format=args.out_format)
     except TaulcError as exc:
         log.error("%s", exc)
         return 2

@@ -11,13 +11,22 @@ written by :func:`training_domain`) and gets these columns (CSV and extxyz heade
                     :data:`COMPOSITION_TOL` (and called a *swapped type map* when it matches
                     1 - training fraction instead);
 ``density``         N/V, warned beyond a relative :data:`DENSITY_TOL`;
-``temperature``     kinetic temperature m<|v - γ̇y x̂|²>/3 when the file has velocities, warned
-                    beyond a relative :data:`TEMPERATURE_TOL`;
+``temperature``     kinetic temperature m<|v - γ̇y x̂|²>/3 when the file has velocities (extxyz ``velo``,
+                    dump ``vx vy vz``, gsd velocities; rotated with an xz / yz frame), warned beyond a
+                    relative :data:`TEMPERATURE_TOL`; ``temperature_recorded``: a temperature the file
+                    records (``temperature=``/``T=`` in an xyz comment, taulc's metadata, HOOMD's
+                    logged ``kinetic_temperature``), checked the same way;
 ``rate``            shear rate when the frame records one, warned outside the training range;
 ``descriptor_z``    RMS over descriptor columns of the z-score (frame mean - training mean) /
                     training std (the model's own feature scaler), warned above
                     :data:`DESCRIPTOR_Z_FACTOR` times the largest value of the training
                     configurations (``descriptor_z_max``, recorded at export), at least 1;
+``structure_z``     RMS z-score of the frame-mean radial structure (g_0^0(s, r) for r = 0.7 .. 2.5, per
+                    centre species; :data:`STRUCTURE_DESCRIPTOR`) against every training configuration's
+                    particles, for **every** bundle kind (GNNs included), warned above
+                    :data:`STRUCTURE_Z_FACTOR` times the largest value of the training configurations
+                    (``structure.z_max``), at least :data:`STRUCTURE_Z_MIN`: a crystal, a hot liquid, another
+                    density are caught whatever features the model reads;
 ``score_outside``   fraction of particles whose score (H, logit or predicted ln τ) lies outside
                     the central 99 % of the scores of every dataset configuration (descriptor
                     models; the test split for graph-only GNNs), widened by
@@ -36,8 +45,9 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Domain", "training_domain", "COMPOSITION_TOL", "DENSITY_TOL", "TEMPERATURE_TOL",
-           "DESCRIPTOR_Z_MAX", "DESCRIPTOR_Z_FACTOR", "SCORE_OUTSIDE_MAX", "SCORE_MARGIN"]
+__all__ = ["Domain", "training_domain", "structure_features", "structure_reference", "COMPOSITION_TOL", "DENSITY_TOL",
+           "TEMPERATURE_TOL", "DESCRIPTOR_Z_MAX", "DESCRIPTOR_Z_FACTOR", "SCORE_OUTSIDE_MAX", "SCORE_MARGIN",
+           "STRUCTURE_DESCRIPTOR", "STRUCTURE_Z_FACTOR", "STRUCTURE_Z_MIN"]
 
 COMPOSITION_TOL = 0.05
 """Absolute tolerance on the fraction of small particles."""
@@ -59,6 +69,63 @@ each side (per-rate means of H move by several units between γ̇ = 0 and 0.1; a
 split only, which may not cover every rate)."""
 
 _SCORE_KEYS = {"hardness": "H", "logit": "logit"}
+
+STRUCTURE_DESCRIPTOR: dict[str, Any] = {
+    "families": {"gl": {"lm": [[0, 0]], "r_min": 0.7, "r_max": 2.5, "dr": 0.1, "delta": 0.1, "generations": 0}},
+    "dtype": "float64",
+}
+"""The model-independent structure fingerprint: per-particle radial densities g_0^0(s, r), r = 0.7 .. 2.5 (first and
+second neighbour shells), both neighbour species; reach 2.8 (no coarse-graining)."""
+STRUCTURE_Z_FACTOR = 2.0
+"""The structure limit is this many times the largest ``structure_z`` of the training configurations ..."""
+STRUCTURE_Z_MIN = 0.5
+"""... and at least this (a frame mean one training standard deviation of the particles away, RMS over columns)."""
+_SCALE_FLOOR = 0.05
+"""Per-column standard deviations below this fraction of the median are raised to it (columns nobody reaches)."""
+
+
+def structure_features(positions: np.ndarray, species: np.ndarray, cell: np.ndarray) -> np.ndarray:
+    """Per-particle structure fingerprint (N, F) of :data:`STRUCTURE_DESCRIPTOR` (vectorised, chunked pairs)."""
+    from taulc.structure.features import featurize  # noqa: PLC0415
+
+    x, _ = featurize(positions, species, cell, STRUCTURE_DESCRIPTOR)
+    return np.asarray(x, dtype=np.float64)
+
+
+def _structure_z(mean: np.ndarray, scale: np.ndarray, x: np.ndarray, species: np.ndarray) -> float | None:
+    """RMS over (centre species, column) of (frame mean - training mean) / training std of the particles."""
+    zs = []
+    for s in (0, 1):
+        sel = species == s
+        if sel.any() and np.all(np.isfinite(mean[s])):
+            zs.append((x[sel].mean(axis=0) - mean[s]) / scale[s])
+    if not zs:
+        return None
+    z = np.concatenate(zs)
+    return float(np.sqrt(np.mean(z * z)))
+
+
+def structure_reference(frames: Any) -> dict[str, Any]:
+    """``domain["structure"]`` of a bundle from training configurations ``[(positions, species, cell), ...]``:
+    per-centre-species mean and std of the fingerprint over all their particles, and the largest frame z."""
+    xs, sps = [], []
+    for pos, sp, cell in frames:
+        xs.append(structure_features(pos, sp, cell))
+        sps.append(np.asarray(sp))
+    if not xs:
+        return {}
+    x, sp = np.concatenate(xs), np.concatenate(sps)
+    f = x.shape[1]
+    mean = np.full((2, f), np.nan)
+    scale = np.ones((2, f))
+    for s in (0, 1):
+        if (sp == s).sum() > 1:
+            mean[s] = x[sp == s].mean(axis=0)
+            sd = x[sp == s].std(axis=0)
+            scale[s] = np.maximum(sd, _SCALE_FLOOR * float(np.median(sd[sd > 0])) if np.any(sd > 0) else 1.0)
+    zmax = max(_structure_z(mean, scale, xi, si) or 0.0 for xi, si in zip(xs, sps))
+    return {"descriptor": STRUCTURE_DESCRIPTOR, "mean": mean.tolist(), "scale": scale.tolist(), "z_max": zmax,
+            "n_configurations": len(xs)}
 
 
 def training_domain(c: Mapping[str, Any], manifest: Mapping[str, Any] | None, pred: Mapping[str, np.ndarray]) -> dict[str, Any]:
@@ -99,6 +166,7 @@ class Domain:
     feature_scale: np.ndarray | None = None
     recorded: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    structure: dict[str, Any] | None = None
 
     @classmethod
     def from_bundle(cls, bundle: Mapping[str, Any]) -> Domain:
@@ -112,7 +180,21 @@ class Domain:
         r = d.get("rates")
         return cls(d.get("fraction_small"), d.get("density"), d.get("temperature"),
                    (float(r[0]), float(r[1])) if r else None, d.get("score"), str(d.get("species", "all")),
-                   mean, scale, bool(d), {k: d[k] for k in ("descriptor_z_max",) if d.get(k) is not None})
+                   mean, scale, bool(d), {k: d[k] for k in ("descriptor_z_max",) if d.get(k) is not None},
+                   d.get("structure") or None)
+
+    @property
+    def structure_limit(self) -> float:
+        z = float((self.structure or {}).get("z_max") or 0.0)
+        return max(STRUCTURE_Z_MIN, STRUCTURE_Z_FACTOR * z)
+
+    def structure_z(self, positions: np.ndarray | None, species: np.ndarray, cell: np.ndarray) -> float | None:
+        """Distance of the frame's radial structure from the training configurations' (None without a reference)."""
+        st = self.structure
+        if not st or positions is None or st.get("descriptor") != STRUCTURE_DESCRIPTOR:
+            return None
+        x = structure_features(positions, species, cell)
+        return _structure_z(np.asarray(st["mean"], dtype=float), np.asarray(st["scale"], dtype=float), x, species)
 
     @property
     def descriptor_limit(self) -> float:
@@ -132,6 +214,7 @@ class Domain:
     def assess(
         self, species: np.ndarray, cell: np.ndarray, x: np.ndarray | None, values: Mapping[str, np.ndarray],
         *, temperature: float | None = None, rate: float | None = None,
+        recorded_temperature: tuple[float, str] | None = None, positions: np.ndarray | None = None,
     ) -> tuple[dict[str, Any], list[str]]:
         """Per-frame distances from the domain (CSV columns) and the warnings, each saying what to do."""
         n = len(species)
@@ -159,6 +242,12 @@ class Domain:
             if self.temperature is not None and abs(temperature / float(self.temperature) - 1.0) > TEMPERATURE_TOL:
                 warn.append(f"temperature: kinetic T = {temperature:.3g} from the velocities, training T = "
                             f"{float(self.temperature):g} (tolerance {TEMPERATURE_TOL:.0%}); use a model trained at this T")
+        if recorded_temperature is not None:
+            t_rec, key = recorded_temperature
+            row["temperature_recorded"] = t_rec
+            if self.temperature is not None and abs(t_rec / float(self.temperature) - 1.0) > TEMPERATURE_TOL:
+                warn.append(f"temperature: the file records {key} = {t_rec:g}, training T = {float(self.temperature):g} "
+                            f"(tolerance {TEMPERATURE_TOL:.0%}); use a model trained at this T")
         if rate is not None:
             row["rate"] = float(rate)
             if self.rates is not None:
@@ -173,6 +262,13 @@ class Domain:
             if dz > limit:
                 warn.append(f"structure: descriptors are {dz:.2f} training standard deviations (RMS) from the "
                             f"training mean (limit {limit:.3g}); this is not the liquid the model learnt")
+        sz = self.structure_z(positions, species, cell)
+        if sz is not None:
+            row["structure_z"] = sz
+            if sz > self.structure_limit:
+                warn.append(f"structure: the radial structure g(r) is {sz:.2f} training standard deviations (RMS) from "
+                            f"the training configurations' (limit {self.structure_limit:.3g}); not the liquid the model "
+                            "learnt (a crystal, another temperature or density?)")
         if self.score and self.score.get("name") in values:
             v = np.asarray(values[self.score["name"]], dtype=float)
             lo, hi = float(self.score["lo"]), float(self.score["hi"])

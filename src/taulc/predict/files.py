@@ -2,7 +2,10 @@
 
 For an input ``<dir>/<stem>.<ext>`` three files appear in the output directory:
 
-* ``<stem>.taulc.extxyz`` - every frame with per-atom predictions (OVITO: colour by ``H``);
+* ``<stem>.taulc.extxyz`` - every frame with per-atom predictions next to the input's own columns and
+  info keys (OVITO: colour by ``H``); with ``out_format="lammps-dump"`` ``<stem>.taulc.dump`` (the
+  input dump's lines plus prediction columns), with ``"gsd"`` ``<stem>.taulc.gsd`` (predictions in
+  ``log/particles/taulc/*``), with ``"same"`` the input's own format (:mod:`taulc.predict.outputs`);
 * ``<stem>.taulc.csv``    - one row per frame (geometry, p_H, H̄, means of the predictions);
 * ``<stem>.taulc.png``    - hardness map of an x-y slab of the first (and last) frame,
   common colour bar (range fixed by the bundle so maps of different files compare).
@@ -26,14 +29,18 @@ from tqdm.auto import tqdm
 from taulc.data.ingest import InputError
 from taulc.errors import TaulcError
 from taulc.fileio import atomic_write_bytes, publish, temp_beside
-from taulc.predict.outputs import MapPanel, csv_bytes, hardness_map, map_panel, write_extxyz_frame
+from taulc.predict.outputs import MapPanel, csv_bytes, gsd_frame, hardness_map, map_panel, write_dump_frame, write_extxyz_frame
 from taulc.predict.predictor import Predictor
 
 log = logging.getLogger(__name__)
 
-__all__ = ["MapOptions", "check_outputs", "output_paths", "predict_file", "predict_files", "SUFFIXES"]
+__all__ = ["MapOptions", "OUT_FORMATS", "check_outputs", "out_format_for", "output_paths", "predict_file", "predict_files",
+           "SUFFIXES"]
 
-SUFFIXES = {"extxyz": ".taulc.extxyz", "csv": ".taulc.csv", "png": ".taulc.png"}
+SUFFIXES = {"extxyz": ".taulc.extxyz", "lammps-dump": ".taulc.dump", "gsd": ".taulc.gsd", "csv": ".taulc.csv",
+            "png": ".taulc.png"}
+OUT_FORMATS = ("extxyz", "lammps-dump", "gsd", "same")
+"""Per-atom output formats (``--out-format``); ``same``: a LAMMPS dump -> lammps-dump, gsd -> gsd, else extxyz."""
 
 
 @dataclass
@@ -47,12 +54,30 @@ class MapOptions:
     enabled: bool = True
 
 
-def output_paths(path: str | os.PathLike[str], out_dir: str | os.PathLike[str]) -> dict[str, Path]:
-    """The files :func:`predict_file` writes for ``path``."""
+def out_format_for(path: str | os.PathLike[str], out_format: str = "extxyz", fmt: str | None = None) -> str:
+    """The per-atom output format of ``path`` (``same`` resolved from the input's format)."""
+    if out_format not in OUT_FORMATS:
+        raise InputError(f"--out-format {out_format!r}: expected one of {', '.join(OUT_FORMATS)}")
+    if out_format != "same":
+        return out_format
+    from taulc.data.formats import resolve_format  # noqa: PLC0415
+
+    try:
+        f = resolve_format(path, fmt)
+    except InputError:
+        return "extxyz"  # the input's own error is reported when it is read
+    return {"lammps-dump-text": "lammps-dump", "gsd": "gsd"}.get(f, "extxyz")
+
+
+def output_paths(path: str | os.PathLike[str], out_dir: str | os.PathLike[str], out_format: str = "extxyz",
+                 fmt: str | None = None) -> dict[str, Path]:
+    """The files :func:`predict_file` writes for ``path``: the per-atom file (key ``atoms``), ``csv`` and ``png``."""
     stem = Path(path).name
     for ext in (".gz", ".extxyz", ".xyz", ".gsd", ".lammpstrj", ".lammpsdump", ".dump", ".data", ".lmp"):
         stem = stem[: -len(ext)] if stem.endswith(ext) and len(stem) > len(ext) else stem
-    return {k: Path(out_dir) / f"{stem}{s}" for k, s in SUFFIXES.items()}
+    of = out_format_for(path, out_format, fmt)
+    return {"atoms": Path(out_dir) / f"{stem}{SUFFIXES[of]}", "csv": Path(out_dir) / f"{stem}{SUFFIXES['csv']}",
+            "png": Path(out_dir) / f"{stem}{SUFFIXES['png']}"}
 
 
 class _Staged:
@@ -98,27 +123,30 @@ def predict_file(
     allow_small_cell: bool = False,
     maps: MapOptions | None = None,
     progress: bool = True,
+    out_format: str = "extxyz",
 ) -> dict[str, Any]:
-    """Predict every frame of ``path``; write extxyz, CSV and PNG into ``out_dir`` atomically; return the file row."""
+    """Predict every frame of ``path``; write the per-atom file (``out_format``), CSV and PNG into ``out_dir``
+    atomically; return the file row."""
     path = Path(path)
     maps = maps or MapOptions()
-    targets = output_paths(path, out_dir)
+    of = out_format_for(path, out_format, fmt)
+    targets = output_paths(path, out_dir, out_format, fmt)
     Path(out_dir).mkdir(parents=True, exist_ok=True)
-    keys = ["extxyz", "csv"] + (["png"] if maps.enabled else [])
+    keys = ["atoms", "csv"] + (["png"] if maps.enabled else [])
     rows: list[dict[str, Any]] = []
     first: MapPanel | None = None
     last: MapPanel | None = None
     score = predictor.score_name
     info = {"model": predictor.model_name, "predictor": str(predictor.path or "")}
     with _Staged({k: targets[k] for k in keys}) as st:
-        with open(st.tmp["extxyz"], "w") as fh:
+        with _Writer(st.tmp["atoms"], of, predictor.symbols) as out:
             frames = tqdm(predictor.iter_predict(path, fmt=fmt, allow_small_cell=allow_small_cell), desc=path.name,
                           unit="frame", disable=not progress, leave=False, dynamic_ncols=True)
             for p in frames:
                 s = p.summary()
                 rows.append(s)
                 extra = {k: s[k] for k in ("p_H", "H_mean", "p_slow_pred") if k in s}
-                write_extxyz_frame(fh, p, predictor.symbols, {**info, **extra})
+                out.write(p, {**info, **extra})
                 if maps.enabled:
                     pan = map_panel(p, score, maps.z, maps.thickness)
                     if first is None:
@@ -139,12 +167,43 @@ def predict_file(
                          vmin=float(vmin), vmax=float(vmax), diameters=(sig[0, 0], sig[1, 1]))
         st.commit(keys)
     row = _pooled(rows, path)
-    row.update({f"out_{k}": str(targets[k]) for k in keys})
+    row.update({f"out_{of if k == 'atoms' else k}": str(targets[k]) for k in keys})
     log.info("%s: %d frame(s) -> %s", path, len(rows), ", ".join(str(targets[k].name) for k in keys))
     return row
 
 
-def check_outputs(paths: Sequence[str | os.PathLike[str]], out: Path) -> None:
+class _Writer:
+    """The per-atom output file of one input, frame by frame, in one of :data:`OUT_FORMATS`."""
+
+    def __init__(self, path: Path, out_format: str, symbols: Sequence[str]) -> None:
+        self.path, self.format, self.symbols = path, out_format, symbols
+        self._fh: Any = None
+
+    def __enter__(self) -> _Writer:
+        if self.format == "gsd":
+            try:
+                import gsd.hoomd  # noqa: PLC0415
+            except ImportError:
+                raise InputError("--out-format gsd needs the 'gsd' package (pip install gsd)") from None
+            self._fh = gsd.hoomd.open(str(self.path), "w")
+        else:
+            self._fh = open(self.path, "w")  # noqa: SIM115 - closed in __exit__
+        return self
+
+    def write(self, p: Any, info: dict[str, Any]) -> None:
+        if self.format == "gsd":
+            self._fh.append(gsd_frame(p, self.symbols, info))
+        elif self.format == "lammps-dump":
+            write_dump_frame(self._fh, p, self.symbols)
+        else:
+            write_extxyz_frame(self._fh, p, self.symbols, info)
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._fh is not None:
+            self._fh.close()
+
+
+def check_outputs(paths: Sequence[str | os.PathLike[str]], out: Path, out_format: str = "extxyz", fmt: str | None = None) -> None:
     """Refuse before any work: an unusable ``--out``, two inputs with one output name, an output that is an input."""
     from taulc.validate import check_output_dir  # noqa: PLC0415
 
@@ -154,12 +213,13 @@ def check_outputs(paths: Sequence[str | os.PathLike[str]], out: Path) -> None:
         raise InputError(str(exc).replace("field '--out'", "--out")) from None
     inputs = {Path(p).resolve(): Path(p) for p in paths}
     seen: dict[Path, Path] = {}
+    out_format_for(paths[0] if paths else ".", out_format, fmt)  # an unknown --out-format is refused first
     for p in paths:
-        for t in output_paths(p, out).values():
+        for t in output_paths(p, out, out_format, fmt).values():
             if t.resolve() in inputs:
                 raise InputError(f"{p}: its output {t} would overwrite the input {inputs[t.resolve()]}; "
                                  "choose another --out directory")
-        t = output_paths(p, out)["extxyz"]
+        t = output_paths(p, out, out_format, fmt)["csv"]
         if t in seen:
             raise InputError(f"{seen[t]} and {p} would write the same outputs ({t.name}); rename one or run them separately")
         seen[t] = Path(p)
@@ -175,7 +235,7 @@ def predict_files(
 ) -> tuple[list[dict[str, Any]], dict[str, str]]:
     """Predict several files; a failing file is reported and skipped. Returns (rows of the good files, {file: error})."""
     out = Path(out_dir)
-    check_outputs(paths, out)
+    check_outputs(paths, out, kwargs.get("out_format", "extxyz"), kwargs.get("fmt"))
     created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     rows: list[dict[str, Any]] = []

