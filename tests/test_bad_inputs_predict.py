@@ -204,10 +204,10 @@ def test_other_codes_files_give_the_same_prediction(runs, files, case, ref, spec
     p = _predict(runs, files[case], species_map)
     r = _predict(runs, files[ref])
     np.testing.assert_array_equal(p.species, r.species)
-    # gsd stores float32 positions; the plain-XYZ writers 10 significant digits, which the hardness amplifies
-    # through standardised descriptor columns of tiny spread (measured 1.3e-6 of max |H| with the C chosen on the
-    # within-rate score)
-    tol = 1e-4 if case.startswith("gsd") else (1e-5 if case in ("atooms", "rumd") else 1e-6)
+    # gsd stores float32 positions. Otherwise round-off (10-digit XYZ writers, rotated frames) can move a pair across
+    # the Gaussian truncation edge (relative weight 3.7e-6 at 5 delta), which standardised descriptor columns of tiny
+    # spread amplify: measured up to 1.3e-6 of max |H| with the C chosen on the within-rate score
+    tol = 1e-4 if case.startswith("gsd") else 1e-5
     np.testing.assert_allclose(p.values["H"], r.values["H"], atol=tol * max(1.0, np.abs(r.values["H"]).max()))
     assert ",".join(p.frame_in.transform) == transform
     assert p.domain["in_domain"] == 1
@@ -230,5 +230,5 @@ def test_outputs_keep_ids_order_and_origin(runs, files, tmp_path, caplog):
     # the rotated file's predictions equal the reference file's, id by id
     ref = _predict(runs, files["dump"]).values["H"]
     a = ase.io.read(out / "xz.taulc.extxyz", format="extxyz")
-    np.testing.assert_allclose(a.arrays["H"], ref, atol=1e-6 * max(1.0, np.abs(ref).max()))
+    np.testing.assert_allclose(a.arrays["H"], ref, atol=1e-5 * max(1.0, np.abs(ref).max()))  # tolerance: see above
     assert a.info["transform"] == "xz->xy"

@@ -176,7 +176,7 @@ def check_unknown_top_level(c: Mapping[str, Any], config_name: str, prog: str) -
     unknown = sorted(str(k) for k in c if str(k) not in known and str(k) != "hydra")
     if unknown:
         raise ConfigError(f"field '{unknown[0]}' is unknown to {prog} (a typo? '++' adds keys that nothing reads); "
-                          f"known top-level fields: {sorted(known)}")
+                          f"known top-level fields: {sorted(k for k in known if not k.startswith('hydra'))}")
 
 
 def check_simulate_config(c: Mapping[str, Any], out: str | os.PathLike[str] | None) -> Any:
