@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 
 from taulc.dynamics.relation import bin_relation, boundary_tau_lc, eq3, fit_eq3, fit_master_curve
-from taulc.md.atomic_stress import region_stress
 from taulc.dynamics.slowfast import SlowFraction, slow_fraction
+from taulc.md.atomic_stress import region_stress
 from taulc.physics.duality import (
     DualityResult,
     DualityUncertainty,

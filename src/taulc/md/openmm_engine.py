@@ -57,12 +57,12 @@ import numpy as np
 from taulc.md.configuration import Configuration
 from taulc.md.engine import (
     DEFAULT_SAMPLE_EVERY,
+    NH_CHAIN,
     Frame,
     MDEngine,
     ProgressFn,
     _wrap,
     maxwell_boltzmann,
-    NH_CHAIN,
     replica_seeds,
 )
 from taulc.md.system import PAIRS, SystemSpec
