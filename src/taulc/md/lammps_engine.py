@@ -388,13 +388,12 @@ class LammpsEngine(MDEngine):
         x = self._gather("x", 1, 3) - np.asarray(boxlo)
         img = self._gather("image", 0, 3).astype(np.float64)
         v = self._gather("v", 1, 3)
-        # Atoms were wrapped (and forces computed) with the tilt before fix deform's
-        # end-of-step update: the Lees-Edwards image shift of the current positions is
-        # that tilt, one increment γ̇ L_y dt behind the box read here.  Unwrapping with
-        # the current box would shift an atom by that increment per net y crossing.
-        cell_wrap = cell.copy()
-        cell_wrap[1, 0] -= self.rate * cell[1, 1] * self.system.dt
-        unwrapped = x + img @ cell_wrap
+        # Unwrapped with the box read here, so that (unwrapped, tilt) of a frame is the same
+        # geometry as (positions, cell).  The integrated trajectory differs from it by one
+        # tilt increment γ̇ L_y dt in x per net y crossing: atoms are wrapped (and forces
+        # computed) with the tilt before fix deform's end-of-step update (OpenMM's unwrapped
+        # positions are the integrated trajectory; tests/test_md_openmm.py allows for this).
+        unwrapped = x + img @ cell
         vp = v.copy()
         if self.rate:
             vp[:, 0] -= self.rate * x[:, 1]
