@@ -96,7 +96,8 @@ class ClusterAnalysisSettings:
     trace_back: float = 2.0  # life-cycle trace back, units of t_χ
     trace_forward: float = 0.5
     max_life_cycles: int = 40  # per rate (largest clusters first)
-    t_r: float = 2.0  # p_hop window t_R (LJ time)
+    t_r: float = 15.0  # p_hop window t_R (LJ time; Sharma, Nandi & Bhattacharyya's Δt = 15)
+    phop_form: str = "length"  # "length" (their Eq. 2 as printed) or "length2" (Candelier's)
     transient: float = 0.0  # time discarded from the start of each trajectory for η
 
     @classmethod
@@ -289,7 +290,7 @@ def analyse_rate(path: Path, system: SystemSpec, s: ClusterAnalysisSettings, lc2
     timings["g_cj"] = time.perf_counter() - t0
     # p_hop at Candelier jumps vs random frames
     t0 = time.perf_counter()
-    ph = phop(nonaffine, times, s.t_r)
+    ph = phop(nonaffine, times, s.t_r, form=s.phop_form)
     at = ph[ev.frame, ev.particle]
     rng = np.random.default_rng(0)
     rnd = ph[rng.integers(0, len(times), 20000), rng.integers(0, n, 20000)]
@@ -498,7 +499,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     over = {}
     for kv in a.set:
         k, _, v = kv.partition("=")
-        over[k] = None if v.lower() in ("none", "null") else float(v) if k != "max_life_cycles" else int(v)
+        over[k] = (None if v.lower() in ("none", "null") else v if k == "phop_form"
+                   else int(v) if k == "max_life_cycles" else float(v))
     s = ClusterAnalysisSettings.from_config(over)
     t0 = time.perf_counter()
     results = analyse_runs(Path(a.trajectories), load_system(a.system), s, Path(a.manifest), progress=True)
