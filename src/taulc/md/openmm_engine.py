@@ -14,8 +14,8 @@ compare them step by step for 2000 steps under shear):
 * Kob-Andersen pair potential ``4ε_αβ[(σ_αβ/r)¹² - (σ_αβ/r)⁶] - V_αβ(r_c)``
   for ``r < r_c,αβ`` with 2×2 tabulated ε, σ, shift and cut-off (both
   ``cutoff_mode``\\ s of :class:`taulc.md.system.SystemSpec`);
-* Nosé-Hoover chain NVT (chain length :data:`taulc.md.engine.NH_CHAIN`,
-  ``tdamp``), the same update as LAMMPS ``fix nvt`` (Martyna-Tuckerman-Klein,
+* Nosé-Hoover chain NVT (chain length :data:`taulc.md.engine.NH_CHAIN_NVT` at rest,
+  :data:`taulc.md.engine.NH_CHAIN_SLLOD` under shear, as the LAMMPS engine; ``tdamp``), the same update as LAMMPS ``fix nvt`` (Martyna-Tuckerman-Klein,
   one loop, no Suzuki-Yoshida), one chain per replica (``thermostat="replica"``,
   default) or one chain on the whole batch (``thermostat="batch"``, faster for
   very large batches; see docs/gpu-labels.md for what that changes);
@@ -58,6 +58,7 @@ from taulc.md.configuration import Configuration
 from taulc.md.engine import (
     DEFAULT_SAMPLE_EVERY,
     NH_CHAIN,
+    NH_CHAIN_SLLOD,
     Frame,
     MDEngine,
     ProgressFn,
@@ -285,6 +286,7 @@ class OpenMMEngine(MDEngine):
         ig.addGlobalVariable("g", 0.0)
         ig.addGlobalVariable("kT", float(self.temperature))
         ig.addGlobalVariable("tdamp", float(s.tdamp))
+        ig.addGlobalVariable("chainon", 1.0)  # 0: the variables k >= 1 are frozen at 0 (chain of 1)
         per_rep = self.thermostat == "replica"
         chains = n_copies if per_rep else 1
         tdof = (3 * s.n_atoms - 3) * (1 if per_rep else n_copies)
@@ -319,7 +321,7 @@ class OpenMMEngine(MDEngine):
                 ig.addComputeGlobal(ed(0), f"({ed(0)}*ef + edd0_{r}*dt/4)*ef; ef = exp(-dt/8*{ed(1)})")
                 for k in range(1, CHAIN):
                     prev_q = q0 if k == 1 else qk
-                    ig.addComputeGlobal(f"edd{k}_{r}", f"({prev_q}*{ed(k - 1)}*{ed(k - 1)} - kT)/{qk}")
+                    ig.addComputeGlobal(f"edd{k}_{r}", f"chainon*({prev_q}*{ed(k - 1)}*{ed(k - 1)} - kT)/{qk}")
                     ig.addComputeGlobal(ed(k), f"({ed(k)}*ef + edd{k}_{r}*dt/4)*ef; ef = exp(-dt/8*{ed(k + 1)})")
             if chains == 1:
                 ig.addComputePerDof("v", "v*fac0")
@@ -411,13 +413,15 @@ class OpenMMEngine(MDEngine):
     def _reset_thermostat(self) -> None:
         """Fresh chain (LAMMPS re-creates ``fix nvt`` on every rate/temperature change)."""
         ig = self._ctx.getIntegrator()
+        on = 1.0 if (self.rate == 0.0 or NH_CHAIN_SLLOD > 1) else 0.0
+        ig.setGlobalVariableByName("chainon", on)
         for i in range(ig.getNumGlobalVariables()):
             name = ig.getGlobalVariableName(i)
             if name.startswith(("ed", "ke")):
                 ig.setGlobalVariable(i, 0.0)
             if name.startswith("edd") and not name.startswith("edd0_"):
                 # LAMMPS FixNH::setup: eta_dotdot[k>=1] = (Q_{k-1} eta_dot[k-1]^2 - kT)/Q_k
-                ig.setGlobalVariable(i, -1.0 / self.system.tdamp**2)
+                ig.setGlobalVariable(i, -on / self.system.tdamp**2)
         ig.setGlobalVariableByName("g", float(self.rate))
         ig.setGlobalVariableByName("kT", float(self.temperature))
 
