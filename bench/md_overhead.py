@@ -4,7 +4,7 @@
                                 [--sample-every 20] [--repeats 2] [--n-threads N]
 
 The same steady-shear input (LJ pair, fix deform xy erate + remap v, fix
-nvt/sllod, same configuration and rate) is run
+nvt on the peculiar velocities = textbook SLLOD, same configuration and rate) is run
 
 * baseline: one bare ``run N`` through the LAMMPS library, no output;
 * taulc: ``engine.run`` streaming every ``k`` steps (chunks ``run k pre no

@@ -76,8 +76,10 @@ def test_phop_matches_reference_and_peaks_at_planted_jumps(planted):
     times = np.arange(x.shape[0]) * DT
     t_r = 4.0  # 20 frames either side
     h = window_frames(t_r, DT)
-    p = phop(x, times, t_r, chunk_size=17)
+    p = phop(x, times, t_r, chunk_size=17, form="length2")  # Candelier's length² form
     np.testing.assert_allclose(p[:, :5], phop_reference(x[:, :5], h), rtol=1e-9, atol=1e-12)
+    # Sharma, Nandi & Bhattacharyya's Eq. 2 as printed (the default) is its square root, a length
+    np.testing.assert_allclose(phop(x, times, t_r, chunk_size=17), np.sqrt(p), rtol=1e-12, equal_nan=True)
     assert np.isnan(p[:h]).all() and np.isnan(p[-h:]).all()
     # the maximum of p_hop around each planted jump sits at the jump (first frame in the new cage ± 1)
     for k in range(2):

@@ -71,24 +71,43 @@ def test_tilt_reduction_is_lammps_flip():
 
 @pytest.mark.parametrize("rate", [0.0, 0.1])
 def test_trajectory_equals_lammps_step_by_step(small, rate):
-    """Same configuration and velocities: the NVT (γ̇ = 0) and SLLOD (γ̇ = 0.1) steps of
-    LAMMPS fix nvt / nvt/sllod are reproduced to rounding (before any particle
-    crosses the y boundary, where LAMMPS wraps with the previous step's tilt)."""
+    """Same configuration and velocities, 1000 steps: LAMMPS ``fix nvt`` (+ ``temp/deform``
+    under shear, textbook SLLOD) and the OpenMM integrator give the same trajectory,
+    Lees-Edwards crossings and flips included.  Round-off (1e-15) grows only by the
+    Lyapunov instability of the liquid (×10 per ~100 steps measured), so the tolerance
+    widens with time; a wrong SLLOD term breaks it at the first sampled frame.  LAMMPS's
+    unwrapped x differs from the integrated trajectory by whole tilt increments γ̇ L_y dt
+    (3e-3 here), one per net y crossing (it unwraps with the box read at the frame, one
+    increment ahead of the tilt the atom was wrapped with): those are removed first."""
     system, lmp, conf = small
     om = OpenMMEngine(system, platform="Reference")
     trajs = []
     for eng in (lmp, om):
         eng.load(conf)
         eng.thermalize(11)
-        trajs.append(eng.run([Segment(0.025, rate)], sample_every=5))
+        trajs.append(eng.run([Segment(5.0, rate)], sample_every=100))
     a, b = trajs
-    np.testing.assert_allclose(b.unwrapped, a.unwrapped, atol=1e-9)
-    np.testing.assert_allclose(b.nonaffine, a.nonaffine, atol=1e-9)
-    # LAMMPS reuses T·f² for the kinetic energy after a thermostat scaling; under SLLOD the
-    # streaming correction makes that differ from the fresh sum used here by ~1e-8
-    np.testing.assert_allclose(b.temperature, a.temperature, rtol=1e-9 if rate == 0 else 1e-6)
+    assert a.times.size == 11  # 1000 steps
+    ua = a.unwrapped.copy()
+    if rate:
+        inc = rate * conf.cell[1, 1] * system.dt
+        k = np.round((b.unwrapped[..., 0] - ua[..., 0]) / inc)
+        assert np.abs(k).max() <= 3  # a few crossings, nothing else
+        ua[..., 0] += k * inc
+    diff = np.abs(b.unwrapped - ua).max(axis=(1, 2))
+    assert np.all(diff[:6] <= 1e-9), diff  # first 500 steps
+    assert np.all(diff <= 1e-5), diff  # 1000 steps
+    if rate == 0:
+        np.testing.assert_allclose(b.nonaffine[:6], a.nonaffine[:6], atol=1e-9)
+    if rate:  # particles crossed the y boundary (LAMMPS wrapped them) during the run
+        ly = conf.cell[1, 1]
+        crossed = np.abs(np.floor(a.unwrapped[-1, :, 1] / ly) - np.floor(a.unwrapped[0, :, 1] / ly))
+        assert crossed.sum() >= 5
+    # LAMMPS reuses T·f² for the kinetic energy after a thermostat scaling (fresh sum here)
+    np.testing.assert_allclose(b.temperature[:6], a.temperature[:6], rtol=1e-7)
     np.testing.assert_allclose(b.tilt, a.tilt, atol=1e-12)
-    np.testing.assert_allclose(b.stress_xy[0], a.stress_xy[0], rtol=1e-9)
+    # window-averaged virial p_xy (every 5th step) on the same steps with the same tilt
+    np.testing.assert_allclose(b.stress_xy[:6], a.stress_xy[:6], rtol=1e-7)
 
 
 def test_batched_replicas_equal_single_runs(small):

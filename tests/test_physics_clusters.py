@@ -10,11 +10,13 @@ import pytest
 
 from taulc.dynamics.events import wrap_into_cell
 from taulc.physics.clusters import (
+    ClusterSet,
     DemarcationSettings,
     advect,
     background_threshold,
     characteristic_times,
     cluster_radius,
+    convective_fraction,
     demarcate,
     iterate_threshold,
     jump_correlation,
@@ -26,6 +28,7 @@ from taulc.physics.clusters import (
 from taulc.physics.falk_langer import (
     d2_min,
     deformation_gradient,
+    deformation_gradients,
     shear_strain_increment,
 )
 from taulc.structure.neighbors import minimum_image
@@ -176,6 +179,68 @@ def test_life_cycle_of_affinely_sheared_cluster():
                         strain_ref=strain[-1])
         np.testing.assert_allclose(lc.gamma, strain - strain[0], atol=1e-10)
         assert np.all(lc.n_members == lc.n_members[0]) and lc.n_members[0] > 50
+        # no stress maximum -> t_0 undefined -> referenced to the first frame: the same strain
+        np.testing.assert_allclose(lc.gamma_t0, strain - strain[0], atol=1e-10)
+        np.testing.assert_allclose(lc.applied, strain - strain[0], atol=1e-12)
+
+
+def test_gamma_c_both_ways_on_a_planted_load_yield_cycle():
+    """A cluster strained affinely with the flow, whose particles are shuffled at t_2 = 10
+    (a rearrangement that forgets the t_0 arrangement) while the flow goes on: the strain
+    referenced to t_0 rises as γ̇ (t − t_0) and drops to ≈ 0 at t_2; the incremental sum of
+    Eq. 5-7 keeps rising (it is ≈ γ̇ t by construction, Fig. 2a's drop cannot show)."""
+    rng = np.random.default_rng(11)
+    lx, rate, nf = 10.0, 0.1, 41
+    times = np.arange(nf) * 0.5
+    strain = rate * times
+    u0 = rng.random((6000, 3)) * lx
+    centre = np.array([5.0, 5.0, 5.0])
+    inside = np.linalg.norm(u0 - centre, axis=1) < 2.8  # every member of the r = 2.5 region shuffled
+    shuffled = u0.copy()
+    shuffled[inside] = u0[inside][rng.permutation(inside.sum())]  # same region, arrangement forgotten
+    unwrapped = np.stack([advect(u0 if t < 10.0 else shuffled, g) for t, g in zip(times, strain)])
+    sigma = np.where(times < 4, 0.0, np.where(times <= 10, times - 4, 0.0))[:, None] * np.ones((1, 6000))
+    # region in the flipped cell of the end frame (tilt 40 -> 0, as LAMMPS's flip yes would hold it)
+    region = sphere_region(frame_cell_at(np.diag([lx] * 3), 0.0), advect(centre, strain[-1]), 2.5, n_grid=40)
+    lc = life_cycle(region, 1, np.arange(nf), times, unwrapped, strain, sigma, np.ones(6000),
+                    strain_ref=strain[-1], smooth=1)
+    assert 4.0 <= lc.t0 <= 5.0 and lc.t2 == pytest.approx(10.0, abs=0.5)
+    i0, i2 = int(np.searchsorted(times, lc.t0)), int(np.searchsorted(times, 10.0))
+    assert np.all(np.isnan(lc.gamma_t0[:i0]))
+    np.testing.assert_allclose(lc.gamma_t0[i0:i2], strain[i0:i2] - strain[i0], atol=1e-10)  # elastic rise
+    peak = lc.gamma_t0[i2 - 1]
+    assert peak > 0.45
+    # dropped to the noise of a fit to uncorrelated positions (M ≈ 390 members, ≈ 0.1; it then
+    # grows as γ · (noise of J_yy), so only the 3 τ after the drop are checked)
+    assert np.all(np.abs(lc.gamma_t0[i2:i2 + 6]) < 0.35 * peak)
+    assert lc.gamma[-1] > 0.7 * strain[-1]  # incremental: keeps following the flow, no drop
+
+
+def test_deformation_gradients_equal_the_pairwise_fit():
+    rng = np.random.default_rng(12)
+    before = rng.normal(size=(60, 3))
+    after = before[None] + rng.normal(0, 0.3, (5, 60, 3))
+    j = deformation_gradients(before, after)
+    for k in range(5):
+        np.testing.assert_allclose(j[k], deformation_gradient(before, after[k]), atol=1e-12)
+
+
+def test_convective_fraction_counts_live_clusters_only():
+    """Two cluster sets (spheres) alive over different frames: P_c(t) = the fraction of particles
+    inside the sets alive at t (union), 0 where none is alive; affine traceback applies."""
+    rng = np.random.default_rng(13)
+    lx, nf = 10.0, 30
+    strain = 0.01 * np.arange(nf)
+    u0 = rng.random((4000, 3)) * lx
+    unwrapped = np.stack([advect(u0, g) for g in strain])
+    cell = np.diag([lx] * 3)
+    a = sphere_region(frame_cell_at(cell, strain[10] * lx), advect(np.array([3.0, 3.0, 3.0]), strain[10]), 2.0)
+    b = sphere_region(frame_cell_at(cell, strain[20] * lx), advect(np.array([7.0, 7.0, 7.0]), strain[20]), 2.0)
+    assert isinstance(a, ClusterSet)
+    pc = convective_fraction([a, b], [10, 20], [(0, 10), (15, 20)], unwrapped, strain, np.array([5, 12, 18, 25]))
+    in_a = np.linalg.norm(u0 - [3.0, 3.0, 3.0], axis=1) < 2.0
+    in_b = np.linalg.norm(u0 - [7.0, 7.0, 7.0], axis=1) < 2.0
+    np.testing.assert_allclose(pc, [in_a.mean(), 0.0, in_b.mean(), 0.0], atol=0.01)
 
 
 def frame_cell_at(cell: np.ndarray, tilt: float) -> np.ndarray:

@@ -63,6 +63,37 @@ def test_per_frame_stresses_from_unwrapped_positions(sheared, system):
     np.testing.assert_allclose(s_frames[0], s0, rtol=1e-9, atol=1e-9)
 
 
+def test_sign_is_the_energy_derivative_of_an_affine_shear(sheared, system):
+    """Σ_i Ω_i σ_i,xy = ∂U/∂γ (the printed-formula sign; no engine involved): U from a
+    brute-force numpy pair sum, differentiated by central differences of an affine shear
+    r → (1 + γ e_x e_y) r applied to positions and cell."""
+    from taulc.md.openmm_engine import pair_tables  # noqa: PLC0415
+    from taulc.structure.neighbors import minimum_image  # noqa: PLC0415
+
+    _, traj = sheared
+    conf = traj.initial
+    t = {k: np.asarray(v).reshape(2, 2) for k, v in pair_tables(system).items()}
+    sp = conf.species
+
+    def energy(gamma: float) -> float:
+        f = np.eye(3)
+        f[0, 1] = gamma  # x += γ y (row vectors: r @ f.T)
+        pos, cell = conf.positions @ f.T, conf.cell @ f.T
+        i, j = np.triu_indices(len(pos), 1)
+        d = minimum_image(pos[j] - pos[i], cell)
+        r2 = np.einsum("pk,pk->p", d, d)
+        a, b = sp[i], sp[j]
+        ok = r2 < t["rc"][a, b] ** 2
+        s6 = (t["sig"][a, b][ok] ** 2 / r2[ok]) ** 3
+        return float(np.sum(4 * t["eps"][a, b][ok] * (s6 * s6 - s6) - t["shift"][a, b][ok]))
+
+    h = 1e-5
+    du = (energy(h) - energy(-h)) / (2 * h)
+    sigma, omega = atomic_stress(conf.positions, conf.species, conf.cell, system)
+    assert float(np.sum(sigma * omega)) == pytest.approx(du, rel=1e-4)  # measured 1.5e-5 (h = 1e-5)
+    assert du != pytest.approx(-du, rel=0.1)  # a sign error would not pass
+
+
 def test_kinetic_part_matches_full_pressure_tensor(system):
     """With peculiar velocities (γ̇ = 0) the kinetic term -m v_x v_y / Ω_i makes the sum -V P_xy (full)."""
     with LammpsEngine(system, n_threads=1) as eng:

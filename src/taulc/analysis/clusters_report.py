@@ -11,10 +11,14 @@ writes from :meth:`taulc.md.engine.MDEngine.run`).  Per rate:
   equilibrium reference;
 * windows [t_ini, t_ini + t_χ] every t_χ/2: ρ_th = mean of the Methods' iteration over
   the windows, clusters demarcated in every window with the cell of its last frame;
-  ξ_c = (3 V̄_c / 4π)^{1/3}; P̄_c = fraction of particles inside clusters at the window end;
+  ξ_c = (3 V̄_c / 4π)^{1/3}; P̄_c of Fig. 3a / Eq. 8 = time average of P_c(t), the fraction of
+  particles inside convective clusters alive at t (a cluster demarcated at a window end e is alive
+  over [e − trace_back·t_χ, e]: loading, t_y ≈ t_χ in the paper, then the window of its jumps);
+  beside it the older P̄_c at the window ends (particles in the dynamic regions themselves);
 * life cycles of the clusters whose window starts at least t_χ after the run start
   (traced back 2 t_χ, forward t_χ/2): σ_c(t) (Eq. 2-4), γ_c(t) (Eq. 5-7), n_cj, P_ext, R;
-  t_y = <t_2 - t_0>, σ_c,y = <σ_c(t_2)>, η_c (Eq. 8);
+  γ_c both ways (incremental and referenced to t_0);
+  t_y = <t_2 - t_0>, σ_c,y = <σ_c(t_2)>, η_c (Eq. 8) with either P̄_c;
 * g_cj(r), α(r) (Eq. 10) pooled over clusters; p_hop (Sharma, Nandi & Bhattacharyya
   Eq. 2) at the Candelier jump frames versus at random frames.
 
@@ -54,6 +58,7 @@ from taulc.physics.clusters import (
     LifeCycle,
     background_threshold,
     cluster_radius,
+    convective_fraction,
     demarcate,
     eta_c,
     jump_correlation,
@@ -91,7 +96,8 @@ class ClusterAnalysisSettings:
     trace_back: float = 2.0  # life-cycle trace back, units of t_χ
     trace_forward: float = 0.5
     max_life_cycles: int = 40  # per rate (largest clusters first)
-    t_r: float = 2.0  # p_hop window t_R (LJ time)
+    t_r: float = 15.0  # p_hop window t_R (LJ time; Sharma, Nandi & Bhattacharyya's Δt = 15)
+    phop_form: str = "length"  # "length" (their Eq. 2 as printed) or "length2" (Candelier's)
     transient: float = 0.0  # time discarded from the start of each trajectory for η
 
     @classmethod
@@ -129,8 +135,9 @@ class RateResult:
     rho_th: float
     n_windows: int
     volumes: np.ndarray
-    p_c: float
+    p_c: float  # fraction inside the dynamic regions at the window ends (not Eq. 8's P̄_c)
     events_per_particle_time: float
+    p_c_conv: float = float("nan")  # P̄_c of Eq. 8: time average of P_c(t) (convective clusters alive at t)
     life_cycles: list[LifeCycle] = field(default_factory=list)
     g_cj: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
     phop_at_jumps: float = float("nan")
@@ -153,10 +160,11 @@ class RateResult:
             "rate": self.rate, "eta": self.eta, "t_chi": self.t_chi, "lc2": self.lc2, "d": self.d,
             "rho_th": self.rho_th, "n_windows": self.n_windows, "n_clusters": len(self.volumes),
             "V_c_mean": float(np.mean(self.volumes)) if len(self.volumes) else float("nan"),
-            "xi_c": self.xi_c, "xi_c_sem": self._xi_sem(), "P_c": self.p_c,
+            "xi_c": self.xi_c, "xi_c_sem": self._xi_sem(), "P_c": self.p_c, "P_c_conv": self.p_c_conv,
             "jumps_per_particle_per_tau": self.events_per_particle_time,
             "n_life_cycles": len(self.life_cycles), "n_yielding": len(done), "t_y": t_y, "sigma_c_y": s_y,
             "eta_c": eta_c(self.p_c, s_y, self.rate) if np.isfinite(s_y) else float("nan"),
+            "eta_c_conv": eta_c(self.p_c_conv, s_y, self.rate) if np.isfinite(s_y) else float("nan"),
             "phop_at_jumps_median": self.phop_at_jumps, "phop_random_median": self.phop_random,
         }
 
@@ -225,9 +233,16 @@ def analyse_rate(path: Path, system: SystemSpec, s: ClusterAnalysisSettings, lc2
     timings["demarcation"] = time.perf_counter() - t0
     volumes = np.concatenate([c.volumes for c in clusters]) if clusters else np.zeros(0)
     p_c = float(np.mean([np.mean(c.label_of(unwrapped[e]) > 0) for (_, e, _, _), c in zip(wins, clusters)]))
+    back = int(round(s.trace_back * t_chi / dt))
+    # P_c(t) of Fig. 3a on frames where every set that can be alive has been demarcated
+    t0 = time.perf_counter()
+    ends = [e for _, e, _, _ in wins]
+    p_frames = np.arange(min(back, ends[-1]) if ends else 0, (ends[-1] + 1) if ends else 0, max(1, w // 8))
+    p_c_conv = float(np.mean(convective_fraction(clusters, ends, [(e - back, e) for e in ends], unwrapped,
+                                                 strain, p_frames))) if p_frames.size else float("nan")
+    timings["p_c"] = time.perf_counter() - t0
     # life cycles
     t0 = time.perf_counter()
-    back = int(round(s.trace_back * t_chi / dt))
     fwd = int(round(s.trace_forward * t_chi / dt))
     cands = [(float(c.volumes[k]), wi, k + 1) for wi, ((a, e, _, _), c) in enumerate(zip(wins, clusters))
              if e - back >= 0 for k in range(c.n_clusters)]
@@ -275,7 +290,7 @@ def analyse_rate(path: Path, system: SystemSpec, s: ClusterAnalysisSettings, lc2
     timings["g_cj"] = time.perf_counter() - t0
     # p_hop at Candelier jumps vs random frames
     t0 = time.perf_counter()
-    ph = phop(nonaffine, times, s.t_r)
+    ph = phop(nonaffine, times, s.t_r, form=s.phop_form)
     at = ph[ev.frame, ev.particle]
     rng = np.random.default_rng(0)
     rnd = ph[rng.integers(0, len(times), 20000), rng.integers(0, n, 20000)]
@@ -283,7 +298,7 @@ def analyse_rate(path: Path, system: SystemSpec, s: ClusterAnalysisSettings, lc2
     timings["total"] = time.perf_counter() - t_start
     ex = int(np.argmax([c.n_clusters for c in clusters])) if clusters else 0
     return RateResult(rate=rate, eta=eta, t_chi=t_chi, lc2=lc2, d=d, rho_th=rho_th, n_windows=len(wins),
-                      volumes=volumes, p_c=p_c, events_per_particle_time=len(ev) / (n * (times[-1] - times[0])),
+                      volumes=volumes, p_c=p_c, p_c_conv=p_c_conv, events_per_particle_time=len(ev) / (n * (times[-1] - times[0])),
                       life_cycles=lcs, g_cj=g_cj, phop_at_jumps=float(np.nanmedian(at)),
                       phop_random=float(np.nanmedian(rnd)), timings=timings,
                       example_events=wins[ex][2].position if clusters else None,
@@ -364,9 +379,14 @@ def _figures(rep: Any, results: Sequence[RateResult], sc: Mapping[str, Any]) -> 
         t = best.times
         axs[0].plot(t, best.sigma, color="C3", label=r"$\sigma_c$")
         ax2 = axs[0].twinx()
-        ax2.plot(t, best.gamma, color="C0", label=r"$\gamma_c$")
+        ax2.plot(t, best.gamma, color="C0", label=r"$\gamma_c$ incremental")
+        if best.gamma_t0.shape == t.shape:
+            ax2.plot(t, best.gamma_t0, color="C1", label=r"$\gamma_c$ referenced to $t_0$")
+            ax2.plot(t, best.applied - np.interp(best.t0, t, best.applied) if np.isfinite(best.t0)
+                     else best.applied, color="0.6", ls=":", label=r"$\dot\gamma (t - t_0)$")
+        ax2.legend(loc="upper left", fontsize=7)
         axs[0].set_ylabel(r"$\sigma_c$ (Eq. 4)")
-        ax2.set_ylabel(r"$\gamma_c$ (Eq. 5)")
+        ax2.set_ylabel(r"$\gamma_c$ (Eq. 5-7)")
         axs[1].bar(t, best.n_cj, width=t[1] - t[0], color="0.3")
         axs[1].set_ylabel(r"$n_{cj}$")
         axs[2].plot(t, best.p_ext, color="C2")
@@ -381,7 +401,7 @@ def _figures(rep: Any, results: Sequence[RateResult], sc: Mapping[str, Any]) -> 
                     ax.axvline(tk, color="0.6", ls="--", lw=0.8)
         axs[0].set_title(f"cluster life cycle, rate {best_rate:g}, V = {best.volume:.1f}")
         rep.figure("cluster_life_cycle", fig, "Life cycle of the traced cluster with the largest stress rise "
-                   "(Fig. 2a-d): σ_c, γ_c, n_cj, P_ext, R; dashed: t_0..t_3.")
+                   "(Fig. 2a-d): σ_c, γ_c (incremental and referenced to t_0), n_cj, P_ext, R; dashed: t_0..t_3.")
     # cage-jump events of one t_χ window in a slab of the shear plane, coloured by cluster (Fig. 1b / 5b)
     r0 = results[0]
     if r0.example_clusters is not None and r0.example_clusters.n_clusters:
@@ -437,8 +457,9 @@ def write_section(rep: Any, results: Sequence[RateResult]) -> dict[str, Any]:
     sc = scaling_table(results)
     rep.h("Convective clusters of cage jumps (Zeng, Yu & Wang 2025)")
     df = pd.DataFrame([r.row() for r in results])
-    rep.table("clusters_per_rate", df, caption="Per shear rate: η (Eq. 1), t_χ, ρ_th, clusters, ξ_c, P̄_c, "
-              "t_y, σ_c,y, η_c (Eq. 8), p_hop check")
+    rep.table("clusters_per_rate", df, caption="Per shear rate: η (Eq. 1), t_χ, ρ_th, clusters, ξ_c, P̄_c "
+              "(P_c: dynamic regions at window ends; P_c_conv: Eq. 8's time average of P_c(t)), t_y, σ_c,y, "
+              "η_c (Eq. 8, with either P̄_c), p_hop check")
     if "nu_c" in sc:
         rep.p(f"λ = {sc['lam']:.3f} ± {sc['lam_err']:.3f}  →  λ/(D+1) = {sc['lambda_over_D1']:.3f} ± "
               f"{sc['lambda_over_D1_err']:.3f};  ν_c = {sc['nu_c']:.3f} ± {sc['nu_c_err']:.3f}  "
@@ -484,7 +505,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     over = {}
     for kv in a.set:
         k, _, v = kv.partition("=")
-        over[k] = None if v.lower() in ("none", "null") else float(v) if k != "max_life_cycles" else int(v)
+        over[k] = (None if v.lower() in ("none", "null") else v if k == "phop_form"
+                   else int(v) if k == "max_life_cycles" else float(v))
     s = ClusterAnalysisSettings.from_config(over)
     t0 = time.perf_counter()
     results = analyse_runs(Path(a.trajectories), load_system(a.system), s, Path(a.manifest), progress=True)
@@ -501,7 +523,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     for r in results:
         row = r.row()
         print(f"rate {r.rate:g}: eta {row['eta']:.2f}  t_chi {row['t_chi']:.2f}  clusters {row['n_clusters']}  "
-              f"xi_c {row['xi_c']:.2f}  P_c {row['P_c']:.2f}  t_y {row['t_y']:.2f}  eta_c {row['eta_c']:.2f}")
+              f"xi_c {row['xi_c']:.2f}  P_c {row['P_c']:.2f}  P_c_conv {row['P_c_conv']:.2f}  t_y {row['t_y']:.2f}  "
+              f"eta_c {row['eta_c']:.2f}  eta_c_conv {row['eta_c_conv']:.2f}")
     if "nu_c" in sc:
         print(f"lambda/(D+1) = {sc['lambda_over_D1']:.3f} +- {sc['lambda_over_D1_err']:.3f}   "
               f"nu_c = {sc['nu_c']:.3f} +- {sc['nu_c_err']:.3f}   (paper 3D MD: 0.182 vs 0.176)")

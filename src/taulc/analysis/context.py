@@ -59,7 +59,7 @@ class GnnAttributionSpec:
 
 
 def _clusters_default() -> dict[str, Any]:
-    return {"trajectories": None, "manifest": "datasets/demo/manifest.json"}
+    return {"trajectories": None, "manifest": "datasets/demo/manifest.json", "t_r": 15.0, "phop_form": "length"}
 
 
 @dataclass(frozen=True)

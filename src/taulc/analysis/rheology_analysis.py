@@ -19,8 +19,16 @@ from typing import Any
 import numpy as np
 
 from taulc.dynamics.relation import bin_relation, boundary_tau_lc, eq3, fit_eq3, fit_master_curve
+from taulc.dynamics.slowfast import SlowFraction, slow_fraction
 from taulc.md.atomic_stress import region_stress
-from taulc.physics.duality import DualityResult, duality_from_labels, tau_el_from_spectrum, weakening_factor
+from taulc.physics.duality import (
+    DualityResult,
+    DualityUncertainty,
+    duality_bootstrap,
+    duality_from_labels,
+    tau_el_from_spectrum,
+    weakening_factor,
+)
 from taulc.physics.gridcell import GridCellParams, GridCellResult, fit_gamma_res, simulate_grid_cells
 from taulc.physics.measured import (
     cage_volume,
@@ -88,6 +96,12 @@ class RheologyInputs:
     distortion: dict[float, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)  # Y(r), Eq. 26
     g_ini: float = float("nan")
     g_ini_source: str = ""
+    eta_eq_rate: float = float("nan")           # the rate whose Eq. 1 η defines η_eq
+    eta_eq_sem: float = float("nan")
+    t_max: float = float("nan")                 # label horizon (censoring time of every replica)
+    # per-replica first-jump times, one (R, N) array per configuration: rate -> (lc list, sh list)
+    replicas: dict[float, tuple[list[np.ndarray], list[np.ndarray]]] = field(default_factory=dict)
+    replicas_eq: list[np.ndarray] = field(default_factory=list)   # rate-0 first_jump_lc per configuration
 
     def tau_sh_map(self, rate: float):
         """τ_sh(τ_LC) at ``rate`` from the Eq. 4 master curve (Eq. 3 with τ_0 = a/γ̇ + b,
@@ -173,6 +187,8 @@ def rheology_inputs(root: Path, manifest: Mapping[str, Any], shards: Sequence[Ma
     sc = msd_timescales(np.asarray(ref["curves"]["t"]), np.asarray(ref["curves"]["msd"]), temp, mass)
     eta_eq, eta_src, eta_md = _eta_eq(man)
     labels: dict[float, dict[str, np.ndarray]] = {}
+    replicas: dict[float, tuple[list[np.ndarray], list[np.ndarray]]] = {}
+    has_replicas = all("first_jump_lc" in s and "first_jump_sh" in s for s in shards)
     for s in shards:
         r = float(s["rate"])
         if r <= 0:
@@ -180,6 +196,10 @@ def rheology_inputs(root: Path, manifest: Mapping[str, Any], shards: Sequence[Ma
         d = labels.setdefault(r, {"tau_lc": [], "tau_sh": [], "slow": []})
         for k in d:
             d[k].append(np.asarray(s[k]))
+        if has_replicas:
+            lc_list, sh_list = replicas.setdefault(r, ([], []))
+            lc_list.append(np.asarray(s["first_jump_lc"], dtype=np.float64))
+            sh_list.append(np.asarray(s["first_jump_sh"], dtype=np.float64))
     labels = {r: {k: np.concatenate(v) for k, v in d.items()} for r, d in sorted(labels.items())}
     binned, fits = {}, {}
     for r, d in labels.items():
@@ -195,6 +215,13 @@ def rheology_inputs(root: Path, manifest: Mapping[str, Any], shards: Sequence[Ma
                          omega=cage_volume(r_min), t_str=sc.t_str, gamma_inv=sc.gamma_inv,
                          eta_eq=eta_eq, eta_eq_source=eta_src, rates=np.array(sorted(labels)),
                          labels=labels, eta_md=eta_md, eq3=fits, binned=binned, master=master)
+    if eta_md:
+        inp.eta_eq_rate = min(eta_md)
+        inp.eta_eq_sem = eta_md[inp.eta_eq_rate][1]
+    if has_replicas and "t_max" in shards[0]:
+        inp.t_max = float(np.asarray(shards[0]["t_max"]))
+        inp.replicas = {r: replicas[r] for r in sorted(replicas)}
+        inp.replicas_eq = [np.asarray(s["first_jump_lc"], dtype=np.float64) for s in eq]
     if distortion:
         ys: dict[float, list[np.ndarray]] = {}
         for sh in shards:
@@ -226,6 +253,8 @@ class RheologyModels:
     g_eff: float
     gridcell: dict[float, GridCellResult]
     gamma_res: float
+    slow_noise: dict[float, SlowFraction] = field(default_factory=dict)          # Eq. 2 noise floor
+    duality_err: dict[float, DualityUncertainty] = field(default_factory=dict)   # Eq. 5 ± bootstrap
     pel: PELParams | None = None          # None: no G_eff (no start-up MD) -> PEL/SGR not evaluated
     pel_rms: float = float("nan")
     pel_curves: dict[float, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
@@ -259,6 +288,15 @@ def run_models(inp: RheologyInputs, dense_rates: np.ndarray | None = None, n_cel
     # --- Eq. 5
     duality = {r: duality_from_labels(r, d["tau_sh"], d["slow"], inp.tau_lc_eq, inp.eta_eq, g_eff)
                for r, d in inp.labels.items()}
+    # --- Eq. 2 under label noise and Eq. 5 with its uncertainty (needs the per-replica jump times)
+    slow_noise: dict[float, SlowFraction] = {}
+    duality_err: dict[float, DualityUncertainty] = {}
+    if inp.replicas and np.isfinite(inp.t_max):
+        for r, (lc, sh) in inp.replicas.items():
+            slow_noise[r] = slow_fraction(lc, sh, inp.t_max, inp.tau_2, rate=r)
+            if inp.replicas_eq and np.isfinite(inp.eta_eq):
+                duality_err[r] = duality_bootstrap(r, lc, sh, inp.replicas_eq, inp.t_max, inp.tau_2,
+                                                   inp.eta_eq, inp.eta_eq_sem, g_eff, seed=seed)
     # --- grid cells: c_el = τ_el / τ̄_sh,slow (Eq. 8) per rate; γ_res fitted
     gridcell: dict[float, GridCellResult] = {}
     gamma_res = float("nan")
@@ -280,7 +318,7 @@ def run_models(inp: RheologyInputs, dense_rates: np.ndarray | None = None, n_cel
     # --- PEL and SGR need G = G_eff (start-up MD); without it they are not evaluated
     if not np.isfinite(g_eff):
         return RheologyModels(duality=duality, w=w, tau_el=tau_el, g_eff=g_eff, gridcell=gridcell,
-                              gamma_res=gamma_res)
+                              gamma_res=gamma_res, slow_noise=slow_noise, duality_err=duality_err)
     base = PELParams(gamma_inv=inp.gamma_inv, g=g_eff, omega=inp.omega, temperature=inp.temperature)
     alpha, rms = fit_alpha([inp.binned[r].tau_lc for r in rates], [inp.binned[r].tau_sh for r in rates],
                            list(rates), lambda a: replace(base, alpha=a))
@@ -301,7 +339,8 @@ def run_models(inp: RheologyInputs, dense_rates: np.ndarray | None = None, n_cel
         omega_fit[r] = om
         corrected[r] = sgr_steady_state(r, bd, replace(pel, omega=om))
     return RheologyModels(duality=duality, w=w, tau_el=tau_el, g_eff=g_eff, gridcell=gridcell,
-                          gamma_res=gamma_res, pel=pel, pel_rms=rms, pel_curves=pel_curves,
+                          gamma_res=gamma_res, slow_noise=slow_noise, duality_err=duality_err,
+                          pel=pel, pel_rms=rms, pel_curves=pel_curves,
                           pel_tc={"rate": dense, "t_c": tc[:, 0], "p_slow": tc[:, 1]}, e_b_peak=e_peak,
                           barriers=bd, sgr=sgr, sgr_rates=dense, gamma_ac_c=gac, omega_fit=omega_fit,
                           sgr_corrected=corrected)

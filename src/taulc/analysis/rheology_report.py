@@ -50,16 +50,33 @@ def overshoot_table(inp: RheologyInputs) -> pd.DataFrame:
 
 
 def _duality_table(inp: RheologyInputs, mod: RheologyModels) -> pd.DataFrame:
+    """Eq. 5 per rate with bootstrap errors; no comparison at the rate whose η defines η_eq
+    (``defines_eta_eq``: Eq. 5 there is η_eq times label ratios, a circular test)."""
     rows = []
     for r, d in sorted(mod.duality.items()):
         eta, sem = inp.eta_md.get(r, (np.nan, np.nan))
-        rows.append({"rate": r, "eta_md": eta, "eta_md_sem": sem, "eta_eq5": d.eta,
-                     "rel_err": d.eta / eta - 1 if np.isfinite(eta) else np.nan,
+        circular = bool(r == inp.eta_eq_rate)
+        err = mod.duality_err.get(r)
+        se5 = err.eta_se if err is not None else np.nan
+        comp = np.isfinite(eta) and not circular
+        rows.append({"rate": r, "eta_md": eta, "eta_md_sem": sem, "eta_eq5": d.eta, "eta_eq5_se": se5,
+                     "defines_eta_eq": circular,
+                     "rel_err": d.eta / eta - 1 if comp else np.nan,
+                     "z_dev": (d.eta - eta) / np.hypot(se5, sem) if comp and np.isfinite(se5) else np.nan,
                      "sigma_slow": d.sigma_slow, "sigma_fast": d.sigma_fast, "p_slow": d.p_slow,
+                     "p_slow_se": err.p_slow_se if err is not None else np.nan,
                      "tau_el": d.tau_el, "tau_sh_fast_mean": d.tau_sh_fast_mean,
                      "tau_sh_slow_mean": d.tau_sh_slow_mean, "c_el": d.c_el,
                      "w": mod.w.get(r, np.nan)})
     return pd.DataFrame(rows)
+
+
+def _slow_noise_table(mod: RheologyModels) -> pd.DataFrame:
+    """Eq. 2 per rate next to its noise floor (mirrored condition) and the per-particle test."""
+    cols = ["rate", "p_slow", "p_slow_se", "p_mirror", "p_mirror_se", "excess", "excess_se", "z_excess",
+            "p_tested", "p_tested_se", "p_tested_mirror", "n_configs"]
+    return pd.DataFrame([{k: v for k, v in sf.to_dict().items() if k in cols}
+                         for _, sf in sorted(mod.slow_noise.items())], columns=cols)
 
 
 def _params_table(inp: RheologyInputs, mod: RheologyModels) -> pd.DataFrame:
@@ -97,10 +114,17 @@ def _params_table(inp: RheologyInputs, mod: RheologyModels) -> pd.DataFrame:
 def _fig_duality(inp: RheologyInputs, mod: RheologyModels, tab: pd.DataFrame):
     fig, ax = plt.subplots(figsize=(5.2, 4.0))
     ax.errorbar(tab.rate, tab.eta_md, yerr=tab.eta_md_sem, fmt="o", color="k", label="MD (Eq. 1)")
-    ax.plot(tab.rate, tab.eta_eq5, "s--", color="C3", label="Eq. 5 (duality)")
+    ax.errorbar(tab.rate, tab.eta_eq5, yerr=tab.get("eta_eq5_se"), fmt="s--", color="C3", capsize=2,
+                label="Eq. 5 (duality, bootstrap s.d.)")
+    circ = tab[tab.get("defines_eta_eq", False) == True]  # noqa: E712 - pandas mask
+    if len(circ):
+        ax.plot(circ.rate, circ.eta_eq5, "s", mfc="white", color="C3", ms=9, label="η_eq defined here")
     ax.set(xscale="log", yscale="log", xlabel=GD, ylabel="η")
     ax2 = ax.twinx()
-    ax2.plot(tab.rate, tab.p_slow, "^:", color="C0", label="p_slow")
+    ax2.errorbar(tab.rate, tab.p_slow, yerr=tab.get("p_slow_se"), fmt="^:", color="C0", label="p_slow (Eq. 2)")
+    noise = _slow_noise_table(mod)
+    if len(noise):
+        ax2.plot(noise.rate, noise.p_mirror, "v", color="C0", mfc="white", label="noise floor (D ≤ −τ_2)")
     ax2.set_ylabel("p_slow", color="C0")
     ax2.set_ylim(0, 1)
     h1, l1 = ax.get_legend_handles_labels()
@@ -312,7 +336,14 @@ def section_rheology(rep: Any, ctx: Any, pal: RatePalette, acfg: Mapping[str, An
     dt = _duality_table(inp, mod)
     rep.figure("rheology_duality_viscosity", _fig_duality(inp, mod, dt),
                "η from Eq. 5 (labels of each rate, G_eff from App. B) vs MD η (Eq. 1), and p_slow (Fig. 13).")
-    rep.table("rheology_duality", dt, caption="Eq. 5 per rate (rel_err = η_Eq5/η_MD − 1)")
+    rep.table("rheology_duality", dt, caption="Eq. 5 per rate (rel_err = η_Eq5/η_MD − 1, z_dev = deviation "
+              "in combined standard errors; none at the rate that defines η_eq)")
+    if mod.slow_noise:
+        nt = _slow_noise_table(mod)
+        rep.table("rheology_p_slow_noise", nt, caption="Eq. 2 under label noise: p_slow, the mirrored condition "
+                  "τ_LC − τ_sh ≤ −τ_2 (noise floor), their difference, and the per-particle replica-pair test "
+                  "(s.e. over configurations)")
+        rep.summary["rheology_p_slow_excess"] = dict(zip(nt.rate, nt.excess))
     ok = np.isfinite(dt.rel_err)
     rep.summary["rheology_duality_max_abs_rel_err"] = float(np.abs(dt.rel_err[ok]).max()) if ok.any() else None
     if inp.startup:

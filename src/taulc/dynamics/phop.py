@@ -4,11 +4,16 @@ structural signature of dynamical heterogeneity via the local softness parameter
 For particle i and frame t, with the half windows ``U = [t - t_R/2, t]`` and
 ``V = [t, t + t_R/2]`` of a window t_R,
 
-    p_hop(i, t) = sqrt( <(r_i - <r_i>_U)²>_V  <(r_i - <r_i>_V)²>_U ),                    (Eq. 2)
+    p_hop(i, t) = sqrt( <(r_i - <r_i>_U)²>_V^{1/2}  <(r_i - <r_i>_V)²>_U^{1/2} )          (Eq. 2)
 
 small while the particle rattles in one cage and large when U and V sit in two
-different cages.  ``p_hop`` has units of length² (it is compared with an MSD-like
-threshold, e.g. l_c² or the MSD at the α2 peak).  Under shear pass the
+different cages.  Two conventions (``form``):
+
+* ``"length"`` (default): Sharma, Nandi & Bhattacharyya's Eq. 2 as printed, a length
+  (compared with a root-mean-square displacement; their t_R = Δt = 15 LJ time units);
+* ``"length2"``: Candelier et al.'s form without the inner square roots,
+  ``sqrt(<…>_V <…>_U)``, a length² (the square of the above; compared with an MSD-like
+  threshold such as l_c²).  Under shear pass the
 Yamamoto-Onuki non-affine displacements so that the flow itself is not a hop.
 
 Vectorised with prefix sums over frames (``<(r - m)²>_B = Q_B/n - 2 m·S_B/n + |m|²``),
@@ -20,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["hop_frames", "phop", "phop_reference", "window_frames"]
+__all__ = ["FORMS", "T_R_SHARMA", "hop_frames", "phop", "phop_reference", "window_frames"]
 
 
 def window_frames(t_r: float, dt_frame: float) -> int:
@@ -51,7 +56,13 @@ def _phop_chunk(x: np.ndarray, h: int) -> np.ndarray:
     return out
 
 
-def phop(trajectory: np.ndarray, times: np.ndarray, t_r: float, *, chunk_size: int = 256) -> np.ndarray:
+#: Sharma, Nandi & Bhattacharyya's window Δt = t_R (LJ time units)
+T_R_SHARMA = 15.0
+FORMS = ("length", "length2")
+
+
+def phop(trajectory: np.ndarray, times: np.ndarray, t_r: float = T_R_SHARMA, *, chunk_size: int = 256,
+         form: str = "length") -> np.ndarray:
     """p_hop (Eq. 2) of every particle at every frame, ``(F, N)`` (NaN within t_R/2 of the ends).
 
     Args:
@@ -59,8 +70,11 @@ def phop(trajectory: np.ndarray, times: np.ndarray, t_r: float, *, chunk_size: i
             array supporting slicing (e.g. ``np.memmap``), read ``chunk_size`` particles
             at a time.
         times: ``(F,)`` uniformly spaced frame times.
-        t_r: window t_R (LJ time), e.g. a few τ_2.
+        t_r: window t_R (LJ time); default 15, Sharma et al.'s Δt.
+        form: ``"length"`` (Eq. 2 as printed, default) or ``"length2"`` (Candelier's, its square).
     """
+    if form not in FORMS:
+        raise ValueError(f"field 'form' must be one of {FORMS}, got {form!r}")
     times = np.asarray(times, dtype=np.float64)
     if trajectory.ndim != 3 or trajectory.shape[2] != 3 or trajectory.shape[0] != times.shape[0]:
         raise ValueError(f"trajectory must be (F, N, 3) with F = len(times); got {trajectory.shape}, "
@@ -74,7 +88,7 @@ def phop(trajectory: np.ndarray, times: np.ndarray, t_r: float, *, chunk_size: i
     for a in range(0, n, chunk_size):
         b = min(n, a + chunk_size)
         out[:, a:b] = _phop_chunk(np.asarray(trajectory[:, a:b], dtype=np.float64), h)
-    return out
+    return np.sqrt(out) if form == "length" else out
 
 
 def phop_reference(trajectory: np.ndarray, h: int) -> np.ndarray:

@@ -10,6 +10,19 @@ non-affine displacement, viscosity bookkeeping (Eq. 1), isoconfigurational
 
 Shear geometry (SLLOD + Lees-Edwards): flow x, gradient y, streaming
 velocity ``u_x = γ̇ (y - ylo)`` with ``ylo = 0``.
+
+Equations of motion (every engine): textbook SLLOD with a Nosé-Hoover chain
+on the peculiar momenta (Evans & Morriss 1990, *Statistical Mechanics of
+Nonequilibrium Liquids*, Ch. 6),
+
+    ṙ = p/m + γ̇ y x̂,   ṗ = F − γ̇ p_y x̂ − ζ p,
+
+which for planar Couette flow is Newton's equation in the lab velocity
+``v = ṙ`` with a thermostat on ``c = v − γ̇ y x̂`` (``v̇ = F/m − ζ c``): a
+free particle moves in a straight line, and ``dH₀/dt = −γ̇ V P_xy − ζ·2K``
+with ``H₀ = Σ p²/2m + U`` and the full (kinetic + virial) P_xy.  The chain
+lengths (:data:`NH_CHAIN_NVT` at rest, :data:`NH_CHAIN_SLLOD` under shear) are the
+same in both engines.
 """
 
 from __future__ import annotations
@@ -29,6 +42,15 @@ from taulc.md.trajectory import NonAffineIntegrator, Trajectory
 
 log = logging.getLogger(__name__)
 
+#: Nosé-Hoover chain lengths shared by the LAMMPS and OpenMM engines.  Under shear one thermostat
+#: variable: in a steady state d⟨ζ⟩/dt = 0 then gives ⟨K⟩ = K_target exactly while ζ removes the
+#: viscous heat; with a chain, ⟨K⟩ − K_target = Q₁⟨ζ₁ζ₂⟩ > 0 (measured at γ̇ = 0.1, T = 0.6,
+#: N = 500: ⟨T⟩ = 0.616 with chain 3, 0.599 with 1; ``fix nvt/sllod``'s default is 1).  At rest a
+#: chain of 3 (``fix nvt``'s default): a single variable rings after a melt or quench (a 2 τ
+#: equilibration from the melt gave a run-mean T of 1.09 for a target of 0.8, N = 300).
+NH_CHAIN_NVT = 3
+NH_CHAIN_SLLOD = 1
+NH_CHAIN = NH_CHAIN_NVT  # the longest chain an engine must hold
 #: Default sampling interval in MD steps (0.1 τ at dt = 0.005).
 DEFAULT_SAMPLE_EVERY = 20
 #: MD steps per chunk of an unrecorded segment when a progress callback is given.

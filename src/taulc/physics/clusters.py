@@ -26,11 +26,14 @@
    so any periodic image gives the same answer, through box flips).
 
 3. **Life cycle** of a cluster (Fig. 2a-d): σ_c(t) (Eq. 4, atomic stresses of Eq. 2),
-   γ_c(t) accumulated from Falk-Langer increments (Eq. 5-7), n_cj(t), P_ext(t), R(t)
-   and the characteristic times t_0 ... t_3 (operational definitions in
-   :func:`characteristic_times`).
+   γ_c(t) of Eq. 5-7 in two readings (incremental, summed over frames: ≈ γ̇ t by
+   construction; and referenced to the cluster's configuration at t_0, which can
+   fall behind the applied strain when the cluster rearranges; see
+   :mod:`taulc.physics.falk_langer`), n_cj(t), P_ext(t), R(t) and the characteristic
+   times t_0 ... t_3 (operational definitions in :func:`characteristic_times`).
 
-4. **Scaling** helpers: ξ_c = (3 V̄_c / 4π)^{1/3} (Fig. 3c), η_c of Eq. 8, and the
+4. **Scaling** helpers: ξ_c = (3 V̄_c / 4π)^{1/3} (Fig. 3c), P_c(t) of Fig. 3a (fraction of
+   particles inside convective clusters alive at t, :func:`convective_fraction`), η_c of Eq. 8, and the
    jump-jump correlation g_cj(r) with its anisotropy α(r) (Eq. 10, Fig. 4b-c).
    Power-law fits (ν_c, λ) live in :mod:`taulc.analysis.clusters_report`.
 """
@@ -48,7 +51,7 @@ import numpy as np
 from scipy import ndimage
 
 from taulc.dynamics.events import CageEvents, wrap_into_cell
-from taulc.physics.falk_langer import shear_strain_increment
+from taulc.physics.falk_langer import deformation_gradients, shear_strain_increment
 from taulc.physics.stress import cluster_stress
 from taulc.structure.neighbors import minimum_image, neighbor_list
 from taulc.structure.periodic_grid import (
@@ -69,6 +72,7 @@ __all__ = [
     "background_threshold",
     "characteristic_times",
     "cluster_radius",
+    "convective_fraction",
     "demarcate",
     "eta_c",
     "ice_life_cycles",
@@ -337,7 +341,7 @@ class LifeCycle:
 
     times: np.ndarray
     sigma: np.ndarray  # σ_c(t), Eq. 4
-    gamma: np.ndarray  # accumulated Falk-Langer strain, Eq. 5-7 (0 at the first frame)
+    gamma: np.ndarray  # incremental reading of Eq. 5-7: increments summed (0 at the first frame)
     n_members: np.ndarray
     n_cj: np.ndarray  # cage jumps of members per frame
     p_ext: np.ndarray  # fraction of extensional jumps in a sliding window
@@ -347,6 +351,10 @@ class LifeCycle:
     t1: float = float("nan")
     t2: float = float("nan")
     t3: float = float("nan")
+    #: Eq. 5-7 referenced to t_0: best-fit strain of the particles inside at t_0 relative to
+    #: their t_0 configuration (NaN before t_0; from the first frame when t_0 is undefined)
+    gamma_t0: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    applied: np.ndarray = field(default_factory=lambda: np.zeros(0))  # γ(t) − γ(first frame)
 
     @property
     def yield_time(self) -> float:
@@ -449,6 +457,8 @@ def life_cycle(clusters: ClusterSet, label: int, frames: np.ndarray, times: np.n
         ext_w = ndimage.uniform_filter1d(ext, w, mode="constant") * w
         p_ext = np.where(tot_w > 0.5, ext_w / np.maximum(tot_w, 1e-12), np.nan)
     t0, t1, t2, t3 = characteristic_times(tsel, sig, smooth=smooth)
+    i_ref = int(np.searchsorted(tsel, t0)) if np.isfinite(t0) else 0
+    gamma_t0 = _strain_since(clusters, label, frames, unwrapped, strain, strain_ref, members[i_ref], i_ref)
     residual = np.full(nt, np.nan)
     if np.isfinite(t0):
         i0 = int(np.searchsorted(tsel, t0))
@@ -456,7 +466,32 @@ def life_cycle(clusters: ClusterSet, label: int, frames: np.ndarray, times: np.n
         if res[i0] > 0:
             residual[i0:] = 1.0 - res[i0:] / res[i0]
     return LifeCycle(times=tsel, sigma=sig, gamma=gamma, n_members=members.sum(axis=1).astype(float), n_cj=n_cj,
-                     p_ext=p_ext, residual=residual, volume=vol, t0=t0, t1=t1, t2=t2, t3=t3)
+                     p_ext=p_ext, residual=residual, volume=vol, t0=t0, t1=t1, t2=t2, t3=t3,
+                     gamma_t0=gamma_t0, applied=np.asarray(strain, dtype=np.float64)[frames] - float(strain[frames[0]]))
+
+
+def _strain_since(clusters: ClusterSet, label: int, frames: np.ndarray, unwrapped: np.ndarray,
+                  strain: np.ndarray, strain_ref: float, m0: np.ndarray, i_ref: int) -> np.ndarray:
+    """Eq. 5-7 referenced to frame ``i_ref``: J_xy of the particles ``m0`` between that frame and
+    every later one (their own continuous displacements); NaN before ``i_ref``."""
+    out = np.full(len(frames), np.nan)
+    if m0.sum() < 4:
+        return out
+    centre = clusters.centres[label - 1]
+    f0 = frames[i_ref]
+    dg0 = strain_ref - strain[f0]
+    u0 = np.asarray(unwrapped[f0])[m0]
+    v = advect(u0, dg0) - centre
+    image = minimum_image(v, clusters.cell) - v  # compact image in the reference cell, as the increments
+    rel0 = advect(v + image, -dg0)
+    later = frames[i_ref:]
+    dg = (strain_ref - np.asarray(strain, dtype=np.float64)[later])[:, None]
+    # each member's image moves with its lattice vector (Lees-Edwards images drift with the flow)
+    img_shift = dg0 - dg  # (K, 1): advect(image, -dg) - advect(image, -dg0) = (dg0 - dg) image_y x̂
+    after = rel0[None] + np.asarray(unwrapped)[later][:, m0] - u0[None]
+    after[..., 0] += img_shift * image[None, :, 1]
+    out[i_ref:] = deformation_gradients(rel0, after)[:, 0, 1]
+    return out
 
 
 def ice_life_cycles(engine: Any, regions: Sequence[tuple[ClusterSet, int]], positions: np.ndarray,
@@ -501,7 +536,8 @@ def mean_life_cycle(cycles: Sequence[LifeCycle], smooth: int = 5) -> LifeCycle:
     with warnings.catch_warnings():  # all-NaN frames (R before t_0, P_ext without jumps) stay NaN
         warnings.simplefilter("ignore", RuntimeWarning)
         avg = {k: np.nanmean(np.stack([getattr(c, k) for c in cycles]), axis=0)
-               for k in ("sigma", "gamma", "n_members", "n_cj", "p_ext", "residual")}
+               for k in ("sigma", "gamma", "n_members", "n_cj", "p_ext", "residual", "gamma_t0", "applied")
+               if all(getattr(c, k).shape == t.shape for c in cycles)}
     t0, t1, t2, t3 = characteristic_times(t, avg["sigma"], smooth=smooth)
     return LifeCycle(times=t, volume=cycles[0].volume, t0=t0, t1=t1, t2=t2, t3=t3, **avg)
 
@@ -511,6 +547,27 @@ def cluster_radius(volumes: np.ndarray) -> float:
     """ξ_c = (3 V̄_c / 4π)^{1/3} from the mean cluster volume (Fig. 3c)."""
     v = np.asarray(volumes, dtype=np.float64)
     return float((3.0 * v.mean() / (4.0 * math.pi)) ** (1.0 / 3.0)) if v.size else float("nan")
+
+
+def convective_fraction(cluster_sets: Sequence[ClusterSet], ref_frames: Sequence[int],
+                        spans: Sequence[tuple[int, int]], unwrapped: np.ndarray, strain: np.ndarray,
+                        frames: np.ndarray) -> np.ndarray:
+    """P_c(t) of Fig. 3a: fraction of particles inside a convective cluster alive at each of ``frames``.
+
+    Cluster set ``k`` is demarcated at frame ``ref_frames[k]`` and alive over the frames
+    ``spans[k] = (first, last)`` (its life cycle); a particle belongs at frame t when its
+    convective traceback (:func:`traceback_labels`) lands in any cluster of a set alive at t.
+    """
+    frames = np.asarray(frames, dtype=np.int64)
+    out = np.zeros(len(frames))
+    n = unwrapped.shape[1]
+    for j, f in enumerate(frames):  # loop over frames and cluster sets, vectorised over particles
+        inside = np.zeros(n, dtype=bool)
+        for cs, e, (a, b) in zip(cluster_sets, ref_frames, spans):
+            if a <= f <= b and cs.n_clusters:
+                inside |= traceback_labels(cs, np.asarray(unwrapped[f]), float(strain[f]), float(strain[e])) > 0
+        out[j] = inside.mean()
+    return out
 
 
 def eta_c(p_c: float, sigma_y: float, rate: float) -> float:

@@ -30,6 +30,8 @@ __all__ = [
     "duality_stress",
     "DualityResult",
     "duality_from_labels",
+    "DualityUncertainty",
+    "duality_bootstrap",
 ]
 
 
@@ -149,3 +151,76 @@ def duality_from_labels(rate: float, tau_sh: np.ndarray, slow: np.ndarray, tau_l
     return DualityResult(rate=float(rate), p_slow=p_slow, tau_el=t_el, tau_sh_fast_mean=t_fast,
                          tau_sh_slow_mean=t_slow, tau_lc_eq_mean=t_eq, g_eff=float(g_eff),
                          eta_eq=float(eta_eq), sigma_slow=s_slow, sigma_fast=s_fast)
+
+
+@dataclass
+class DualityUncertainty:
+    """Eq. 5 at one rate with bootstrap uncertainties (replicas and configurations resampled,
+    η_eq drawn from its Eq. 1 standard error); ``*_se`` are bootstrap standard deviations."""
+
+    rate: float
+    eta: float
+    eta_se: float
+    p_slow: float
+    p_slow_se: float
+    tau_sh_fast_mean: float
+    tau_sh_fast_mean_se: float
+    tau_lc_eq_mean: float
+    tau_lc_eq_mean_se: float
+    tau_el: float
+    tau_el_se: float
+    n_boot: int
+
+    def to_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
+def _restricted(first: np.ndarray, t_max: float) -> np.ndarray:
+    """``min(τ_r, t_max)`` with censored (NaN) entries at ``t_max``: the replica terms whose
+    mean is the Kaplan-Meier restricted mean for a common horizon."""
+    x = np.asarray(first, dtype=np.float64)
+    return np.minimum(np.where(np.isfinite(x), x, t_max), t_max)
+
+
+def duality_bootstrap(rate: float, first_lc: list[np.ndarray], first_sh: list[np.ndarray],
+                      first_lc_eq: list[np.ndarray], t_max: float, tau_2: float, eta_eq: float,
+                      eta_eq_se: float, g_eff: float, n_boot: int = 200, seed: int = 0,
+                      el_fraction: float = 0.1) -> DualityUncertainty:
+    """Eq. 5 with its uncertainty from the per-replica first-jump times of one rate.
+
+    Each bootstrap draw resamples the configurations of the rate and of the equilibrium set,
+    then the replicas of each configuration (the same replica index for shear off and on: the
+    pairs share initial velocities), rebuilds τ_LC, τ_sh (restricted means at ``t_max``), the
+    Eq. 2 split, p_slow, τ̄_sh,fast, τ_el and τ̄_LC,eq, and draws η_eq ~ N(η_eq, eta_eq_se).
+    G_eff and τ_2 are held fixed.  The central values are those of the full data.
+    """
+    rng = np.random.default_rng(seed)
+    lc = [_restricted(a, t_max) for a in first_lc]
+    sh = [_restricted(a, t_max) for a in first_sh]
+    eq = [_restricted(a, t_max) for a in first_lc_eq]
+
+    def one(idx_c: np.ndarray, reps: list[np.ndarray], idx_e: np.ndarray, reps_e: list[np.ndarray],
+            eta0: float) -> tuple[float, float, float, float, float]:
+        t_lc = np.concatenate([lc[c][r].mean(axis=0) for c, r in zip(idx_c, reps)])
+        t_sh = np.concatenate([sh[c][r].mean(axis=0) for c, r in zip(idx_c, reps)])
+        t_eq = np.concatenate([eq[c][r].mean(axis=0) for c, r in zip(idx_e, reps_e)])
+        slow = (t_lc - t_sh) >= tau_2
+        res = duality_from_labels(rate, t_sh, slow, t_eq, eta0, g_eff, el_fraction)
+        return res.eta, res.p_slow, res.tau_sh_fast_mean, res.tau_lc_eq_mean, res.tau_el
+
+    full = one(np.arange(len(lc)), [np.arange(a.shape[0]) for a in lc],
+               np.arange(len(eq)), [np.arange(a.shape[0]) for a in eq], eta_eq)
+    draws = []
+    for _ in range(int(n_boot)):
+        ic = rng.integers(0, len(lc), len(lc))
+        ie = rng.integers(0, len(eq), len(eq))
+        reps = [rng.integers(0, lc[c].shape[0], lc[c].shape[0]) for c in ic]
+        reps_e = [rng.integers(0, eq[c].shape[0], eq[c].shape[0]) for c in ie]
+        eta0 = eta_eq + (eta_eq_se * rng.standard_normal() if np.isfinite(eta_eq_se) else 0.0)
+        draws.append(one(ic, reps, ie, reps_e, eta0))
+    sd = np.nanstd(np.asarray(draws), axis=0, ddof=1)
+    return DualityUncertainty(rate=float(rate), eta=full[0], eta_se=float(sd[0]), p_slow=full[1],
+                              p_slow_se=float(sd[1]), tau_sh_fast_mean=full[2],
+                              tau_sh_fast_mean_se=float(sd[2]), tau_lc_eq_mean=full[3],
+                              tau_lc_eq_mean_se=float(sd[3]), tau_el=full[4], tau_el_se=float(sd[4]),
+                              n_boot=int(n_boot))

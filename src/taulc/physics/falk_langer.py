@@ -7,17 +7,25 @@ the cluster centroid ``r_0``,
 
 the deformation gradient minimising the mean-square non-affine displacement is
 ``J = X Y^{-1}`` and the shear strain is ``γ_c = Σ_k X_xk Y^{-1}_ky - δ_xy = J_xy``
-(Eq. 5).  Summing the increments over successive intervals gives the accumulated
-strain γ_c(t) of the paper's Fig. 2a (it grows as γ̇ t for a cluster that follows the
-flow and drops when the cluster yields).  ``D²_min`` (Falk & Langer's residual) comes
-with it.
+(Eq. 5).  Two readings of γ_c(t) are used (:func:`taulc.physics.clusters.life_cycle`):
+
+* **incremental**: Eq. 6-7 as printed, between successive frames, increments summed.
+  The sum is the time integral of the local velocity gradient, so for any cluster
+  that moves with the surrounding flow it is ≈ γ̇ t by construction and cannot
+  drop;
+* **referenced to t_0**: ``t − Δt/2`` replaced by the cluster's configuration at
+  t_0 (:func:`deformation_gradients`): the best-fit strain accumulated since t_0,
+  which falls behind γ̇ (t − t_0) when the cluster's particles rearrange and lose the
+  memory of their t_0 arrangement.
+
+``D²_min`` (Falk & Langer's residual) comes with it.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["d2_min", "deformation_gradient", "shear_strain_increment"]
+__all__ = ["d2_min", "deformation_gradient", "deformation_gradients", "shear_strain_increment"]
 
 
 def _centred(x: np.ndarray) -> np.ndarray:
@@ -40,6 +48,22 @@ def deformation_gradient(before: np.ndarray, after: np.ndarray) -> np.ndarray:
     x = a.T @ b
     y = b.T @ b
     return np.linalg.solve(y.T, x.T).T  # X Y^{-1} (Y symmetric)
+
+
+def deformation_gradients(before: np.ndarray, after: np.ndarray) -> np.ndarray:
+    """``J_k = X_k Y^{-1}`` for one reference ``before (M, 3)`` and a stack ``after (K, M, 3)``.
+
+    Vectorised form of :func:`deformation_gradient` (same particles, same centring);
+    returns ``(K, 3, 3)``.
+    """
+    b = _centred(before)
+    a = np.asarray(after, dtype=np.float64)
+    if a.ndim != 3 or a.shape[1:] != b.shape:
+        raise ValueError(f"after must be (K, {b.shape[0]}, 3), got {a.shape}")
+    a = a - a.mean(axis=1, keepdims=True)
+    x = np.einsum("kma,mb->kab", a, b)
+    y_inv = np.linalg.inv(b.T @ b)
+    return x @ y_inv
 
 
 def shear_strain_increment(before: np.ndarray, after: np.ndarray) -> float:

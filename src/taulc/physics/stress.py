@@ -4,7 +4,7 @@ Zeng, Yu & Wang 2025, "Connecting shear thinning and dynamic heterogeneity in
 supercooled liquids by localized elasticity", Eq. 2-4 (after Egami 2011, "Atomic
 level stresses"):
 
-    σ_i,ab = -1/(2 Ω_i) Σ_j V'(r_ij) r_ij,a r_ij,b / r_ij   [- m v_i,a v_i,b / Ω_i]      (Eq. 2)
+    σ_i,ab = +1/(2 Ω_i) Σ_j V'(r_ij) r_ij,a r_ij,b / r_ij   [- m v_i,a v_i,b / Ω_i]      (Eq. 2)
 
     Ω_b / Ω_s = (d_b / d_s)^D,   N_b Ω_b + N_s Ω_s = V                                    (Eq. 3)
 
@@ -14,13 +14,14 @@ Conventions, stated because the paper's Eq. 2 is printed without them:
 
 * **factor 1/2**: each pair's virial is split equally between its two particles
   (Egami), so that the volume-weighted sum over all particles is the global stress,
-  ``Σ_i Ω_i σ_i,xy = -V p_xy`` with p_xy the engine's virial pressure component
+  ``Σ_i Ω_i σ_i,xy = ∂U/∂γ = -V p_xy`` with p_xy the engine's virial pressure component
   (``compute pressure NULL virial``; η = -<p_xy>/γ̇ of Zeng et al. Eq. 1).  Without
   the 1/2 the sum is twice the stress, and η_c of Eq. 8 would be twice η.
-* **sign**: stress = minus pressure (σ_xy > 0 in steady shear with γ̇ > 0), the sign
-  for which the paper's σ_c grows during elastic loading.  Eq. 2 is printed with
-  ``+dV/dr``; with ``r_ij = r_j - r_i`` and the pressure convention of Eq. 1 the
-  positive shear stress carries the minus sign above.
+* **sign**: Eq. 2's own ``+dV/dr``: stress = minus pressure (σ_xy > 0 in steady shear
+  with γ̇ > 0), the sign for which the paper's σ_c grows during elastic loading.  Under
+  an affine strain ``r_x → r_x + γ r_y`` a pair changes length by ``∂r/∂γ = r_x r_y / r``,
+  so ``∂U/∂γ = Σ_pairs V'(r) r_x r_y / r``, which the half-split distributes over the
+  particles (the sign does not depend on ``r_ij = r_i − r_j`` or ``r_j − r_i``).
 * **kinetic part**: off by default, like the engine's p_xy (the virial of Eq. 1).
   Given peculiar velocities, ``-m v_a v_b / Ω_i`` is added, and the volume-weighted
   sum then equals minus LAMMPS's full pressure tensor component (tested at γ̇ = 0).
@@ -124,7 +125,8 @@ def atomic_stress(positions: np.ndarray, species: np.ndarray, cell: np.ndarray, 
             :data:`COMPONENTS` order.
 
     Returns:
-        ``(sigma, omega)`` with ``Σ_i omega_i sigma_i = -V p`` (stress = -pressure).
+        ``(sigma, omega)`` with ``Σ_i omega_i sigma_i = -V p`` (stress = -pressure; for xy,
+        ``∂U/∂γ`` of an affine shear when velocities are not given).
     """
     w = atomic_virial(positions, species, cell, system, max_pairs=max_pairs)
     volume = float(abs(np.linalg.det(np.asarray(cell, dtype=np.float64))))
