@@ -98,7 +98,9 @@ def test_ka_type_names_need_no_flag(runs, files, caplog, case, ref):
         (p,) = _pred(runs, files[case])
     (r,) = _pred(runs, files[ref])
     np.testing.assert_array_equal(p.species, r.species)
-    tol = 1e-4 if case == "gsd" else 1e-6  # gsd stores float32 positions
+    # gsd stores float32 positions; 10-digit XYZ round-off can cross the Gaussian truncation edge, amplified by
+    # standardised descriptor columns of tiny spread (tests/test_bad_inputs_predict.py)
+    tol = 1e-4 if case == "gsd" else 1e-5
     np.testing.assert_allclose(p.values["H"], r.values["H"], atol=tol * max(1.0, np.abs(r.values["H"]).max()))
     assert re.search(r"species map A -> 0 \(big, 2\d\d particles\), B -> 1 \(small, \d\d particles\)", caplog.text), caplog.text
 

@@ -4,9 +4,11 @@ Independent cells (an LER or a liquid-like region each; no elastic interaction
 between cells) cycle through loading and yielding:
 
 1. draw τ_LC from the equilibrium spectrum H_eq(τ_LC) (resampling the measured values);
+   slow if τ_LC − τ_sh(τ_LC) ≥ τ_2 (Eq. 2) with τ_sh(τ_LC) of Eq. 4 at the rate, else fast
+   (the paper classifies the cell on its τ_LC, before the thermal draw);
 2. thermal jump time τ_LC^th ~ Exp(mean τ_LC) (Eq. 7); τ_sh^th = τ_sh(τ_LC^th) from the
    τ_sh(τ_LC) relation at the rate (Eq. 3 with the Eq. 4 master-curve parameters);
-3. slow if τ_LC^th − τ_sh^th ≥ τ_2 (Eq. 2), else fast;
+3. the class of step 1 decides the cycle, τ_sh^th its duration;
 4. loading σ = σ_0 e^{−(t−t_0)/t_str} + G_eff γ̇ (t − t_0) for c_el τ_sh^th (slow, Eq. 8)
    or τ_sh^th (fast: the averaged cage distortion – cage jump, Fig. 14c);
 5. yielding: exponential unloading σ_p e^{−(t−t_y)/t_str}; slow cells restructure for
@@ -80,9 +82,9 @@ class GridCellResult:
 def _draw(p: GridCellParams, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
     """(loading duration, is_slow) of ``n`` new cycles."""
     tau = rng.choice(p.tau_lc_eq, size=n)
+    slow = tau - np.asarray(p.tau_sh_of_lc(tau), dtype=np.float64) >= p.tau_2  # Eq. 2 on the cell's τ_LC
     th = rng.exponential(tau) if p.thermal else tau
     sh = np.asarray(p.tau_sh_of_lc(th), dtype=np.float64)
-    slow = th - sh >= p.tau_2
     return np.where(slow, p.c_el * sh, sh), slow
 
 
