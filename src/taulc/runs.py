@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["RunError", "MARKER", "OWNER", "DATASET_RECORD", "claim_run_dir", "mark_complete", "is_complete",
-           "latest_complete", "discard_if_empty", "claim_new_dir", "write_dataset_record", "read_dataset_record", "run_dataset"]
+           "latest_complete", "claim_new_dir", "write_dataset_record", "read_dataset_record", "run_dataset"]
 
 from taulc.errors import ConfigError, TaulcError
 from taulc.fileio import atomic_write_bytes, atomic_write_json
@@ -41,7 +41,6 @@ log = logging.getLogger(__name__)
 
 DATASET_RECORD = "dataset.json"
 """The run's dataset identity: ``{"name", "dir", "config_hash", "shards_digest", "format_version"}``."""
-_HYDRA_ONLY = {".hydra", OWNER}
 
 
 class RunError(TaulcError, FileNotFoundError):
@@ -139,15 +138,6 @@ def latest_complete(root: str | os.PathLike[str]) -> Path | None:
     """The most recently completed run under ``root`` (any depth), or None."""
     cands = [p.parent for p in Path(root).glob(f"**/{MARKER}") if is_complete(p.parent)]
     return max(cands, key=lambda p: (p / MARKER).stat().st_mtime_ns) if cands else None
-
-
-def discard_if_empty(run_dir: str | os.PathLike[str]) -> None:
-    """Remove a run directory that holds nothing of a run yet (only Hydra's config/log and the owner file)."""
-    d = Path(run_dir)
-    if not d.is_dir():
-        return
-    if all(p.name in _HYDRA_ONLY or p.suffix == ".log" for p in d.iterdir()):
-        shutil.rmtree(d, ignore_errors=True)
 
 
 def write_dataset_record(run_dir: str | os.PathLike[str], dataset_dir: str | os.PathLike[str]) -> Path:
