@@ -75,7 +75,7 @@ def test_schema_defaults_are_the_shipped_yaml_defaults() -> None:
     from taulc.analysis.context import EvaluateSpec
     from taulc.data.datamodules import TrainDataSpec
     from taulc.data.splits import SplitSpec
-    from taulc.models.skill import TargetSpec, target_spec
+    from taulc.evaluation.skill import TargetSpec, target_spec
     from taulc.training import EarlyStoppingSpec
 
     train = _yaml("train.yaml")
@@ -107,7 +107,7 @@ def test_train_and_evaluate_nodes_refuse_naming_the_field(node: str, data: dict,
     from taulc.analysis.context import analysis_spec
     from taulc.data.datamodules import TrainDataSpec
     from taulc.data.splits import SplitSpec
-    from taulc.models.skill import target_spec
+    from taulc.evaluation.skill import target_spec
     from taulc.training import EarlyStoppingSpec
 
     parse = {"split": SplitSpec.from_config, "data": TrainDataSpec.from_config, "target": target_spec,
@@ -117,7 +117,7 @@ def test_train_and_evaluate_nodes_refuse_naming_the_field(node: str, data: dict,
 
 
 def test_target_spellings_are_kept() -> None:
-    from taulc.models.skill import target_spec
+    from taulc.evaluation.skill import target_spec
 
     assert target_spec("ln_tau_sh").name == "ln_tau_sh"  # bare name (older runs)
     assert [target_spec({"reference_species": s}).reference_species for s in ("big", "small", "all", 1, "0", None)] \

@@ -15,8 +15,8 @@ from scipy.special import polygamma
 from torch.utils.data import DataLoader
 
 from taulc.dynamics.estimators import ice_estimate, split_halves
+from taulc.evaluation.skill import Baselines, classification_table, headline, score_table, target_spec
 from taulc.models.metrics import classification_metrics, pearson, split_half_ceiling
-from taulc.models.skill import Baselines, classification_table, headline, score_table, target_spec
 
 R = 8  # replicas per particle
 RATES = (0.0, 1e-3, 1e-2, 3e-2, 1e-1)

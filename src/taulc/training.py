@@ -4,7 +4,7 @@
 goes through the same path: a datamodule from :mod:`taulc.data.datamodules`,
 ``trainer.fit`` (model selection on the validation split), one
 ``trainer.predict`` on the test split, and the same metrics: the honest-skill
-tables of :mod:`taulc.models.skill` (reference species, within each γ̇ and
+tables of :mod:`taulc.evaluation.skill` (reference species, within each γ̇ and
 configuration, with noise ceilings, baselines fitted on the training split and
 ``skill``), plus the pooled all-particle metrics, labelled as pooled.
 """
@@ -199,7 +199,7 @@ def _fmt(x: Any) -> str:
 
 def summary_lines(metrics: Mapping[str, Any]) -> list[str]:
     """Human summary printed at the end of a run: the honest-skill tables, then pooled numbers labelled as such."""
-    from taulc.models.skill import table_lines  # noqa: PLC0415
+    from taulc.evaluation.skill import table_lines  # noqa: PLC0415
 
     lines = table_lines(metrics.get("skill", {})) if metrics.get("skill") else []
     ceil = metrics.get("noise_ceiling", {}).get("pooled_all_species", float("nan"))
@@ -394,7 +394,7 @@ def train(cfg: Any) -> float:
     from taulc.data.storage import atomic_write_bytes, atomic_write_json, save_npz  # noqa: PLC0415
     from taulc.models.io import save_model  # noqa: PLC0415
     from taulc.models.registry import model_class  # noqa: PLC0415
-    from taulc.models.skill import honest_scores, target_spec  # noqa: PLC0415
+    from taulc.evaluation.skill import honest_scores, target_spec  # noqa: PLC0415
     from taulc.runs import claim_run_dir, mark_complete, write_dataset_record  # noqa: PLC0415
     from taulc.validate import check_train_config  # noqa: PLC0415
 

@@ -321,7 +321,7 @@ def check_train_config(c: Mapping[str, Any], dataset_root: str | os.PathLike[str
     keys and out-of-range values are refused naming the field)."""
     from taulc.data.datamodules import TrainDataSpec  # noqa: PLC0415
     from taulc.data.splits import SplitSpec  # noqa: PLC0415
-    from taulc.models.skill import target_spec  # noqa: PLC0415
+    from taulc.evaluation.skill import target_spec  # noqa: PLC0415
     from taulc.training import EarlyStoppingSpec  # noqa: PLC0415
 
     target_spec(c.get("target"))

@@ -161,7 +161,7 @@ class DatasetContext:
 
     def table(self, descriptor: Mapping[str, Any] | None, target: Any = None) -> Any:
         """``ParticleTable`` for a descriptor config (features cached on disk by the data layer), with the
-        learning targets of ``target`` (a run's :class:`~taulc.models.skill.TargetSpec`: its ICE estimator
+        learning targets of ``target`` (a run's :class:`~taulc.evaluation.skill.TargetSpec`: its ICE estimator
         and horizon; default the log-mean at the dataset's shortest t_max)."""
         from taulc.data.dataset import load_dataset  # noqa: PLC0415
         from taulc.data.derived import descriptor_key  # noqa: PLC0415

@@ -9,7 +9,7 @@ same, so every point is scored on the same test particles), then collect the run
     python -m taulc.analysis.learning_curve runs/learning_curve --out reports/learning_curve
 
 For each run the ``skill`` section of ``metrics.json`` gives the big-particle Pearson within each
-shear rate (the honest-skill table, :mod:`taulc.models.skill`) and its noise ceiling; the command
+shear rate (the honest-skill table, :mod:`taulc.evaluation.skill`) and its noise ceiling; the command
 prints the mean and standard deviation over seeds per number of configurations and rate, writes
 ``learning_curve.json`` / ``learning_curve.csv`` and draws ``learning_curve.png`` (one line per rate,
 the within-rate mean in black, the mean noise ceiling dashed).  A run without

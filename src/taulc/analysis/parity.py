@@ -1,7 +1,7 @@
 """Regression parity (core paper Fig. 17) with the honest-skill table beside it.
 
 The table is the one ``train.py`` writes to ``metrics.json`` (``skill.regression.rows``,
-:mod:`taulc.models.skill`): Pearson and Spearman of the reference species within
+:mod:`taulc.evaluation.skill`): Pearson and Spearman of the reference species within
 each γ̇ and configuration, their noise ceilings √(split-half reliability) on the
 same particles and grouping, the training-split baselines and the skill, then the
 pooled numbers labelled as pooled.
@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from taulc.analysis.plotting import RatePalette, plt, rate_label
-from taulc.models.skill import SCORE_FIELDS
+from taulc.evaluation.skill import SCORE_FIELDS
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ __all__ = ["skill_frame", "plot_parity"]
 
 
 def skill_frame(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
-    """Score rows as a DataFrame with the columns of :data:`taulc.models.skill.SCORE_FIELDS`."""
+    """Score rows as a DataFrame with the columns of :data:`taulc.evaluation.skill.SCORE_FIELDS`."""
     return pd.DataFrame([{k: r.get(k) for k in SCORE_FIELDS} for r in rows], columns=list(SCORE_FIELDS))
 
 

@@ -62,8 +62,8 @@ class RunInfo:
 
     @property
     def target(self) -> Any:
-        """The run's ``target`` node as a :class:`taulc.models.skill.TargetSpec` (bare names of older runs too)."""
-        from taulc.models.skill import target_spec  # noqa: PLC0415
+        """The run's ``target`` node as a :class:`taulc.evaluation.skill.TargetSpec` (bare names of older runs too)."""
+        from taulc.evaluation.skill import target_spec  # noqa: PLC0415
 
         return target_spec(self.cfg.get("target"))
 

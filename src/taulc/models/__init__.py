@@ -5,7 +5,7 @@ save/load without Hydra in :mod:`taulc.models.io`, the name -> class registry in
 :mod:`taulc.models.registry` (a model registers itself with ``@register_model``).
 
 The package imports its members lazily (PEP 562), so that ``taulc.models.metrics``
-or ``taulc.models.skill`` load without Lightning and PyTorch Geometric; Hydra's
+(and :mod:`taulc.evaluation` over it) loads without Lightning and PyTorch Geometric; Hydra's
 ``_target_: taulc.models.LinearSVM`` resolves through the same attribute access.
 """
 

@@ -148,7 +148,7 @@ def _mean_finite(d: dict[Any, float]) -> float:
 
 def within_rate_pearson(y: Any, pred: Any, species: Any, rate: Any, reference_species: int | None = 0) -> float:
     """The honest validation score: Pearson of ``pred`` with ``y`` for the reference species within each
-    shear rate, averaged over rates (the ``within_rate_mean`` scope of :mod:`taulc.models.skill`).
+    shear rate, averaged over rates (the ``within_rate_mean`` scope of :mod:`taulc.evaluation.skill`).
 
     Hyperparameters and checkpoints are selected on it, not on the pooled Pearson, which the
     rate and species means inflate.  NaN when no rate has three usable particles.

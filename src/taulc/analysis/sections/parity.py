@@ -33,8 +33,8 @@ def _test_rows(run: RunInfo, table: Any, target: str) -> tuple[np.ndarray, np.nd
 
 def section_parity(rep: ReportWriter, run: RunInfo, ctx: DatasetContext, pal: RatePalette) -> None:
     """Parity of a logged run; the table is the run's own ``metrics.json`` ``skill.regression`` (the same numbers
-    train.py printed), recomputed with :func:`taulc.models.skill.honest_scores` for runs that predate it."""
-    from taulc.models.skill import honest_scores  # noqa: PLC0415
+    train.py printed), recomputed with :func:`taulc.evaluation.skill.honest_scores` for runs that predate it."""
+    from taulc.evaluation.skill import honest_scores  # noqa: PLC0415
 
     z = np.load(run.path / "test_predictions.npz")
     cid = z["true_config_id"].astype(int) if "true_config_id" in z else z["config_id"].astype(int)
@@ -97,7 +97,7 @@ def section_parity_fit(rep: ReportWriter, run: RunInfo, ctx: DatasetContext, pal
     particles and configurations the run was trained/tested on.
     """
     alphas = ridge_alphas() if alphas is None else list(alphas)
-    from taulc.models.skill import honest_scores  # noqa: PLC0415
+    from taulc.evaluation.skill import honest_scores  # noqa: PLC0415
 
     table = ctx.table(run.cfg.get("descriptor"), run.target)
     codes, _ = split_codes(run, table)
@@ -118,7 +118,7 @@ def section_parity_fit(rep: ReportWriter, run: RunInfo, ctx: DatasetContext, pal
 def _parity(rep: ReportWriter, pal: RatePalette, y: np.ndarray, pred: np.ndarray, rate: np.ndarray, species: np.ndarray,
             skill: Mapping[str, Any], spec: Any, model_name: str, where: str, source: str) -> None:
     from taulc.analysis.parity import plot_parity, skill_frame  # noqa: PLC0415
-    from taulc.models.skill import reference_mask  # noqa: PLC0415
+    from taulc.evaluation.skill import reference_mask  # noqa: PLC0415
 
     rep.h("3. Regression parity and honest skill (Sec. IV.A)")
     tab = skill_frame(skill["regression"]["rows"])
