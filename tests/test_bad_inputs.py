@@ -395,13 +395,13 @@ def _fake_run(d: Path, complete: bool, mtime: float) -> Path:
     """A run directory as train.py leaves it (metrics.json, .hydra/config.yaml, optionally COMPLETE)."""
     import os
 
-    from taulc.runs import mark_complete
+    from taulc.runs import Run
 
     (d / ".hydra").mkdir(parents=True)
     (d / ".hydra" / "config.yaml").write_text("model: {_target_: taulc.models.LinearSVM}\n")
     (d / "metrics.json").write_text("{}")
     if complete:
-        mark_complete(d)
+        Run(d).mark_complete()
         os.utime(d / "COMPLETE", (mtime, mtime))
     return d
 
@@ -419,18 +419,18 @@ def test_latest_skips_incomplete_runs(tmp_path):
 
 
 def test_two_runs_in_the_same_second_get_their_own_directories(tmp_path):
-    from taulc.runs import claim_run_dir, mark_complete
+    from taulc.runs import Run
 
     shared = tmp_path / "runs" / "svm" / "2026-01-01_00-00-00"
     (shared / ".hydra").mkdir(parents=True)
     (shared / ".hydra" / "config.yaml").write_text("seed: 1\n")
-    a = claim_run_dir(shared, {"seed": 1})
+    a = Run.claim(shared, {"seed": 1}).path
     (shared / ".hydra" / "config.yaml").write_text("seed: 2\n")  # the second run's Hydra overwrites the shared copy
-    b = claim_run_dir(shared, {"seed": 2})
-    c = claim_run_dir(shared)
+    b = Run.claim(shared, {"seed": 2}).path
+    c = Run.claim(shared).path
     assert a == shared and b.name == shared.name + "-1" and c.name == shared.name + "-2"
     assert (b / ".hydra" / "config.yaml").read_text() == "seed: 2\n"
-    mark_complete(a, {"seed": 1})  # each run leaves its own config behind, whatever was overwritten meanwhile
+    Run(a).mark_complete({"seed": 1})  # each run leaves its own config behind, whatever was overwritten meanwhile
     assert (a / ".hydra" / "config.yaml").read_text() == "seed: 1\n"
     assert json.loads((a / "COMPLETE").read_text())["files"] == {".taulc-owner": (a / ".taulc-owner").stat().st_size}
 

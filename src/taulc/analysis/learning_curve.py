@@ -8,7 +8,7 @@ same, so every point is scored on the same test particles), then collect the run
         hydra.sweep.dir=runs/learning_curve
     python -m taulc.analysis.learning_curve runs/learning_curve --out reports/learning_curve
 
-For each run the ``skill`` section of ``metrics.json`` gives the big-particle Pearson within each
+For each run the ``skill`` section of its metrics gives the big-particle Pearson within each
 shear rate (the honest-skill table, :mod:`taulc.evaluation.skill`) and its noise ceiling; the command
 prints the mean and standard deviation over seeds per number of configurations and rate, writes
 ``learning_curve.json`` / ``learning_curve.csv`` and draws ``learning_curve.png`` (one line per rate,
@@ -33,31 +33,29 @@ __all__ = ["collect_runs", "learning_curve", "plot_learning_curve", "main"]
 
 
 def collect_runs(paths: Sequence[str | Path]) -> list[dict[str, Any]]:
-    """One record per run directory (a ``metrics.json`` below any of ``paths``): configurations, seed, scores."""
-    from taulc.fileio import read_json  # noqa: PLC0415
+    """One record per run with metrics at or below ``paths`` (:func:`taulc.runs.runs_below`): configurations,
+    seed, scores."""
+    from taulc.runs import runs_below  # noqa: PLC0415
 
-    files: list[Path] = []
-    for p in map(Path, paths):
-        files += [p] if p.name == "metrics.json" else sorted(p.rglob("metrics.json"))
     out = []
-    for f in files:
-        m = read_json(f)
+    for run in runs_below(paths):
+        m = run.read_metrics()
         t = (m.get("skill") or {}).get("regression") or (m.get("skill") or {}).get("hardness")
         if not t:
-            log.warning("%s: no honest-skill table; skipped", f)
+            log.warning("%s: no honest-skill table; skipped", run.metrics_path)
             continue
         rows = {str(r["group"]): r for r in t["rows"] if r["scope"] == "rate"}
         n_cfg = (m.get("split") or {}).get("train_configs")
         if n_cfg is None:  # all training configurations: the recorded training configurations per scored rate
             cfgs = (m.get("configs") or {}).get("train") or []
             n_cfg = len(cfgs) // max(1, len(rows)) if cfgs else math.nan
-        out.append({"run": str(f.parent), "model": m.get("model"), "n_configs": n_cfg,
+        out.append({"run": str(run.path), "model": m.get("model"), "n_configs": n_cfg,
                     "seed": (m.get("split") or {}).get("seed"),
                     "pearson": {g: float(r["pearson"]) for g, r in rows.items()},
                     "ceiling": {g: float(r["ceiling"]) for g, r in rows.items()},
                     "within_rate_mean": float(t["headline"].get("pearson", math.nan))})
     if not out:
-        raise FileNotFoundError(f"no run with an honest-skill table (metrics.json) under {list(map(str, paths))}")
+        raise FileNotFoundError(f"no run with an honest-skill table under {list(map(str, paths))}")
     return out
 
 
@@ -117,7 +115,7 @@ def main(argv: list[str] | None = None) -> None:
     from taulc.fileio import atomic_write_json, atomic_write_text  # noqa: PLC0415
 
     p = argparse.ArgumentParser(prog="python -m taulc.analysis.learning_curve", description=__doc__.split("\n")[0])
-    p.add_argument("runs", nargs="+", type=Path, help="multirun directories or run directories (metrics.json below)")
+    p.add_argument("runs", nargs="+", type=Path, help="multirun directories or run directories (runs with metrics below)")
     p.add_argument("--out", type=Path, default=Path("."), help="directory for learning_curve.{json,csv,png}")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")

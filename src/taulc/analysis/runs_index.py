@@ -1,7 +1,9 @@
-"""Finished ``train.py`` runs for the report: :class:`RunInfo`, :func:`resolve_run`, :func:`load_run`,
-:func:`auto_runs` (``runs=auto``), :func:`pick_run` (one run per report role) and :func:`split_codes`.
+"""Finished ``train.py`` runs for the report: :class:`RunInfo` (a :class:`taulc.runs.Run` with its config
+and metrics read), :func:`load_run`, :func:`auto_runs` (``runs=auto``), :func:`pick_run` (one run per report
+role) and :func:`split_codes`.
 
-Run directories themselves (the ``COMPLETE`` marker, ``latest``) are owned by :mod:`taulc.runs`.
+Run directories themselves (their files, completion, ``latest``, :func:`resolve_run`) are owned by
+:mod:`taulc.runs`; this module only reads them.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from taulc.analysis.context import dataset_of
-from taulc.fileio import read_json
+from taulc.runs import Run, read_dataset_record, resolve_run, run_dataset
 
 log = logging.getLogger("taulc.evaluate")
 
@@ -24,11 +26,11 @@ __all__ = ["RunInfo", "resolve_run", "load_run", "auto_runs", "pick_run", "canon
            "dataset_key", "split_codes"]
 
 
-@dataclass
-class RunInfo:
-    """A finished ``train.py`` run: its directory, resolved config, model class and metrics."""
+@dataclass(frozen=True)
+class RunInfo(Run):
+    """A finished ``train.py`` run: its directory (the :class:`~taulc.runs.Run` files), resolved config,
+    model class and metrics."""
 
-    path: Path
     cfg: dict[str, Any]
     model_class: str
     metrics: dict[str, Any] = field(repr=False)
@@ -75,41 +77,6 @@ class RunInfo:
         return TrainDataSpec.from_config(self.cfg.get("data"))
 
 
-def _is_run(p: Path) -> bool:
-    from taulc.runs import is_complete  # noqa: PLC0415
-
-    return is_complete(p)
-
-
-def resolve_run(spec: str | os.PathLike[str] | None, runs_root: str | os.PathLike[str] = "runs") -> Path | None:
-    """A run directory from ``spec``: a path, ``latest`` (newest complete run of any model under ``runs_root``),
-    a model name (newest complete run under ``runs_root/<model>``) or None / 'null' (no run).
-
-    Only complete runs count (:mod:`taulc.runs`: the ``COMPLETE`` marker is written last), so a killed
-    or still running training is skipped by ``latest`` and refused when named."""
-    from taulc.runs import MARKER, RunError, latest_complete  # noqa: PLC0415
-
-    if spec is None or str(spec).lower() in ("", "null", "none"):
-        return None
-    root = Path(runs_root)
-    s = str(spec)
-    if s == "latest":
-        best = latest_complete(root)
-        if best is None:
-            raise RunError(f"run=latest: no complete run ({MARKER} marker, metrics.json, .hydra/config.yaml) "
-                           f"under {root.resolve()}")
-        return best.resolve()
-    p = Path(s)
-    if not p.exists() and (root / s).exists():
-        p = root / s
-    if p.is_dir() and not _is_run(p) and not (p / "metrics.json").exists():
-        p = latest_complete(p) or p
-    if not _is_run(p):
-        raise RunError(f"run={s}: {p} is not a complete train.py run (expected {MARKER}, metrics.json and "
-                       ".hydra/config.yaml; a run without the marker was killed or is still running)")
-    return p.resolve()
-
-
 def auto_runs(runs: Sequence[RunInfo], runs_root: Path) -> list[RunInfo]:
     """The latest run of every other model type under ``runs_root`` trained on the same dataset."""
     have = {r.model for r in runs}
@@ -139,7 +106,7 @@ def pick_run(runs: Sequence[RunInfo], role: str) -> RunInfo | None:
     ``report_priority`` first, then the order given); a ``regression`` run must have written ``y_pred``."""
     cands = sorted((r for r in runs if role in r.roles), key=lambda r: r.model.report_priority)
     if role == "regression":
-        cands = [r for r in cands if "y_pred" in np.load(r.path / "test_predictions.npz").files]
+        cands = [r for r in cands if "y_pred" in r.prediction_names()]
     return cands[0] if cands else None
 
 
@@ -151,11 +118,9 @@ def canonical_hash_of(cfg: Mapping[str, Any]) -> str:
 
 
 def run_dataset_of(run: RunInfo, data_root: str | os.PathLike[str] | None = None) -> tuple[Path, dict[str, Any] | None]:
-    """Dataset directory and dataset config of ``run``: from its ``dataset.json`` (:func:`taulc.runs.run_dataset`,
-    the manifest's hash checked; config None) or, for runs without one, re-composed from ``.hydra/config.yaml``.
+    """Dataset directory and dataset config of ``run``: from its dataset record (:func:`taulc.runs.run_dataset`,
+    the manifest's hash checked; config None) or, for runs without one, re-composed from the run's config.
     ``data_root`` looks for the dataset under another root."""
-    from taulc.runs import run_dataset  # noqa: PLC0415
-
     root = run_dataset(run.path, data_root)
     if root is not None:
         return root, None
@@ -165,28 +130,19 @@ def run_dataset_of(run: RunInfo, data_root: str | os.PathLike[str] | None = None
 
 def dataset_key(run: RunInfo) -> tuple[Path, str]:
     """(resolved dataset directory, manifest ``config_hash``) of ``run``, for grouping runs by dataset."""
-    from taulc.runs import read_dataset_record  # noqa: PLC0415
-
     rec = read_dataset_record(run.path)
     if rec is not None:
         return Path(rec["dir"]).resolve(), str(rec["config_hash"])
     return dataset_of(run.cfg)[0].resolve(), canonical_hash_of(run.cfg)
 
 
-def load_run(path: Path) -> RunInfo:
-    """Read a run's ``.hydra/config.yaml`` (resolved) and ``metrics.json``."""
-    from omegaconf import OmegaConf  # noqa: PLC0415
-
-    cfg_path = path / ".hydra" / "config.yaml"
-    raw = OmegaConf.load(cfg_path)
-    try:
-        cfg = OmegaConf.to_container(raw, resolve=True)
-    except Exception as exc:  # noqa: BLE001 - name the file
-        raise ValueError(f"{cfg_path}: cannot resolve the run's config ({exc})") from exc
-    metrics = read_json(path / "metrics.json")
+def load_run(path: str | os.PathLike[str]) -> RunInfo:
+    """Read a run's config (resolved) and metrics."""
+    run = Run(path)
+    cfg = run.read_config()
+    metrics = run.read_metrics()
     cls = metrics.get("model") or str(cfg.get("model", {}).get("_target_", "?")).rsplit(".", 1)[-1]
-    return RunInfo(path=path, cfg=cfg, model_class=cls, metrics=metrics)
-
+    return RunInfo(path=run.path, cfg=cfg, model_class=cls, metrics=metrics)
 
 
 def split_codes(run: RunInfo, table: Any) -> tuple[np.ndarray, dict[int, str]]:

@@ -55,6 +55,7 @@ import torch
 from taulc.data.inputs import dataset_graph_radius
 from taulc.errors import TaulcError
 from taulc.fileio import atomic_write_with, jsonable, read_json
+from taulc.runs.files import PREDICTOR
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ __all__ = [
 
 BUNDLE_FORMAT = "taulc-predictor"
 BUNDLE_VERSION = 1
-BUNDLE_NAME = "predictor.pt"
+BUNDLE_NAME = PREDICTOR  # a run's bundle: taulc.runs.Run.predictor_path
 #: Kob-Andersen sigma table (big = A, small = B), used when a bundle carries none
 DEFAULT_SIGMA = {"bb": 1.0, "bs": 0.8, "ss": 0.88}
 
@@ -217,7 +218,7 @@ def read_bundle(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise BundleError(f"{path}: not a readable taulc predictor bundle ({type(exc).__name__}: {exc})") from exc
     if not isinstance(b, dict) or b.get("format") != BUNDLE_FORMAT:
         fmt = b.get("format") if isinstance(b, dict) else type(b).__name__
-        hint = " (this is a model file; use the run's predictor.pt)" if fmt == "taulc-model/1" else ""
+        hint = f" (this is a model file; use the run's {BUNDLE_NAME})" if fmt == "taulc-model/1" else ""
         raise BundleError(f"{path}: format {fmt!r} is not {BUNDLE_FORMAT!r}{hint}")
     v = b.get("format_version")
     if v != BUNDLE_VERSION:

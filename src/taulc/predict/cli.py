@@ -14,6 +14,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from taulc.runs.files import PREDICTOR
+
 log = logging.getLogger("taulc.predict")
 
 
@@ -35,7 +37,7 @@ def parser() -> argparse.ArgumentParser:
         "Inputs: LAMMPS text dumps, LAMMPS data files, extxyz / xyz with any species labels, HOOMD gsd (all frames); "
         "periodic cell sheared in one plane (xz / yz are rotated into xy). See docs/inputs.md.",
     )
-    p.add_argument("bundle", help="predictor bundle (<run_dir>/predictor.pt) or a training run directory")
+    p.add_argument("bundle", help=f"predictor bundle (<run_dir>/{PREDICTOR}) or a training run directory")
     p.add_argument("inputs", nargs="+", help="configuration files")
     p.add_argument("--out", "-o", required=True, help="output directory (created if needed)")
     p.add_argument("--format", dest="fmt", default=None,

@@ -23,7 +23,7 @@ def section_gnn(rep: ReportWriter, run: RunInfo, ctx: DatasetContext,
     from taulc.models.io import load_model  # noqa: PLC0415
 
     g = analysis_spec(acfg).gnn
-    model = load_model(run.path / "model.pt")
+    model = load_model(run.model_path)
     nfeat = int(model.x_mean.numel())
     c = run.cfg
     dm = GraphDataModule(ctx.root, run.split, target=run.target.name, node_descriptors=nfeat > 0,

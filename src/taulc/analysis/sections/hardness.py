@@ -25,7 +25,7 @@ def section_hardness(rep: ReportWriter, run: RunInfo, ctx: DatasetContext, pal: 
 
     a = analysis_spec(acfg)
     rep.h("2. Hardness H of the SVM (Sec. IV.B)")
-    model = load_model(run.path / "model.pt")
+    model = load_model(run.model_path)
     table = ctx.table(run.cfg.get("descriptor"), run.target)
     h = compute_hardness(model, table.features)
     codes, split_cfg = split_codes(run, table)
