@@ -88,9 +88,10 @@ def main() -> None:
             t_taulc.append(time.perf_counter() - t0)
         from taulc.data.datamodules import TabularDataModule
         from taulc.data.manifest import dataset_identity
-        from taulc.training import _plain, dataset_dir
+        from taulc.paths import dataset_dir
+        from taulc.utils import to_plain
 
-        c = _plain(cfg)
+        c = to_plain(cfg)
         dm = TabularDataModule(dataset_dir(c), c["split"], dataset_config=dataset_identity(c), descriptor=c.get("descriptor"))
         dm.setup()
         alphas = [float(a) for a in c["model"]["alpha"]]

@@ -76,7 +76,7 @@ def test_schema_defaults_are_the_shipped_yaml_defaults() -> None:
     from taulc.data.datamodules import TrainDataSpec
     from taulc.data.splits import SplitSpec
     from taulc.evaluation.skill import TargetSpec, target_spec
-    from taulc.training import EarlyStoppingSpec
+    from taulc.models.callbacks import EarlyStoppingSpec
 
     train = _yaml("train.yaml")
     assert TrainDataSpec.from_config(train["data"]) == TrainDataSpec()
@@ -108,7 +108,7 @@ def test_train_and_evaluate_nodes_refuse_naming_the_field(node: str, data: dict,
     from taulc.data.datamodules import TrainDataSpec
     from taulc.data.splits import SplitSpec
     from taulc.evaluation.skill import target_spec
-    from taulc.training import EarlyStoppingSpec
+    from taulc.models.callbacks import EarlyStoppingSpec
 
     parse = {"split": SplitSpec.from_config, "data": TrainDataSpec.from_config, "target": target_spec,
              "early_stopping": EarlyStoppingSpec.from_config, "analysis": analysis_spec}[node]

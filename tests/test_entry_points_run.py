@@ -67,7 +67,7 @@ def test_logger_group(tmp_path: Path) -> None:
     from conftest import compose
 
     from taulc.errors import ConfigError
-    from taulc.training import build_logger, check_logger_config
+    from taulc.models.trainer import build_logger, check_logger_config
 
     csv = compose("train", [])["logger"]
     assert csv["_target_"].endswith("CSVLogger")
@@ -86,7 +86,7 @@ def test_logger_group(tmp_path: Path) -> None:
 
 def test_exact_solvers_are_recognised() -> None:
     from taulc.models import DescriptorMLP, LinearSVM, RidgeRegressor
-    from taulc.training import is_exact_solver
+    from taulc.models.trainer import is_exact_solver
 
     assert is_exact_solver(RidgeRegressor(n_features=3)) and is_exact_solver(LinearSVM(n_features=3))
     assert not is_exact_solver(DescriptorMLP(n_features=3))

@@ -179,8 +179,9 @@ def test_one_table_everywhere(tiny_dataset: Path, tmp_path: Path, capsys):
     """metrics.json, the printed summary, the model card and runs/results.csv carry the same numbers."""
     from omegaconf import open_dict
 
+    from taulc.evaluation.scores import summary_lines
     from taulc.runs import RESULTS_FIELDS
-    from taulc.training import summary_lines, train
+    from taulc.training import train
 
     results = tmp_path / "results.csv"
     for model in ("ridge", "svm"):

@@ -92,9 +92,9 @@ def test_callbacks_default_follows_the_models_declaration(tmp_path: Path):
     from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
     from omegaconf import OmegaConf
 
+    from taulc.models.callbacks import build_callbacks, callbacks_config
     from taulc.models.registry import model_class
     from taulc.runs import Run
-    from taulc.training import build_callbacks, callbacks_config
 
     def built(overrides: list[str], **hp) -> list:
         c = OmegaConf.to_container(compose("train", overrides), resolve=True)

@@ -13,7 +13,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 """The installed ``taulc`` package directory."""
@@ -54,3 +56,9 @@ def default_data_root() -> Path:
     if root is not None:
         return root / "datasets"
     return Path.cwd() / "datasets"
+
+
+def dataset_dir(cfg: Mapping[str, Any]) -> Path:
+    """``<data root>/<dataset.name>`` of a composed config (``data_root=`` first, else :func:`default_data_root`)."""
+    root = Path(cfg["data_root"]) if cfg.get("data_root") else default_data_root()
+    return root / str(cfg["dataset"]["name"])

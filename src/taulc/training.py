@@ -1,312 +1,43 @@
 """One training run: data -> model -> Lightning Trainer -> metrics, model, card, results table.
 
-``train.py`` (Hydra) calls :func:`train`.  Every model (ridge, SVM, GNN, MLP)
-goes through the same path: a datamodule from :mod:`taulc.data.datamodules`,
-``trainer.fit`` (model selection on the validation split), one
-``trainer.predict`` on the test split, and the same metrics: the honest-skill
-tables of :mod:`taulc.evaluation.skill` (reference species, within each γ̇ and
-configuration, with noise ceilings, baselines fitted on the training split and
-``skill``), plus the pooled all-particle metrics, labelled as pooled.
+``train.py`` (Hydra) calls :func:`train`, which only orchestrates.  Every model (ridge, SVM, GNN, MLP)
+goes through the same path: a datamodule from :mod:`taulc.data.datamodules`, callbacks and logger from
+:mod:`taulc.models.callbacks` / :mod:`taulc.models.trainer`, ``trainer.fit`` (model selection on the
+validation split), one ``trainer.predict`` on the test split (:mod:`taulc.evaluation.arrays`), and the
+same metrics: the honest-skill tables of :mod:`taulc.evaluation.skill` (reference species, within each
+γ̇ and configuration, with noise ceilings, baselines fitted on the training split and ``skill``), plus
+the pooled all-particle metrics, labelled as pooled (:mod:`taulc.evaluation.scores`).  Every file of the
+run is written through its :class:`taulc.runs.Run`; the model card is :mod:`taulc.card`.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import math
 import os
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from taulc.config import from_mapping, to_mapping
+from taulc.card import model_card
+from taulc.config import to_mapping
 from taulc.data.inputs import dataset_graph_radius
-from taulc.errors import ConfigError
+from taulc.evaluation.arrays import concat_predictions, split_configs, split_rows, truth_for
+from taulc.evaluation.scores import evaluate_predictions, noise_ceiling, summary_lines
+from taulc.models.callbacks import build_callbacks, callbacks_config
+from taulc.models.trainer import (
+    build_logger,
+    check_logger_config,
+    is_exact_solver,
+    one_lightning_log_stream,
+    quiet_lightning,
+)
+from taulc.paths import dataset_dir
 from taulc.utils import to_plain as _plain
 
+__all__ = ["train"]
+
 log = logging.getLogger("taulc.train")
-
-@dataclass(frozen=True)
-class EarlyStoppingSpec:
-    """The ``early_stopping`` node of ``src/taulc/conf/train.yaml`` (read by ``src/taulc/conf/callbacks/early_stopping.yaml``):
-    stop after ``patience`` epochs without a validation improvement of at least ``min_delta``; 0 or null = off."""
-
-    patience: int | None = 10
-    min_delta: float = 1.0e-3
-
-    def __post_init__(self) -> None:
-        if self.patience is not None and self.patience < 0:
-            raise ConfigError(f"field 'early_stopping.patience' must be >= 0, got {self.patience!r}")
-        if not self.min_delta >= 0:
-            raise ConfigError(f"field 'early_stopping.min_delta' must be >= 0, got {self.min_delta!r}")
-
-    @classmethod
-    def from_config(cls, node: Mapping[str, Any] | None) -> EarlyStoppingSpec:
-        return from_mapping(cls, node, "early_stopping")
-
-
-def model_kind(model_cfg: Mapping[str, Any]) -> str:
-    """The configured model's declared ``input_kind``: ``graph`` (particle graphs) or ``tabular`` (descriptors)."""
-    from taulc.models.registry import model_class  # noqa: PLC0415
-
-    return model_class(str(model_cfg.get("_target_", ""))).input_kind
-
-
-def callbacks_config(c: Mapping[str, Any], model_cls: Any) -> dict[str, Any]:
-    """The ``callbacks`` group: chosen on the command line (``callbacks=early_stopping``), else the file the
-    model declares (``callbacks_default``: ``src/taulc/conf/callbacks/<name>.yaml``), resolved against the run's config
-    (``${early_stopping.patience}``)."""
-    from omegaconf import OmegaConf  # noqa: PLC0415
-
-    from taulc.paths import conf_dir  # noqa: PLC0415
-
-    if c.get("callbacks"):
-        return dict(c["callbacks"])
-    path = conf_dir() / "callbacks" / f"{model_cls.callbacks_default}.yaml"
-    if not path.is_file():
-        raise FileNotFoundError(f"{model_cls.__name__}.callbacks_default = {model_cls.callbacks_default!r}: {path} not found")
-    root = OmegaConf.create({k: v for k, v in c.items() if k != "callbacks"})
-    root.callbacks = OmegaConf.load(path)
-    return dict(OmegaConf.to_container(root.callbacks, resolve=True) or {})
-
-
-def build_callbacks(cb_cfg: Mapping[str, Any], model: Any, checkpoint_dir: Path) -> list[Any]:
-    """Instantiate the callbacks group; each monitors the model's :attr:`monitor` / :attr:`monitor_mode`.
-
-    ``model_checkpoint`` (required, first) writes to ``checkpoint_dir`` (:attr:`taulc.runs.Run.checkpoints_dir`
-    in training); a callback whose ``patience``
-    is 0 or null is left out (``early_stopping.patience=0`` switches early stopping off)."""
-    import hydra  # noqa: PLC0415
-
-    if "model_checkpoint" not in cb_cfg:
-        raise KeyError(f"callbacks: 'model_checkpoint' is required (model selection); got {sorted(cb_cfg)}")
-    out = []
-    for key in ("model_checkpoint", *[k for k in cb_cfg if k != "model_checkpoint"]):
-        spec = dict(cb_cfg[key] or {})
-        if not spec or ("patience" in spec and not spec["patience"]):
-            continue
-        extra = {"dirpath": checkpoint_dir} if key == "model_checkpoint" else {}
-        out.append(hydra.utils.instantiate(spec, monitor=model.monitor, mode=model.monitor_mode, **extra))
-    return out
-
-
-def dataset_dir(cfg: Mapping[str, Any]) -> Path:
-    from taulc.paths import default_data_root  # noqa: PLC0415
-
-    root = Path(cfg["data_root"]) if cfg.get("data_root") else default_data_root()
-    return root / str(cfg["dataset"]["name"])
-
-
-def noise_ceiling(skill: Mapping[str, Any]) -> dict[str, Any]:
-    """Noise ceilings of the scored table (√ split-half reliability on the same particles and grouping).
-
-    ``pooled`` is the all-species pooled-over-rates value (kept for older readers,
-    equal to ``pooled_all_species``); ``rate`` maps γ̇ to the reference-species ceiling.
-    """
-    t = skill.get("regression") or skill.get("hardness") or {}
-    rows = t.get("rows", [])
-    by = {r["scope"]: r["ceiling"] for r in rows if r["scope"] not in ("rate", "config")}
-    return {
-        "pooled": by.get("pooled_all_species", float("nan")),
-        **{k: by.get(k, float("nan")) for k in ("within_rate_mean", "config_mean", "pooled_rates", "pooled_all_species")},
-        "rate": {r["group"]: r["ceiling"] for r in rows if r["scope"] == "rate"},
-    }
-
-
-def split_rows(dm: Any, kind: str, target: str) -> tuple[np.ndarray, np.ndarray]:
-    """Rows of ``dm.table`` in the training split (finite target) and, in prediction order, the test split."""
-    from taulc.data.splits import TRAIN, split_particles  # noqa: PLC0415
-
-    t = dm.table
-    assign = dm.assign if kind == "tabular" else split_particles(dm.spec, t.config_id, t.rate, t.shard_roles)
-    train = np.flatnonzero((assign == TRAIN) & np.isfinite(t.target(target)))
-    if kind == "tabular":
-        return train, np.asarray(dm.rows["test"])
-    off = t.shard_offsets
-    test = [off[int(g.config_id[0])] + np.flatnonzero(g.mask.numpy()) for g in dm.graphs["test"]]
-    return train, np.concatenate(test)
-
-
-def _concat_predictions(batches: list[dict[str, Any]]) -> dict[str, np.ndarray]:
-    keys = batches[0].keys()
-    out = {k: np.concatenate([b[k].detach().cpu().numpy().reshape(len(b[k]), -1).squeeze(-1) for b in batches]) for k in keys}
-    if "mask" in out:
-        m = out.pop("mask").astype(bool)
-        out = {k: v[m] if len(v) == len(m) else v for k, v in out.items()}
-    out.pop("batch", None)
-    return out
-
-
-def evaluate_predictions(pred: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray]) -> dict[str, Any]:
-    """Test metrics from per-particle predictions and the matching ground truth."""
-    from taulc.models.metrics import classification_metrics, regression_metrics  # noqa: PLC0415
-
-    out: dict[str, Any] = {}
-    if "y_pred" in pred:
-        out["regression"] = regression_metrics(truth["y"], pred["y_pred"], truth["config_id"], truth["rate"])
-    score = pred.get("hardness", pred.get("logit"))
-    if score is not None:
-        out["classification"] = classification_metrics(truth["cls"], score, truth["ln_tau_lc"], truth["rate"])
-        out["classification"]["score"] = "hardness" if "hardness" in pred else "logit"
-    if "mobility_pred" in pred and np.isfinite(truth.get("mobility", np.array([np.nan]))).any():
-        out["mobility"] = regression_metrics(truth["mobility"], pred["mobility_pred"], truth["config_id"], truth["rate"])
-    return out
-
-
-def _truth_for(dm: Any, kind: str) -> dict[str, np.ndarray]:
-    if kind == "tabular":
-        return dm.arrays("test")
-    cols: dict[str, list[np.ndarray]] = {}
-    for g in dm.graphs["test"]:
-        m = g.mask.numpy()
-        for k in ("y", "cls", "config_id", "rate", "species", "ln_tau_lc", "mobility"):
-            cols.setdefault(k, []).append(getattr(g, k).numpy()[m])
-    return {k: np.concatenate(v) for k, v in cols.items()}
-
-
-def split_configs(dm: Any, kind: str) -> dict[str, list[int]]:
-    """Global configuration ids that contribute particles to each split (recorded for evaluation)."""
-    if kind == "tabular":
-        cid = dm.table.config_id
-        return {k: sorted(int(c) for c in np.unique(cid[r])) for k, r in dm.rows.items()}
-    return {k: sorted({int(g.config_id[0]) for g in gs}) for k, gs in dm.graphs.items()}
-
-
-def _fmt(x: Any) -> str:
-    return f"{x:.3f}" if isinstance(x, float) and math.isfinite(x) else str(x)
-
-
-def summary_lines(metrics: Mapping[str, Any]) -> list[str]:
-    """Human summary printed at the end of a run: the honest-skill tables, then pooled numbers labelled as such."""
-    from taulc.evaluation.skill import table_lines  # noqa: PLC0415
-
-    lines = table_lines(metrics.get("skill", {})) if metrics.get("skill") else []
-    ceil = metrics.get("noise_ceiling", {}).get("pooled_all_species", float("nan"))
-    reg = metrics.get("test", {}).get("regression")
-    if reg:
-        lines.append(
-            f"all species, POOLED over rates (inflated by rate and species means): Pearson {_fmt(reg['pearson'])} | "
-            f"Spearman {_fmt(reg['spearman'])} | R2 {_fmt(reg['r2'])} (ceiling {_fmt(ceil)})"
-        )
-    cl = metrics.get("test", {}).get("classification")
-    if cl:
-        lines.append(
-            f"all species, POOLED over rates: accuracy {_fmt(cl['accuracy'])} | balanced accuracy "
-            f"{_fmt(cl['balanced_accuracy'])} | ROC-AUC {_fmt(cl['roc_auc'])} | Pearson(H, ln tau_LC) "
-            f"{_fmt(cl.get('pearson_h_lntau', float('nan')))}"
-        )
-        if cl.get("score") == "hardness":
-            lines.append(f"hardness (all species, Fig. 20)  mean H {_fmt(cl['mean_score'])} | p_H (H > 0) "
-                         f"{_fmt(cl['p_pred'])} | p_slow {_fmt(cl['p_true'])}")
-            ph, ps, hb = cl.get("p_pred_rate", {}), cl.get("p_true_rate", {}), cl.get("mean_score_rate", {})
-            for r in ph:
-                lines.append(f"  rate {r}: H bar {_fmt(hb.get(r, float('nan')))}  p_H {_fmt(ph[r])}  p_slow {_fmt(ps.get(r, float('nan')))}")
-    return lines
-
-
-#: logger group option -> the module its Lightning logger needs (src/taulc/conf/logger/)
-LOGGER_MODULES = {"TensorBoardLogger": ("tensorboard", "tensorboardX"), "WandbLogger": ("wandb",), "MLFlowLogger": ("mlflow",)}
-
-
-def check_logger_config(logger_cfg: Mapping[str, Any] | None) -> None:
-    """Refuse ``logger=<x>`` before any work when the package that logger writes with is not installed."""
-    import importlib.util  # noqa: PLC0415
-
-    if not logger_cfg:
-        return
-    target = str(logger_cfg.get("_target_", ""))
-    if not target:
-        raise ConfigError("field 'logger._target_' is missing: expected a Lightning logger class "
-                          "(src/taulc/conf/logger/: csv | tensorboard | wandb | mlflow, or ~logger for none)")
-    mods = LOGGER_MODULES.get(target.rsplit(".", 1)[-1], ())
-    if mods and not any(importlib.util.find_spec(m) is not None for m in mods):
-        raise ConfigError(f"logger {target.rsplit('.', 1)[-1]} needs the '{mods[0]}' package, which is not installed: "
-                          f"`pip install {mods[0]}`, or choose another logger (logger=csv is the default)")
-
-
-def build_logger(logger_cfg: Mapping[str, Any] | None, run_dir: Path) -> Any:
-    """The Lightning logger of the ``logger`` group, writing under the run directory (``False``: none)."""
-    import hydra  # noqa: PLC0415
-
-    if not logger_cfg:
-        return False
-    cfg = dict(logger_cfg)
-    if cfg.get("save_dir") is None:
-        cfg["save_dir"] = str(run_dir)
-    if str(cfg.get("_target_", "")).endswith("MLFlowLogger") and not cfg.get("tracking_uri"):
-        cfg["tracking_uri"] = (Path(run_dir).resolve() / "mlruns").as_uri()
-    return hydra.utils.instantiate(cfg)
-
-
-def is_exact_solver(model: Any) -> bool:
-    """A model solved in closed form (ridge, SVM): no trainable parameters, no optimizer."""
-    return not getattr(model, "automatic_optimization", True) and not any(p.requires_grad for p in model.parameters())
-
-
-#: Lightning messages that say nothing to a user of taulc (library internals or meaningless for exact solvers)
-_LIGHTNING_NOISE = (
-    r".*isinstance\(treespec, LeafSpec\)",  # Lightning's own use of a torch API it deprecates
-    r".*configure_optimizers. returned .None.",  # exact solvers have no optimizer by design
-    r".*smaller than the logging interval",  # one exact-solve epoch
-    r".*does not have many workers",  # the tabular loaders are in memory
-)
-
-
-class _DropMessages(logging.Filter):
-    def __init__(self, *needles: str) -> None:
-        super().__init__()
-        self.needles = needles
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        msg = record.getMessage()
-        return not any(n in msg for n in self.needles)
-
-
-def one_lightning_log_stream() -> None:
-    """Lightning adds its own console handler to ``lightning.pytorch``/``lightning.fabric`` when it is
-    imported before logging is configured; under Hydra (root handlers present) every line then appears
-    twice. Drop those handlers so Lightning's lines go through the root's (tqdm-aware) handler once."""
-    if not logging.getLogger().handlers:
-        return
-    for name in ("lightning", "lightning.pytorch", "lightning.fabric"):
-        lg = logging.getLogger(name)
-        for h in [h for h in lg.handlers if type(h) is logging.StreamHandler]:
-            lg.removeHandler(h)
-        lg.propagate = True
-
-
-def quiet_lightning(exact: bool) -> Any:
-    """Context in which Lightning's noise is silenced: its internal deprecation warnings and the litlogger
-    tip always; for exact solvers also the no-optimizer and logging-interval warnings and the
-    accelerator lines (GPU/TPU available), which mean nothing for a closed-form solve."""
-    import contextlib  # noqa: PLC0415
-    import warnings  # noqa: PLC0415
-
-    @contextlib.contextmanager
-    def _ctx() -> Any:
-        names = ("lightning.pytorch.utilities.rank_zero", "lightning.pytorch.accelerators.cuda", "lightning.fabric.utilities.seed")
-        needles = ("Tip: For seamless cloud logging",)
-        if exact:
-            needles += ("GPU available", "TPU available", "HPU available")
-        filt = _DropMessages(*needles)
-        loggers = [logging.getLogger(n) for n in names]
-        for lg in loggers:
-            lg.addFilter(filt)
-        try:
-            with warnings.catch_warnings():
-                for i, pattern in enumerate(_LIGHTNING_NOISE):
-                    if i == 0 or exact:
-                        warnings.filterwarnings("ignore", message=pattern)
-                yield
-        finally:
-            for lg in loggers:
-                lg.removeFilter(filt)
-
-    return _ctx()
 
 
 def train(cfg: Any) -> float:
@@ -329,7 +60,6 @@ def train(cfg: Any) -> float:
     check_train_config(c, dataset_dir(c))  # before any work: names the bad field
     check_logger_config(c.get("logger"))  # logger=tensorboard without tensorboard installed: refused now, not after training
     run = Run.claim(c.get("run_dir") or os.getcwd(), config=cfg)  # unique even for two runs in one second
-    run_dir = run.path
     one_lightning_log_stream()
     L.seed_everything(int(c["seed"]), workers=True)
     root = dataset_dir(c)
@@ -370,7 +100,7 @@ def train(cfg: Any) -> float:
         if exact:  # one exact solve: no parameter table, no per-step logging interval
             trainer_cfg.update(enable_model_summary=False, log_every_n_steps=1, min_epochs=1, max_epochs=1)
         trainer = hydra.utils.instantiate(
-            trainer_cfg, callbacks=callbacks, logger=build_logger(c.get("logger"), run_dir), default_root_dir=str(run_dir)
+            trainer_cfg, callbacks=callbacks, logger=build_logger(c.get("logger"), run.path), default_root_dir=str(run.path)
         )
         trainer.fit(model, datamodule=dm, ckpt_path=c.get("ckpt_path"), weights_only=True)  # no unpickling of crafted .ckpt
     objective = c.get("optimized_metric") or monitor
@@ -383,8 +113,8 @@ def train(cfg: Any) -> float:
         log.info("test with the best validation checkpoint %s (%s = %.4f)", best, monitor, callbacks[0].best_model_score)
     with quiet_lightning(exact):
         preds = trainer.predict(model, dataloaders=dm.test_dataloader())
-    pred = _concat_predictions(preds)
-    truth = _truth_for(dm, kind)
+    pred = concat_predictions(preds)
+    truth = truth_for(dm, kind)
     train_rows, test_rows = split_rows(dm, kind, spec.name)
     if len(test_rows) != len(next(iter(pred.values()))):
         raise RuntimeError(f"{len(test_rows)} test particles but {len(next(iter(pred.values())))} predictions")
@@ -434,67 +164,3 @@ def train(cfg: Any) -> float:
     run.mark_complete(config=cfg)  # last artefact of the run: evaluate.py skips runs without it
     run.update_latest()
     return val_score
-
-
-def _positions_card_lines(c: Mapping[str, Any]) -> list[str]:
-    """The model-card note of a predictor whose descriptors read the positions of the cage (it runs MD on new samples)."""
-    from taulc.data.inputs import descriptor_positions  # noqa: PLC0415
-
-    sets = descriptor_positions(c.get("descriptor"))
-    if not sets:
-        return ["- inputs: the configuration's positions only (no MD on new samples)"]
-    what = {"inherent": "the inherent state (LAMMPS minimisation at fixed cell)",
-            "cage": "the cage average (a short shear-off MD run from the sample, dataset.positions.window)"}
-    return [f"- inputs: descriptors of {' and of '.join(what[s] for s in sets)}: the predictor runs LAMMPS on every "
-            "new sample and needs its temperature (`taulc-predict --temperature`, else the file's temperature or "
-            "velocities, else the training temperature)"]
-
-
-def model_card(c: Mapping[str, Any], metrics: Mapping[str, Any], root: Path) -> str:
-    man_path = root / "manifest.json"
-    h = (metrics.get("skill", {}).get("regression") or metrics.get("skill", {}).get("hardness") or {}).get("headline", {})
-    lines = [
-        f"# Model card: {metrics['model']} on `{root.name}`",
-        "",
-        f"- target: `{metrics['target']}` (ln τ in LJ time units); classes: slow = 1 if τ_LC − τ_sh ≥ τ_2 (Eq. 2)",
-        f"- reference particles scored: {metrics.get('skill', {}).get('reference', '?')} (`target.reference_species`)",
-        f"- split: `{metrics['split']['kind']}` (seed {metrics['split']['seed']}); model selection on validation `{metrics['monitor']}` = {_fmt(metrics['val_score'])}",
-        f"- selected hyperparameters: {json.dumps(metrics['selected'])}",
-        f"- descriptor: `{json.dumps(c.get('descriptor', {}).get('families', {}))}`",
-        *_positions_card_lines(c),
-        f"- labels: ln τ with the `{(c.get('target') or {}).get('estimator', 'km')}` ICE estimator "
-        "(docs/label-quality.md); classes from the same estimator",
-        f"- dataset manifest: `{man_path}`",
-        f"- headline (test split, reference species, mean over shear rates of within-rate values): Pearson "
-        f"{_fmt(h.get('pearson'))}, noise ceiling {_fmt(h.get('ceiling'))}, best baseline {h.get('best_baseline_name', '')} "
-        f"{_fmt(h.get('best_baseline'))}, skill {_fmt(h.get('skill'))}, fraction of ceiling {_fmt(h.get('fraction_of_ceiling'))}",
-        "",
-        "## Test results",
-        "",
-        "Scopes, baselines and columns: docs/honest-skill.md (the same names as `metrics.json` `skill` and `runs/results.csv`).",
-        "",
-        *[f"    {s}" for s in summary_lines(metrics)],
-        "",
-        "Caveat: the random particle split leaks through shared coarse-grained neighbourhoods;",
-        "trust `split=config` (whole configurations held out) for generalisation.",
-        "",
-        *provenance_lines(metrics.get("provenance") or {}),
-    ]
-    return "\n".join(lines)
-
-
-def provenance_lines(prov: Mapping[str, Any]) -> list[str]:
-    """The model card's provenance section (code, data, environment)."""
-    if not prov:
-        return []
-    ds = prov.get("dataset") or {}
-    vers = prov.get("versions") or {}
-    return [
-        "## Provenance",
-        "",
-        f"- code: taulc {prov.get('taulc_version')}, git commit `{prov.get('git_commit')}`",
-        f"- dataset: `{ds.get('name')}` (`{ds.get('dir')}`), manifest sha256 `{ds.get('manifest_sha256')}`, "
-        f"config hash `{ds.get('config_hash')}`, shards digest `{ds.get('shards_digest')}`",
-        "- environment: " + ", ".join(f"{k} {v}" for k, v in vers.items()),
-        "",
-    ]

@@ -322,7 +322,7 @@ def check_train_config(c: Mapping[str, Any], dataset_root: str | os.PathLike[str
     from taulc.data.datamodules import TrainDataSpec  # noqa: PLC0415
     from taulc.data.splits import SplitSpec  # noqa: PLC0415
     from taulc.evaluation.skill import target_spec  # noqa: PLC0415
-    from taulc.training import EarlyStoppingSpec  # noqa: PLC0415
+    from taulc.models.callbacks import EarlyStoppingSpec  # noqa: PLC0415
 
     target_spec(c.get("target"))
     _num(c.get("seed", 0), "seed", lo=0, integer=True)
