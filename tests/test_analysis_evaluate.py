@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 from conftest import TINY_OVERRIDES, compose
 from omegaconf import OmegaConf, open_dict
@@ -57,23 +59,37 @@ def test_evaluate_tiny_report(tiny_runs, tmp_path):
     assert "no LinearSVM run" in md and "figures/parity.png" in md
 
 
-def test_svm_only_report_fits_the_papers_ridge_for_parity(tiny_runs, tmp_path):
-    """After only `train.py model=svm`, parity comes from a ridge the report fits on the same split;
-    it must reproduce the logged ridge run (same RidgeRegressor, split, alpha grid and validation selection)."""
+def test_parity_reads_the_runs_saved_predictions(tiny_runs, tmp_path, monkeypatch):
+    """Parity is drawn from the ridge run's saved test predictions and its own skill table, training nothing
+    (a Trainer started during the report fails the test); after only `train.py model=svm` it is skipped."""
     import json
 
-    from taulc.analysis.report import evaluate
+    import lightning
 
-    cfg = compose("evaluate", [f"run={tiny_runs['svm']}", "runs=[]", f"out={tmp_path / 'svm_only'}",
-                               "analysis.importance.full_descriptor=null", "analysis.importance.greedy_k=3"])
-    out = evaluate(cfg)
-    md = (out / "report.md").read_text()
-    assert "figures/parity.png" in md and "fitted the paper's ridge regression itself" in md
+    from taulc.analysis.report import evaluate
+    from taulc.runs import Run
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("the report must not train a model")
+
+    monkeypatch.setattr(lightning.Trainer, "fit", no_training)
+    opts = ["analysis.importance.full_descriptor=null", "analysis.importance.greedy_k=3"]
+    out = evaluate(compose("evaluate", [f"run={tiny_runs['ridge']}", "runs=[]", f"out={tmp_path / 'ridge'}", *opts]))
     summary = json.loads((out / "summary.json").read_text())
-    logged = json.loads((tiny_runs["ridge"] / "metrics.json").read_text())
+    ridge = Run(tiny_runs["ridge"])
+    logged = ridge.read_metrics()
+    assert summary["parity"]["run"] == str(ridge.path.resolve()) and (out / "figures" / "parity.png").is_file()
     assert abs(summary["parity"]["pooled_all_species"] - logged["test"]["regression"]["pearson"]) < 1e-6
-    for k in ("pearson", "ceiling", "baseline_structural", "skill"):  # the same honest-skill table as the logged run
-        assert abs(summary["parity"]["headline"][k] - logged["skill"]["regression"]["headline"][k]) < 1e-6, k
+    for k in ("pearson", "ceiling", "baseline_structural", "skill"):  # the run's own honest-skill table
+        assert summary["parity"]["headline"][k] == pytest.approx(logged["skill"]["regression"]["headline"][k], abs=1e-12), k
+    tab = pd.read_csv(out / "tables" / "parity.csv")
+    rows = logged["skill"]["regression"]["rows"]
+    assert list(tab["scope"]) == [r["scope"] for r in rows] and list(tab["n"]) == [r["n"] for r in rows]
+    np.testing.assert_allclose(tab["pearson"], [r["pearson"] for r in rows], rtol=1e-9)
+    out = evaluate(compose("evaluate", [f"run={tiny_runs['svm']}", "runs=[]", f"out={tmp_path / 'svm_only'}", *opts]))
+    md = (out / "report.md").read_text()
+    assert "figures/parity.png" not in md and "the report trains no model itself" in md
+    assert "parity" not in json.loads((out / "summary.json").read_text())
 
 
 def test_evaluate_finds_the_dataset_through_the_runs_record(tiny_runs, tiny_dataset, tmp_path):

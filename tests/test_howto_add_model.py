@@ -106,7 +106,7 @@ def test_the_howto_model_trains_bundles_predicts_and_reports(howto_model, tiny_d
     ctx = load_context(root, dcfg)
     rep = ReportWriter(tmp_path / "report")
     try:
-        section_parity(rep, info, ctx, RatePalette(ctx.rates))
+        section_parity(rep, info, RatePalette(ctx.rates))
         assert (rep.tmp / "figures" / "parity.png").is_file()
     finally:
         rep.abort()

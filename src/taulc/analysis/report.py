@@ -6,7 +6,8 @@ A thin driver over the sections of :mod:`taulc.analysis.sections` (core paper nu
    τ_LC,c vs 1/γ̇ (Fig. 3c-d), master curve Eq. 4 (Fig. 11), η(γ̇) and λ (Fig. 1);
 2. hardness of the SVM run on *all* particles -- maps with Appendix A clusters (Fig. 19),
    H̄, p_H vs p_slow (Fig. 20);
-3. regression parity of a ridge / GNN / MLP run (Fig. 17) with noise ceilings;
+3. regression parity of a ridge / GNN / MLP run (Fig. 17) with noise ceilings, from the run's saved test
+   predictions;
 4. feature importance -- Fig. 16 (all l ≤ 6), greedy ranking (Table I, Fig. 18), GNN attribution;
 5. convective clusters of cage jumps and ν_c = λ/(D+1) (Zeng, Yu & Wang 2025) when
    ``analysis.clusters.trajectories`` names steady-shear runs (``bench/cluster_runs.py``);
@@ -40,7 +41,7 @@ from taulc.analysis.sections.dynamics import section_dynamics
 from taulc.analysis.sections.gnn import section_gnn
 from taulc.analysis.sections.hardness import section_hardness
 from taulc.analysis.sections.importance import section_importance
-from taulc.analysis.sections.parity import section_parity, section_parity_fit
+from taulc.analysis.sections.parity import section_parity
 from taulc.analysis.writer import ReportWriter, markdown_table
 from taulc.utils import to_plain as _plain
 
@@ -50,7 +51,7 @@ _dataset_of = dataset_of  # older name, used by docs/how-to tests
 
 __all__ = ["RunInfo", "resolve_run", "load_run", "auto_runs", "pick_run", "ReportWriter", "markdown_table",
            "DatasetContext", "load_context", "section_dynamics", "section_hardness", "section_parity",
-           "section_parity_fit", "section_importance", "section_gnn", "evaluate", "summary_lines"]
+           "section_importance", "section_gnn", "evaluate", "summary_lines"]
 
 
 def evaluate(cfg: Mapping[str, Any], output_dir: str | os.PathLike[str] | None = None) -> Path:

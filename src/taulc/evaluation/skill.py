@@ -46,6 +46,7 @@ import numpy as np
 
 from taulc.models.metrics import _key as _k
 from taulc.models.metrics import classification_metrics, grouped_pearson, split_half_ceiling
+from taulc.runs.files import METRICS
 
 log = logging.getLogger(__name__)
 
@@ -494,7 +495,7 @@ def table_lines(skill: Mapping[str, Any], max_configs: int = 12) -> list[str]:
                          f"{_f(r['baseline_species_rate'], 9)} {_f(r['baseline_structural'], 8)} | "
                          f"{_f(r['skill'], 6, True)} {_f(r['fraction_of_ceiling'])}")
         if n_cfg > max_configs:
-            lines.append(f"  ... {n_cfg - max_configs} more configurations in metrics.json")
+            lines.append(f"  ... {n_cfg - max_configs} more configurations in {METRICS}")
         h = t["headline"]
         if h:
             lines.append(f"  => within-rate {skill.get('reference', '')} Pearson {_f(h['pearson'], 0)} "

@@ -37,8 +37,8 @@ SECTIONS: tuple[Section, ...] = (
     Section("hardness", hardness.write,
             "no LinearSVM run (report role 'hardness') given (add runs=[runs/svm/latest])"),
     Section("parity", parity.write,
-            "no regression run (ridge, or GNN/MLP with y_pred: report role 'regression') given "
-            "(add runs=[runs/ridge/latest])"),
+            "no regression run (ridge, or GNN/MLP with y_pred: report role 'regression') given; the report "
+            "trains no model itself (add runs=[runs/ridge/latest])"),
     Section("importance", importance.write),
     Section("gnn", gnn.write, "no ParticleGNN run (report role 'attribution') given (add runs=[runs/gnn/latest])"),
     Section("clusters", _clusters),
