@@ -3,7 +3,7 @@
     OMP_NUM_THREADS=1 nice -n 19 python bench/cluster_gamma_c.py runs/clusters_md reports/clusters_gamma_c
 
 Input: ``bench/cluster_runs.py`` output.  Per rate, over the life cycles with t_0 < t_2 < t_3
-(:func:`taulc.analysis.clusters_report.analyse_rate`, default settings): the medians of
+(:func:`taulc.analysis.cluster_analysis.analyse_rate`, default settings): the medians of
 γ_c(t_2)/[γ̇ (t_2 − t_0)] (rise) and of [γ_c(t_3) − γ_c(t_2)]/[γ̇ (t_3 − t_2)] (after yield) for
 both readings, the fraction of cycles whose γ_c drops between t_2 and t_3, P̄_c both ways and η_c
 (Eq. 8); the figure shows the cycle with the largest stress rise.  Not a test.
@@ -20,13 +20,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from taulc.analysis.clusters_report import ClusterAnalysisSettings, _lc2_from_manifest, analyse_rate  # noqa: E402
+from taulc.analysis.cluster_analysis import ClusterAnalysisSettings, analyse_rate, lc2_from_manifest  # noqa: E402
 from taulc.md.system import load_system  # noqa: E402
 
 out = Path(sys.argv[2])
 out.mkdir(parents=True, exist_ok=True)
 system = load_system("demo")
-lc2 = _lc2_from_manifest(Path("datasets/demo/manifest.json"))
+lc2 = lc2_from_manifest(Path("datasets/demo/manifest.json"))
 best = None
 summary = {}
 for f in sorted(Path(sys.argv[1]).glob("steady_r*.npz")):

@@ -4,7 +4,7 @@ Fig. 2a, 2i and Fig. 6: "50 ICE replicas for each cluster" in 3D MD).
     OMP_NUM_THREADS=1 nice -n 10 python bench/cluster_ice.py runs/clusters_md/steady_r1.000e-02.npz \
         --replicas 16 --out reports/clusters_ice
 
-Demarcates the clusters of the trajectory (:func:`taulc.analysis.clusters_report.analyse_rate`),
+Demarcates the clusters of the trajectory (:func:`taulc.analysis.cluster_analysis.analyse_rate`),
 takes the largest cluster of a window ending at t_ref ≥ 2 t_χ, restarts ``--replicas``
 isoconfigurational replicas from the configuration at t_ref - 2 t_χ (fresh velocities, same
 rate) for 2.5 t_χ, traces the cluster and a background sphere of the same volume in each
@@ -21,10 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
-from taulc.analysis.clusters_report import (
+from taulc.analysis.cluster_analysis import (
     ClusterAnalysisSettings,
-    _lc2_from_manifest,
     analyse_rate,
+    lc2_from_manifest,
 )
 from taulc.data.storage import atomic_write_json, load_npz
 from taulc.md import LammpsEngine, load_system
@@ -62,7 +62,7 @@ def main() -> None:
     system = load_system(a.system)
     t_start = time.perf_counter()
     res = analyse_rate(Path(a.trajectory), system, ClusterAnalysisSettings(max_life_cycles=1),
-                       _lc2_from_manifest(Path(a.manifest)))
+                       lc2_from_manifest(Path(a.manifest)))
     z = load_npz(a.trajectory)
     times, unwrapped, strain, tilt, cell = z["times"], z["unwrapped"], z["strain"], z["tilt"], z["cell"]
     species = z["species"].astype(np.int64)

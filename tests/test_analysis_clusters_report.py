@@ -7,12 +7,10 @@ import json
 import numpy as np
 import pytest
 
-from taulc.analysis.clusters_report import (
-    ClusterAnalysisSettings,
-    main,
-    section_clusters,
-)
+from taulc.analysis.cluster_analysis import ClusterAnalysisSettings
+from taulc.analysis.clusters_report import main
 from taulc.analysis.report import ReportWriter
+from taulc.analysis.sections.clusters import section_clusters
 
 
 def test_section_skips_without_trajectories(tmp_path):

@@ -71,7 +71,7 @@ def _yaml(name: str) -> dict:
 
 def test_schema_defaults_are_the_shipped_yaml_defaults() -> None:
     """The dataclass defaults (used when a key is absent) equal what src/taulc/conf/*.yaml ships."""
-    from taulc.analysis.clusters_report import ClustersSpec
+    from taulc.analysis.cluster_analysis import ClustersSpec
     from taulc.analysis.context import EvaluateSpec
     from taulc.data.datamodules import TrainDataSpec
     from taulc.data.splits import SplitSpec

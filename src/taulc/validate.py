@@ -364,7 +364,7 @@ def check_train_config(c: Mapping[str, Any], dataset_root: str | os.PathLike[str
 def check_evaluate_config(c: Mapping[str, Any]) -> None:
     """``evaluate.py``: the report options and ``analysis.*`` through their schemas
     (:class:`~taulc.analysis.context.EvaluateSpec`: unknown keys, types and ranges) and the report directory."""
-    from taulc.analysis.clusters_report import ClustersSpec  # noqa: PLC0415
+    from taulc.analysis.cluster_analysis import ClustersSpec  # noqa: PLC0415
     from taulc.analysis.context import EvaluateSpec  # noqa: PLC0415
 
     spec = EvaluateSpec.from_config(c)

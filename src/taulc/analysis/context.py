@@ -66,7 +66,7 @@ def _clusters_default() -> dict[str, Any]:
 class AnalysisSpec:
     """The ``analysis`` node of ``src/taulc/conf/evaluate.yaml`` (Appendix A grid, Fig. 19 slices, sub-sections).
 
-    ``clusters`` stays a mapping here; :class:`taulc.analysis.clusters_report.ClustersSpec` types it (its
+    ``clusters`` stays a mapping here; :class:`taulc.analysis.cluster_analysis.ClustersSpec` types it (its
     fields are the cluster analysis settings) and :func:`taulc.validate.check_evaluate_config` checks it first."""
 
     n_grid: int = 20  # Appendix A grid: L/20 cells per box edge (l_cg = L/20 in Eq. A1)

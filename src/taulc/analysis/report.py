@@ -11,7 +11,7 @@ A thin driver over the sections of :mod:`taulc.analysis.sections` (core paper nu
 4. feature importance -- Fig. 16 (all l ≤ 6), greedy ranking (Table I, Fig. 18), GNN attribution;
 5. convective clusters of cage jumps and ν_c = λ/(D+1) (Zeng, Yu & Wang 2025) when
    ``analysis.clusters.trajectories`` names steady-shear runs (``bench/cluster_runs.py``);
-6. start-up rheology (:mod:`taulc.analysis.rheology_report`).
+6. start-up rheology (:mod:`taulc.analysis.sections.rheology`).
 
 Runs are resolved by :func:`resolve_run` (:mod:`taulc.analysis.runs_index`); the dataset comes from each run's
 ``dataset.json`` (its manifest hash checked; older runs: re-composed from ``.hydra/config.yaml``) and the descriptor

@@ -5,7 +5,7 @@ Sec. III and V evaluated on one dataset (Yu, Zeng & Wang 2025, Figs. 13-15, 23-2
 MSD → t_str and Γ⁻¹, η_eq, per-rate labels, Eq. 3/4 fits, start-up MD curves, C̄(t), φ(t),
 G_ini); :func:`run_models` evaluates the duality viscosity, the grid-cell start-up model, PEL
 and SGR and fits their free parameters (γ_res, α, Ω(γ̇)).  Figures live in
-:mod:`taulc.analysis.rheology_report`.
+:mod:`taulc.analysis.sections.rheology`.
 """
 
 from __future__ import annotations

@@ -35,7 +35,7 @@
 4. **Scaling** helpers: ξ_c = (3 V̄_c / 4π)^{1/3} (Fig. 3c), P_c(t) of Fig. 3a (fraction of
    particles inside convective clusters alive at t, :func:`convective_fraction`), η_c of Eq. 8, and the
    jump-jump correlation g_cj(r) with its anisotropy α(r) (Eq. 10, Fig. 4b-c).
-   Power-law fits (ν_c, λ) live in :mod:`taulc.analysis.clusters_report`.
+   Power-law fits (ν_c, λ) live in :mod:`taulc.analysis.cluster_analysis`.
 """
 
 from __future__ import annotations

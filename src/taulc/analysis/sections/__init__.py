@@ -9,27 +9,10 @@ Adding a section = one module with a ``write`` function and one entry here.
 
 from __future__ import annotations
 
-from taulc.analysis.sections import dynamics, gnn, hardness, importance, parity
+from taulc.analysis.sections import clusters, dynamics, gnn, hardness, importance, parity, rheology
 from taulc.analysis.sections.base import ReportInputs, Section
-from taulc.analysis.writer import ReportWriter
 
 __all__ = ["SECTIONS", "ReportInputs", "Section"]
-
-
-def _clusters(rep: ReportWriter, inp: ReportInputs) -> bool:
-    """Convective clusters of cage jumps (Zeng, Yu & Wang 2025), see :mod:`taulc.analysis.clusters_report`."""
-    from taulc.analysis.clusters_report import section_clusters  # noqa: PLC0415
-
-    section_clusters(rep, inp.acfg)
-    return True
-
-
-def _rheology(rep: ReportWriter, inp: ReportInputs) -> bool:
-    """Start-up rheology and its models, see :mod:`taulc.analysis.rheology_report`."""
-    from taulc.analysis.rheology_report import section_rheology  # noqa: PLC0415
-
-    section_rheology(rep, inp.ctx, inp.pal, inp.acfg)
-    return True
 
 
 SECTIONS: tuple[Section, ...] = (
@@ -41,6 +24,6 @@ SECTIONS: tuple[Section, ...] = (
             "trains no model itself (add runs=[runs/ridge/latest])"),
     Section("importance", importance.write),
     Section("gnn", gnn.write, "no ParticleGNN run (report role 'attribution') given (add runs=[runs/gnn/latest])"),
-    Section("clusters", _clusters),
-    Section("rheology", _rheology),
+    Section("clusters", clusters.write),
+    Section("rheology", rheology.write),
 )

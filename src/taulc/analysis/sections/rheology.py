@@ -1,11 +1,12 @@
-"""Rheology section of ``python evaluate.py`` (Yu, Zeng & Wang 2025, Sec. III and V, App. B).
+"""Report section: start-up rheology and its models (Yu, Zeng & Wang 2025, Sec. III and V, App. B).
 
 Figures (core-paper numbering): duality viscosity and p_slow (Fig. 13), C̄(φ) and w (Fig. 31),
 start-up stress of slow / fast / all particles, MD vs grid-cell model (Fig. 15), PEL τ_sh(τ_LC)
 (Fig. 23) and f(t), t_c, p'_slow (Fig. 24), SGR γ̄ and τ̄_LC(γ̇) (Figs. 25c, 26), P_ac and p_sd
 (Fig. 27), η_SGR/η_eq with constant and fitted Ω(γ̇) (Figs. 28-29).  Every table says what was
 measured and what was fitted.  The start-up figures need the start-up MD of
-:mod:`taulc.data.startup_runs`; without it they are listed as skipped.
+:mod:`taulc.data.startup_runs`; without it they are listed as skipped.  The measured inputs and the
+models are :mod:`taulc.analysis.rheology_analysis`.
 """
 
 from __future__ import annotations
@@ -19,12 +20,14 @@ import pandas as pd
 
 from taulc.analysis.plotting import RatePalette, plain_log_ticks, plt, rate_label
 from taulc.analysis.rheology_analysis import RheologyInputs, RheologyModels, rheology_inputs, run_models
+from taulc.analysis.sections.base import ReportInputs
+from taulc.analysis.writer import ReportWriter
 from taulc.physics.pel import jump_time_density, mean_jump_time
 from taulc.physics.sgr import SGRSteadyState, sgr_steady_state
 
 log = logging.getLogger(__name__)
 
-__all__ = ["section_rheology", "overshoot_table"]
+__all__ = ["section_rheology", "overshoot_table", "write"]
 
 GD = "\u03b3\u0307"
 
@@ -310,8 +313,8 @@ def _fig_sgr_eta(inp: RheologyInputs, mod: RheologyModels, tab: pd.DataFrame, re
     return fig
 
 
-def section_rheology(rep: Any, ctx: Any, pal: RatePalette, acfg: Mapping[str, Any]) -> None:
-    """Write the rheology section into a :class:`taulc.analysis.writer.ReportWriter`."""
+def section_rheology(rep: ReportWriter, ctx: Any, pal: RatePalette, acfg: Mapping[str, Any]) -> None:
+    """Write the rheology section (what cannot be made is listed under "Skipped")."""
     from taulc.data.startup_runs import load_startup_runs  # noqa: PLC0415
 
     rep.h("5. Rheology: duality viscosity, grid-cell start-up, PEL and SGR (Sec. III, V, App. B)")
@@ -385,3 +388,8 @@ def section_rheology(rep: Any, ctx: Any, pal: RatePalette, acfg: Mapping[str, An
                "Normalised viscosity: SGR Eq. 32 with the cage volume Ω and with Ω(γ̇) from Eq. 34, against MD "
                "η/η_eq (Figs. 28-29).")
     rep.table("rheology_sgr", st, caption="SGR per MD rate (η* normalised by the model's Newtonian limit)")
+
+
+def write(rep: ReportWriter, inp: ReportInputs) -> bool:
+    section_rheology(rep, inp.ctx, inp.pal, inp.acfg)
+    return True
