@@ -1,6 +1,6 @@
 """Regression parity (core paper Fig. 17) with the honest-skill table beside it.
 
-The table is the one ``train.py`` writes to ``metrics.json`` (``skill.regression.rows``,
+The table is the one ``train.py`` writes to the run's metrics (``skill.regression.rows``,
 :mod:`taulc.evaluation.skill`): Pearson and Spearman of the reference species within
 each γ̇ and configuration, their noise ceilings √(split-half reliability) on the
 same particles and grouping, the training-split baselines and the skill, then the

@@ -13,9 +13,9 @@ A thin driver over the sections of :mod:`taulc.analysis.sections` (core paper nu
    ``analysis.clusters.trajectories`` names steady-shear runs (``bench/cluster_runs.py``);
 6. start-up rheology (:mod:`taulc.analysis.sections.rheology`).
 
-Runs are resolved by :func:`resolve_run` (:mod:`taulc.analysis.runs_index`); the dataset comes from each run's
-``dataset.json`` (its manifest hash checked; older runs: re-composed from ``.hydra/config.yaml``) and the descriptor
-from the run's config, unless ``dataset=`` is given (:mod:`taulc.analysis.context`); the
+Runs are resolved by :func:`resolve_run` (:mod:`taulc.runs`) and read by :mod:`taulc.analysis.runs_index`;
+the dataset comes from each run's dataset record (:mod:`taulc.runs.dataset`: its manifest hash checked; older
+runs: re-composed from the run's config) and the descriptor from the run's config, unless ``dataset=`` is given (:mod:`taulc.analysis.context`); the
 output is written by :class:`ReportWriter` (:mod:`taulc.analysis.writer`). What cannot be made (no SVM run,
 one shear rate, ...) is listed in the report's "Skipped" section. The names below stay importable from here.
 """

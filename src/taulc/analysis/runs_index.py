@@ -2,7 +2,7 @@
 and metrics read), :func:`load_run`, :func:`auto_runs` (``runs=auto``), :func:`pick_run` (one run per report
 role) and :func:`split_codes`.
 
-Run directories themselves (their files, completion, ``latest``, :func:`resolve_run`) are owned by
+Run directories themselves (their files, completion, the newest run, :func:`resolve_run`) are owned by
 :mod:`taulc.runs`; this module only reads them.
 """
 

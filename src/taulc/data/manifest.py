@@ -87,7 +87,7 @@ def git_commit(path: str | Path | None = None) -> str:
 
 def provenance(dataset_root: str | Path | None = None) -> dict[str, Any]:
     """Where a result came from: taulc version and git commit, the dataset (name, manifest sha256, config hash,
-    shard digest) and the versions of Python, torch, LAMMPS, OpenMM, ... (``metrics.json``, bundle, model card)."""
+    shard digest) and the versions of Python, torch, LAMMPS, OpenMM, ... (a run's metrics, bundle and model card)."""
     import taulc  # noqa: PLC0415
     from taulc.data.storage import sha256_file  # noqa: PLC0415
 

@@ -30,8 +30,8 @@ every run, on the test split:
   ceiling``.
 
 Column names (:data:`SCORE_FIELDS`, :data:`CLASS_FIELDS`) are the ones used in
-``metrics.json``, the terminal summary, ``runs/results.csv``, the model card
-and the evaluation report (docs/honest-skill.md).
+a run's metrics, the terminal summary, the runs' results table (:mod:`taulc.runs`),
+the model card and the evaluation report (docs/honest-skill.md).
 """
 
 from __future__ import annotations
@@ -415,7 +415,7 @@ def headline(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
 def honest_scores(table: Any, train_rows: np.ndarray, test_rows: np.ndarray, predictions: Mapping[str, np.ndarray],
                   spec: TargetSpec, system: Mapping[str, Any] | None = None, seed: int = 0,
                   prediction_names: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """Score tables of one run (the ``skill`` section of ``metrics.json``).
+    """Score tables of one run (the ``skill`` section of its metrics).
 
     ``table``: the :class:`~taulc.data.dataset.ParticleTable`; ``train_rows`` /
     ``test_rows``: its rows in the training / test split; ``predictions``:

@@ -1,8 +1,8 @@
 """Model registry: names recorded in run directories, bundles and configs -> model classes.
 
 A model class registers itself with :func:`register_model` (a class decorator) in its
-own module; :func:`model_class` resolves a class name (``"LinearSVM"``, as recorded in
-``metrics.json``, ``model.pt`` and ``predictor.pt``), a short name (``"svm"``, the
+own module; :func:`model_class` resolves a class name (``"LinearSVM"``, as recorded in a run's
+metrics, model file and predictor bundle, :mod:`taulc.runs`), a short name (``"svm"``, the
 ``src/taulc/conf/model`` file), a declared alias (an older class name) or a Hydra ``_target_``
 (``"taulc.models.LinearSVM"``).  A name not registered yet triggers one import of every
 module of :mod:`taulc.models`, so a new model is one file there plus one

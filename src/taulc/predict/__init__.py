@@ -1,11 +1,11 @@
 """taulc.predict: exported predictor bundles and their application to new configurations.
 
-``<run_dir>/predictor.pt`` is written by every training run
-(:func:`~taulc.predict.bundle.export_run_bundle`); apply it with
+Every training run writes one (:attr:`taulc.runs.Run.predictor_path`,
+:func:`~taulc.predict.bundle.export_run_bundle`); apply it with
 ``taulc-predict BUNDLE INPUT... --out DIR`` or::
 
     from taulc.predict import Predictor
-    pred = Predictor.load("runs/svm/predictor.pt")
+    pred = Predictor.load("runs/svm/2026-01-01_12-00-00")   # a run directory, or its bundle file
     frames = pred.predict("dump.lammpstrj")        # one Prediction per frame
     frames[0].values["H"], frames[0].summary()["p_H"]
 

@@ -1,4 +1,4 @@
-"""Predictor bundles: one self-contained file per training run (``<run_dir>/predictor.pt``).
+"""Predictor bundles: one self-contained file per training run (:attr:`taulc.runs.Run.predictor_path`).
 
 A bundle is a ``torch.save`` dict of plain containers and tensors, read back
 with ``torch.load(weights_only=True)`` (nothing arbitrary is unpickled, no
@@ -206,7 +206,7 @@ def save_bundle(bundle: Mapping[str, Any], path: str | os.PathLike[str]) -> Path
 
 
 def read_bundle(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Load and check a bundle; a run directory is accepted too (its ``predictor.pt``)."""
+    """Load and check a bundle; a run directory is accepted too (its :data:`BUNDLE_NAME`)."""
     path = Path(path)
     if path.is_dir():
         path = path / BUNDLE_NAME

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from taulc.analysis.sections import clusters, dynamics, gnn, hardness, importance, parity, rheology
 from taulc.analysis.sections.base import ReportInputs, Section
+from taulc.runs.files import LATEST
 
 __all__ = ["SECTIONS", "ReportInputs", "Section"]
 
@@ -18,12 +19,12 @@ __all__ = ["SECTIONS", "ReportInputs", "Section"]
 SECTIONS: tuple[Section, ...] = (
     Section("dynamics", dynamics.write),
     Section("hardness", hardness.write,
-            "no LinearSVM run (report role 'hardness') given (add runs=[runs/svm/latest])"),
+            f"no LinearSVM run (report role 'hardness') given (add runs=[runs/svm/{LATEST}])"),
     Section("parity", parity.write,
             "no regression run (ridge, or GNN/MLP with y_pred: report role 'regression') given; the report "
-            "trains no model itself (add runs=[runs/ridge/latest])"),
+            f"trains no model itself (add runs=[runs/ridge/{LATEST}])"),
     Section("importance", importance.write),
-    Section("gnn", gnn.write, "no ParticleGNN run (report role 'attribution') given (add runs=[runs/gnn/latest])"),
+    Section("gnn", gnn.write, f"no ParticleGNN run (report role 'attribution') given (add runs=[runs/gnn/{LATEST}])"),
     Section("clusters", clusters.write),
     Section("rheology", rheology.write),
 )
