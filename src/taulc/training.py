@@ -17,7 +17,7 @@ import logging
 import math
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,6 @@ from typing import Any
 import numpy as np
 
 from taulc.config import from_mapping, to_mapping
-from taulc.data.inputs import dataset_graph_radius
 from taulc.errors import ConfigError
 from taulc.utils import to_plain as _plain
 
@@ -65,13 +64,6 @@ class EarlyStoppingSpec:
     @classmethod
     def from_config(cls, node: Mapping[str, Any] | None) -> EarlyStoppingSpec:
         return from_mapping(cls, node, "early_stopping")
-
-
-def model_kind(model_cfg: Mapping[str, Any]) -> str:
-    """The configured model's declared ``input_kind``: ``graph`` (particle graphs) or ``tabular`` (descriptors)."""
-    from taulc.models.registry import model_class  # noqa: PLC0415
-
-    return model_class(str(model_cfg.get("_target_", ""))).input_kind
 
 
 def callbacks_config(c: Mapping[str, Any], model_cls: Any) -> dict[str, Any]:
@@ -134,20 +126,6 @@ def noise_ceiling(skill: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def split_rows(dm: Any, kind: str, target: str) -> tuple[np.ndarray, np.ndarray]:
-    """Rows of ``dm.table`` in the training split (finite target) and, in prediction order, the test split."""
-    from taulc.data.splits import TRAIN, split_particles  # noqa: PLC0415
-
-    t = dm.table
-    assign = dm.assign if kind == "tabular" else split_particles(dm.spec, t.config_id, t.rate, t.shard_roles)
-    train = np.flatnonzero((assign == TRAIN) & np.isfinite(t.target(target)))
-    if kind == "tabular":
-        return train, np.asarray(dm.rows["test"])
-    off = t.shard_offsets
-    test = [off[int(g.config_id[0])] + np.flatnonzero(g.mask.numpy()) for g in dm.graphs["test"]]
-    return train, np.concatenate(test)
-
-
 def _concat_predictions(batches: list[dict[str, Any]]) -> dict[str, np.ndarray]:
     keys = batches[0].keys()
     out = {k: np.concatenate([b[k].detach().cpu().numpy().reshape(len(b[k]), -1).squeeze(-1) for b in batches]) for k in keys}
@@ -158,39 +136,24 @@ def _concat_predictions(batches: list[dict[str, Any]]) -> dict[str, np.ndarray]:
     return out
 
 
-def evaluate_predictions(pred: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray]) -> dict[str, Any]:
-    """Test metrics from per-particle predictions and the matching ground truth."""
+def evaluate_predictions(pred: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray],
+                         outputs: Sequence[Any]) -> dict[str, Any]:
+    """Test metrics from per-particle predictions (by ``predict_step`` key) and the matching ground truth, for
+    the model's declared ``outputs`` (:mod:`taulc.models.outputs`): its regression, classification-score and
+    mobility outputs."""
     from taulc.models.metrics import classification_metrics, regression_metrics  # noqa: PLC0415
+    from taulc.models.outputs import MOBILITY, REGRESSION, SCORE, first_output  # noqa: PLC0415
 
     out: dict[str, Any] = {}
-    if "y_pred" in pred:
-        out["regression"] = regression_metrics(truth["y"], pred["y_pred"], truth["config_id"], truth["rate"])
-    score = pred.get("hardness", pred.get("logit"))
+    reg, score, mob = (first_output(outputs, task) for task in (REGRESSION, SCORE, MOBILITY))
+    if reg is not None:
+        out["regression"] = regression_metrics(truth["y"], pred[reg.key], truth["config_id"], truth["rate"])
     if score is not None:
-        out["classification"] = classification_metrics(truth["cls"], score, truth["ln_tau_lc"], truth["rate"])
-        out["classification"]["score"] = "hardness" if "hardness" in pred else "logit"
-    if "mobility_pred" in pred and np.isfinite(truth.get("mobility", np.array([np.nan]))).any():
-        out["mobility"] = regression_metrics(truth["mobility"], pred["mobility_pred"], truth["config_id"], truth["rate"])
+        out["classification"] = classification_metrics(truth["cls"], pred[score.key], truth["ln_tau_lc"], truth["rate"])
+        out["classification"].update(score=score.key, score_name=score.name, score_label=score.label)
+    if mob is not None and np.isfinite(truth.get("mobility", np.array([np.nan]))).any():
+        out["mobility"] = regression_metrics(truth["mobility"], pred[mob.key], truth["config_id"], truth["rate"])
     return out
-
-
-def _truth_for(dm: Any, kind: str) -> dict[str, np.ndarray]:
-    if kind == "tabular":
-        return dm.arrays("test")
-    cols: dict[str, list[np.ndarray]] = {}
-    for g in dm.graphs["test"]:
-        m = g.mask.numpy()
-        for k in ("y", "cls", "config_id", "rate", "species", "ln_tau_lc", "mobility"):
-            cols.setdefault(k, []).append(getattr(g, k).numpy()[m])
-    return {k: np.concatenate(v) for k, v in cols.items()}
-
-
-def split_configs(dm: Any, kind: str) -> dict[str, list[int]]:
-    """Global configuration ids that contribute particles to each split (recorded for evaluation)."""
-    if kind == "tabular":
-        cid = dm.table.config_id
-        return {k: sorted(int(c) for c in np.unique(cid[r])) for k, r in dm.rows.items()}
-    return {k: sorted({int(g.config_id[0]) for g in gs}) for k, gs in dm.graphs.items()}
 
 
 def _fmt(x: Any) -> str:
@@ -216,12 +179,13 @@ def summary_lines(metrics: Mapping[str, Any]) -> list[str]:
             f"{_fmt(cl['balanced_accuracy'])} | ROC-AUC {_fmt(cl['roc_auc'])} | Pearson(H, ln tau_LC) "
             f"{_fmt(cl.get('pearson_h_lntau', float('nan')))}"
         )
-        if cl.get("score") == "hardness":
-            lines.append(f"hardness (all species, Fig. 20)  mean H {_fmt(cl['mean_score'])} | p_H (H > 0) "
-                         f"{_fmt(cl['p_pred'])} | p_slow {_fmt(cl['p_true'])}")
+        n = cl.get("score_name")  # the declared score (taulc.models.outputs): H of the SVM, a logit
+        if n:
+            lines.append(f"{cl.get('score_label', n)} (all species, Fig. 20)  mean {n} {_fmt(cl['mean_score'])} | "
+                         f"p_{n} ({n} > 0) {_fmt(cl['p_pred'])} | p_slow {_fmt(cl['p_true'])}")
             ph, ps, hb = cl.get("p_pred_rate", {}), cl.get("p_true_rate", {}), cl.get("mean_score_rate", {})
             for r in ph:
-                lines.append(f"  rate {r}: H bar {_fmt(hb.get(r, float('nan')))}  p_H {_fmt(ph[r])}  p_slow {_fmt(ps.get(r, float('nan')))}")
+                lines.append(f"  rate {r}: {n} bar {_fmt(hb.get(r, float('nan')))}  p_{n} {_fmt(ph[r])}  p_slow {_fmt(ps.get(r, float('nan')))}")
     return lines
 
 
@@ -388,11 +352,12 @@ def train(cfg: Any) -> float:
     import hydra  # noqa: PLC0415
     import lightning as L  # noqa: PLC0415
 
-    from taulc.data.datamodules import GraphDataModule, TabularDataModule, TrainDataSpec  # noqa: PLC0415
-    from taulc.data.manifest import dataset_identity, provenance  # noqa: PLC0415
+    from taulc.data.datamodules import TrainDataSpec  # noqa: PLC0415
+    from taulc.data.manifest import provenance  # noqa: PLC0415
     from taulc.data.splits import SplitSpec  # noqa: PLC0415
     from taulc.data.storage import atomic_write_bytes, atomic_write_json, save_npz  # noqa: PLC0415
     from taulc.models.io import save_model  # noqa: PLC0415
+    from taulc.models.outputs import REGRESSION, SCORE, first_output, outputs_record  # noqa: PLC0415
     from taulc.models.registry import model_class  # noqa: PLC0415
     from taulc.models.skill import honest_scores, target_spec  # noqa: PLC0415
     from taulc.runs import claim_run_dir, mark_complete, write_dataset_record  # noqa: PLC0415
@@ -407,33 +372,13 @@ def train(cfg: Any) -> float:
     L.seed_everything(int(c["seed"]), workers=True)
     root = dataset_dir(c)
     model_cls = model_class(str(c["model"].get("_target_", "")))  # the declaration decides inputs and callbacks
-    kind = model_cls.input_kind
+    inputs = model_cls.inputs  # taulc.models.input_kinds: datamodule, test truth, split rows
     data = TrainDataSpec.from_config(c.get("data"))
     split = SplitSpec.from_config(c["split"])
-    dcfg = dataset_identity(c)
     spec = target_spec(c.get("target"))
-    if kind == "graph":
-        dm = GraphDataModule(
-            root, split, target=spec.name, node_descriptors=int(c["model"].get("n_features") or 0) > 0,
-            batch_size=data.graph_batch_size, dataset_config=dcfg,
-            radius=dataset_graph_radius(c), descriptor=c.get("descriptor"), estimator=spec.estimator,
-            horizon=spec.horizon,
-        )
-    else:
-        dm = TabularDataModule(
-            root, split, target=spec.name, species=data.species,
-            balance_classes=data.balance_classes or model_cls.balance_classes_default,
-            balance_within_rate=data.balance_within_rate,
-            batch_size=data.batch_size, dataset_config=dcfg, seed=int(c["seed"]),
-            descriptor=c.get("descriptor"), estimator=spec.estimator, horizon=spec.horizon,
-        )
+    dm = inputs.datamodule(c, model_cls, root, split, data, spec.name, spec.estimator, spec.horizon)
     dm.setup("fit")
-    model_cfg = dict(c["model"])
-    if kind == "graph":
-        if model_cfg.get("n_features"):
-            model_cfg["n_features"] = dm.n_node_features
-    elif model_cfg.get("n_features") in (None, "???"):
-        model_cfg["n_features"] = dm.n_features
+    model_cfg = inputs.model_config(c["model"], dm)
     model = hydra.utils.instantiate(model_cfg)
     monitor = model.monitor
     callbacks = build_callbacks(callbacks_config(c, model_cls), model, run_dir)
@@ -457,13 +402,16 @@ def train(cfg: Any) -> float:
     with quiet_lightning(exact):
         preds = trainer.predict(model, dataloaders=dm.test_dataloader())
     pred = _concat_predictions(preds)
-    truth = _truth_for(dm, kind)
-    train_rows, test_rows = split_rows(dm, kind, spec.name)
+    truth = inputs.truth(dm)
+    train_rows, test_rows = inputs.split_rows(dm, spec.name)
     if len(test_rows) != len(next(iter(pred.values()))):
         raise RuntimeError(f"{len(test_rows)} test particles but {len(next(iter(pred.values())))} predictions")
-    scored = {k: pred[v] for k, v in (("regression", "y_pred"), ("hardness", "hardness"), ("hardness", "logit")) if v in pred}
-    skill = honest_scores(dm.table, train_rows, test_rows, scored, spec, c.get("system"), seed=int(c["seed"]),
-                          prediction_names={"regression": "y_pred", "hardness": "hardness" if "hardness" in pred else "logit"})
+    outputs = model.outputs(spec.name)  # the declared outputs decide what is scored (taulc.models.outputs)
+    scored_outputs = {k: o for k, o in (("regression", first_output(outputs, REGRESSION)),
+                                        ("hardness", first_output(outputs, SCORE))) if o is not None}
+    skill = honest_scores(dm.table, train_rows, test_rows, {k: pred[o.key] for k, o in scored_outputs.items()}, spec,
+                          c.get("system"), seed=int(c["seed"]),
+                          prediction_names={k: o.key for k, o in scored_outputs.items()})
     metrics: dict[str, Any] = {
         "model": type(model).__name__,  # the registered class name (taulc.models.registry)
         "dataset": str(root),
@@ -475,10 +423,11 @@ def train(cfg: Any) -> float:
         "selected": model.selected_hyperparameters(),
         "val": _plain(getattr(model, "last_metrics", {}).get("val", {})),
         "skill": skill,
-        "test": evaluate_predictions(pred, truth),
+        "outputs": outputs_record(outputs),  # name, predict_step key (test_predictions.npz) and task of each output
+        "test": evaluate_predictions(pred, truth, outputs),
         "noise_ceiling": noise_ceiling(skill),
         "n": {k: int(len(v)) for k, v in getattr(dm, "rows", {}).items()},
-        "configs": split_configs(dm, kind),
+        "configs": inputs.split_configs(dm),
         "train_seconds": time.perf_counter() - t0,
         "provenance": provenance(root),
     }
