@@ -56,8 +56,8 @@ class BoostedTreeRegressor(TaulcModule):
     default_monitor = "val/pearson_within_rate"
     resizable_buffers = (*_NODE_FIELDS, "tree_roots")
 
-    def __init__(self, max_iter: int = 100, learning_rate: float = 0.1, max_leaf_nodes: int = 15,
-                 min_samples_leaf: int = 20, l2_regularization: float = 0.0, max_bins: int = 255,
+    def __init__(self, max_iter: int = 50, learning_rate: float = 0.2, max_leaf_nodes: int = 15,
+                 min_samples_leaf: int = 20, l2_regularization: float = 0.0, max_bins: int = 63,
                  reference_species: int | None = 0, n_features: int | None = None, seed: int = 0,
                  monitor: str | None = None, monitor_mode: str | None = None) -> None:
         super().__init__()
