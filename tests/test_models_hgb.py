@@ -32,6 +32,14 @@ def _nonlinear(n: int, seed: int) -> dict[str, torch.Tensor]:
     return d
 
 
+def _sklearn(m: BoostedTreeRegressor, train: dict) -> HistGradientBoostingRegressor:
+    """scikit-learn's own estimator with the model's hyperparameters, fitted on the same rows."""
+    hp = {k: m.hparams[k] for k in ("max_iter", "learning_rate", "max_leaf_nodes", "min_samples_leaf", "l2_regularization",
+                                     "max_bins")}
+    return HistGradientBoostingRegressor(**hp, early_stopping=False, random_state=m.hparams.seed).fit(
+        train["x"].numpy(), train["y"].numpy())
+
+
 def _fit(train: dict, val: dict | None, **hp) -> BoostedTreeRegressor:
     m = BoostedTreeRegressor(**{**HP, **hp})
     make_trainer(max_epochs=5).fit(m, DataLoader(TensorDictDataset(train), batch_size=128),
@@ -43,7 +51,7 @@ def test_exported_trees_predict_exactly_like_sklearn_and_validation_picks_the_pr
     tr, va = _nonlinear(800, 0), _nonlinear(400, 1)
     m = _fit(tr, va)
     assert m.trainer.current_epoch == 1  # fitted in one epoch, then stopped itself
-    ref = HistGradientBoostingRegressor(**HP, early_stopping=False, random_state=0).fit(tr["x"].numpy(), tr["y"].numpy())
+    ref = _sklearn(m, tr)
     staged = list(ref.staged_predict(va["x"].numpy()))
     scores = [within_rate_pearson(va["y"].numpy(), p, va["species"].numpy(), va["rate"].numpy(), 0) for p in staged]
     n = int(np.nanargmax(scores)) + 1
@@ -57,7 +65,7 @@ def test_without_validation_every_iteration_is_kept_and_nan_follows_sklearn():
     tr = _nonlinear(600, 2)
     tr["x"][::7, 0] = float("nan")  # missing values: sklearn learns which side they go
     m = _fit(tr, None)
-    ref = HistGradientBoostingRegressor(**HP, early_stopping=False, random_state=0).fit(tr["x"].numpy(), tr["y"].numpy())
+    ref = _sklearn(m, tr)
     assert m.selected_hyperparameters() == {"n_iter": HP["max_iter"]}
     x = _nonlinear(300, 3)["x"]
     x[::5, 0] = float("nan")
