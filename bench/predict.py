@@ -51,7 +51,7 @@ def synthetic_svm_bundle(path: Path) -> Path:
     import torch
     import yaml
 
-    from taulc.models.linear import LinearSVM
+    from taulc.models.svm import LinearSVM
     from taulc.predict.bundle import make_bundle, save_bundle
     from taulc.structure import featurize
 

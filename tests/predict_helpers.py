@@ -6,9 +6,9 @@ import functools
 from pathlib import Path
 
 import numpy as np
-from conftest import TINY_OVERRIDES, compose
 
-TRAIN_OVERRIDES = [o for o in TINY_OVERRIDES if not o.startswith(("engine.", "build."))]
+from taulc.testing.data import TINY_OVERRIDES, TRAIN_OVERRIDES, compose, shard, tilted_shard  # noqa: F401 (shard, tilted_shard: for the test modules)
+
 MODELS = {
     "svm": ["model=svm", "model.C=0.1"],
     "ridge": ["model=ridge"],
@@ -34,24 +34,6 @@ def trained_runs(dataset: str, base: str) -> dict[str, Path]:
         train(cfg)
         runs[name] = run
     return runs
-
-
-def shard(root: Path, config_id: int) -> dict[str, np.ndarray]:
-    from taulc.data.dataset import load_shard
-    from taulc.data.manifest import read_manifest
-
-    return load_shard(root, read_manifest(root)["shards"][config_id])
-
-
-def tilted_shard(root: Path) -> dict[str, np.ndarray]:
-    """A sheared (tilted-cell) configuration of the tiny dataset."""
-    from taulc.data.manifest import read_manifest
-
-    for k, _s in enumerate(read_manifest(root)["shards"]):
-        z = shard(root, k)
-        if abs(z["cell"][1, 0]) > 1e-6:
-            return z
-    raise AssertionError("no tilted configuration in the tiny dataset")
 
 
 def replicate(pos: np.ndarray, sp: np.ndarray, cell: np.ndarray, n: int = 2) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -80,7 +80,7 @@ def _planted(structural: float, seed: int = 1, n_cfg: int = 5, n_per: int = 1000
 
 
 def _ridge_predict(d) -> np.ndarray:
-    from taulc.models.linear import RidgeRegressor
+    from taulc.models.ridge import RidgeRegressor
     from taulc.models.synthetic import TensorDictDataset
 
     def loader(m):

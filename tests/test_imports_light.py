@@ -17,7 +17,7 @@ def test_lazy_package_attributes_resolve_like_hydra_targets() -> None:
     import hydra.utils
 
     import taulc.models as pkg
-    from taulc.models.linear import LinearSVM
+    from taulc.models.svm import LinearSVM
 
     assert hydra.utils.get_class("taulc.models.LinearSVM") is LinearSVM
     assert pkg.LinearSVM is LinearSVM and set(pkg.__all__) <= set(dir(pkg))

@@ -13,6 +13,7 @@ from torch_geometric.loader import DataLoader
 
 from taulc.models import DescriptorMLP, ParticleGNN, load_model, save_model
 from taulc.models.synthetic import TensorDictDataset, planted_graphs, planted_tabular, radius_edges
+from taulc.testing import ModelContract
 
 
 def _trainer(**kw) -> pl.Trainer:
@@ -179,8 +180,7 @@ def test_mlp_planted_signal():
     assert preds[0]["y_pred"].shape == (200,)
 
 
-# ------------------------------------------------------------------ model contract (tests/model_contract.py)
-from model_contract import ModelContract  # noqa: E402
+# ------------------------------------------------------------------ model contract (taulc.testing.ModelContract)
 
 
 class TestGNNContract(ModelContract):

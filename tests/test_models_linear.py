@@ -15,6 +15,7 @@ from torch.utils.data import DataLoader
 from taulc.models import LinearSVM, RidgeRegressor, load_model, save_model
 from taulc.models.metrics import pearson
 from taulc.models.synthetic import TensorDictDataset, planted_tabular
+from taulc.testing import ModelContract
 
 
 def _trainer(**kw) -> pl.Trainer:
@@ -170,8 +171,7 @@ def test_ridge_save_load_and_errors(tmp_path):
         LinearSVM(C=[1.0, -1.0])
 
 
-# ------------------------------------------------------------------ model contract (tests/model_contract.py)
-from model_contract import ModelContract  # noqa: E402
+# ------------------------------------------------------------------ model contract (taulc.testing.ModelContract)
 
 
 class TestRidgeContract(ModelContract):

@@ -1,9 +1,10 @@
-"""DescriptorMLP: the shared model contract (tests/model_contract.py) on the tiny dataset."""
+"""DescriptorMLP: the shared model contract (taulc.testing.ModelContract) on the tiny dataset."""
 
 from __future__ import annotations
 
-from model_contract import ModelContract
 from model_helpers import _quiet_single_thread  # noqa: F401  (autouse fixture)
+
+from taulc.testing import ModelContract
 
 
 class TestMLPContract(ModelContract):

@@ -124,10 +124,6 @@ def test_results_rows_are_written_by_the_run(tmp_path: Path) -> None:
     assert [r["model"] for r in csv.DictReader(open(other))] == ["RidgeRegressor"]
 
 
-#: spelled outside taulc.runs until the model-contract branch (issue 23) routes it through taulc.runs
-_PENDING = {("predict/predictor.py", F.PREDICTOR)}
-
-
 def test_run_file_names_are_spelled_only_in_taulc_runs() -> None:
     names = [F.METRICS, F.PREDICTIONS, F.MODEL, F.PREDICTOR, F.CARD, F.DATASET_RECORD, F.MARKER, F.OWNER,
              F.CONFIG, F.LATEST_TXT, F.RESULTS]
@@ -143,4 +139,4 @@ def test_run_file_names_are_spelled_only_in_taulc_runs() -> None:
         for node in ast.walk(tree):
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs:
                 found |= {(rel, n) for n in names if n in node.value}
-    assert found == _PENDING
+    assert found == set()

@@ -21,8 +21,7 @@ from typing import Any
 
 from taulc.card import model_card
 from taulc.config import to_mapping
-from taulc.data.inputs import dataset_graph_radius
-from taulc.evaluation.arrays import concat_predictions, split_configs, split_rows, truth_for
+from taulc.evaluation.arrays import concat_predictions
 from taulc.evaluation.scores import evaluate_predictions, noise_ceiling, summary_lines
 from taulc.models.callbacks import build_callbacks, callbacks_config
 from taulc.models.trainer import (
@@ -45,11 +44,12 @@ def train(cfg: Any) -> float:
     import hydra  # noqa: PLC0415
     import lightning as L  # noqa: PLC0415
 
-    from taulc.data.datamodules import GraphDataModule, TabularDataModule, TrainDataSpec  # noqa: PLC0415
-    from taulc.data.manifest import dataset_identity, provenance  # noqa: PLC0415
+    from taulc.data.datamodules import TrainDataSpec  # noqa: PLC0415
+    from taulc.data.manifest import provenance  # noqa: PLC0415
     from taulc.data.splits import SplitSpec  # noqa: PLC0415
     from taulc.evaluation.skill import honest_scores, target_spec  # noqa: PLC0415
     from taulc.models.io import save_model  # noqa: PLC0415
+    from taulc.models.outputs import REGRESSION, SCORE, first_output, outputs_record  # noqa: PLC0415
     from taulc.models.registry import model_class  # noqa: PLC0415
     from taulc.runs import Run  # noqa: PLC0415
     from taulc.runs.results import provenance_columns, results_row  # noqa: PLC0415
@@ -64,33 +64,13 @@ def train(cfg: Any) -> float:
     L.seed_everything(int(c["seed"]), workers=True)
     root = dataset_dir(c)
     model_cls = model_class(str(c["model"].get("_target_", "")))  # the declaration decides inputs and callbacks
-    kind = model_cls.input_kind
+    inputs = model_cls.inputs  # taulc.models.input_kinds: datamodule, test truth, split rows
     data = TrainDataSpec.from_config(c.get("data"))
     split = SplitSpec.from_config(c["split"])
-    dcfg = dataset_identity(c)
     spec = target_spec(c.get("target"))
-    if kind == "graph":
-        dm = GraphDataModule(
-            root, split, target=spec.name, node_descriptors=int(c["model"].get("n_features") or 0) > 0,
-            batch_size=data.graph_batch_size, dataset_config=dcfg,
-            radius=dataset_graph_radius(c), descriptor=c.get("descriptor"), estimator=spec.estimator,
-            horizon=spec.horizon,
-        )
-    else:
-        dm = TabularDataModule(
-            root, split, target=spec.name, species=data.species,
-            balance_classes=data.balance_classes or model_cls.balance_classes_default,
-            balance_within_rate=data.balance_within_rate,
-            batch_size=data.batch_size, dataset_config=dcfg, seed=int(c["seed"]),
-            descriptor=c.get("descriptor"), estimator=spec.estimator, horizon=spec.horizon,
-        )
+    dm = inputs.datamodule(c, model_cls, root, split, data, spec.name, spec.estimator, spec.horizon)
     dm.setup("fit")
-    model_cfg = dict(c["model"])
-    if kind == "graph":
-        if model_cfg.get("n_features"):
-            model_cfg["n_features"] = dm.n_node_features
-    elif model_cfg.get("n_features") in (None, "???"):
-        model_cfg["n_features"] = dm.n_features
+    model_cfg = inputs.model_config(c["model"], dm)
     model = hydra.utils.instantiate(model_cfg)
     monitor = model.monitor
     callbacks = build_callbacks(callbacks_config(c, model_cls), model, run.checkpoints_dir)
@@ -114,13 +94,16 @@ def train(cfg: Any) -> float:
     with quiet_lightning(exact):
         preds = trainer.predict(model, dataloaders=dm.test_dataloader())
     pred = concat_predictions(preds)
-    truth = truth_for(dm, kind)
-    train_rows, test_rows = split_rows(dm, kind, spec.name)
+    truth = inputs.truth(dm)
+    train_rows, test_rows = inputs.split_rows(dm, spec.name)
     if len(test_rows) != len(next(iter(pred.values()))):
         raise RuntimeError(f"{len(test_rows)} test particles but {len(next(iter(pred.values())))} predictions")
-    scored = {k: pred[v] for k, v in (("regression", "y_pred"), ("hardness", "hardness"), ("hardness", "logit")) if v in pred}
-    skill = honest_scores(dm.table, train_rows, test_rows, scored, spec, c.get("system"), seed=int(c["seed"]),
-                          prediction_names={"regression": "y_pred", "hardness": "hardness" if "hardness" in pred else "logit"})
+    outputs = model.outputs(spec.name)  # the declared outputs decide what is scored (taulc.models.outputs)
+    scored_outputs = {k: o for k, o in (("regression", first_output(outputs, REGRESSION)),
+                                        ("hardness", first_output(outputs, SCORE))) if o is not None}
+    skill = honest_scores(dm.table, train_rows, test_rows, {k: pred[o.key] for k, o in scored_outputs.items()}, spec,
+                          c.get("system"), seed=int(c["seed"]),
+                          prediction_names={k: o.key for k, o in scored_outputs.items()})
     metrics: dict[str, Any] = {
         "model": type(model).__name__,  # the registered class name (taulc.models.registry)
         "dataset": str(root),
@@ -132,10 +115,11 @@ def train(cfg: Any) -> float:
         "selected": model.selected_hyperparameters(),
         "val": _plain(getattr(model, "last_metrics", {}).get("val", {})),
         "skill": skill,
-        "test": evaluate_predictions(pred, truth),
+        "outputs": outputs_record(outputs),  # name, predict_step key (test_predictions.npz) and task of each output
+        "test": evaluate_predictions(pred, truth, outputs),
         "noise_ceiling": noise_ceiling(skill),
         "n": {k: int(len(v)) for k, v in getattr(dm, "rows", {}).items()},
-        "configs": split_configs(dm, kind),
+        "configs": inputs.split_configs(dm),
         "train_seconds": time.perf_counter() - t0,
         "provenance": provenance(root),
     }

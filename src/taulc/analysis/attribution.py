@@ -6,7 +6,8 @@ descriptors x. Permutation probes (repeated, on test graphs): shuffle species am
 rotate every edge vector randomly (destroys angular information, keeps |r|); rotate each graph
 as a whole (destroys the orientation relative to the shear axes only: a rotation-invariant
 model is unaffected); permute |r| among edges (radial information); permute descriptor rows.
-The score drop is measured on Pearson(ŷ, ln τ) and on the ROC-AUC of the slow/fast logit.
+The score drop is measured on Pearson(ŷ, ln τ) and on the ROC-AUC of the slow/fast score.
+The model is any :class:`taulc.models.roles.AttributionModel`: the outputs read are the ones it declares.
 """
 
 from __future__ import annotations
@@ -24,6 +25,17 @@ log = logging.getLogger(__name__)
 __all__ = ["gnn_scores", "permutation_importance", "gradient_profile", "plot_attribution"]
 
 
+def _declared_keys(model: Any) -> tuple[str, str | None]:
+    """``predict_step`` keys of the model's regression output and of its classification score (None if none)."""
+    from taulc.models.outputs import REGRESSION, SCORE, first_output  # noqa: PLC0415
+
+    outs = model.outputs()
+    reg, score = first_output(outs, REGRESSION), first_output(outs, SCORE)
+    if reg is None:
+        raise ValueError(f"{type(model).__name__} declares no regression output to attribute")
+    return reg.key, score.key if score is not None else None
+
+
 def _random_rotations(n: int, gen: Any) -> Any:
     import torch  # noqa: PLC0415
 
@@ -35,24 +47,25 @@ def _random_rotations(n: int, gen: Any) -> Any:
 
 
 def gnn_scores(model: Any, batch: Any) -> dict[str, float]:
-    """Pearson(ŷ, y) and ROC-AUC(logit, cls) on the masked nodes with finite targets."""
+    """Pearson(ŷ, y) and ROC-AUC(score, cls) on the masked nodes with finite targets (NaN without a score output)."""
     import torch  # noqa: PLC0415
     from sklearn.metrics import roc_auc_score  # noqa: PLC0415
 
     from taulc.models.metrics import pearson  # noqa: PLC0415
 
+    reg_key, score_key = _declared_keys(model)
     with torch.no_grad():
-        out = model(batch)
+        out = model.predict_step(batch, 0)
     m = batch.mask.bool()
     y = batch.y[m].numpy()
-    yp = out["y_pred"][m].numpy()
+    yp = out[reg_key][m].numpy()
     ok = np.isfinite(y)
     res = {"pearson_y": pearson(y[ok], yp[ok]) if ok.sum() > 2 else float("nan")}
     c = batch.cls[m].numpy()
-    lg = out["logit"][m].numpy()
     good = (c == 0) | (c == 1)
-    res["roc_auc_cls"] = (float(roc_auc_score(c[good], lg[good]))
-                          if good.sum() > 2 and len(np.unique(c[good])) == 2 else float("nan"))
+    res["roc_auc_cls"] = float("nan")
+    if score_key is not None and good.sum() > 2 and len(np.unique(c[good])) == 2:
+        res["roc_auc_cls"] = float(roc_auc_score(c[good], out[score_key][m].numpy()[good]))
     return res
 
 
@@ -96,7 +109,7 @@ def permutation_importance(model: Any, batch: Any, n_repeats: int = 3, seed: int
     gen = torch.Generator().manual_seed(seed)
     base = gnn_scores(model, batch)
     kinds = ["species", "edge directions", "shear-frame orientation", "edge lengths"]
-    if getattr(batch, "x", None) is not None and model.x_mean.numel():
+    if getattr(batch, "x", None) is not None and model.n_node_features:
         kinds.append("descriptors x")
     rows = []
     for k in kinds:
@@ -114,16 +127,17 @@ def permutation_importance(model: Any, batch: Any, n_repeats: int = 3, seed: int
 def gradient_profile(model: Any, batch: Any, n_bins: int = 20) -> pd.DataFrame:
     """Gradient × input of Σ ŷ over the masked nodes w.r.t. every edge input, averaged in |r| bins
     and split by the species of the neighbour (source node), plus mean |∂Σŷ/∂(dx, dy, dz)| per bin."""
+    reg_key, _ = _declared_keys(model)
     b = batch.clone()
     ea = b.edge_attr.clone().float().requires_grad_(True)
     b.edge_attr = ea
-    out = model(b)
-    out["y_pred"][b.mask.bool()].sum().backward()
+    out = model.predict_step(b, 0)
+    out[reg_key][b.mask.bool()].sum().backward()
     g = ea.grad.detach().numpy()
     e = ea.detach().numpy()
     gxi = np.abs((g * e).sum(1))
     r = e[:, 3]
-    rmax = float(getattr(model.basis, "cutoff", r.max()))
+    rmax = float(model.cutoff)
     edges = np.linspace(0, rmax, n_bins + 1)
     idx = np.clip(np.digitize(r, edges) - 1, 0, n_bins - 1)
     src_sp = b.species[b.edge_index[0]].numpy()

@@ -18,7 +18,8 @@ __all__ = ["compute_hardness", "hardness_tables", "plot_ph_pslow", "hardness_map
 
 
 def compute_hardness(model: Any, features: np.ndarray, chunk: int = 65536) -> np.ndarray:
-    """H = (w·z + b)/‖w‖ of a fitted :class:`taulc.models.LinearSVM` for every row of ``features``."""
+    """H of a fitted :class:`taulc.models.roles.HardnessModel` (the SVM: H = (w·z + b)/‖w‖) for every row of
+    ``features``."""
     import torch  # noqa: PLC0415
 
     out = np.empty(len(features))

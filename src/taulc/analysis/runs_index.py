@@ -47,6 +47,17 @@ class RunInfo(Run):
         """Report sections the run's model declares it can feed (``report_roles``)."""
         return tuple(getattr(self.model, "report_roles", ()))
 
+    def output_key(self, task: str) -> str | None:
+        """The ``predict_step`` key (its name in the saved test predictions) of the run's first declared output of
+        ``task`` (:mod:`taulc.models.outputs`, ``metrics.json`` ``outputs``); runs saved before the declaration have
+        the usual regression output of their target."""
+        from taulc.models.outputs import REGRESSION, regression_output  # noqa: PLC0415
+
+        record = self.metrics.get("outputs")
+        if record is None:
+            return regression_output(self.target.name).key if task == REGRESSION else None
+        return next((o["key"] for o in record if o.get("task") == task), None)
+
     @property
     def short(self) -> str:
         return getattr(self.model, "short_name", "") or self.model_class
@@ -103,10 +114,13 @@ def auto_runs(runs: Sequence[RunInfo], runs_root: Path) -> list[RunInfo]:
 
 def pick_run(runs: Sequence[RunInfo], role: str) -> RunInfo | None:
     """The run for one report section: its model declares ``role`` in ``report_roles`` (lowest
-    ``report_priority`` first, then the order given); a ``regression`` run must have written ``y_pred``."""
+    ``report_priority`` first, then the order given); a ``regression`` run must have saved its declared regression
+    output."""
+    from taulc.models.outputs import REGRESSION  # noqa: PLC0415
+
     cands = sorted((r for r in runs if role in r.roles), key=lambda r: r.model.report_priority)
-    if role == "regression":
-        cands = [r for r in cands if "y_pred" in r.prediction_names()]
+    if role == REGRESSION:
+        cands = [r for r in cands if (k := r.output_key(REGRESSION)) is not None and k in r.prediction_names()]
     return cands[0] if cands else None
 
 

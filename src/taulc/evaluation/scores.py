@@ -6,7 +6,7 @@ The honest-skill tables themselves are :mod:`taulc.evaluation.skill`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -16,19 +16,23 @@ from taulc.utils import fmt as _fmt
 __all__ = ["evaluate_predictions", "noise_ceiling", "summary_lines"]
 
 
-def evaluate_predictions(pred: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray]) -> dict[str, Any]:
-    """Test metrics from per-particle predictions and the matching ground truth."""
+def evaluate_predictions(pred: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray],
+                         outputs: Sequence[Any]) -> dict[str, Any]:
+    """Test metrics from per-particle predictions (by ``predict_step`` key) and the matching ground truth, for
+    the model's declared ``outputs`` (:mod:`taulc.models.outputs`): its regression, classification-score and
+    mobility outputs."""
     from taulc.models.metrics import classification_metrics, regression_metrics  # noqa: PLC0415
+    from taulc.models.outputs import MOBILITY, REGRESSION, SCORE, first_output  # noqa: PLC0415
 
     out: dict[str, Any] = {}
-    if "y_pred" in pred:
-        out["regression"] = regression_metrics(truth["y"], pred["y_pred"], truth["config_id"], truth["rate"])
-    score = pred.get("hardness", pred.get("logit"))
+    reg, score, mob = (first_output(outputs, task) for task in (REGRESSION, SCORE, MOBILITY))
+    if reg is not None:
+        out["regression"] = regression_metrics(truth["y"], pred[reg.key], truth["config_id"], truth["rate"])
     if score is not None:
-        out["classification"] = classification_metrics(truth["cls"], score, truth["ln_tau_lc"], truth["rate"])
-        out["classification"]["score"] = "hardness" if "hardness" in pred else "logit"
-    if "mobility_pred" in pred and np.isfinite(truth.get("mobility", np.array([np.nan]))).any():
-        out["mobility"] = regression_metrics(truth["mobility"], pred["mobility_pred"], truth["config_id"], truth["rate"])
+        out["classification"] = classification_metrics(truth["cls"], pred[score.key], truth["ln_tau_lc"], truth["rate"])
+        out["classification"].update(score=score.key, score_name=score.name, score_label=score.label)
+    if mob is not None and np.isfinite(truth.get("mobility", np.array([np.nan]))).any():
+        out["mobility"] = regression_metrics(truth["mobility"], pred[mob.key], truth["config_id"], truth["rate"])
     return out
 
 
@@ -67,10 +71,11 @@ def summary_lines(metrics: Mapping[str, Any]) -> list[str]:
             f"{_fmt(cl['balanced_accuracy'])} | ROC-AUC {_fmt(cl['roc_auc'])} | Pearson(H, ln tau_LC) "
             f"{_fmt(cl.get('pearson_h_lntau', float('nan')))}"
         )
-        if cl.get("score") == "hardness":
-            lines.append(f"hardness (all species, Fig. 20)  mean H {_fmt(cl['mean_score'])} | p_H (H > 0) "
-                         f"{_fmt(cl['p_pred'])} | p_slow {_fmt(cl['p_true'])}")
+        n = cl.get("score_name")  # the declared score (taulc.models.outputs): H of the SVM, a logit
+        if n:
+            lines.append(f"{cl.get('score_label', n)} (all species, Fig. 20)  mean {n} {_fmt(cl['mean_score'])} | "
+                         f"p_{n} ({n} > 0) {_fmt(cl['p_pred'])} | p_slow {_fmt(cl['p_true'])}")
             ph, ps, hb = cl.get("p_pred_rate", {}), cl.get("p_true_rate", {}), cl.get("mean_score_rate", {})
             for r in ph:
-                lines.append(f"  rate {r}: H bar {_fmt(hb.get(r, float('nan')))}  p_H {_fmt(ph[r])}  p_slow {_fmt(ps.get(r, float('nan')))}")
+                lines.append(f"  rate {r}: {n} bar {_fmt(hb.get(r, float('nan')))}  p_{n} {_fmt(ph[r])}  p_slow {_fmt(ps.get(r, float('nan')))}")
     return lines

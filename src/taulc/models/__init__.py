@@ -1,8 +1,10 @@
-"""taulc.models: ridge / linear SVM (exact solvers), GNN and MLP as LightningModules.
+"""taulc.models: ridge / linear SVM (exact solvers), GNN and MLP as LightningModules, boosted trees.
 
-See ``docs/guide/models.md``. Metrics live in :mod:`taulc.models.metrics`,
-save/load without Hydra in :mod:`taulc.models.io`, the name -> class registry in
-:mod:`taulc.models.registry` (a model registers itself with ``@register_model``).
+See ``docs/guide/models.md``. The model contract is :class:`taulc.models.base.TaulcModule` with its
+input kinds (:mod:`taulc.models.input_kinds`), declared outputs (:mod:`taulc.models.outputs`) and report
+roles (:mod:`taulc.models.roles`). Metrics live in :mod:`taulc.models.metrics`, save/load without Hydra
+in :mod:`taulc.models.io`, the name -> class registry in :mod:`taulc.models.registry` (a model registers
+itself with ``@register_model``).
 
 The package imports its members lazily (PEP 562), so that ``taulc.models.metrics``
 (and :mod:`taulc.evaluation` over it) loads without Lightning and PyTorch Geometric; Hydra's
@@ -18,14 +20,15 @@ if TYPE_CHECKING:
     from taulc.models.base import TaulcModule
     from taulc.models.gnn import ParticleGNN
     from taulc.models.io import MODEL_CLASSES, load_model, save_model
-    from taulc.models.linear import LinearSVM, RidgeRegressor
     from taulc.models.mlp import DescriptorMLP
     from taulc.models.registry import model_class, register_model
+    from taulc.models.ridge import RidgeRegressor
+    from taulc.models.svm import LinearSVM
 
 _WHERE = {
     "TaulcModule": "base",
-    "RidgeRegressor": "linear",
-    "LinearSVM": "linear",
+    "RidgeRegressor": "ridge",
+    "LinearSVM": "svm",
     "ParticleGNN": "gnn",
     "DescriptorMLP": "mlp",
     "MODEL_CLASSES": "io",

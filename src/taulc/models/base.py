@@ -1,6 +1,6 @@
 """Shared LightningModule plumbing: batch access, output collection and metric logging.
 
-Every taulc model (ridge, SVM, GNN, MLP) derives from :class:`TaulcModule`, so
+Every taulc model (ridge, SVM, GNN, MLP, boosted trees) derives from :class:`TaulcModule`, so
 validation/test metrics are computed the same way (``taulc.models.metrics``)
 and logged under the same names (``val/...``, ``test/...``). After a
 validation or test epoch the full nested metric dict (including per-rate
@@ -20,7 +20,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from taulc.models.input_kinds import DeclaredInputs
 from taulc.models.metrics import flatten_metrics
+from taulc.models.outputs import Output, regression_output, score_output
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +77,9 @@ class TaulcModule(pl.LightningModule, metaclass=ABCMeta):
     aliases: ClassVar[tuple[str, ...]] = ()
     #: "tabular" (descriptor rows, batch["x"] of shape (B, F)) or "graph" (PyG particle graphs)
     input_kind: ClassVar[str] = "tabular"
+    #: the :class:`~taulc.models.input_kinds.InputKind` that :attr:`input_kind` names, on the class and its
+    #: instances: datamodule, test truth and split rows, serving batches, bundle input fields
+    inputs = DeclaredInputs()
     #: equal slow/fast particles in the training split unless data.balance_classes says so already
     balance_classes_default: ClassVar[bool] = False
     #: src/taulc/conf/callbacks/<name>.yaml used when the command line chooses none (checkpoint | early_stopping);
@@ -82,60 +87,77 @@ class TaulcModule(pl.LightningModule, metaclass=ABCMeta):
     callbacks_default: ClassVar[str] = "checkpoint"
     #: test with the best validation checkpoint instead of the last epoch's weights
     test_with_best_checkpoint: ClassVar[bool] = False
-    #: what evaluate.py may use a run of this model for: "hardness" (the SVM hardness section, needs
-    #: ``hardness(x)``), "regression" (parity, needs ``y_pred`` in test_predictions.npz),
-    #: "attribution" (graph input attribution)
+    #: what evaluate.py may use a run of this model for: "hardness", "regression", "attribution"; the model
+    #: then satisfies the role's protocol in :mod:`taulc.models.roles` (e.g. ``hardness(x)``)
     report_roles: ClassVar[tuple[str, ...]] = ()
     #: when several runs fill one report role, the lowest priority wins (ridge 0 before GNN/MLP 1)
     report_priority: ClassVar[int] = 0
     #: "C2h" when predictions are invariant under the point group of planar shear flow
     #: (180° about z, the z mirror, inversion); None when not declared
     symmetry: str | None = None
+    #: buffers whose shape fitting decides (coefficients of a descriptor width known only from the data,
+    #: exported trees): loading a saved state gives them the saved shape instead of refusing the mismatch
+    resizable_buffers: ClassVar[tuple[str, ...]] = ()
 
     @property
     def uses_descriptors(self) -> bool:
-        """Whether the model reads descriptor columns ``x`` (tabular models always; graph models when
-        ``n_features`` > 0)."""
-        return self.input_kind == "tabular" or bool(self.hparams.get("n_features"))
+        """Whether the model reads descriptor columns ``x`` (the input kind decides: tabular always, graph
+        when nodes carry descriptors)."""
+        return self.inputs.reads_descriptors(self)
 
     def selected_hyperparameters(self) -> dict[str, float]:
         """Hyperparameters chosen during fitting (e.g. ridge ``alpha``, SVM ``C``); recorded in metrics.json."""
         return {}
 
-    def prediction_arrays(self, target: str) -> dict[str, str]:
-        """Per-particle outputs of :meth:`predict_particles`: output name -> ``predict_step`` key.
+    def outputs(self, target: str = "ln_tau_lc") -> tuple[Output, ...]:
+        """The per-particle outputs (:class:`~taulc.models.outputs.Output`: name, ``predict_step`` key, task).
 
         Default: one regression output ``<target>_pred`` from ``y_pred``."""
-        return {f"{target}_pred": "y_pred"}
+        return (regression_output(target),)
 
-    def output_names(self, target: str) -> tuple[str, ...]:
+    def output_names(self, target: str = "ln_tau_lc") -> tuple[str, ...]:
         """Names of the per-particle arrays :meth:`predict_particles` returns (``taulc-predict`` columns)."""
-        return tuple(self.prediction_arrays(target))
+        return tuple(o.name for o in self.outputs(target))
 
-    def score_name(self, target: str) -> str:
-        """The per-particle value shown in hardness maps (first output by default)."""
-        return self.output_names(target)[0]
+    def score_output(self, target: str = "ln_tau_lc") -> Output:
+        """The output shown in hardness maps: the first classification score, else the first output."""
+        return score_output(self.outputs(target))
 
-    def particle_batch(self, positions: np.ndarray, species: np.ndarray, cell: np.ndarray,
-                       x: np.ndarray | None, graph_radius: float | None = None) -> Any:
-        """One configuration as a batch for ``predict_step`` (tabular default: ``{"x": float32 (N, F)}``)."""
-        if x is None:
-            raise ValueError(f"{type(self).__name__} reads descriptors: pass x (N, F)")
-        return {"x": torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).to(self.device)}
+    def score_name(self, target: str = "ln_tau_lc") -> str:
+        """Name of :meth:`score_output`."""
+        return self.score_output(target).name
+
+    def feature_scaler(self) -> tuple[Tensor, Tensor] | None:
+        """(mean, scale) of the descriptor standardisation the model applies (the predictor measures how far
+        a frame's descriptors are from training with it); None when the model keeps none."""
+        return None
 
     @torch.no_grad()
     def predict_particles(self, positions: np.ndarray, species: np.ndarray, cell: np.ndarray,
                           x: np.ndarray | None = None, *, target: str = "ln_tau_lc",
                           graph_radius: float | None = None) -> dict[str, np.ndarray]:
-        """Per-particle outputs (:meth:`output_names`) for one validated configuration; ``x``: its descriptors."""
-        res = self.predict_step(self.particle_batch(positions, species, cell, x, graph_radius), 0)
-        return {name: res[key].detach().double().cpu().numpy() for name, key in self.prediction_arrays(target).items()}
+        """Per-particle outputs (:meth:`outputs`) of one validated configuration; ``x``: its descriptors.
+
+        Floating outputs come back as float64, integer ones (predicted classes) as int64."""
+        res = self.predict_step(self.inputs.particle_batch(self, positions, species, cell, x, graph_radius), 0)
+        out = {}
+        for o in self.outputs(target):
+            v = res[o.key].detach().cpu()
+            out[o.name] = (v.double() if v.is_floating_point() else v.long()).numpy()
+        return out
 
     @classmethod
     def owns_state_dict(cls, keys: set[str]) -> bool:
         """Whether a bare Lightning checkpoint's ``state_dict`` keys identify this class (for checkpoints
         without a recorded class name)."""
         return False
+
+    def _load_from_state_dict(self, state_dict: dict[str, Any], prefix: str, *args: Any, **kwargs: Any) -> None:
+        for name in self.resizable_buffers:  # give fitted-size buffers the saved shape before copying
+            key = prefix + name
+            if key in state_dict and state_dict[key].shape != self._buffers[name].shape:
+                self._buffers[name] = torch.empty_like(state_dict[key], device=self._buffers[name].device)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def __init__(self) -> None:
         super().__init__()

@@ -31,7 +31,6 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
 import torch
 from torch import Tensor, nn
 from torch_geometric.utils import scatter
@@ -138,14 +137,15 @@ class ParticleGNN(MultiTaskModule):
     def owns_state_dict(cls, keys: set[str]) -> bool:
         return any(k.startswith("blocks.") for k in keys)
 
-    def particle_batch(self, positions: np.ndarray, species: np.ndarray, cell: np.ndarray,
-                       x: np.ndarray | None, graph_radius: float | None = None) -> Any:
-        """One configuration as the PyG graph training uses (:func:`taulc.structure.build_graph`, the one
-        input path of :mod:`taulc.data.inputs`): edges within ``graph_radius`` (default: the model's
-        radius), ``edge_attr`` = (dx, dy, dz, |r|) under the minimum image of the tilted cell."""
-        from taulc.structure.graphs import build_graph  # noqa: PLC0415
+    @property
+    def cutoff(self) -> float:
+        """Reach of the edges the model reads (its ``radius``): the default graph radius when serving."""
+        return self.basis.cutoff
 
-        return build_graph(positions, species, cell, float(graph_radius or self.hparams.radius), x=x).to(self.device)
+    @property
+    def n_node_features(self) -> int:
+        """Descriptor columns per node (0: species only)."""
+        return int(self.x_mean.numel())
 
     def __init__(
         self,

@@ -29,6 +29,7 @@ from torch import Tensor, nn
 
 from taulc.models.base import TaulcModule, get_field
 from taulc.models.metrics import classification_metrics, pearson, regression_metrics, spearman
+from taulc.models.outputs import MOBILITY, PROBABILITY, SCORE, Output, regression_output
 
 log = logging.getLogger(__name__)
 
@@ -256,19 +257,21 @@ class MultiTaskModule(TaulcModule):
                 res[k] = v
         return res
 
-    def prediction_arrays(self, target: str) -> dict[str, str]:
-        """The heads with a positive task weight: ``<target>_pred``, ``logit`` and ``p_slow``, ``mobility_pred``."""
-        out: dict[str, str] = {}
+    def outputs(self, target: str = "ln_tau_lc") -> tuple[Output, ...]:
+        """The heads with a positive task weight: ``<target>_pred``; ``logit`` (the slow/fast score) and
+        ``p_slow``; ``mobility_pred``."""
+        out: list[Output] = []
         if self.task_weights["y"] > 0:
-            out[f"{target}_pred"] = "y_pred"
+            out.append(regression_output(target))
         if self.task_weights["cls"] > 0:
-            out.update(logit="logit", p_slow="p_slow")
+            out += [Output("logit", "logit", SCORE, label="slow/fast logit", summary=(("p_slow_pred", "positive_fraction"),)),
+                    Output("p_slow", "p_slow", PROBABILITY, summary=(("p_slow_mean", "mean"),))]
         if self.task_weights["mobility"] > 0:
-            out["mobility_pred"] = "mobility_pred"
-        return out
+            out.append(Output("mobility_pred", "mobility_pred", MOBILITY))
+        return tuple(out)
 
-    def score_name(self, target: str) -> str:
-        return "logit" if self.task_weights["cls"] > 0 else f"{target}_pred"
+    def feature_scaler(self) -> tuple[Tensor, Tensor] | None:
+        return (self.x_mean, self.x_scale) if self.x_mean.numel() else None
 
     # ------------------------------------------------------------ statistics
     def on_train_start(self) -> None:

@@ -7,16 +7,16 @@ Hydra, no dataset).  Fields:
 ``format`` (``"taulc-predictor"``), ``format_version`` (int, :data:`BUNDLE_VERSION`),
 ``taulc_version``, ``created``,
 ``model``            the :func:`taulc.models.io.model_payload` dict (class, hyperparameters,
-                     ``state_dict``); the feature scaler lives in it as buffers
-                     (``mean_``/``scale_`` for ridge/SVM, ``x_mean``/``x_scale`` and the target
-                     scales for GNN/MLP), see :meth:`Predictor.scaler`,
-``inputs``           ``kind`` (``tabular`` | ``graph``), ``descriptor`` (the featurize config,
-                     ``None`` when the model reads no descriptors), ``feature_names``,
-                     ``graph_radius`` (GNN), ``cutoff`` (reach of descriptors/graph),
+                     ``state_dict``); the feature scaler the model declares
+                     (``feature_scaler()``) lives in it, see :meth:`Predictor.scaler`,
+``inputs``           ``kind`` (the model's input kind, ``tabular`` | ``graph``), ``descriptor`` (the
+                     featurize config, ``None`` when the model reads no descriptors), ``feature_names``,
+                     ``graph_radius`` (graph models), ``cutoff`` (reach of descriptors/graph),
 ``species``          ``map`` ([[key, 0|1], ...]: LAMMPS type or symbol -> 0 big / 1 small),
                      ``symbols`` (written to extxyz), ``sigma`` ({bb, bs, ss}, for the overlap check),
 ``outputs``          ``target`` (e.g. ``ln_tau_lc``) and ``display`` (score name and common
-                     colour range of hardness maps, from the run's test predictions),
+                     colour range of hardness maps, from the run's test predictions of the model's
+                     declared score output, :meth:`~taulc.models.base.TaulcModule.score_output`),
 ``domain``           training domain (optional; :func:`taulc.predict.domain.training_domain`):
                      ``fraction_small``, ``density``, ``temperature``, ``n_atoms``, ``rates``
                      ([min, max]), ``score`` ({name, lo, hi}: central 99 % of the scores of
@@ -52,9 +52,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from taulc.data.inputs import dataset_graph_radius
 from taulc.errors import TaulcError
 from taulc.fileio import atomic_write_with, jsonable, read_json
+from taulc.models.outputs import SCORE, Output
 from taulc.runs.files import PREDICTOR
 
 log = logging.getLogger(__name__)
@@ -115,20 +115,18 @@ def descriptor_reach(descriptor: Mapping[str, Any] | None) -> float:
     return reach
 
 
-def _display_range(pred: Mapping[str, np.ndarray]) -> dict[str, Any]:
-    """Common colour range of hardness maps: symmetric 99th percentile of |H| (or logit), else 1-99 % of ln τ."""
-    for key, name in (("hardness", "H"), ("logit", "logit")):
-        v = np.asarray(pred.get(key, []), dtype=float)
-        v = v[np.isfinite(v)]
-        if v.size:
-            vmax = float(np.percentile(np.abs(v), 99)) or 1.0
-            return {"score": name, "vmin": -vmax, "vmax": vmax}
-    v = np.asarray(pred.get("y_pred", []), dtype=float)
+def _display_range(pred: Mapping[str, np.ndarray], score: Output) -> dict[str, Any]:
+    """Common colour range of hardness maps of the declared ``score`` output (its test predictions ``pred``):
+    symmetric 99th percentile of |score| for a classification score (H, logit), else its 1-99 % range."""
+    v = np.asarray(pred.get(score.key, []), dtype=float)
     v = v[np.isfinite(v)]
-    if v.size:
-        lo, hi = (float(q) for q in np.percentile(v, [1, 99]))
-        return {"score": "y", "vmin": lo, "vmax": hi if hi > lo else lo + 1.0}
-    return {"score": "y", "vmin": -1.0, "vmax": 1.0}
+    if not v.size:
+        return {"score": score.name, "vmin": -1.0, "vmax": 1.0}
+    if score.task == SCORE:
+        vmax = float(np.percentile(np.abs(v), 99)) or 1.0
+        return {"score": score.name, "vmin": -vmax, "vmax": vmax}
+    lo, hi = (float(q) for q in np.percentile(v, [1, 99]))
+    return {"score": score.name, "vmin": lo, "vmax": hi if hi > lo else lo + 1.0}
 
 
 def species_map_from_config(c: Mapping[str, Any]) -> list[list[Any]]:
@@ -166,11 +164,10 @@ def make_bundle(
     import taulc  # noqa: PLC0415
     from taulc.models.io import model_payload  # noqa: PLC0415
 
-    kind = model.input_kind  # the model's declaration (taulc.models.base.TaulcModule)
-    if kind == "tabular" and descriptor is None:
-        raise BundleError(f"{type(model).__name__} reads descriptors: pass the descriptor config")
-    if kind == "graph" and not graph_radius:
-        raise BundleError("a graph model needs graph_radius")
+    try:  # the model's input kind (taulc.models.input_kinds) says what serving it needs
+        model.inputs.check_bundle_fields(model, descriptor, graph_radius)
+    except ValueError as exc:
+        raise BundleError(str(exc)) from None
     cutoff = max(descriptor_reach(descriptor), float(graph_radius or 0.0))
     return {
         "format": BUNDLE_FORMAT,
@@ -179,7 +176,7 @@ def make_bundle(
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "model": model_payload(model),
         "inputs": jsonable({
-            "kind": kind,
+            "kind": model.inputs.name,
             "descriptor": descriptor,
             "feature_names": list(feature_names) if feature_names is not None else None,
             "graph_radius": float(graph_radius) if graph_radius else None,
@@ -191,7 +188,8 @@ def make_bundle(
             "symbols": list(symbols),
             "sigma": dict(sigma or DEFAULT_SIGMA),
         }),
-        "outputs": jsonable({"target": target, "display": dict(display or {"score": "y", "vmin": -1.0, "vmax": 1.0})}),
+        "outputs": jsonable({"target": target, "display": dict(display or {"score": model.score_name(target), "vmin": -1.0,
+                                                                           "vmax": 1.0})}),
         "training": jsonable(dict(training or {})),
         "domain": jsonable(dict(domain or {})),
     }
@@ -245,23 +243,22 @@ def _training_ranges(bundle: Mapping[str, Any], root: Path, manifest: Mapping[st
     all configurations (the test split alone may hold one shear rate)."""
     from taulc.data.derived import shard_features  # noqa: PLC0415
     from taulc.data.storage import load_npz  # noqa: PLC0415
-    from taulc.predict.domain import Domain  # noqa: PLC0415
     from taulc.predict.predictor import Predictor  # noqa: PLC0415
 
-    dom = Domain.from_bundle(bundle)
     try:
         xs, _, _ = shard_features(root, manifest, descriptor, progress=False)
         pred = Predictor(bundle)
     except Exception as exc:  # noqa: BLE001 - the bundle stays usable with the default limits
         log.warning("training domain of %s not measured (%s)", root, exc)
         return {}
+    dom = pred.domain
     zs, scores = [], []
     name = (dom.score or {}).get("name")
-    graph = pred.kind == "graph"
+    every = pred.model.inputs.scores_every_configuration
     for x, s in zip(xs, manifest["shards"]):
         z = load_npz(root / s["file"], ("positions", "species", "cell"))
         zs.append(dom.descriptor_z(x, z["species"]))
-        if name and not graph:
+        if name and every:
             v = pred.outputs(z["positions"], z["species"], z["cell"], np.asarray(x, dtype=np.float64)).get(name)
             if v is not None:
                 scores.append(np.asarray(v, dtype=float))
@@ -307,8 +304,10 @@ def export_run_bundle(
     from taulc.predict.domain import training_domain  # noqa: PLC0415
 
     root = Path(dataset_root)
-    kind = model.input_kind
     uses_x = model.uses_descriptors
+    fields = model.inputs.bundle_fields(model, c)  # descriptor and graph_radius, as the input kind serves them
+    target = str(c.get("target", "ln_tau_lc"))
+    score = model.score_output(target)
     man = root / "manifest.json"
     man_info: dict[str, Any] = {"name": root.name, "root": str(root)}
     m: dict[str, Any] = {}
@@ -345,16 +344,16 @@ def export_run_bundle(
     bundle = make_bundle(
         model,
         positions=recipe,
-        descriptor=c.get("descriptor") if uses_x else None,
+        descriptor=fields["descriptor"],
         feature_names=list(feature_names) if (uses_x and feature_names is not None) else None,
-        graph_radius=dataset_graph_radius(c) if kind == "graph" else None,
-        target=str(c.get("target", "ln_tau_lc")),
+        graph_radius=fields["graph_radius"],
+        target=target,
         species_map=species_map_from_config(c),
         symbols=list(system.get("symbols") or ["Ni", "P"]),
         sigma={k: float(sig[k]) for k in ("bb", "bs", "ss")} if isinstance(sig, Mapping) else None,
-        display=_display_range(pred),
+        display=_display_range(pred, score),
         training=training,
-        domain=training_domain(c, m, pred),
+        domain=training_domain(c, m, pred, score),
     )
     if uses_x and m.get("shards"):
         bundle["domain"].update(_training_ranges(bundle, root, m, c.get("descriptor")))

@@ -18,7 +18,7 @@ written by :func:`training_domain`) and gets these columns (CSV and extxyz heade
                     logged ``kinetic_temperature``), checked the same way;
 ``rate``            shear rate when the frame records one, warned outside the training range;
 ``descriptor_z``    RMS over descriptor columns of the z-score (frame mean - training mean) /
-                    training std (the model's own feature scaler), warned above
+                    training std (the feature scaler the model declares, ``feature_scaler()``), warned above
                     :data:`DESCRIPTOR_Z_FACTOR` times the largest value of the training
                     configurations (``descriptor_z_max``, recorded at export), at least 1;
 ``structure_z``     RMS z-score of the frame-mean radial structure (g_0^0(s, r) for r = 0.7 .. 2.5, per
@@ -27,7 +27,8 @@ written by :func:`training_domain`) and gets these columns (CSV and extxyz heade
                     :data:`STRUCTURE_Z_FACTOR` times the largest value of the training configurations
                     (``structure.z_max``), at least :data:`STRUCTURE_Z_MIN`: a crystal, a hot liquid, another
                     density are caught whatever features the model reads;
-``score_outside``   fraction of particles whose score (H, logit or predicted ln τ) lies outside
+``score_outside``   fraction of particles whose score (the model's declared score output: H, a logit or the
+                    predicted ln τ) lies outside
                     the central 99 % of the scores of every dataset configuration (descriptor
                     models; the test split for graph-only GNNs), widened by
                     :data:`SCORE_MARGIN` of its span on each side, warned above :data:`SCORE_OUTSIDE_MAX`;
@@ -41,9 +42,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from taulc.models.outputs import Output
 
 __all__ = ["Domain", "training_domain", "structure_features", "structure_reference", "COMPOSITION_TOL", "DENSITY_TOL",
            "TEMPERATURE_TOL", "DESCRIPTOR_Z_MAX", "DESCRIPTOR_Z_FACTOR", "SCORE_OUTSIDE_MAX", "SCORE_MARGIN",
@@ -67,8 +71,6 @@ SCORE_MARGIN = 1.0
 """The accepted score range is the central 99 % of the training scores widened by this fraction of its span on
 each side (per-rate means of H move by several units between γ̇ = 0 and 0.1; a GNN's range comes from its test
 split only, which may not cover every rate)."""
-
-_SCORE_KEYS = {"hardness": "H", "logit": "logit"}
 
 STRUCTURE_DESCRIPTOR: dict[str, Any] = {
     "families": {"gl": {"lm": [[0, 0]], "r_min": 0.7, "r_max": 2.5, "dr": 0.1, "delta": 0.1, "generations": 0}},
@@ -128,8 +130,10 @@ def structure_reference(frames: Any) -> dict[str, Any]:
             "n_configurations": len(xs)}
 
 
-def training_domain(c: Mapping[str, Any], manifest: Mapping[str, Any] | None, pred: Mapping[str, np.ndarray]) -> dict[str, Any]:
-    """The ``domain`` field of a bundle: system state, rate range, training score range, particles used."""
+def training_domain(c: Mapping[str, Any], manifest: Mapping[str, Any] | None, pred: Mapping[str, np.ndarray],
+                    score: Output) -> dict[str, Any]:
+    """The ``domain`` field of a bundle: system state, rate range, training score range (of the declared ``score``
+    output in the test predictions ``pred``), particles used."""
     system = c.get("system") or {}
     out: dict[str, Any] = {
         "fraction_small": system.get("fraction_small"),
@@ -141,14 +145,11 @@ def training_domain(c: Mapping[str, Any], manifest: Mapping[str, Any] | None, pr
     if manifest and manifest.get("shards"):
         rates = [float(s["rate"]) for s in manifest["shards"]]
         out["rates"] = [min(rates), max(rates)]
-    target = str(c.get("target", "ln_tau_lc"))
-    for key, name in (*_SCORE_KEYS.items(), ("y_pred", f"{target}_pred")):
-        v = np.asarray(pred.get(key, []), dtype=float)
-        v = v[np.isfinite(v)]
-        if v.size >= 10:
-            lo, hi = np.percentile(v, [0.5, 99.5])
-            out["score"] = {"name": name, "lo": float(lo), "hi": float(hi)}
-            break
+    v = np.asarray(pred.get(score.key, []), dtype=float)
+    v = v[np.isfinite(v)]
+    if v.size >= 10:
+        lo, hi = np.percentile(v, [0.5, 99.5])
+        out["score"] = {"name": score.name, "lo": float(lo), "hi": float(hi)}
     return out
 
 
@@ -169,14 +170,13 @@ class Domain:
     structure: dict[str, Any] | None = None
 
     @classmethod
-    def from_bundle(cls, bundle: Mapping[str, Any]) -> Domain:
+    def from_bundle(cls, bundle: Mapping[str, Any], scaler: Mapping[str, np.ndarray] | None = None) -> Domain:
+        """The bundle's recorded domain; ``scaler``: the model's feature scaler (``mean``, ``scale``; None: no
+        descriptor check), :meth:`taulc.predict.Predictor.scaler`."""
         d = dict(bundle.get("domain") or {})
-        sd = (bundle.get("model") or {}).get("state_dict") or {}
         mean = scale = None
-        for m, s in (("mean_", "scale_"), ("x_mean", "x_scale")):
-            if m in sd and getattr(sd[m], "numel", lambda: 0)():
-                mean, scale = np.asarray(sd[m].numpy(), dtype=float), np.asarray(sd[s].numpy(), dtype=float)
-                break
+        if scaler:
+            mean, scale = np.asarray(scaler["mean"], dtype=float), np.asarray(scaler["scale"], dtype=float)
         r = d.get("rates")
         return cls(d.get("fraction_small"), d.get("density"), d.get("temperature"),
                    (float(r[0]), float(r[1])) if r else None, d.get("score"), str(d.get("species", "all")),

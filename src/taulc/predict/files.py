@@ -29,6 +29,7 @@ from tqdm.auto import tqdm
 from taulc.data.ingest import InputError
 from taulc.errors import TaulcError
 from taulc.fileio import atomic_write_bytes, publish, temp_beside
+from taulc.models.outputs import SCORE
 from taulc.predict.outputs import MapPanel, csv_bytes, gsd_frame, hardness_map, map_panel, write_dump_frame, write_extxyz_frame
 from taulc.predict.predictor import Predictor
 
@@ -136,7 +137,8 @@ def predict_file(
     rows: list[dict[str, Any]] = []
     first: MapPanel | None = None
     last: MapPanel | None = None
-    score = predictor.score_name
+    score = predictor.score_output
+    frame_keys = [col for col, _ in score.summary] if score.task == SCORE else []  # p_H, H_mean of the SVM hardness
     info = {"model": predictor.model_name, "predictor": str(predictor.path or "")}
     with _Staged({k: targets[k] for k in keys}) as st:
         with _Writer(st.tmp["atoms"], of, predictor.symbols) as out:
@@ -145,10 +147,10 @@ def predict_file(
             for p in frames:
                 s = p.summary()
                 rows.append(s)
-                extra = {k: s[k] for k in ("p_H", "H_mean", "p_slow_pred") if k in s}
+                extra = {k: s[k] for k in frame_keys if k in s}
                 out.write(p, {**info, **extra})
                 if maps.enabled:
-                    pan = map_panel(p, score, maps.z, maps.thickness)
+                    pan = map_panel(p, score.name, maps.z, maps.thickness)
                     if first is None:
                         first = pan
                     else:
@@ -160,7 +162,7 @@ def predict_file(
             d = predictor.display
             vmin = maps.vmin if maps.vmin is not None else d.get("vmin", -1.0)
             vmax = maps.vmax if maps.vmax is not None else d.get("vmax", 1.0)
-            if maps.vmax is not None and maps.vmin is None and score in ("H", "logit"):
+            if maps.vmax is not None and maps.vmin is None and score.task == SCORE:
                 vmin = -maps.vmax
             sig = predictor.sigma
             hardness_map([first] + ([last] if last is not None else []), str(st.tmp["png"]), score=score,

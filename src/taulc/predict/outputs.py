@@ -30,6 +30,7 @@ import numpy as np
 
 from taulc.data.formats import SOURCE_KEY, source_of
 from taulc.data.lammps_dump import box_lines
+from taulc.models.outputs import SCORE, Output
 from taulc.predict.predictor import Prediction
 
 log = logging.getLogger(__name__)
@@ -271,19 +272,18 @@ def map_panel(p: Prediction, key: str, z0: float | None = None, thickness: float
     dz = (p.positions[:, 2] - zc + lz / 2) % lz - lz / 2  # periodic distance from the slab centre
     sel = np.abs(dz) <= thickness / 2
     s = p.summary()
-    extra = f"  p_H={s['p_H']:.2f}  mean H={s['H_mean']:.2f}" if "p_H" in s else (
-        f"  p_slow={s['p_slow_pred']:.2f}" if "p_slow_pred" in s else "")
+    declared = next((o for o in p.outputs if o.name == key), None)
+    extra = "".join(f"  {col}={s[col]:.2f}" for col, _ in declared.summary if col in s) \
+        if declared is not None and declared.task == SCORE else ""
     return MapPanel(p.positions[sel, 0], p.positions[sel, 1], p.species[sel], p.values[key][sel], p.cell,
                     f"{p.source.rsplit('/', 1)[-1]}  frame {p.frame}  (z = {zc:.2f} ± {thickness / 2:g}){extra}")
 
 
-_LABELS = {"H": "hardness H  (> 0: predicted slow)", "logit": "slow/fast logit  (> 0: predicted slow)"}
-
-
 def hardness_map(
-    panels: Sequence[MapPanel], path: str, *, score: str, vmin: float, vmax: float, diameters: Sequence[float] = (1.0, 0.88),
+    panels: Sequence[MapPanel], path: str, *, score: Output, vmin: float, vmax: float, diameters: Sequence[float] = (1.0, 0.88),
 ) -> None:
-    """Write a PNG: one x-y panel per slab, discs of diameter σ_αα coloured by ``score``, one common colour bar."""
+    """Write a PNG: one x-y panel per slab, discs of diameter σ_αα coloured by the declared ``score`` output (a
+    diverging colour map for a classification score), one common colour bar."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: PLC0415
     from matplotlib.collections import EllipseCollection  # noqa: PLC0415
     from matplotlib.colors import Normalize  # noqa: PLC0415
@@ -293,7 +293,7 @@ def hardness_map(
     fig = Figure(figsize=(5.2 * n + 1.0, 5.0), dpi=120, layout="constrained")
     FigureCanvasAgg(fig)
     axes = fig.subplots(1, n, squeeze=False)[0]
-    diverging = score in ("H", "logit")
+    diverging = score.task == SCORE
     cmap = "RdBu_r" if diverging else "viridis"
     norm = Normalize(vmin=vmin, vmax=vmax)
     coll = None
@@ -316,7 +316,7 @@ def hardness_map(
         ax.set_title(pan.title, fontsize=8)
     assert coll is not None
     cb = fig.colorbar(coll, ax=list(axes), shrink=0.85)
-    cb.set_label(_LABELS.get(score, score.replace("_pred", " (predicted)")))
+    cb.set_label(f"{score.label}  ({score.name} > 0: predicted slow)" if diverging else score.label)
     fig.savefig(path, format="png")
 
 

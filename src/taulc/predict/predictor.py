@@ -42,8 +42,10 @@ import numpy as np
 import torch
 
 from taulc.data.ingest import DEFAULT_SPECIES_MAP, Frame, InputError, iter_frames, kinetic_temperature, read_frame
+from taulc.models.outputs import Output
 from taulc.predict.bundle import DEFAULT_SIGMA, BundleError, read_bundle
 from taulc.predict.domain import Domain
+from taulc.runs import Run
 from taulc.validate import OVERLAP_RATIO, find_overlaps, overlap_message
 
 log = logging.getLogger(__name__)
@@ -63,13 +65,15 @@ class Prediction:
     info: dict[str, Any] = field(default_factory=dict)
     frame_in: Frame | None = None  # the input as read (ids, input positions/cell/origin, transform)
     domain: dict[str, Any] = field(default_factory=dict)  # distance from the training domain (Domain.assess)
+    outputs: tuple[Output, ...] = ()  # the model's declared outputs (their frame-summary columns)
 
     @property
     def n_atoms(self) -> int:
         return int(self.species.shape[0])
 
     def summary(self) -> dict[str, Any]:
-        """One row of the CSV summary: geometry, p_H and H̄ (SVM), means of the other outputs."""
+        """One row of the CSV summary: geometry, then the summary columns each declared output asks for
+        (p_H and H̄ of the SVM hardness, the fraction with logit > 0, means and spreads of predictions)."""
         c = self.cell
         vol = float(abs(np.linalg.det(c)))
         row: dict[str, Any] = {
@@ -81,17 +85,9 @@ class Prediction:
             row["timestep"] = self.info["timestep"]
         if self.frame_in is not None and self.frame_in.transform:
             row["transform"] = ",".join(self.frame_in.transform)
-        v = self.values
-        if "H" in v:
-            row["p_H"] = float(np.mean(v["H"] > 0))
-            row["H_mean"] = float(np.mean(v["H"]))
-        if "logit" in v:
-            row["p_slow_pred"] = float(np.mean(v["logit"] > 0))
-            row["p_slow_mean"] = float(np.mean(v["p_slow"]))
-        for k, a in v.items():
-            if k.endswith("_pred") and k != "slow_pred":
-                row[f"{k}_mean"] = float(np.mean(a))
-                row[f"{k}_std"] = float(np.std(a))
+        for o in self.outputs:
+            if o.name in self.values:
+                row.update(o.summarize(self.values[o.name]))
         row.update(self.domain)
         return row
 
@@ -137,7 +133,7 @@ class Predictor:
         self.target: str = bundle["outputs"]["target"]
         self.display: dict[str, Any] = dict(bundle["outputs"].get("display") or {})
         self._names_checked = self.feature_names is None
-        self.domain = Domain.from_bundle(bundle)
+        self.domain = Domain.from_bundle(bundle, self.scaler())
         self.strict = False
         #: how to make the inherent-state / cage-averaged positions the descriptors read (None: snapshot only;
         #: :mod:`taulc.predict.positions`), and the temperature for its MD (None: from the file, else training)
@@ -149,7 +145,7 @@ class Predictor:
     def load(cls, path: str | os.PathLike[str], device: str = "cpu") -> Predictor:
         """Load ``predictor.pt`` (or a run directory holding it); refuses incompatible versions."""
         p = Path(path)
-        p = p / "predictor.pt" if p.is_dir() else p
+        p = Run(p).predictor_path if p.is_dir() else p
         return cls(read_bundle(p), p, device)
 
     @property
@@ -162,17 +158,27 @@ class Predictor:
         return dict(self.bundle.get("training") or {})
 
     def scaler(self) -> dict[str, np.ndarray]:
-        """Feature standardisation the model applies: ``mean`` and ``scale`` (empty for a species-only GNN)."""
-        sd = self.bundle["model"]["state_dict"]
-        for m, s in (("mean_", "scale_"), ("x_mean", "x_scale")):
-            if m in sd and sd[m].numel():
-                return {"mean": sd[m].numpy(), "scale": sd[s].numpy()}
-        return {}
+        """Feature standardisation the model declares (``feature_scaler()``): ``mean`` and ``scale`` (empty when
+        it keeps none, e.g. a species-only GNN)."""
+        sc = self.model.feature_scaler()
+        if sc is None:
+            return {}
+        return {"mean": sc[0].detach().cpu().numpy(), "scale": sc[1].detach().cpu().numpy()}
+
+    @property
+    def outputs_declared(self) -> tuple[Output, ...]:
+        """The model's declared per-particle outputs (:mod:`taulc.models.outputs`)."""
+        return self.model.outputs(self.target)
+
+    @property
+    def score_output(self) -> Output:
+        """The output shown in hardness maps (the model's declaration)."""
+        return self.model.score_output(self.target)
 
     @property
     def score_name(self) -> str:
-        """Name of the per-particle value shown in hardness maps (the model's declaration)."""
-        return self.model.score_name(self.target)
+        """Name of :attr:`score_output`."""
+        return self.score_output.name
 
     @property
     def output_names(self) -> tuple[str, ...]:
@@ -267,20 +273,12 @@ class Predictor:
             self._names_checked = True
         return x
 
-    def graph(self, positions: np.ndarray, species: np.ndarray, cell: np.ndarray, x: np.ndarray | None = None) -> Any:
-        """The GNN input graph of validated arrays, built exactly as for training (:func:`taulc.data.inputs.model_graph`)."""
-        from taulc.data.inputs import model_graph  # noqa: PLC0415
-
-        return model_graph(positions, species, cell, float(self.graph_radius or self.model.hparams.radius), x=x)
-
     def model_inputs(self, positions: np.ndarray, species: np.ndarray, cell: np.ndarray) -> dict[str, Any]:
-        """What the model is fed for validated arrays: ``x`` (descriptors, if the bundle uses them) and,
-        for a graph bundle, ``graph``; identical to the training datamodules' inputs (tests/test_data_inputs.py)."""
+        """What the model is fed for validated arrays (its input kind's ``serving_inputs``): ``x`` (descriptors,
+        if the bundle uses them) and, for a graph model, ``graph``; identical to the training datamodules'
+        inputs (tests/test_data_inputs.py)."""
         x = self._features(positions, species, cell) if self.descriptor is not None else None
-        out: dict[str, Any] = {"x": x}
-        if self.kind == "graph":
-            out["graph"] = self.graph(positions, species, cell, x)
-        return out
+        return self.model.inputs.serving_inputs(self.model, positions, species, cell, x, self.graph_radius)
 
     @torch.no_grad()
     def outputs(self, positions: np.ndarray, species: np.ndarray, cell: np.ndarray, x: np.ndarray | None = None) -> dict[str, np.ndarray]:
@@ -324,7 +322,7 @@ class Predictor:
             if self.strict:
                 raise InputError(f"{where}: outside the training domain (--strict): {w}")
             log.warning("%s: %s", where, w)
-        return Prediction(source, frame, pos, sp, c, values, info, frame_in, dom)
+        return Prediction(source, frame, pos, sp, c, values, info, frame_in, dom, self.outputs_declared)
 
     def predict_atoms(self, atoms: Any, source: str | None = None, frame: int = 0, *, allow_small_cell: bool = False) -> Prediction:
         """Check and predict one ASE ``Atoms``."""

@@ -24,7 +24,7 @@ def section_gnn(rep: ReportWriter, run: RunInfo, ctx: DatasetContext,
 
     g = analysis_spec(acfg).gnn
     model = load_model(run.model_path)
-    nfeat = int(model.x_mean.numel())
+    nfeat = int(model.n_node_features)  # taulc.models.roles.AttributionModel
     c = run.cfg
     dm = GraphDataModule(ctx.root, run.split, target=run.target.name, node_descriptors=nfeat > 0,
                          dataset_config=ctx.dataset_cfg, table=ctx.table(c.get("descriptor"), run.target),

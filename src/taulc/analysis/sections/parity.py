@@ -18,8 +18,9 @@ from taulc.analysis.writer import ReportWriter
 
 __all__ = ["PARITY_ARRAYS", "section_parity", "write"]
 
-PARITY_ARRAYS = ("y_pred", "true_y", "true_rate", "true_species")
-"""What parity reads from the run's saved test predictions (:meth:`taulc.runs.Run.read_predictions`)."""
+PARITY_ARRAYS = ("true_y", "true_rate", "true_species")
+"""What parity reads from the run's saved test predictions (:meth:`taulc.runs.Run.read_predictions`), besides the
+run's declared regression output (:meth:`taulc.analysis.runs_index.RunInfo.output_key`)."""
 
 
 def section_parity(rep: ReportWriter, run: RunInfo, pal: RatePalette) -> None:
@@ -31,11 +32,12 @@ def section_parity(rep: ReportWriter, run: RunInfo, pal: RatePalette) -> None:
         rep.skip("parity", f"{run.path} predates the honest-skill tables; retrain it")
         return
     z = run.read_predictions()
-    missing = [k for k in PARITY_ARRAYS if k not in z]
+    key = run.output_key("regression")
+    missing = [k for k in (key, *PARITY_ARRAYS) if k is None or k not in z]
     if missing:
         rep.skip("parity", f"the test predictions of {run.path} lack {missing}; retrain it")
         return
-    _parity(rep, pal, z["true_y"].astype(float), z["y_pred"].astype(float), z["true_rate"].astype(float),
+    _parity(rep, pal, z["true_y"].astype(float), z[key].astype(float), z["true_rate"].astype(float),
             z["true_species"], skill, run.target, run.short, f"the test split of `{run.path}`", str(run.path))
 
 
