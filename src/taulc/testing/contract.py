@@ -45,7 +45,7 @@ def contract_run(dataset: str, base: str, config: str, overrides: tuple[str, ...
     from taulc.training import train  # noqa: PLC0415
 
     run = Path(base) / f"{config}-{hashlib.sha1(repr(overrides).encode()).hexdigest()[:8]}"
-    cfg = compose("train", [f"data_root={Path(dataset).parent}", *TRAIN_OVERRIDES, f"results_table={Path(base) / 'results.csv'}",
+    cfg = compose("train", [f"data_root={Path(dataset).parent}", *TRAIN_OVERRIDES, f"results_table={Run(run).results_path}",
                             "trainer.enable_progress_bar=false", "trainer.enable_model_summary=false",
                             f"model={config}", *overrides])
     with open_dict(cfg):
