@@ -30,6 +30,7 @@ import numpy as np
 import pytest
 
 from taulc.runs import Run
+from taulc.runs.files import RESULTS
 from taulc.testing.data import TRAIN_OVERRIDES, build_tiny_dataset, compose, shard, tilted_shard
 
 __all__ = ["ModelContract", "contract_run"]
@@ -45,7 +46,7 @@ def contract_run(dataset: str, base: str, config: str, overrides: tuple[str, ...
     from taulc.training import train  # noqa: PLC0415
 
     run = Path(base) / f"{config}-{hashlib.sha1(repr(overrides).encode()).hexdigest()[:8]}"
-    cfg = compose("train", [f"data_root={Path(dataset).parent}", *TRAIN_OVERRIDES, f"results_table={Path(base) / 'results.csv'}",
+    cfg = compose("train", [f"data_root={Path(dataset).parent}", *TRAIN_OVERRIDES, f"results_table={Path(base) / RESULTS}",
                             "trainer.enable_progress_bar=false", "trainer.enable_model_summary=false",
                             f"model={config}", *overrides])
     with open_dict(cfg):

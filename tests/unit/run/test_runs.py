@@ -3,8 +3,6 @@ no other module of src/ spells a run-file name."""
 
 from __future__ import annotations
 
-from tests.helpers import REPO
-
 import ast
 import csv
 import json
@@ -17,6 +15,7 @@ import pytest
 
 from taulc.runs import RESULTS_FIELDS, Run, RunError, latest_complete, resolve_run, runs_below
 from taulc.runs import files as F
+from tests.helpers import REPO
 
 SRC = REPO / "src" / "taulc"
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from tests.helpers import REPO
-
 import ast
 import json
 from pathlib import Path
@@ -12,6 +10,7 @@ import pytest
 
 from taulc.errors import ConfigError
 from taulc.runs import DATASET_RECORD, read_dataset_record, run_dataset, write_dataset_record
+from tests.helpers import REPO
 
 SRC = REPO / "src" / "taulc"
 
