@@ -38,8 +38,8 @@ export PYTHONUNBUFFERED=1
     python3 -c "import openmm as mm; print('OpenMM', mm.__version__, [mm.Platform.getPlatform(i).getName() for i in range(mm.Platform.getNumPlatforms())]); print(mm.Platform.getPluginLoadFailures())"
 
     echo "== GPU tests (CUDA vs Reference platform, torch detection on the GPU)"
-    timeout 120 python3 -m pytest -q -p no:cacheprovider tests/test_md_openmm_gpu.py \
-        tests/test_md_openmm_detection.py 2>&1 | tail -15
+    timeout 120 python3 -m pytest -q -p no:cacheprovider tests/unit/md/test_md_openmm_gpu.py \
+        tests/unit/md/test_md_openmm_detection.py 2>&1 | tail -15
 
     echo "== bench: batch thermostat, full GPU set (N=1500 R=1,32,128,512; N=10976 R=8), labels end to end"
     timeout 180 python3 bench/replica_engine.py --device cuda --preset gpu --thermostat batch \
