@@ -69,7 +69,7 @@ def _train(root: Path, run_dir: Path, overrides: list[str]) -> dict[str, Any]:
 
     from taulc.training import train
 
-    cfg = compose("train", [f"data_root={root.parent}", f"results_table={run_dir.parent / 'results.csv'}",
+    cfg = compose("train", ["dataset=demo", "descriptor=gl", f"data_root={root.parent}", f"results_table={run_dir.parent / 'results.csv'}",
                             "trainer.enable_progress_bar=false", "trainer.enable_model_summary=false", *overrides])
     with open_dict(cfg):
         cfg.run_dir = str(run_dir)

@@ -37,8 +37,9 @@ TINY_OVERRIDES = [
 ]
 """``build`` overrides of the tiny dataset: equilibrium + one shear rate, 3 configurations each, 2 ICE replicas."""
 
-TRAIN_OVERRIDES = [o for o in TINY_OVERRIDES if not o.startswith(("engine.", "build."))]
-"""The same overrides for ``train`` (which has no engine or build groups)."""
+TRAIN_OVERRIDES = ["dataset=demo", "descriptor=gl", *(o for o in TINY_OVERRIDES if not o.startswith(("engine.", "build.")))]
+"""The same overrides for ``train`` (which has no engine or build groups): the tiny dataset is a variant of
+``dataset=demo`` (the build's default group), read with the snapshot descriptor ``gl`` (it stores no cage positions)."""
 
 
 def compose(config_name: str, overrides: list[str]) -> Any:
