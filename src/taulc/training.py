@@ -21,9 +21,15 @@ from typing import Any
 
 from taulc.card import model_card
 from taulc.config import to_mapping
+from taulc.data.manifest import provenance
+from taulc.data.splits import SplitSpec
+from taulc.data.train_spec import TrainDataSpec
 from taulc.evaluation.arrays import concat_predictions
 from taulc.evaluation.scores import evaluate_predictions, noise_ceiling, summary_lines
+from taulc.evaluation.skill import honest_scores, target_spec
 from taulc.models.callbacks import build_callbacks, callbacks_config
+from taulc.models.outputs import REGRESSION, SCORE, first_output, outputs_record
+from taulc.models.registry import model_class
 from taulc.models.trainer import (
     build_logger,
     check_logger_config,
@@ -32,7 +38,10 @@ from taulc.models.trainer import (
     quiet_lightning,
 )
 from taulc.paths import dataset_dir
+from taulc.runs import Run
+from taulc.runs.results import provenance_columns, results_row
 from taulc.utils import to_plain as _plain
+from taulc.validate import check_train_config
 
 __all__ = ["train"]
 
@@ -44,16 +53,7 @@ def train(cfg: Any) -> float:
     import hydra  # noqa: PLC0415
     import lightning as L  # noqa: PLC0415
 
-    from taulc.data.datamodules import TrainDataSpec  # noqa: PLC0415
-    from taulc.data.manifest import provenance  # noqa: PLC0415
-    from taulc.data.splits import SplitSpec  # noqa: PLC0415
-    from taulc.evaluation.skill import honest_scores, target_spec  # noqa: PLC0415
-    from taulc.models.io import save_model  # noqa: PLC0415
-    from taulc.models.outputs import REGRESSION, SCORE, first_output, outputs_record  # noqa: PLC0415
-    from taulc.models.registry import model_class  # noqa: PLC0415
-    from taulc.runs import Run  # noqa: PLC0415
-    from taulc.runs.results import provenance_columns, results_row  # noqa: PLC0415
-    from taulc.validate import check_train_config  # noqa: PLC0415
+    from taulc.models.io import save_model  # noqa: PLC0415 - lazy: models.io loads Lightning and torch
 
     t0 = time.perf_counter()
     c = _plain(cfg)
@@ -128,7 +128,7 @@ def train(cfg: Any) -> float:
     run.write_predictions(pred, truth)
     save_model(model, run.model_path)
     # --- predictor bundle (issue 7): self-contained bundle for taulc-predict ---
-    from taulc.predict.bundle import export_run_bundle  # noqa: PLC0415
+    from taulc.predict.export import export_run_bundle  # noqa: PLC0415 - lazy: the predictor loads torch
 
     export_run_bundle(run.predictor_path, model, {**c, "target": spec.name}, metrics, root, pred,
                       feature_names=dm.table.feature_names)
@@ -136,7 +136,7 @@ def train(cfg: Any) -> float:
     run.write_card(model_card(c, metrics, root))
     lines = summary_lines(metrics)
     for line in lines:
-        print(line)  # noqa: T201 - the run's headline result, for the terminal
+        print(line)  # the run's headline result, for the terminal
     run.append_result(
         {
             "model": metrics["model"], "dataset": root.name, "split": split.kind, "target": spec.name, "seed": c["seed"],

@@ -74,7 +74,7 @@ def install_tqdm_logging(logger: logging.Logger | None = None) -> int:
     Each plain :class:`logging.StreamHandler` writing to stdout/stderr (file handlers are left alone) is
     replaced by one with the same stream, level, formatter and filters. Idempotent; returns the number
     replaced. The Hydra entry points call it after Hydra has configured logging
-    (:func:`taulc.cli.hydra_entry`), the argparse commands after ``logging.basicConfig``.
+    (:func:`taulc.hydra_app.hydra_entry`), the argparse commands after ``logging.basicConfig``.
     """
     lg = logger if logger is not None else logging.getLogger()
     consoles = (sys.stderr, sys.stdout, sys.__stderr__, sys.__stdout__)

@@ -32,7 +32,24 @@ from typing import Any
 
 import numpy as np
 
+from taulc.analysis.cluster_analysis import ClustersSpec
+from taulc.analysis.context import EvaluateSpec
+from taulc.config import from_mapping
+from taulc.data.ingest import InputError
+from taulc.data.specs import BuildConfig, BuildSpec, DatasetSpec
+from taulc.data.splits import SplitSpec
+from taulc.data.storage import DatasetError
+from taulc.data.train_spec import TrainDataSpec
+from taulc.dynamics.labels import LabelSettings
 from taulc.errors import ConfigError
+from taulc.evaluation.skill import target_spec
+from taulc.md.engine_spec import EngineSpec
+from taulc.md.protocol import ProtocolSpec
+from taulc.md.system import SystemSpec
+from taulc.models.callbacks import EarlyStoppingSpec
+from taulc.models.registry import model_class
+from taulc.paths import conf_dir
+from taulc.structure.neighbors import neighbor_list
 
 __all__ = [
     "MAX_DT",
@@ -112,7 +129,6 @@ def check_output_dir(path: str | os.PathLike[str], field: str) -> Path:
 
 def check_system(system: Any) -> Any:
     """Build the :class:`~taulc.md.system.SystemSpec` (its own field checks) and check ``dt``."""
-    from taulc.md.system import SystemSpec  # noqa: PLC0415
 
     if not isinstance(system, Mapping):
         raise ConfigError("field 'system' is missing (choose system=<name>)")
@@ -133,8 +149,6 @@ def check_system(system: Any) -> Any:
 def check_labels(labels: Any) -> Any:
     """Label settings (``labels.*``): the typed :class:`~taulc.dynamics.labels.LabelSettings`
     (unknown keys refused), range-checked and returned."""
-    from taulc.config import from_mapping  # noqa: PLC0415
-    from taulc.dynamics.labels import LabelSettings  # noqa: PLC0415
 
     if not isinstance(labels, Mapping):
         raise ConfigError("field 'labels' is missing (choose labels=<name>)")
@@ -159,8 +173,6 @@ def known_top_level(config_name: str) -> set[str]:
     """Top-level keys of a primary config (``conf/<name>.yaml``): its own keys and its default groups."""
     from omegaconf import OmegaConf  # noqa: PLC0415
 
-    from taulc.paths import conf_dir  # noqa: PLC0415
-
     raw = OmegaConf.to_container(OmegaConf.load(Path(conf_dir()) / f"{config_name}.yaml"))
     assert isinstance(raw, dict)
     keys = {str(k) for k in raw if k not in ("defaults", "hydra")}
@@ -184,9 +196,6 @@ def check_simulate_config(c: Mapping[str, Any], out: str | os.PathLike[str] | No
 
     Returns the typed ``engine`` node (:class:`~taulc.md.engine_spec.EngineSpec`).
     """
-    from taulc.config import from_mapping  # noqa: PLC0415
-    from taulc.md.engine_spec import EngineSpec  # noqa: PLC0415
-    from taulc.md.protocol import ProtocolSpec  # noqa: PLC0415
 
     check_unknown_top_level(c, "simulate", "taulc-simulate")
     spec = check_system(c.get("system"))
@@ -214,9 +223,6 @@ def check_build_config(c: Mapping[str, Any], root: str | os.PathLike[str] | None
     Returns the typed config (:class:`~taulc.data.specs.BuildConfig`); unknown keys in
     ``dataset``, ``build``, ``engine`` and ``labels`` are refused naming the field.
     """
-    from taulc.config import from_mapping  # noqa: PLC0415
-    from taulc.data.specs import BuildConfig, BuildSpec, DatasetSpec  # noqa: PLC0415
-    from taulc.md.engine_spec import EngineSpec  # noqa: PLC0415
 
     system = check_system(c.get("system"))
     labels = check_labels(c.get("labels"))
@@ -275,8 +281,6 @@ def check_checkpoint_model(state: Any, model_cfg: Mapping[str, Any], ckpt: str) 
 
     import hydra  # noqa: PLC0415
 
-    from taulc.models.registry import model_class  # noqa: PLC0415
-
     if not isinstance(state, Mapping) or not isinstance(state.get("state_dict"), Mapping):
         raise ConfigError(f"field 'ckpt_path' = {ckpt}: not a Lightning checkpoint (no state_dict); only resume from "
                           "checkpoints that train.py wrote")
@@ -319,10 +323,6 @@ def check_train_config(c: Mapping[str, Any], dataset_root: str | os.PathLike[str
 
     ``target``, ``split``, ``data`` and ``early_stopping`` go through their schemas (unknown or mistyped
     keys and out-of-range values are refused naming the field)."""
-    from taulc.data.datamodules import TrainDataSpec  # noqa: PLC0415
-    from taulc.data.splits import SplitSpec  # noqa: PLC0415
-    from taulc.evaluation.skill import target_spec  # noqa: PLC0415
-    from taulc.models.callbacks import EarlyStoppingSpec  # noqa: PLC0415
 
     target_spec(c.get("target"))
     _num(c.get("seed", 0), "seed", lo=0, integer=True)
@@ -354,8 +354,6 @@ def check_train_config(c: Mapping[str, Any], dataset_root: str | os.PathLike[str
         check_output_dir(rt.parent, "results_table")
     root = Path(dataset_root)
     if not (root / "manifest.json").is_file():
-        from taulc.data.storage import DatasetError  # noqa: PLC0415
-
         name = (c.get("dataset") or {}).get("name", root.name)
         raise DatasetError(f"{root / 'manifest.json'}: dataset '{name}' is not built (field 'dataset.name' / 'data_root'); "
                            f"build it first: python -m taulc.build dataset={name}")
@@ -364,8 +362,6 @@ def check_train_config(c: Mapping[str, Any], dataset_root: str | os.PathLike[str
 def check_evaluate_config(c: Mapping[str, Any]) -> None:
     """``evaluate.py``: the report options and ``analysis.*`` through their schemas
     (:class:`~taulc.analysis.context.EvaluateSpec`: unknown keys, types and ranges) and the report directory."""
-    from taulc.analysis.cluster_analysis import ClustersSpec  # noqa: PLC0415
-    from taulc.analysis.context import EvaluateSpec  # noqa: PLC0415
 
     spec = EvaluateSpec.from_config(c)
     ClustersSpec.from_config(spec.analysis.clusters)
@@ -376,7 +372,6 @@ def check_evaluate_config(c: Mapping[str, Any]) -> None:
 # ----------------------------------------------------------------------------- configurations
 def find_overlaps(positions: np.ndarray, species: np.ndarray, cell: np.ndarray, sigma: np.ndarray) -> tuple[int, int, int, float, float]:
     """Pairs closer than :data:`OVERLAP_RATIO` σ_αβ: (count, i, j, distance, threshold) of the worst, count 0 if none."""
-    from taulc.structure.neighbors import neighbor_list  # noqa: PLC0415
 
     sigma = np.asarray(sigma, dtype=float)
     pairs = neighbor_list(np.asarray(positions, dtype=np.float64), cell, OVERLAP_RATIO * float(sigma.max()), full=False)
@@ -403,7 +398,6 @@ def check_configurations(confs: Sequence[Any], system: Mapping[str, Any]) -> Non
     ``confs`` are :class:`taulc.md.configuration.Configuration` with ``meta['source_file']`` /
     ``meta['source_frame']``.  Raises :class:`taulc.data.ingest.InputError` naming the file and frame.
     """
-    from taulc.data.ingest import InputError  # noqa: PLC0415
 
     spec = check_system(system)
     sig = spec.sigma

@@ -17,7 +17,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from taulc.data.storage import FORMAT_VERSION, DatasetError, read_json
+import taulc
+from taulc.data.storage import FORMAT_VERSION, DatasetError, read_json, sha256_file
 from taulc.utils import str_keys
 from taulc.utils import to_plain as _plain
 
@@ -88,8 +89,6 @@ def git_commit(path: str | Path | None = None) -> str:
 def provenance(dataset_root: str | Path | None = None) -> dict[str, Any]:
     """Where a result came from: taulc version and git commit, the dataset (name, manifest sha256, config hash,
     shard digest) and the versions of Python, torch, LAMMPS, OpenMM, ... (a run's metrics, bundle and model card)."""
-    import taulc  # noqa: PLC0415
-    from taulc.data.storage import sha256_file  # noqa: PLC0415
 
     out: dict[str, Any] = {"taulc_version": taulc.__version__, "git_commit": git_commit()}
     if dataset_root is not None:
