@@ -17,11 +17,11 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from taulc.analysis.cluster_analysis import ClusterAnalysisSettings, analyse_rate, lc2_from_manifest  # noqa: E402
-from taulc.md.system import load_system  # noqa: E402
+from taulc.analysis.cluster_analysis import ClusterAnalysisSettings, analyse_rate, lc2_from_manifest
+from taulc.md.system import load_system
 
 out = Path(sys.argv[2])
 out.mkdir(parents=True, exist_ok=True)

@@ -55,7 +55,7 @@ SYSTEM_FOR_N = {1500: "demo", 10976: "sample_a", 9000: "sample_b"}
 
 def system_spec(name: str, n_atoms: int) -> SystemSpec:
     """``src/taulc/conf/system/<name>.yaml`` (+ its defaults) read with PyYAML (no Hydra needed on a GPU box)."""
-    import yaml  # noqa: PLC0415
+    import yaml
 
     folder = ROOT / "src" / "taulc" / "conf" / "system"
 
@@ -99,13 +99,13 @@ def time_batched(engine, conf, r: int, rate: float, steps: int, every: int) -> f
 
 def _sync(engine) -> None:
     if engine.device == "cuda":
-        import torch  # noqa: PLC0415
+        import torch
 
         torch.cuda.synchronize()
 
 
 def time_lammps(system, conf, rate: float, steps: int, every: int, threads: int | None) -> float:
-    from taulc.md.lammps_engine import LammpsEngine  # noqa: PLC0415
+    from taulc.md.lammps_engine import LammpsEngine
 
     with LammpsEngine(system, n_threads=threads) as eng:
         eng.load(conf)
@@ -118,7 +118,7 @@ def time_lammps(system, conf, rate: float, steps: int, every: int, threads: int 
 
 def labels_per_hour(engine, conf, r: int, t_max: float, every: int, md_rate: float) -> dict:
     """End-to-end ICE cost (MD + device detection) of R replicas of ``t_max`` at γ̇ = 0."""
-    from taulc.dynamics.labels import LabelSettings, run_ice  # noqa: PLC0415
+    from taulc.dynamics.labels import LabelSettings, run_ice
 
     st = LabelSettings(n_replicas=r, t_max=t_max, sample_interval=every * engine.system.dt)
     batch = engine.batch_replicas
@@ -158,13 +158,13 @@ def main() -> None:
     rates = preset["rates"] if args.rates is None else args.rates
     label_tmax = args.label_tmax or preset["label_tmax"]
 
-    from taulc.md.openmm_engine import OpenMMEngine, resolve_device  # noqa: PLC0415
+    from taulc.md.openmm_engine import OpenMMEngine, resolve_device
 
     device = resolve_device(args.device)
     baseline = args.baseline
     if baseline == "auto":
         try:
-            from taulc._mpi import import_lammps  # noqa: PLC0415
+            from taulc._mpi import import_lammps
 
             import_lammps()
             baseline = "lammps"
@@ -172,7 +172,7 @@ def main() -> None:
             baseline = "openmm-cpu"
     machine = f"{platform.node()} ({os.cpu_count()} CPU threads, {platform.machine()})"
     if device == "cuda":
-        import torch  # noqa: PLC0415
+        import torch
 
         machine += f", GPU {torch.cuda.get_device_name(0)}"
     print(f"machine: {machine}; batched engine on {device}, thermostat={args.thermostat}; "

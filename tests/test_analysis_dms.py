@@ -6,11 +6,11 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
+import numpy as np
+import pandas as pd
+import pytest
 
-from taulc.analysis import dms  # noqa: E402
+from taulc.analysis import dms
 
 
 def _table(dmin: np.ndarray, a: float = 0.8, b: float = 0.5) -> pd.DataFrame:

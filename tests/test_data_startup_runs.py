@@ -40,9 +40,9 @@ def test_startup_stage_records_consistent_data_and_caches(tiny_dataset, tmp_path
 
 def test_build_startup_stage_runs_through_taulc_build_and_is_cached(tiny_dataset, tmp_path):
     """``python -m taulc.build build.stages=[startup]``: the same cached runs as the direct call."""
-    from conftest import tiny_build_cfg  # noqa: PLC0415
+    from conftest import tiny_build_cfg
 
-    from taulc.build import run  # noqa: PLC0415
+    from taulc.build import run
 
     data_root = tmp_path / "data"
     shutil.copytree(tiny_dataset, data_root / "tiny", ignore=shutil.ignore_patterns("cache", "startup"))

@@ -15,8 +15,8 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parents[1] / "src"
 ROOT = SRC / "taulc"
 MAX_FUNCTION_LEVEL = 20
-# A function-level import of taulc must say why it is not at the top: a comment with a reason after the
-# rule code, e.g. `# noqa: PLC0415 - lazy: torch` or `# noqa: PLC0415 - circular: ...`.
+# A function-level import of taulc must say why it is not at the top: its noqa comment carries a reason
+# after the rule code, as in  noqa: PLC0415 - lazy: torch
 REASON = re.compile(r"#\s*noqa:\s*PLC0415\s*[-:]\s*\S+")
 
 

@@ -32,7 +32,7 @@ def _engine(kind: str, system, **kw):
         return LammpsEngine(system, n_threads=1, **kw)
     pytest.importorskip("openmm")
     pytest.importorskip("torch")
-    from taulc.md.openmm_engine import OpenMMEngine  # noqa: PLC0415
+    from taulc.md.openmm_engine import OpenMMEngine
 
     return OpenMMEngine(system, platform="Reference", **kw)
 

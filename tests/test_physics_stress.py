@@ -67,8 +67,8 @@ def test_sign_is_the_energy_derivative_of_an_affine_shear(sheared, system):
     """Σ_i Ω_i σ_i,xy = ∂U/∂γ (the printed-formula sign; no engine involved): U from a
     brute-force numpy pair sum, differentiated by central differences of an affine shear
     r → (1 + γ e_x e_y) r applied to positions and cell."""
-    from taulc.md.openmm_engine import pair_tables  # noqa: PLC0415
-    from taulc.structure.neighbors import minimum_image  # noqa: PLC0415
+    from taulc.md.openmm_engine import pair_tables
+    from taulc.structure.neighbors import minimum_image
 
     _, traj = sheared
     conf = traj.initial
