@@ -22,11 +22,9 @@ from typing import Any
 from taulc.card import model_card
 from taulc.config import to_mapping
 from taulc.data.manifest import provenance
-from taulc.data.splits import SplitSpec
-from taulc.data.train_spec import TrainDataSpec
 from taulc.evaluation.arrays import concat_predictions
 from taulc.evaluation.scores import evaluate_predictions, noise_ceiling, summary_lines
-from taulc.evaluation.skill import honest_scores, target_spec
+from taulc.evaluation.skill import honest_scores
 from taulc.models.callbacks import build_callbacks, callbacks_config
 from taulc.models.outputs import REGRESSION, SCORE, first_output, outputs_record
 from taulc.models.registry import model_class
@@ -57,18 +55,16 @@ def train(cfg: Any) -> float:
 
     t0 = time.perf_counter()
     c = _plain(cfg)
-    check_train_config(c, dataset_dir(c))  # before any work: names the bad field
+    tc = check_train_config(c, dataset_dir(c))  # parsed once, before any work: names the bad field
     check_logger_config(c.get("logger"))  # logger=tensorboard without tensorboard installed: refused now, not after training
     run = Run.claim(c.get("run_dir") or os.getcwd(), config=cfg)  # unique even for two runs in one second
     one_lightning_log_stream()
-    L.seed_everything(int(c["seed"]), workers=True)
+    L.seed_everything(tc.seed, workers=True)
     root = dataset_dir(c)
     model_cls = model_class(str(c["model"].get("_target_", "")))  # the declaration decides inputs and callbacks
     inputs = model_cls.inputs  # taulc.models.input_kinds: datamodule, test truth, split rows
-    data = TrainDataSpec.from_config(c.get("data"))
-    split = SplitSpec.from_config(c["split"])
-    spec = target_spec(c.get("target"))
-    dm = inputs.datamodule(c, model_cls, root, split, data, spec.name, spec.estimator, spec.horizon)
+    split, spec = tc.split, tc.target
+    dm = inputs.datamodule(c, model_cls, root, split, tc.data, spec.name, spec.estimator, spec.horizon)
     dm.setup("fit")
     model_cfg = inputs.model_config(c["model"], dm)
     model = hydra.utils.instantiate(model_cfg)
@@ -82,7 +78,7 @@ def train(cfg: Any) -> float:
         trainer = hydra.utils.instantiate(
             trainer_cfg, callbacks=callbacks, logger=build_logger(c.get("logger"), run.path), default_root_dir=str(run.path)
         )
-        trainer.fit(model, datamodule=dm, ckpt_path=c.get("ckpt_path"), weights_only=True)  # no unpickling of crafted .ckpt
+        trainer.fit(model, datamodule=dm, ckpt_path=tc.ckpt_path, weights_only=True)  # no unpickling of crafted .ckpt
     objective = c.get("optimized_metric") or monitor
     if objective not in trainer.callback_metrics:
         raise KeyError(f"optimized_metric '{objective}' was not logged; logged: {sorted(trainer.callback_metrics)}")
@@ -102,7 +98,7 @@ def train(cfg: Any) -> float:
     scored_outputs = {k: o for k, o in (("regression", first_output(outputs, REGRESSION)),
                                         ("hardness", first_output(outputs, SCORE))) if o is not None}
     skill = honest_scores(dm.table, train_rows, test_rows, {k: pred[o.key] for k, o in scored_outputs.items()}, spec,
-                          c.get("system"), seed=int(c["seed"]),
+                          c.get("system"), seed=tc.seed,
                           prediction_names={k: o.key for k, o in scored_outputs.items()})
     metrics: dict[str, Any] = {
         "model": type(model).__name__,  # the registered class name (taulc.models.registry)
@@ -139,11 +135,11 @@ def train(cfg: Any) -> float:
         print(line)  # the run's headline result, for the terminal
     run.append_result(
         {
-            "model": metrics["model"], "dataset": root.name, "split": split.kind, "target": spec.name, "seed": c["seed"],
+            "model": metrics["model"], "dataset": root.name, "split": split.kind, "target": spec.name, "seed": tc.seed,
             "selected": json.dumps(metrics["selected"]), "monitor": monitor, "val_score": val_score,
             **results_row(metrics), "train_seconds": metrics["train_seconds"], **provenance_columns(metrics["provenance"]),
         },
-        table=c.get("results_table"),
+        table=tc.results_table,
     )
     run.mark_complete(config=cfg)  # last artefact of the run: evaluate.py skips runs without it
     run.update_latest()

@@ -24,7 +24,6 @@ use γ̇ <= 0.1, Yu, Zeng & Wang 2025, Sec. II.A).
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -34,22 +33,20 @@ import numpy as np
 
 from taulc.analysis.cluster_analysis import ClustersSpec
 from taulc.analysis.context import EvaluateSpec
+from taulc.config import check_number as _num
 from taulc.config import from_mapping
 from taulc.data.ingest import InputError
 from taulc.data.specs import BuildConfig, BuildSpec, DatasetSpec
-from taulc.data.splits import SplitSpec
 from taulc.data.storage import DatasetError
-from taulc.data.train_spec import TrainDataSpec
 from taulc.dynamics.labels import LabelSettings
 from taulc.errors import ConfigError
-from taulc.evaluation.skill import target_spec
 from taulc.md.engine_spec import EngineSpec
 from taulc.md.protocol import ProtocolSpec
 from taulc.md.system import SystemSpec
-from taulc.models.callbacks import EarlyStoppingSpec
 from taulc.models.registry import model_class
 from taulc.paths import conf_dir
 from taulc.structure.neighbors import neighbor_list
+from taulc.train_config import TrainConfig
 
 __all__ = [
     "MAX_DT",
@@ -77,23 +74,6 @@ OVERLAP_RATIO = 0.5
 
 
 # ----------------------------------------------------------------------------- small helpers
-def _num(value: Any, field: str, *, lo: float | None = None, lo_open: bool = False, hi: float | None = None,
-         integer: bool = False) -> float:
-    """``value`` as a finite number within [lo, hi] (``lo_open``: > lo), else a ConfigError naming ``field``."""
-    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-    if ok and integer:
-        ok = float(value) == int(value)
-    if not ok or not math.isfinite(float(value)):
-        kind = "an integer" if integer else "a finite number"
-        raise ConfigError(f"field '{field}' must be {kind}, got {value!r}")
-    v = float(value)
-    if lo is not None and (v <= lo if lo_open else v < lo):
-        raise ConfigError(f"field '{field}' must be {'>' if lo_open else '>='} {lo:g}, got {value!r}")
-    if hi is not None and v > hi:
-        raise ConfigError(f"field '{field}' must be <= {hi:g}, got {value!r}")
-    return v
-
-
 def _opt(cfg: Mapping[str, Any], key: str, prefix: str, **kw: Any) -> None:
     if cfg.get(key) is not None:
         _num(cfg[key], f"{prefix}.{key}", **kw)
@@ -318,23 +298,12 @@ def _plain_value(v: Any) -> Any:
     return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v
 
 
-def check_train_config(c: Mapping[str, Any], dataset_root: str | os.PathLike[str]) -> None:
-    """``train.py``: target, split, data options, checkpoint and that the dataset was built.
+def check_train_config(c: Mapping[str, Any], dataset_root: str | os.PathLike[str]) -> TrainConfig:
+    """``train.py``: the config parsed once (:class:`taulc.train_config.TrainConfig`, its schemas check the
+    ranges naming the field), then what needs the inputs: the checkpoint, the results table, the dataset."""
 
-    ``target``, ``split``, ``data`` and ``early_stopping`` go through their schemas (unknown or mistyped
-    keys and out-of-range values are refused naming the field)."""
-
-    target_spec(c.get("target"))
-    _num(c.get("seed", 0), "seed", lo=0, integer=True)
-    split = c.get("split")
-    if not isinstance(split, Mapping) or "kind" not in split:
-        raise ConfigError("field 'split' is missing (choose split=config | rate | random)")
-    SplitSpec.from_config(split)
-    TrainDataSpec.from_config(c.get("data"))
-    tr = c.get("trainer") or {}
-    _opt(tr, "max_epochs", "trainer", lo=1, integer=True)
-    EarlyStoppingSpec.from_config(c.get("early_stopping"))
-    ckpt = c.get("ckpt_path")
+    tc = TrainConfig.from_config(c)
+    ckpt = tc.ckpt_path
     if ckpt is not None:
         if not Path(ckpt).is_file():
             raise ConfigError(f"field 'ckpt_path' = {ckpt}: checkpoint file not found (runs write <run_dir>/checkpoints/last.ckpt)")
@@ -347,8 +316,8 @@ def check_train_config(c: Mapping[str, Any], dataset_root: str | os.PathLike[str
                               f"({type(exc).__name__}: {str(exc).splitlines()[0][:200]}); only resume from "
                               "checkpoints that train.py wrote") from None
         check_checkpoint_model(state, c.get("model") or {}, str(ckpt))
-    if c.get("results_table"):
-        rt = Path(c["results_table"])
+    if tc.results_table:
+        rt = Path(tc.results_table)
         if rt.is_dir():
             raise ConfigError(f"field 'results_table' = {rt}: is a directory; expected a CSV file path")
         check_output_dir(rt.parent, "results_table")
@@ -357,6 +326,7 @@ def check_train_config(c: Mapping[str, Any], dataset_root: str | os.PathLike[str
         name = (c.get("dataset") or {}).get("name", root.name)
         raise DatasetError(f"{root / 'manifest.json'}: dataset '{name}' is not built (field 'dataset.name' / 'data_root'); "
                            f"build it first: python -m taulc.build dataset={name}")
+    return tc
 
 
 def check_evaluate_config(c: Mapping[str, Any]) -> None:
