@@ -45,20 +45,18 @@ from taulc.md.protocol import ProtocolSpec
 from taulc.md.system import SystemSpec
 from taulc.models.registry import model_class
 from taulc.paths import conf_dir
-from taulc.structure.neighbors import neighbor_list
+from taulc.structure.overlaps import find_overlaps, overlap_message
 from taulc.train_config import TrainConfig
 
 __all__ = [
     "MAX_DT",
     "MAX_RATE",
-    "OVERLAP_RATIO",
     "check_build_config",
     "check_configurations",
     "check_evaluate_config",
     "check_output_dir",
     "check_simulate_config",
     "check_train_config",
-    "find_overlaps",
 ]
 
 MAX_DT = 0.01
@@ -69,8 +67,6 @@ MAX_T_DT2 = 5e-4
 """Largest accepted T·dt² (temperatures ``system.temperature`` and ``system.melt_temperature``): velocity-Verlet
 keeps the Kob-Andersen collisions resolved while T <= MAX_T_DT2 / dt² (20 at dt = 0.005).  Measured with LAMMPS,
 N = 300, 5 LJ times: T = 20 at dt = 0.005 runs, T = 50 at dt = 0.005 and T = 10 at dt = 0.01 stop with 'Lost atoms'."""
-OVERLAP_RATIO = 0.5
-"""Two particles closer than OVERLAP_RATIO · σ_αβ make a configuration invalid (LJ energy > 1.6·10⁴ ε)."""
 
 
 # ----------------------------------------------------------------------------- small helpers
@@ -340,28 +336,6 @@ def check_evaluate_config(c: Mapping[str, Any]) -> None:
 
 
 # ----------------------------------------------------------------------------- configurations
-def find_overlaps(positions: np.ndarray, species: np.ndarray, cell: np.ndarray, sigma: np.ndarray) -> tuple[int, int, int, float, float]:
-    """Pairs closer than :data:`OVERLAP_RATIO` σ_αβ: (count, i, j, distance, threshold) of the worst, count 0 if none."""
-
-    sigma = np.asarray(sigma, dtype=float)
-    pairs = neighbor_list(np.asarray(positions, dtype=np.float64), cell, OVERLAP_RATIO * float(sigma.max()), full=False)
-    if not len(pairs):
-        return 0, -1, -1, float("nan"), float("nan")
-    thr = OVERLAP_RATIO * sigma[species[pairs.i], species[pairs.j]]
-    bad = np.flatnonzero(pairs.distances < thr)
-    if not bad.size:
-        return 0, -1, -1, float("nan"), float("nan")
-    k = bad[np.argmin(pairs.distances[bad] / thr[bad])]
-    return int(bad.size), int(pairs.i[k]), int(pairs.j[k]), float(pairs.distances[k]), float(thr[k])
-
-
-def overlap_message(where: str, found: tuple[int, int, int, float, float]) -> str:
-    n, i, j, d, t = found
-    return (f"{where}: {n} overlapping pair(s): particles {i} and {j} (0-based, file/id order) are {d:.4g} apart, "
-            f"below {OVERLAP_RATIO:g} sigma = {t:.4g} (LJ energy > 1.6e4 epsilon); the configuration is corrupt or not "
-            "in LJ units of sigma_bb")
-
-
 def check_configurations(confs: Sequence[Any], system: Mapping[str, Any]) -> None:
     """Ingested configurations against the system they will be simulated with: N, ρ, composition, overlaps.
 

@@ -49,7 +49,7 @@ from taulc.predict.domain import Domain
 from taulc.predict.positions import cage_position_sets, sample_temperature
 from taulc.runs import Run
 from taulc.structure.neighbors import validate_system, wrap_positions
-from taulc.validate import OVERLAP_RATIO, find_overlaps, overlap_message
+from taulc.structure.overlaps import OVERLAP_RATIO, find_overlaps, overlap_message
 
 log = logging.getLogger(__name__)
 
