@@ -14,6 +14,11 @@ The console scripts themselves are in :mod:`taulc.cli`.
 
 from __future__ import annotations
 
+import argparse
+import functools
+import logging
+import os
+import platform
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -28,7 +33,6 @@ __all__ = ["hydra_entry", "register_resolvers", "version_text", "add_version_fla
 
 def version_text(prog: str) -> str:
     """``<prog> (taulc X.Y.Z; hydra-core A.B.C; python P)``."""
-    import platform  # noqa: PLC0415
 
     try:
         import hydra  # noqa: PLC0415
@@ -41,7 +45,6 @@ def version_text(prog: str) -> str:
 
 def add_version_flag(parser: Any, prog: str) -> None:
     """``--version`` on an argparse command (the text is computed only when asked for)."""
-    import argparse  # noqa: PLC0415
 
     class _Version(argparse.Action):
         def __call__(self, parser: Any, namespace: Any, values: Any, option_string: str | None = None) -> None:
@@ -90,7 +93,6 @@ def thread_policy() -> int | None:
     not oversubscribe the CPU (two 2-thread LAMMPS processes on 2 cores spin: issue 24 measured an
     equilibration 10x slower). An ``OMP_NUM_THREADS`` set by the user wins. Returns the value set or None.
     """
-    import os  # noqa: PLC0415
 
     if os.environ.get("OMP_NUM_THREADS"):
         return None
@@ -109,7 +111,6 @@ def thread_policy() -> int | None:
     cores = available_cores()
     n = default_threads(min(cores, n_jobs if n_jobs > 0 else cores))
     os.environ["OMP_NUM_THREADS"] = str(n)
-    import logging  # noqa: PLC0415
 
     logging.getLogger("taulc").info("joblib sweep (n_jobs=%s on %d cores): %d OpenMP thread(s) per process", n_jobs, cores, n)
     return n
@@ -124,7 +125,6 @@ def hydra_entry(task: Callable[[Any], Any], config_name: str, prog: str) -> Any:
     if "--version" in sys.argv[1:]:
         print(version_text(prog))  # the requested output
         raise SystemExit(0)
-    import functools  # noqa: PLC0415
 
     import hydra  # noqa: PLC0415
 

@@ -24,6 +24,7 @@ use γ̇ <= 0.1, Yu, Zeng & Wang 2025, Sec. II.A).
 
 from __future__ import annotations
 
+import inspect
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -253,7 +254,6 @@ def check_checkpoint_model(state: Any, model_cfg: Mapping[str, Any], ckpt: str) 
     The composed model is built with the checkpoint's ``n_features`` when the config leaves it to the data
     (no data is loaded) and its ``state_dict`` keys and shapes are compared with the checkpoint's, which is
     exactly what Lightning's resume needs; the message lists the hyperparameters that differ."""
-    import inspect  # noqa: PLC0415
 
     import hydra  # noqa: PLC0415
 

@@ -12,6 +12,7 @@ the predictor calls, so cached training inputs equal serving inputs.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -52,7 +53,6 @@ def _featurize_shard(root: Path, entry: Mapping[str, Any], descriptor_cfg: Mappi
 def featurize_jobs(n_todo: int) -> int:
     """Worker processes for ``n_todo`` shards: one per available core (``TAULC_FEATURIZE_JOBS`` overrides), at
     most ``n_todo``; 1 for fewer than 4 shards (a process pool costs ~1 s to start)."""
-    import os  # noqa: PLC0415
 
     env = os.environ.get("TAULC_FEATURIZE_JOBS", "").strip()
     n = int(env) if env.isdigit() and int(env) > 0 else available_cores()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+import subprocess
 from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
@@ -72,7 +73,6 @@ def package_versions() -> dict[str, str]:
 def git_commit(path: str | Path | None = None) -> str:
     """The git commit of the taulc source tree (``<sha>``, ``<sha>+dirty`` with uncommitted changes to tracked
     files), or ``not a git checkout`` (an installed wheel, no git)."""
-    import subprocess  # noqa: PLC0415
 
     where = Path(path) if path is not None else Path(__file__).resolve().parent
     try:
