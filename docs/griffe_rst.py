@@ -27,6 +27,6 @@ def rst_to_markdown(text: str) -> str:
 class RstRoles(griffe.Extension):
     """Apply :func:`rst_to_markdown` to every docstring before it is parsed."""
 
-    def on_instance(self, *, obj: griffe.Object, **kwargs: Any) -> None:  # noqa: ARG002
+    def on_instance(self, *, obj: griffe.Object, **kwargs: Any) -> None:
         if obj.docstring is not None:
             obj.docstring.value = rst_to_markdown(obj.docstring.value)

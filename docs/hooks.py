@@ -45,6 +45,6 @@ def conf_reference(conf: Path = CONF) -> str:
     return "\n".join(out) + "\n"
 
 
-def on_page_markdown(markdown: str, page: Any, **kwargs: Any) -> str:  # noqa: ARG001
+def on_page_markdown(markdown: str, page: Any, **kwargs: Any) -> str:
     """Replace the marker with the generated tables."""
     return markdown.replace(MARKER, conf_reference()) if MARKER in markdown else markdown

@@ -12,6 +12,7 @@ import ctypes
 import ctypes.util
 import os
 import sys
+from importlib.metadata import PackageNotFoundError, files
 from pathlib import Path
 
 _LOADED: ctypes.CDLL | None = None
@@ -21,7 +22,6 @@ _NAMES = ("libmpi.so.12", "libmpi.so", "libmpi.12.dylib", "libmpi.dylib")
 def _candidates() -> list[Path]:
     roots = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.exec_prefix)}
     try:  # the wheel's RECORD gives the exact location, wherever it was installed
-        from importlib.metadata import PackageNotFoundError, files  # noqa: PLC0415
 
         for f in files("mpich") or []:
             if Path(str(f)).name in _NAMES:

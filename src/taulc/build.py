@@ -13,7 +13,11 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
+from taulc.data.builder import DatasetBuilder
+from taulc.errors import exit_on_error
+from taulc.hydra_app import hydra_entry
 from taulc.paths import default_data_root
+from taulc.runs import discard_refused_run
 
 log = logging.getLogger("taulc.build")
 
@@ -25,7 +29,6 @@ def dataset_root(cfg: DictConfig) -> Path:
 
 def run(cfg: DictConfig) -> Path | None:
     """Build the dataset of a composed ``src/taulc/conf/build.yaml``; the manifest path (``None`` with ``build.only_rates``)."""
-    from taulc.data.builder import DatasetBuilder  # noqa: PLC0415
 
     builder = DatasetBuilder(OmegaConf.to_container(cfg, resolve=True), dataset_root(cfg))
     b = builder.spec.build  # typed and checked (taulc.data.specs.BuildSpec)
@@ -34,9 +37,6 @@ def run(cfg: DictConfig) -> Path | None:
 
 def _build(cfg: DictConfig) -> None:
     from hydra.core.hydra_config import HydraConfig  # noqa: PLC0415
-
-    from taulc.errors import exit_on_error  # noqa: PLC0415
-    from taulc.runs import discard_refused_run  # noqa: PLC0415
 
     run_dir = HydraConfig.get().runtime.output_dir
     with exit_on_error("taulc-build", cleanup=lambda: discard_refused_run(run_dir)):  # refused input: exit 2
@@ -47,7 +47,6 @@ def _build(cfg: DictConfig) -> None:
 
 def main() -> None:
     """Console entry point (``taulc-build``); Hydra overrides on the command line (``--help``, ``--version``)."""
-    from taulc.cli import hydra_entry  # noqa: PLC0415
 
     hydra_entry(_build, "build", "taulc-build")
 

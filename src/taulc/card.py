@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from taulc.data.inputs import descriptor_positions
 from taulc.data.manifest import MANIFEST
 from taulc.evaluation.scores import summary_lines
 from taulc.runs.files import METRICS, RESULTS
@@ -18,7 +19,6 @@ __all__ = ["model_card", "provenance_lines"]
 
 def _positions_card_lines(c: Mapping[str, Any]) -> list[str]:
     """The model-card note of a predictor whose descriptors read the positions of the cage (it runs MD on new samples)."""
-    from taulc.data.inputs import descriptor_positions  # noqa: PLC0415
 
     sets = descriptor_positions(c.get("descriptor"))
     if not sets:

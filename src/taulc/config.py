@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
+import numbers
 import types
 import typing
 from collections.abc import Mapping
@@ -29,7 +31,7 @@ from typing import Any, Literal, TypeVar, Union
 from taulc.errors import ConfigError
 from taulc.utils import to_plain
 
-__all__ = ["from_mapping", "to_mapping"]
+__all__ = ["check_number", "from_mapping", "to_mapping"]
 
 log = logging.getLogger(__name__)
 
@@ -158,3 +160,20 @@ def to_mapping(obj: Any) -> dict[str, Any]:
             return {k: plain(x) for k, x in v.items()}
         return v
     return plain(dataclasses.asdict(obj))
+
+
+def check_number(value: Any, field: str, *, lo: float | None = None, lo_open: bool = False, hi: float | None = None,
+                 integer: bool = False) -> float:
+    """``value`` as a finite number within [lo, hi] (``lo_open``: > lo), else a ConfigError naming ``field``."""
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    if ok and integer:
+        ok = math.isfinite(float(value)) and float(value) == int(value)
+    if not ok or not math.isfinite(float(value)):
+        kind = "an integer" if integer else "a finite number"
+        raise ConfigError(f"field '{field}' must be {kind}, got {value!r}")
+    v = float(value)
+    if lo is not None and (v <= lo if lo_open else v < lo):
+        raise ConfigError(f"field '{field}' must be {'>' if lo_open else '>='} {lo:g}, got {value!r}")
+    if hi is not None and v > hi:
+        raise ConfigError(f"field '{field}' must be <= {hi:g}, got {value!r}")
+    return v

@@ -44,6 +44,6 @@ def exit_on_error(prog: str, cleanup: Callable[[], None] | None = None) -> Itera
         if cleanup is not None:
             cleanup()
         logging.getLogger(prog).debug("refused", exc_info=True)
-        print(f"{prog}: error: {exc}", file=sys.stderr)  # noqa: T201 - the one line the user must read
+        print(f"{prog}: error: {exc}", file=sys.stderr)  # the one line the user must read
         sys.stderr.flush()
         raise SystemExit(EXIT_USAGE) from None

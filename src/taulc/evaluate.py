@@ -8,15 +8,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from taulc.errors import exit_on_error
+from taulc.hydra_app import hydra_entry
+from taulc.runs import discard_refused_run
+
 __all__ = ["main"]
 
 
 def _evaluate(cfg: Any) -> None:
     from hydra.core.hydra_config import HydraConfig  # noqa: PLC0415
 
-    from taulc.analysis.report import evaluate  # noqa: PLC0415
-    from taulc.errors import exit_on_error  # noqa: PLC0415
-    from taulc.runs import discard_refused_run  # noqa: PLC0415
+    from taulc.analysis.report import evaluate  # noqa: PLC0415 - lazy: the report loads matplotlib; --help and --version stay fast
 
     out = HydraConfig.get().runtime.output_dir
     with exit_on_error("evaluate.py", cleanup=lambda: discard_refused_run(out)):  # refused input: exit 2
@@ -25,7 +27,6 @@ def _evaluate(cfg: Any) -> None:
 
 def main() -> Any:
     """Console entry point; Hydra overrides on the command line (``run=latest``, ``--help``, ``--version``)."""
-    from taulc.cli import hydra_entry  # noqa: PLC0415
 
     return hydra_entry(_evaluate, "evaluate", "taulc-evaluate")
 

@@ -29,7 +29,9 @@ import numpy as np
 
 from taulc import __version__
 from taulc.data.storage import save_npz
+from taulc.errors import exit_on_error
 from taulc.fileio import atomic_write_json
+from taulc.hydra_app import hydra_entry
 from taulc.md import (
     Configuration,
     ProtocolError,
@@ -39,6 +41,8 @@ from taulc.md import (
     make_engine,
     write_configuration,
 )
+from taulc.runs import discard_refused_run
+from taulc.validate import check_simulate_config
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +59,6 @@ def simulate(cfg: Any, out_dir: str | os.PathLike | None = None) -> dict[str, An
     """
     from omegaconf import OmegaConf  # noqa: PLC0415
     from tqdm.auto import tqdm  # noqa: PLC0415
-
-    from taulc.validate import check_simulate_config  # noqa: PLC0415
 
     container = OmegaConf.to_container(cfg, resolve=True) if not isinstance(cfg, dict) else cfg
     assert isinstance(container, dict)
@@ -190,9 +192,6 @@ def _hydra_dir() -> Path | None:
 
 
 def _simulate(cfg: Any) -> float | None:
-    from taulc.errors import exit_on_error  # noqa: PLC0415
-    from taulc.runs import discard_refused_run  # noqa: PLC0415
-
     with exit_on_error("taulc-simulate", cleanup=lambda: discard_refused_run(_hydra_dir())):  # refused input: exit 2
         summary = simulate(cfg)
     visc = summary.get("viscosity")
@@ -201,7 +200,6 @@ def _simulate(cfg: Any) -> float | None:
 
 def main() -> None:
     """Console entry point (``taulc-simulate``); Hydra overrides on the command line (``--help``, ``--version``)."""
-    from taulc.cli import hydra_entry  # noqa: PLC0415
 
     hydra_entry(_simulate, "simulate", "taulc-simulate")
 

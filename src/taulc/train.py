@@ -8,16 +8,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from taulc.errors import exit_on_error
+from taulc.hydra_app import hydra_entry
+from taulc.runs import discard_refused_run
+from taulc.training import train
+
 __all__ = ["main"]
 
 
 def _train(cfg: Any) -> float:
     from hydra.core.hydra_config import HydraConfig  # noqa: PLC0415
     from omegaconf import open_dict  # noqa: PLC0415
-
-    from taulc.errors import exit_on_error  # noqa: PLC0415
-    from taulc.runs import discard_refused_run  # noqa: PLC0415
-    from taulc.training import train  # noqa: PLC0415
 
     with open_dict(cfg):
         cfg.run_dir = HydraConfig.get().runtime.output_dir
@@ -27,7 +28,6 @@ def _train(cfg: Any) -> float:
 
 def main() -> Any:
     """Console entry point; Hydra overrides on the command line (``model=svm``, ``--help``, ``--version``)."""
-    from taulc.cli import hydra_entry  # noqa: PLC0415
 
     return hydra_entry(_train, "train", "taulc-train")
 

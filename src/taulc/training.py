@@ -21,9 +21,13 @@ from typing import Any
 
 from taulc.card import model_card
 from taulc.config import to_mapping
+from taulc.data.manifest import provenance
 from taulc.evaluation.arrays import concat_predictions
 from taulc.evaluation.scores import evaluate_predictions, noise_ceiling, summary_lines
+from taulc.evaluation.skill import honest_scores
 from taulc.models.callbacks import build_callbacks, callbacks_config
+from taulc.models.outputs import REGRESSION, SCORE, first_output, outputs_record
+from taulc.models.registry import model_class
 from taulc.models.trainer import (
     build_logger,
     check_logger_config,
@@ -32,7 +36,10 @@ from taulc.models.trainer import (
     quiet_lightning,
 )
 from taulc.paths import dataset_dir
+from taulc.runs import Run
+from taulc.runs.results import provenance_columns, results_row
 from taulc.utils import to_plain as _plain
+from taulc.validate import check_train_config
 
 __all__ = ["train"]
 
@@ -44,31 +51,20 @@ def train(cfg: Any) -> float:
     import hydra  # noqa: PLC0415
     import lightning as L  # noqa: PLC0415
 
-    from taulc.data.datamodules import TrainDataSpec  # noqa: PLC0415
-    from taulc.data.manifest import provenance  # noqa: PLC0415
-    from taulc.data.splits import SplitSpec  # noqa: PLC0415
-    from taulc.evaluation.skill import honest_scores, target_spec  # noqa: PLC0415
-    from taulc.models.io import save_model  # noqa: PLC0415
-    from taulc.models.outputs import REGRESSION, SCORE, first_output, outputs_record  # noqa: PLC0415
-    from taulc.models.registry import model_class  # noqa: PLC0415
-    from taulc.runs import Run  # noqa: PLC0415
-    from taulc.runs.results import provenance_columns, results_row  # noqa: PLC0415
-    from taulc.validate import check_train_config  # noqa: PLC0415
+    from taulc.models.io import save_model  # noqa: PLC0415 - lazy: models.io loads Lightning and torch
 
     t0 = time.perf_counter()
     c = _plain(cfg)
-    check_train_config(c, dataset_dir(c))  # before any work: names the bad field
+    tc = check_train_config(c, dataset_dir(c))  # parsed once, before any work: names the bad field
     check_logger_config(c.get("logger"))  # logger=tensorboard without tensorboard installed: refused now, not after training
     run = Run.claim(c.get("run_dir") or os.getcwd(), config=cfg)  # unique even for two runs in one second
     one_lightning_log_stream()
-    L.seed_everything(int(c["seed"]), workers=True)
+    L.seed_everything(tc.seed, workers=True)
     root = dataset_dir(c)
     model_cls = model_class(str(c["model"].get("_target_", "")))  # the declaration decides inputs and callbacks
     inputs = model_cls.inputs  # taulc.models.input_kinds: datamodule, test truth, split rows
-    data = TrainDataSpec.from_config(c.get("data"))
-    split = SplitSpec.from_config(c["split"])
-    spec = target_spec(c.get("target"))
-    dm = inputs.datamodule(c, model_cls, root, split, data, spec.name, spec.estimator, spec.horizon)
+    split, spec = tc.split, tc.target
+    dm = inputs.datamodule(c, model_cls, root, split, tc.data, spec.name, spec.estimator, spec.horizon)
     dm.setup("fit")
     model_cfg = inputs.model_config(c["model"], dm)
     model = hydra.utils.instantiate(model_cfg)
@@ -82,7 +78,7 @@ def train(cfg: Any) -> float:
         trainer = hydra.utils.instantiate(
             trainer_cfg, callbacks=callbacks, logger=build_logger(c.get("logger"), run.path), default_root_dir=str(run.path)
         )
-        trainer.fit(model, datamodule=dm, ckpt_path=c.get("ckpt_path"), weights_only=True)  # no unpickling of crafted .ckpt
+        trainer.fit(model, datamodule=dm, ckpt_path=tc.ckpt_path, weights_only=True)  # no unpickling of crafted .ckpt
     objective = c.get("optimized_metric") or monitor
     if objective not in trainer.callback_metrics:
         raise KeyError(f"optimized_metric '{objective}' was not logged; logged: {sorted(trainer.callback_metrics)}")
@@ -102,7 +98,7 @@ def train(cfg: Any) -> float:
     scored_outputs = {k: o for k, o in (("regression", first_output(outputs, REGRESSION)),
                                         ("hardness", first_output(outputs, SCORE))) if o is not None}
     skill = honest_scores(dm.table, train_rows, test_rows, {k: pred[o.key] for k, o in scored_outputs.items()}, spec,
-                          c.get("system"), seed=int(c["seed"]),
+                          c.get("system"), seed=tc.seed,
                           prediction_names={k: o.key for k, o in scored_outputs.items()})
     metrics: dict[str, Any] = {
         "model": type(model).__name__,  # the registered class name (taulc.models.registry)
@@ -128,7 +124,7 @@ def train(cfg: Any) -> float:
     run.write_predictions(pred, truth)
     save_model(model, run.model_path)
     # --- predictor bundle (issue 7): self-contained bundle for taulc-predict ---
-    from taulc.predict.bundle import export_run_bundle  # noqa: PLC0415
+    from taulc.predict.export import export_run_bundle  # noqa: PLC0415 - lazy: the predictor loads torch
 
     export_run_bundle(run.predictor_path, model, {**c, "target": spec.name}, metrics, root, pred,
                       feature_names=dm.table.feature_names)
@@ -136,14 +132,14 @@ def train(cfg: Any) -> float:
     run.write_card(model_card(c, metrics, root))
     lines = summary_lines(metrics)
     for line in lines:
-        print(line)  # noqa: T201 - the run's headline result, for the terminal
+        print(line)  # the run's headline result, for the terminal
     run.append_result(
         {
-            "model": metrics["model"], "dataset": root.name, "split": split.kind, "target": spec.name, "seed": c["seed"],
+            "model": metrics["model"], "dataset": root.name, "split": split.kind, "target": spec.name, "seed": tc.seed,
             "selected": json.dumps(metrics["selected"]), "monitor": monitor, "val_score": val_score,
             **results_row(metrics), "train_seconds": metrics["train_seconds"], **provenance_columns(metrics["provenance"]),
         },
-        table=c.get("results_table"),
+        table=tc.results_table,
     )
     run.mark_complete(config=cfg)  # last artefact of the run: evaluate.py skips runs without it
     run.update_latest()

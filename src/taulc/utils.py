@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -74,7 +75,7 @@ def install_tqdm_logging(logger: logging.Logger | None = None) -> int:
     Each plain :class:`logging.StreamHandler` writing to stdout/stderr (file handlers are left alone) is
     replaced by one with the same stream, level, formatter and filters. Idempotent; returns the number
     replaced. The Hydra entry points call it after Hydra has configured logging
-    (:func:`taulc.cli.hydra_entry`), the argparse commands after ``logging.basicConfig``.
+    (:func:`taulc.hydra_app.hydra_entry`), the argparse commands after ``logging.basicConfig``.
     """
     lg = logger if logger is not None else logging.getLogger()
     consoles = (sys.stderr, sys.stdout, sys.__stderr__, sys.__stdout__)
@@ -93,7 +94,6 @@ def install_tqdm_logging(logger: logging.Logger | None = None) -> int:
 
 def available_cores() -> int:
     """CPU cores this process may run on (``os.sched_getaffinity``: respects taskset, cgroups, SLURM)."""
-    import os  # noqa: PLC0415
 
     try:
         return len(os.sched_getaffinity(0))
@@ -110,7 +110,6 @@ def default_threads(parallel_processes: int = 1) -> int:
     submitit sweep, MPI ranks) every process gets its share; two busy LAMMPS processes with two
     threads each on two cores spin instead of computing (equilibration ~10x slower, issue 24).
     """
-    import os  # noqa: PLC0415
 
     n = max(1, available_cores() // max(1, int(parallel_processes)))
     env = os.environ.get("OMP_NUM_THREADS", "").strip()

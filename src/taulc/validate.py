@@ -24,7 +24,7 @@ use γ̇ <= 0.1, Yu, Zeng & Wang 2025, Sec. II.A).
 
 from __future__ import annotations
 
-import math
+import inspect
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -32,19 +32,32 @@ from typing import Any
 
 import numpy as np
 
+from taulc.analysis.cluster_analysis import ClustersSpec
+from taulc.analysis.context import EvaluateSpec
+from taulc.config import check_number as _num
+from taulc.config import from_mapping
+from taulc.data.ingest import InputError
+from taulc.data.specs import BuildConfig, BuildSpec, DatasetSpec
+from taulc.data.storage import DatasetError
+from taulc.dynamics.labels import LabelSettings
 from taulc.errors import ConfigError
+from taulc.md.engine_spec import EngineSpec
+from taulc.md.protocol import ProtocolSpec
+from taulc.md.system import SystemSpec
+from taulc.models.registry import model_class
+from taulc.paths import conf_dir
+from taulc.structure.overlaps import find_overlaps, overlap_message
+from taulc.train_config import TrainConfig
 
 __all__ = [
     "MAX_DT",
     "MAX_RATE",
-    "OVERLAP_RATIO",
     "check_build_config",
     "check_configurations",
     "check_evaluate_config",
     "check_output_dir",
     "check_simulate_config",
     "check_train_config",
-    "find_overlaps",
 ]
 
 MAX_DT = 0.01
@@ -55,28 +68,9 @@ MAX_T_DT2 = 5e-4
 """Largest accepted T·dt² (temperatures ``system.temperature`` and ``system.melt_temperature``): velocity-Verlet
 keeps the Kob-Andersen collisions resolved while T <= MAX_T_DT2 / dt² (20 at dt = 0.005).  Measured with LAMMPS,
 N = 300, 5 LJ times: T = 20 at dt = 0.005 runs, T = 50 at dt = 0.005 and T = 10 at dt = 0.01 stop with 'Lost atoms'."""
-OVERLAP_RATIO = 0.5
-"""Two particles closer than OVERLAP_RATIO · σ_αβ make a configuration invalid (LJ energy > 1.6·10⁴ ε)."""
 
 
 # ----------------------------------------------------------------------------- small helpers
-def _num(value: Any, field: str, *, lo: float | None = None, lo_open: bool = False, hi: float | None = None,
-         integer: bool = False) -> float:
-    """``value`` as a finite number within [lo, hi] (``lo_open``: > lo), else a ConfigError naming ``field``."""
-    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-    if ok and integer:
-        ok = float(value) == int(value)
-    if not ok or not math.isfinite(float(value)):
-        kind = "an integer" if integer else "a finite number"
-        raise ConfigError(f"field '{field}' must be {kind}, got {value!r}")
-    v = float(value)
-    if lo is not None and (v <= lo if lo_open else v < lo):
-        raise ConfigError(f"field '{field}' must be {'>' if lo_open else '>='} {lo:g}, got {value!r}")
-    if hi is not None and v > hi:
-        raise ConfigError(f"field '{field}' must be <= {hi:g}, got {value!r}")
-    return v
-
-
 def _opt(cfg: Mapping[str, Any], key: str, prefix: str, **kw: Any) -> None:
     if cfg.get(key) is not None:
         _num(cfg[key], f"{prefix}.{key}", **kw)
@@ -112,7 +106,6 @@ def check_output_dir(path: str | os.PathLike[str], field: str) -> Path:
 
 def check_system(system: Any) -> Any:
     """Build the :class:`~taulc.md.system.SystemSpec` (its own field checks) and check ``dt``."""
-    from taulc.md.system import SystemSpec  # noqa: PLC0415
 
     if not isinstance(system, Mapping):
         raise ConfigError("field 'system' is missing (choose system=<name>)")
@@ -133,8 +126,6 @@ def check_system(system: Any) -> Any:
 def check_labels(labels: Any) -> Any:
     """Label settings (``labels.*``): the typed :class:`~taulc.dynamics.labels.LabelSettings`
     (unknown keys refused), range-checked and returned."""
-    from taulc.config import from_mapping  # noqa: PLC0415
-    from taulc.dynamics.labels import LabelSettings  # noqa: PLC0415
 
     if not isinstance(labels, Mapping):
         raise ConfigError("field 'labels' is missing (choose labels=<name>)")
@@ -159,8 +150,6 @@ def known_top_level(config_name: str) -> set[str]:
     """Top-level keys of a primary config (``conf/<name>.yaml``): its own keys and its default groups."""
     from omegaconf import OmegaConf  # noqa: PLC0415
 
-    from taulc.paths import conf_dir  # noqa: PLC0415
-
     raw = OmegaConf.to_container(OmegaConf.load(Path(conf_dir()) / f"{config_name}.yaml"))
     assert isinstance(raw, dict)
     keys = {str(k) for k in raw if k not in ("defaults", "hydra")}
@@ -184,9 +173,6 @@ def check_simulate_config(c: Mapping[str, Any], out: str | os.PathLike[str] | No
 
     Returns the typed ``engine`` node (:class:`~taulc.md.engine_spec.EngineSpec`).
     """
-    from taulc.config import from_mapping  # noqa: PLC0415
-    from taulc.md.engine_spec import EngineSpec  # noqa: PLC0415
-    from taulc.md.protocol import ProtocolSpec  # noqa: PLC0415
 
     check_unknown_top_level(c, "simulate", "taulc-simulate")
     spec = check_system(c.get("system"))
@@ -214,9 +200,6 @@ def check_build_config(c: Mapping[str, Any], root: str | os.PathLike[str] | None
     Returns the typed config (:class:`~taulc.data.specs.BuildConfig`); unknown keys in
     ``dataset``, ``build``, ``engine`` and ``labels`` are refused naming the field.
     """
-    from taulc.config import from_mapping  # noqa: PLC0415
-    from taulc.data.specs import BuildConfig, BuildSpec, DatasetSpec  # noqa: PLC0415
-    from taulc.md.engine_spec import EngineSpec  # noqa: PLC0415
 
     system = check_system(c.get("system"))
     labels = check_labels(c.get("labels"))
@@ -271,11 +254,8 @@ def check_checkpoint_model(state: Any, model_cfg: Mapping[str, Any], ckpt: str) 
     The composed model is built with the checkpoint's ``n_features`` when the config leaves it to the data
     (no data is loaded) and its ``state_dict`` keys and shapes are compared with the checkpoint's, which is
     exactly what Lightning's resume needs; the message lists the hyperparameters that differ."""
-    import inspect  # noqa: PLC0415
 
     import hydra  # noqa: PLC0415
-
-    from taulc.models.registry import model_class  # noqa: PLC0415
 
     if not isinstance(state, Mapping) or not isinstance(state.get("state_dict"), Mapping):
         raise ConfigError(f"field 'ckpt_path' = {ckpt}: not a Lightning checkpoint (no state_dict); only resume from "
@@ -314,27 +294,12 @@ def _plain_value(v: Any) -> Any:
     return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v
 
 
-def check_train_config(c: Mapping[str, Any], dataset_root: str | os.PathLike[str]) -> None:
-    """``train.py``: target, split, data options, checkpoint and that the dataset was built.
+def check_train_config(c: Mapping[str, Any], dataset_root: str | os.PathLike[str]) -> TrainConfig:
+    """``train.py``: the config parsed once (:class:`taulc.train_config.TrainConfig`, its schemas check the
+    ranges naming the field), then what needs the inputs: the checkpoint, the results table, the dataset."""
 
-    ``target``, ``split``, ``data`` and ``early_stopping`` go through their schemas (unknown or mistyped
-    keys and out-of-range values are refused naming the field)."""
-    from taulc.data.datamodules import TrainDataSpec  # noqa: PLC0415
-    from taulc.data.splits import SplitSpec  # noqa: PLC0415
-    from taulc.evaluation.skill import target_spec  # noqa: PLC0415
-    from taulc.models.callbacks import EarlyStoppingSpec  # noqa: PLC0415
-
-    target_spec(c.get("target"))
-    _num(c.get("seed", 0), "seed", lo=0, integer=True)
-    split = c.get("split")
-    if not isinstance(split, Mapping) or "kind" not in split:
-        raise ConfigError("field 'split' is missing (choose split=config | rate | random)")
-    SplitSpec.from_config(split)
-    TrainDataSpec.from_config(c.get("data"))
-    tr = c.get("trainer") or {}
-    _opt(tr, "max_epochs", "trainer", lo=1, integer=True)
-    EarlyStoppingSpec.from_config(c.get("early_stopping"))
-    ckpt = c.get("ckpt_path")
+    tc = TrainConfig.from_config(c)
+    ckpt = tc.ckpt_path
     if ckpt is not None:
         if not Path(ckpt).is_file():
             raise ConfigError(f"field 'ckpt_path' = {ckpt}: checkpoint file not found (runs write <run_dir>/checkpoints/last.ckpt)")
@@ -347,25 +312,22 @@ def check_train_config(c: Mapping[str, Any], dataset_root: str | os.PathLike[str
                               f"({type(exc).__name__}: {str(exc).splitlines()[0][:200]}); only resume from "
                               "checkpoints that train.py wrote") from None
         check_checkpoint_model(state, c.get("model") or {}, str(ckpt))
-    if c.get("results_table"):
-        rt = Path(c["results_table"])
+    if tc.results_table:
+        rt = Path(tc.results_table)
         if rt.is_dir():
             raise ConfigError(f"field 'results_table' = {rt}: is a directory; expected a CSV file path")
         check_output_dir(rt.parent, "results_table")
     root = Path(dataset_root)
     if not (root / "manifest.json").is_file():
-        from taulc.data.storage import DatasetError  # noqa: PLC0415
-
         name = (c.get("dataset") or {}).get("name", root.name)
         raise DatasetError(f"{root / 'manifest.json'}: dataset '{name}' is not built (field 'dataset.name' / 'data_root'); "
                            f"build it first: python -m taulc.build dataset={name}")
+    return tc
 
 
 def check_evaluate_config(c: Mapping[str, Any]) -> None:
     """``evaluate.py``: the report options and ``analysis.*`` through their schemas
     (:class:`~taulc.analysis.context.EvaluateSpec`: unknown keys, types and ranges) and the report directory."""
-    from taulc.analysis.cluster_analysis import ClustersSpec  # noqa: PLC0415
-    from taulc.analysis.context import EvaluateSpec  # noqa: PLC0415
 
     spec = EvaluateSpec.from_config(c)
     ClustersSpec.from_config(spec.analysis.clusters)
@@ -374,36 +336,12 @@ def check_evaluate_config(c: Mapping[str, Any]) -> None:
 
 
 # ----------------------------------------------------------------------------- configurations
-def find_overlaps(positions: np.ndarray, species: np.ndarray, cell: np.ndarray, sigma: np.ndarray) -> tuple[int, int, int, float, float]:
-    """Pairs closer than :data:`OVERLAP_RATIO` σ_αβ: (count, i, j, distance, threshold) of the worst, count 0 if none."""
-    from taulc.structure.neighbors import neighbor_list  # noqa: PLC0415
-
-    sigma = np.asarray(sigma, dtype=float)
-    pairs = neighbor_list(np.asarray(positions, dtype=np.float64), cell, OVERLAP_RATIO * float(sigma.max()), full=False)
-    if not len(pairs):
-        return 0, -1, -1, float("nan"), float("nan")
-    thr = OVERLAP_RATIO * sigma[species[pairs.i], species[pairs.j]]
-    bad = np.flatnonzero(pairs.distances < thr)
-    if not bad.size:
-        return 0, -1, -1, float("nan"), float("nan")
-    k = bad[np.argmin(pairs.distances[bad] / thr[bad])]
-    return int(bad.size), int(pairs.i[k]), int(pairs.j[k]), float(pairs.distances[k]), float(thr[k])
-
-
-def overlap_message(where: str, found: tuple[int, int, int, float, float]) -> str:
-    n, i, j, d, t = found
-    return (f"{where}: {n} overlapping pair(s): particles {i} and {j} (0-based, file/id order) are {d:.4g} apart, "
-            f"below {OVERLAP_RATIO:g} sigma = {t:.4g} (LJ energy > 1.6e4 epsilon); the configuration is corrupt or not "
-            "in LJ units of sigma_bb")
-
-
 def check_configurations(confs: Sequence[Any], system: Mapping[str, Any]) -> None:
     """Ingested configurations against the system they will be simulated with: N, ρ, composition, overlaps.
 
     ``confs`` are :class:`taulc.md.configuration.Configuration` with ``meta['source_file']`` /
     ``meta['source_frame']``.  Raises :class:`taulc.data.ingest.InputError` naming the file and frame.
     """
-    from taulc.data.ingest import InputError  # noqa: PLC0415
 
     spec = check_system(system)
     sig = spec.sigma

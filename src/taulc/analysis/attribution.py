@@ -19,6 +19,8 @@ import numpy as np
 import pandas as pd
 
 from taulc.analysis.plotting import plt
+from taulc.models.metrics import pearson
+from taulc.models.outputs import REGRESSION, SCORE, first_output
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +29,6 @@ __all__ = ["gnn_scores", "permutation_importance", "gradient_profile", "plot_att
 
 def _declared_keys(model: Any) -> tuple[str, str | None]:
     """``predict_step`` keys of the model's regression output and of its classification score (None if none)."""
-    from taulc.models.outputs import REGRESSION, SCORE, first_output  # noqa: PLC0415
 
     outs = model.outputs()
     reg, score = first_output(outs, REGRESSION), first_output(outs, SCORE)
@@ -50,8 +51,6 @@ def gnn_scores(model: Any, batch: Any) -> dict[str, float]:
     """Pearson(ŷ, y) and ROC-AUC(score, cls) on the masked nodes with finite targets (NaN without a score output)."""
     import torch  # noqa: PLC0415
     from sklearn.metrics import roc_auc_score  # noqa: PLC0415
-
-    from taulc.models.metrics import pearson  # noqa: PLC0415
 
     reg_key, score_key = _declared_keys(model)
     with torch.no_grad():

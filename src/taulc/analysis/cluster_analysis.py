@@ -45,7 +45,7 @@ from taulc.analysis.rheology import fit_power_law
 from taulc.config import from_mapping
 from taulc.data.storage import load_npz
 from taulc.dynamics.correlators import compute_correlators
-from taulc.dynamics.events import CageEvents, cage_events
+from taulc.dynamics.events import CageEvents, cage_events, wrap_into_cell
 from taulc.dynamics.phop import phop
 from taulc.fileio import read_json
 from taulc.md.system import SystemSpec
@@ -314,8 +314,6 @@ def _bar(items: Sequence[Any], on: bool, desc: str, unit: str) -> Any:
 
 
 def wrap_frame(positions: np.ndarray, cell: np.ndarray, tilt: float) -> np.ndarray:
-    from taulc.dynamics.events import wrap_into_cell  # noqa: PLC0415
-
     return wrap_into_cell(positions, cell, tilt)
 
 

@@ -18,7 +18,9 @@ from pathlib import Path
 from taulc.analysis.cluster_analysis import ClusterAnalysisSettings, analyse_runs
 from taulc.analysis.sections.clusters import write_section
 from taulc.analysis.writer import ReportWriter
+from taulc.hydra_app import add_version_flag
 from taulc.md.system import load_system
+from taulc.utils import install_tqdm_logging
 
 __all__ = ["main"]
 
@@ -31,12 +33,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--system", default="demo")
     p.add_argument("--manifest", default="datasets/demo/manifest.json", help="for l_c² (reference.lc2)")
     p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="ClusterAnalysisSettings fields")
-    from taulc.cli import add_version_flag  # noqa: PLC0415
 
     add_version_flag(p, "python -m taulc.analysis.clusters_report")
     a = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    from taulc.utils import install_tqdm_logging  # noqa: PLC0415
 
     install_tqdm_logging()  # log lines above the progress bars
     over = {}

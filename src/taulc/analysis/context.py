@@ -10,7 +10,11 @@ from typing import Any, Literal
 import numpy as np
 
 from taulc.config import from_mapping
+from taulc.data.dataset import load_dataset, load_shard, verify_shards
+from taulc.data.derived import descriptor_key
+from taulc.data.manifest import check_compatible, dataset_identity, read_manifest
 from taulc.errors import ConfigError
+from taulc.paths import default_data_root
 
 __all__ = ["DatasetContext", "load_context", "dataset_of", "AnalysisSpec", "EvaluateSpec", "analysis_spec"]
 
@@ -163,8 +167,6 @@ class DatasetContext:
         """``ParticleTable`` for a descriptor config (features cached on disk by the data layer), with the
         learning targets of ``target`` (a run's :class:`~taulc.evaluation.skill.TargetSpec`: its ICE estimator
         and horizon; default the log-mean at the dataset's shortest t_max)."""
-        from taulc.data.dataset import load_dataset  # noqa: PLC0415
-        from taulc.data.derived import descriptor_key  # noqa: PLC0415
 
         est = getattr(target, "estimator", "logmean") if target is not None else "logmean"
         hor = getattr(target, "horizon", None) if target is not None else None
@@ -177,8 +179,6 @@ class DatasetContext:
 
 def load_context(root: Path, dataset_cfg: Mapping[str, Any] | None) -> DatasetContext:
     """Check the dataset at ``root`` against ``dataset_cfg`` and load the label fields of every shard."""
-    from taulc.data.dataset import load_shard, verify_shards  # noqa: PLC0415
-    from taulc.data.manifest import check_compatible, read_manifest  # noqa: PLC0415
 
     man = read_manifest(root)
     check_compatible(man, root, dataset_cfg)
@@ -192,8 +192,6 @@ def load_context(root: Path, dataset_cfg: Mapping[str, Any] | None) -> DatasetCo
 
 def dataset_of(cfg: Mapping[str, Any]) -> tuple[Path, dict[str, Any]]:
     """Dataset directory (``data_root``/``dataset.name``) and dataset config named by a run or evaluate config."""
-    from taulc.data.manifest import dataset_identity  # noqa: PLC0415
-    from taulc.paths import default_data_root  # noqa: PLC0415
 
     root = Path(cfg["data_root"]) if cfg.get("data_root") else default_data_root()
     return root / str(cfg["dataset"]["name"]), dataset_identity(cfg)

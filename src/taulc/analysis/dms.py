@@ -18,6 +18,12 @@ import numpy as np
 import pandas as pd
 
 from taulc.analysis.plotting import plain_log_ticks, plt, save_figure
+from taulc.data.manifest import read_manifest
+from taulc.data.storage import atomic_write_with, load_npz
+from taulc.hydra_app import add_version_flag
+from taulc.md import Configuration, LammpsEngine, SystemSpec, load_protocol
+from taulc.physics.dms import dms_scan, power_law_fit
+from taulc.utils import install_tqdm_logging
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +39,6 @@ def plot_dms(table: pd.DataFrame, path: Path, title: str = "", min_span: float =
     a saturated D_min (the periods all longer than the inherent-structure decorrelation time)
     cannot test it, and the panel says so instead of drawing a meaningless line.
     """
-    from taulc.physics.dms import power_law_fit  # noqa: PLC0415
 
     fig, ax = plt.subplots(1, 2, figsize=(9, 3.6))
     ax[0].loglog(table.period, table.storage, "o-", label="G'")
@@ -76,22 +81,16 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--out", type=Path, default=Path("reports/dms"))
     p.add_argument("--replot", type=Path, default=None, help="redraw dms.png from this dms.csv (no MD)")
-    from taulc.cli import add_version_flag  # noqa: PLC0415
 
     add_version_flag(p, "python -m taulc.analysis.dms")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    from taulc.utils import install_tqdm_logging  # noqa: PLC0415
 
     install_tqdm_logging()  # log lines above the progress bars
     if args.replot is not None:
         args.out.mkdir(parents=True, exist_ok=True)
         plot_dms(pd.read_csv(args.replot), args.out / "dms.png", args.replot.parent.name)
         return
-    from taulc.data.manifest import read_manifest  # noqa: PLC0415
-    from taulc.data.storage import atomic_write_with, load_npz  # noqa: PLC0415
-    from taulc.md import Configuration, LammpsEngine, SystemSpec, load_protocol  # noqa: PLC0415
-    from taulc.physics.dms import dms_scan  # noqa: PLC0415
 
     man = read_manifest(args.root)
     ids = [s["id"] for s in man["shards"]]

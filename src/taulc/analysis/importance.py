@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from taulc.models.metrics import pearson
+
 log = logging.getLogger(__name__)
 
 __all__ = [
@@ -255,7 +257,6 @@ def greedy_forward_bruteforce(x: np.ndarray, y: np.ndarray, k: int = 30) -> Gree
 
 def holdout_pearson(res: GreedyResult, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Pearson on held-out rows of the OLS models built from the first 1..k selected columns."""
-    from taulc.models.metrics import pearson  # noqa: PLC0415
 
     out = np.full(len(res.order), np.nan)
     if len(y) < 3:

@@ -10,6 +10,7 @@ import pandas as pd
 
 from taulc.analysis.importance import GramStats, GreedyResult, parse_feature_name
 from taulc.analysis.plotting import plt
+from taulc.models.metrics import pearson
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +85,6 @@ def table_one(res: GreedyResult, names: Sequence[str], holdout: np.ndarray | Non
 def full_vector_pearson(st: GramStats, x_test: np.ndarray | None = None, y_test: np.ndarray | None = None,
                         rel_ridge: float = 1e-6) -> dict[str, float]:
     """Pearson of a least-squares fit on the whole vector (tiny ridge for stability): in-sample and held-out."""
-    from taulc.models.metrics import pearson  # noqa: PLC0415
 
     g = st.gram
     lam = rel_ridge * float(np.trace(g)) / max(1, g.shape[0])

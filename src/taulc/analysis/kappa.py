@@ -27,6 +27,12 @@ import pandas as pd
 from scipy.stats import rankdata, spearmanr
 
 from taulc.analysis.plotting import plt, save_figure
+from taulc.data.derived import shard_features
+from taulc.data.manifest import read_manifest
+from taulc.data.storage import atomic_write_with, load_npz
+from taulc.hydra_app import add_version_flag
+from taulc.paths import conf_dir
+from taulc.utils import install_tqdm_logging
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +43,6 @@ def kappa_descriptor_config(root: Path) -> dict[str, Any]:
     """``src/taulc/conf/descriptor/kappa.yaml`` (generation 0 only) with the IS cache under ``root/cache/inherent``."""
     from omegaconf import OmegaConf  # noqa: PLC0415
 
-    from taulc.paths import conf_dir  # noqa: PLC0415
-
     cfg = OmegaConf.to_container(OmegaConf.load(conf_dir() / "descriptor" / "kappa.yaml"), resolve=True)
     assert isinstance(cfg, dict)
     fam = cfg["families"]["kappa"]
@@ -48,8 +52,6 @@ def kappa_descriptor_config(root: Path) -> dict[str, Any]:
 
 def kappa_fields(root: Path, shards: list[str] | None = None, progress: bool = True) -> tuple[dict[str, Any], list[np.ndarray]]:
     """(manifest restricted to ``shards``, [κ_i (N,) per shard]) — minimisation + κ once per shard, then cached."""
-    from taulc.data.derived import shard_features  # noqa: PLC0415
-    from taulc.data.manifest import read_manifest  # noqa: PLC0415
 
     man = read_manifest(root)
     if shards:
@@ -70,7 +72,6 @@ def _mobile_immobile(mob: np.ndarray, frac: float) -> tuple[np.ndarray, np.ndarr
 
 def kappa_tables(root: Path, kappas: list[np.ndarray], man: dict[str, Any], frac: float = 0.1) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     """Per shard and species: Spearman ρ with ln τ_LC and mobility; pooled κ/⟨κ⟩ and rank samples."""
-    from taulc.data.storage import load_npz  # noqa: PLC0415
 
     rows = []
     pools: dict[str, list[np.ndarray]] = {"all": [], "mobile": [], "immobile": [], "rank_mobile": [], "rank_immobile": []}
@@ -131,7 +132,6 @@ def plot_kappa_distributions(pools: dict[str, np.ndarray], table: pd.DataFrame, 
 
 def plot_kappa_map(root: Path, entry: dict[str, Any], kappa: np.ndarray, path: Path, slab: float = 2.0) -> Path:
     """κ_i rank map beside the ln τ_LC rank map (big particles in a z-slab), as Fig. 7."""
-    from taulc.data.storage import load_npz  # noqa: PLC0415
 
     z = load_npz(Path(root) / entry["file"], ("positions", "species", "tau_lc", "cell"))
     pos, sp, tau = z["positions"], z["species"], z["tau_lc"]
@@ -164,18 +164,15 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--out", type=Path, default=Path("reports/kappa"))
     p.add_argument("--map-shard", default=None, help="shard id for the map (default: first shard)")
     p.add_argument("--shards", nargs="+", default=None, help="restrict to these shard ids (default: all)")
-    from taulc.cli import add_version_flag  # noqa: PLC0415
 
     add_version_flag(p, "python -m taulc.analysis.kappa")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    from taulc.utils import install_tqdm_logging  # noqa: PLC0415
 
     install_tqdm_logging()  # log lines above the progress bars
     man, kappas = kappa_fields(args.root, args.shards)
     table, pools = kappa_tables(args.root, kappas, man)
     args.out.mkdir(parents=True, exist_ok=True)
-    from taulc.data.storage import atomic_write_with  # noqa: PLC0415
 
     atomic_write_with(args.out / "kappa_spearman.csv", lambda tmp: table.to_csv(tmp, index=False))
     plot_kappa_distributions(pools, table, args.out / "kappa_distributions.png")

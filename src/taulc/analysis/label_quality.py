@@ -53,13 +53,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from taulc.data.dataset import verify_shards
+from taulc.data.manifest import check_compatible, read_manifest
+from taulc.data.storage import DatasetError, atomic_write_json, atomic_write_with, load_npz
 from taulc.dynamics.estimators import (
+    ESTIMATORS,
     ice_estimate,
     replicas_needed,
     spearman_brown,
     split_half_reliability,
     split_halves,
 )
+from taulc.errors import exit_on_error
+from taulc.hydra_app import add_version_flag
+from taulc.models.metrics import split_half_ceiling
+from taulc.utils import install_tqdm_logging
 
 log = logging.getLogger(__name__)
 
@@ -100,9 +108,6 @@ def load_first_jumps(root: str | Path, species: int | None = 0, split: str | Non
     :class:`taulc.data.storage.DatasetError` naming the shard file and the missing field when a
     shard lacks per-replica arrays, and when it holds fewer than two replicas.
     """
-    from taulc.data.dataset import verify_shards  # noqa: PLC0415
-    from taulc.data.manifest import check_compatible, read_manifest  # noqa: PLC0415
-    from taulc.data.storage import DatasetError, load_npz  # noqa: PLC0415
 
     root = Path(root)
     man = read_manifest(root)
@@ -238,9 +243,6 @@ def label_quality(root: str | Path, species: int | None = 0, *, n_splits: int = 
     """
     from tqdm.auto import tqdm  # noqa: PLC0415
 
-    from taulc.dynamics.estimators import ESTIMATORS  # noqa: PLC0415
-    from taulc.models.metrics import split_half_ceiling  # noqa: PLC0415 - taulc.models imports Lightning (seconds)
-
     t0 = time.perf_counter()
     for e in (estimator, *compare):
         if e not in ESTIMATORS:
@@ -364,8 +366,7 @@ def quality_tables(res: dict[str, Any]) -> dict[str, pd.DataFrame]:
 
 def plot_label_quality(res: dict[str, Any], path: Path) -> Path:
     """Reliability vs R' (points) with the Spearman-Brown curve and goal line per label; censored fraction vs t_max'/τ_α."""
-    from taulc.analysis.plotting import RatePalette, plain_log_ticks, plt, rate_label  # noqa: PLC0415
-    from taulc.data.storage import atomic_write_with  # noqa: PLC0415
+    from taulc.analysis.plotting import RatePalette, plain_log_ticks, plt, rate_label  # noqa: PLC0415 - lazy: matplotlib, only for the figures
 
     rows = res["rates"]
     pal = RatePalette([r["rate"] for r in rows])
@@ -414,9 +415,7 @@ def plot_label_quality(res: dict[str, Any], path: Path) -> Path:
 
 def main(argv: list[str] | None = None) -> None:
     """``python -m taulc.analysis.label_quality DATASET [--species 0|all] [--out DIR] [--splits 20]``."""
-    from taulc.analysis.writer import markdown_table  # noqa: PLC0415
-    from taulc.data.storage import atomic_write_json  # noqa: PLC0415
-    from taulc.errors import exit_on_error  # noqa: PLC0415
+    from taulc.analysis.writer import markdown_table  # noqa: PLC0415 - lazy: matplotlib, only for the figures
 
     p = argparse.ArgumentParser(prog="taulc-label-quality", description=__doc__.split("\n")[0])
     p.add_argument("root", type=Path, help="dataset directory (with manifest.json)")
@@ -432,12 +431,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--compare", nargs="*", default=["km"], help="estimators reported beside it (default: km)")
     p.add_argument("--split", default=None, choices=["train", "val", "test"],
                    help="only the configurations of this role (datasets with fixed splits, e.g. --split test)")
-    from taulc.cli import add_version_flag  # noqa: PLC0415
 
     add_version_flag(p, "taulc-label-quality")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    from taulc.utils import install_tqdm_logging  # noqa: PLC0415
 
     install_tqdm_logging()  # log lines above the progress bars
     if args.species != "all" and not args.species.isdigit():

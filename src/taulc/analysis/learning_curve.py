@@ -27,6 +27,10 @@ from typing import Any
 
 import numpy as np
 
+from taulc.errors import exit_on_error
+from taulc.fileio import atomic_write_json, atomic_write_text, atomic_write_with
+from taulc.runs import runs_below
+
 log = logging.getLogger(__name__)
 
 __all__ = ["collect_runs", "learning_curve", "plot_learning_curve", "main"]
@@ -35,7 +39,6 @@ __all__ = ["collect_runs", "learning_curve", "plot_learning_curve", "main"]
 def collect_runs(paths: Sequence[str | Path]) -> list[dict[str, Any]]:
     """One record per run with metrics at or below ``paths`` (:func:`taulc.runs.runs_below`): configurations,
     seed, scores."""
-    from taulc.runs import runs_below  # noqa: PLC0415
 
     out = []
     for run in runs_below(paths):
@@ -82,8 +85,7 @@ def learning_curve(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 def plot_learning_curve(res: dict[str, Any], path: Path) -> Path:
     """Pearson per rate (colours) and its within-rate mean (black) against training configurations per rate."""
-    from taulc.analysis.plotting import RatePalette, plt, rate_label  # noqa: PLC0415
-    from taulc.fileio import atomic_write_with  # noqa: PLC0415
+    from taulc.analysis.plotting import RatePalette, plt, rate_label  # noqa: PLC0415 - lazy: matplotlib, only for the figures
 
     pts = res["points"]
     x = [p["n_configs"] for p in pts]
@@ -110,9 +112,7 @@ def main(argv: list[str] | None = None) -> None:
     """``python -m taulc.analysis.learning_curve RUNS... [--out DIR]``."""
     import pandas as pd  # noqa: PLC0415
 
-    from taulc.analysis.writer import markdown_table  # noqa: PLC0415
-    from taulc.errors import exit_on_error  # noqa: PLC0415
-    from taulc.fileio import atomic_write_json, atomic_write_text  # noqa: PLC0415
+    from taulc.analysis.writer import markdown_table  # noqa: PLC0415 - lazy: matplotlib, only for the figures
 
     p = argparse.ArgumentParser(prog="python -m taulc.analysis.learning_curve", description=__doc__.split("\n")[0])
     p.add_argument("runs", nargs="+", type=Path, help="multirun directories or run directories (runs with metrics below)")

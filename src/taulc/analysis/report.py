@@ -44,6 +44,7 @@ from taulc.analysis.sections.importance import section_importance
 from taulc.analysis.sections.parity import section_parity
 from taulc.analysis.writer import ReportWriter, markdown_table
 from taulc.utils import to_plain as _plain
+from taulc.validate import check_evaluate_config
 
 log = logging.getLogger("taulc.evaluate")
 
@@ -56,7 +57,6 @@ __all__ = ["RunInfo", "resolve_run", "load_run", "auto_runs", "pick_run", "Repor
 
 def evaluate(cfg: Mapping[str, Any], output_dir: str | os.PathLike[str] | None = None) -> Path:
     """Build the report for ``cfg`` (``src/taulc/conf/evaluate.yaml``); returns the report directory."""
-    from taulc.validate import check_evaluate_config  # noqa: PLC0415
 
     t_start = time.perf_counter()
     c = _plain(cfg)
@@ -120,7 +120,7 @@ def evaluate(cfg: Mapping[str, Any], output_dir: str | os.PathLike[str] | None =
         rep.abort()
         raise
     for line in summary_lines(rep.summary, final):
-        print(line)  # noqa: T201 - the headline result for the terminal
+        print(line)  # the headline result for the terminal
     return final
 
 

@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(f"no run with metrics at or below {', '.join(map(str, a.runs))}")
     rows = table_rows(runs)
     text = json.dumps([dict(zip(HEADER, r)) for r in rows], indent=1) if a.json else markdown_table(rows)
-    print(text)  # noqa: T201 - the command's output
+    print(text)
     if a.out:
         a.out.parent.mkdir(parents=True, exist_ok=True)
         a.out.write_text(markdown_table(rows), encoding="utf-8")

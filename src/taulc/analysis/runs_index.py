@@ -18,6 +18,12 @@ from typing import Any
 import numpy as np
 
 from taulc.analysis.context import dataset_of
+from taulc.data.manifest import dataset_hash
+from taulc.data.splits import SplitSpec, split_particles
+from taulc.data.train_spec import TrainDataSpec
+from taulc.evaluation.skill import target_spec
+from taulc.models.outputs import REGRESSION, regression_output
+from taulc.models.registry import MODEL_CLASSES, discover_models, model_class_or_none
 from taulc.runs import Run, read_dataset_record, resolve_run, run_dataset
 
 log = logging.getLogger("taulc.evaluate")
@@ -38,7 +44,6 @@ class RunInfo(Run):
     @property
     def model(self) -> Any:
         """The registered model class of the recorded class name (:mod:`taulc.models.registry`), or None."""
-        from taulc.models.registry import model_class_or_none  # noqa: PLC0415
 
         return model_class_or_none(self.model_class)
 
@@ -51,7 +56,6 @@ class RunInfo(Run):
         """The ``predict_step`` key (its name in the saved test predictions) of the run's first declared output of
         ``task`` (:mod:`taulc.models.outputs`, ``metrics.json`` ``outputs``); runs saved before the declaration have
         the usual regression output of their target."""
-        from taulc.models.outputs import REGRESSION, regression_output  # noqa: PLC0415
 
         record = self.metrics.get("outputs")
         if record is None:
@@ -69,21 +73,18 @@ class RunInfo(Run):
     @property
     def split(self) -> Any:
         """The run's ``split`` node as a :class:`taulc.data.splits.SplitSpec`."""
-        from taulc.data.splits import SplitSpec  # noqa: PLC0415
 
         return SplitSpec.from_config(self.cfg.get("split"))
 
     @property
     def target(self) -> Any:
         """The run's ``target`` node as a :class:`taulc.evaluation.skill.TargetSpec` (bare names of older runs too)."""
-        from taulc.evaluation.skill import target_spec  # noqa: PLC0415
 
         return target_spec(self.cfg.get("target"))
 
     @property
     def data(self) -> Any:
-        """The run's ``data`` node as a :class:`taulc.data.datamodules.TrainDataSpec`."""
-        from taulc.data.datamodules import TrainDataSpec  # noqa: PLC0415
+        """The run's ``data`` node as a :class:`taulc.data.train_spec.TrainDataSpec`."""
 
         return TrainDataSpec.from_config(self.cfg.get("data"))
 
@@ -93,7 +94,6 @@ def auto_runs(runs: Sequence[RunInfo], runs_root: Path) -> list[RunInfo]:
     have = {r.model for r in runs}
     key0 = dataset_key(runs[0])
     out: list[RunInfo] = []
-    from taulc.models.registry import MODEL_CLASSES, discover_models  # noqa: PLC0415
 
     discover_models()
     for model in [cls.short_name for cls in MODEL_CLASSES.values()]:
@@ -116,7 +116,6 @@ def pick_run(runs: Sequence[RunInfo], role: str) -> RunInfo | None:
     """The run for one report section: its model declares ``role`` in ``report_roles`` (lowest
     ``report_priority`` first, then the order given); a ``regression`` run must have saved its declared regression
     output."""
-    from taulc.models.outputs import REGRESSION  # noqa: PLC0415
 
     cands = sorted((r for r in runs if role in r.roles), key=lambda r: r.model.report_priority)
     if role == REGRESSION:
@@ -126,7 +125,6 @@ def pick_run(runs: Sequence[RunInfo], role: str) -> RunInfo | None:
 
 def canonical_hash_of(cfg: Mapping[str, Any]) -> str:
     """``config_hash`` of the dataset a config names (:func:`taulc.data.manifest.dataset_hash`)."""
-    from taulc.data.manifest import dataset_hash  # noqa: PLC0415
 
     return dataset_hash(cfg)
 
@@ -161,7 +159,6 @@ def load_run(path: str | os.PathLike[str]) -> RunInfo:
 
 def split_codes(run: RunInfo, table: Any) -> tuple[np.ndarray, dict[int, str]]:
     """Per-particle split (0 train, 1 val, 2 test) of ``run`` on ``table`` and a per-configuration name."""
-    from taulc.data.splits import split_particles  # noqa: PLC0415
 
     codes = split_particles(run.split, table.config_id, table.rate, table.shard_roles)
     names = {0: "train", 1: "val", 2: "test"}

@@ -29,9 +29,12 @@ from tqdm.auto import tqdm
 
 from taulc import __version__
 from taulc.data import stages
+from taulc.data.derived import all_graphs, shard_features
+from taulc.data.ingest import content_hashes, read_configurations
 from taulc.data.manifest import MANIFEST, canonical_hash, package_versions, read_manifest
-from taulc.data.manifest import dataset_identity as dataset_config  # noqa: F401 - older name, re-exported
+from taulc.data.manifest import dataset_identity as dataset_config  # older name, re-exported
 from taulc.data.specs import ALL_STAGES, NON_SIMULATION_KEYS, SPLIT_ROLES, BuildConfig
+from taulc.data.startup_runs import run_startup_stage
 from taulc.data.storage import (
     FORMAT_VERSION,
     DatasetError,
@@ -42,7 +45,10 @@ from taulc.data.storage import (
     sha256_file,
     shard_id,
 )
+from taulc.md.cage import jumps_inside_window
+from taulc.utils import default_threads
 from taulc.utils import to_plain as _plain
+from taulc.validate import check_build_config, check_configurations
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +74,6 @@ class DatasetBuilder:
     """
 
     def __init__(self, cfg: Mapping[str, Any], root: str | Path, progress: bool | None = None) -> None:
-        from taulc.validate import check_build_config  # noqa: PLC0415
-
         self.cfg = {k: _plain(v) for k, v in cfg.items()}
         self.spec: BuildConfig = check_build_config(self.cfg, root)  # every field, before any MD (taulc.validate)
         self.dcfg = dataset_config(self.cfg)
@@ -83,7 +87,6 @@ class DatasetBuilder:
         sim_key["dataset"] = {k: v for k, v in self.cfg["dataset"].items() if k not in NON_SIMULATION_KEYS}
         self.inputs: list[dict[str, str]] = []
         if self.source == "ingest":  # caches keyed by content: a replaced or fixed file is a new input
-            from taulc.data.ingest import content_hashes  # noqa: PLC0415
 
             self.inputs = content_hashes(list(ds.files))
             sim_key["inputs"] = [f["sha256"] for f in self.inputs]
@@ -120,9 +123,6 @@ class DatasetBuilder:
 
     def _ingested(self):
         if not hasattr(self, "_ingest_cache"):
-            from taulc.data.ingest import read_configurations  # noqa: PLC0415
-            from taulc.validate import check_configurations  # noqa: PLC0415
-
             src = self.spec.dataset
             self._ingest_cache = read_configurations(list(src.files), species_map=src.species_map, rate=src.rate,
                                                      fmt=src.format)
@@ -226,13 +226,9 @@ class DatasetBuilder:
             save_npz(self.label_path(s), arrays)
 
     def stage_featurize(self, shards: list[ShardKey]) -> None:
-        from taulc.data.derived import shard_features  # noqa: PLC0415
-
         shard_features(self.root, read_manifest(self.root), self.cfg.get("descriptor"), progress=self.progress)
 
     def stage_graph(self, shards: list[ShardKey]) -> None:
-        from taulc.data.derived import all_graphs  # noqa: PLC0415
-
         all_graphs(self.root, read_manifest(self.root), self.spec.dataset.graph_radius, self.progress)
 
     def stage_assemble(self, shards: list[ShardKey]) -> Path:
@@ -250,8 +246,6 @@ class DatasetBuilder:
             if self.k_pos is not None:
                 extra = dict(load_npz(self.cache / f"positions_{self.k_pos}" / f"{s.id}.npz"))
                 if "cage_window" in extra:
-                    from taulc.md.cage import jumps_inside_window  # noqa: PLC0415
-
                     extra["cage_jump_fraction"] = np.float64(jumps_inside_window(lab["first_jump_lc"],
                                                                                  float(extra["cage_window"])))
             slow = np.asarray(lab["slow"]).astype(np.int64)  # Eq. 2 with the labels' tau_2
@@ -338,7 +332,6 @@ class DatasetBuilder:
         10 τ at rate 0: positions differ by up to a box length).  ``engine.n_threads: null`` means *all
         cores*, which depends on the machine, so set it explicitly for reproducible builds.
         """
-        from taulc.utils import default_threads  # noqa: PLC0415
 
         n = self.spec.engine.n_threads
         threads = n if n is not None else default_threads()  # what LammpsEngine picks for null
@@ -410,7 +403,6 @@ class DatasetBuilder:
 
         The rheology data of Yu, Zeng & Wang 2025 (Fig. 15, App. B); see :mod:`taulc.data.startup_runs`.
         """
-        from taulc.data.startup_runs import run_startup_stage  # noqa: PLC0415
 
         st = self.spec.build.startup
         rates = list(st.rates or [r for r in self.spec.dataset.rates if r > 0])

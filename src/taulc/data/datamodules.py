@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,38 +18,14 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from taulc.config import from_mapping
 from taulc.data.dataset import ParticleTable, load_dataset, load_shard
-from taulc.data.inputs import DEFAULT_GRAPH_RADIUS
+from taulc.data.derived import shard_graph
+from taulc.data.inputs import DEFAULT_GRAPH_RADIUS, model_graph
 from taulc.data.splits import TEST, TRAIN, VAL, SplitSpec, balanced_subset, split_particles
-from taulc.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
 _STAGE = {"train": TRAIN, "val": VAL, "test": TEST}
-
-
-@dataclass(frozen=True)
-class TrainDataSpec:
-    """The ``data`` node of ``src/taulc/conf/train.yaml``: batching and the particles a model trains on."""
-
-    batch_size: int = 4096  # tabular rows per batch
-    graph_batch_size: int = 2  # configurations per graph batch
-    species: str = "all"  # all | big | small: particles used for training (scores: target.reference_species)
-    balance_classes: bool = False  # equal slow/fast in the training split (on by default for model=svm)
-    balance_within_rate: bool = True  # balance within each shear rate, so the class does not teach the rate
-
-    def __post_init__(self) -> None:
-        if self.species not in ("all", "big", "small"):
-            raise ConfigError(f"field 'data.species' must be all | big | small, got {self.species!r}")
-        for k in ("batch_size", "graph_batch_size"):
-            if getattr(self, k) < 1:
-                raise ConfigError(f"field 'data.{k}' must be >= 1, got {getattr(self, k)!r}")
-
-    @classmethod
-    def from_config(cls, node: TrainDataSpec | Mapping[str, Any] | None) -> TrainDataSpec:
-        """The spec of a ``data`` config node (None: the defaults; a spec is returned as is)."""
-        return node if isinstance(node, cls) else from_mapping(cls, node, "data")
 
 
 def _identity(x: Any) -> Any:
@@ -225,8 +200,6 @@ class GraphDataModule(_DatasetModule):
     def setup(self, stage: str | None = None) -> None:
         if self.graphs:
             return
-        from taulc.data.derived import shard_graph  # noqa: PLC0415
-        from taulc.data.inputs import model_graph  # noqa: PLC0415
 
         t = self._table()
         assign = split_particles(self.spec, t.config_id, t.rate, t.shard_roles)

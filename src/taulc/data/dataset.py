@@ -23,8 +23,10 @@ from typing import Any
 
 import numpy as np
 
+from taulc.data.derived import shard_features
 from taulc.data.manifest import check_compatible, read_manifest
 from taulc.data.storage import DatasetError, load_npz, sha256_file
+from taulc.dynamics.estimators import ice_estimate
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +89,6 @@ def target_labels(z: Mapping[str, np.ndarray], estimator: str | None, horizon: f
 
     ``estimator=None`` (or a shard without per-replica times): the stored ``tau_lc``, ``tau_sh``, ``slow``.
     """
-    from taulc.dynamics.estimators import ice_estimate  # noqa: PLC0415
 
     if estimator is None or "first_jump_lc" not in z or "first_jump_sh" not in z:
         with np.errstate(divide="ignore"):
@@ -124,7 +125,6 @@ def load_dataset(
     ``estimator``/``horizon``: the target estimator (module docstring; ``horizon=None``
     is the shortest ``t_max`` of the dataset, ``estimator=None`` the stored times).
     """
-    from taulc.data.derived import shard_features  # noqa: PLC0415
 
     root = Path(root)
     man = read_manifest(root)

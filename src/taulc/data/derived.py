@@ -12,6 +12,7 @@ the predictor calls, so cached training inputs equal serving inputs.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from tqdm.auto import tqdm
 from taulc.data.inputs import POSITION_FIELDS, descriptor_matrix, descriptor_positions, graph_edges
 from taulc.data.manifest import canonical_hash
 from taulc.data.storage import DatasetError, atomic_write_json, load_npz, read_json, save_npz
+from taulc.utils import available_cores
 from taulc.utils import to_plain as _plain
 
 log = logging.getLogger(__name__)
@@ -51,9 +53,6 @@ def _featurize_shard(root: Path, entry: Mapping[str, Any], descriptor_cfg: Mappi
 def featurize_jobs(n_todo: int) -> int:
     """Worker processes for ``n_todo`` shards: one per available core (``TAULC_FEATURIZE_JOBS`` overrides), at
     most ``n_todo``; 1 for fewer than 4 shards (a process pool costs ~1 s to start)."""
-    import os  # noqa: PLC0415
-
-    from taulc.utils import available_cores  # noqa: PLC0415
 
     env = os.environ.get("TAULC_FEATURIZE_JOBS", "").strip()
     n = int(env) if env.isdigit() and int(env) > 0 else available_cores()

@@ -2,7 +2,6 @@
 
 File formats are read by :mod:`taulc.data.formats` (LAMMPS dumps and data files, extxyz / xyz
 with any species labels, HOOMD gsd).  This module gives the frames their meaning:
-
 Frames: the cell must be periodic; a LAMMPS-style cell (rows a = (Lx,0,0),
 b = (xy,Ly,0), c = (xz,yz,Lz)) tilted in *one* plane is accepted: xy as is
 (x flow, y gradient, z vorticity), xz and yz rotated into the xy frame
@@ -30,6 +29,8 @@ from typing import Any
 import numpy as np
 
 from taulc.data.formats import SUPPORTED, InputError, check_dump_complete, iter_frames, resolve_format  # noqa: F401 (re-exported)
+from taulc.data.storage import sha256_file
+from taulc.md.configuration import Configuration
 
 log = logging.getLogger(__name__)
 
@@ -280,7 +281,6 @@ def kinetic_temperature(velocities: np.ndarray, positions: np.ndarray, mass: flo
 
 def content_hashes(files: Sequence[str | Path]) -> list[dict[str, str]]:
     """``[{file, sha256}]`` of the input files (keys of the ingest caches: a replaced file is a new input)."""
-    from taulc.data.storage import sha256_file  # noqa: PLC0415
 
     return [{"file": str(Path(f)), "sha256": sha256_file(f)} for f in files]
 
@@ -299,7 +299,6 @@ def read_configurations(
     negative rates mirrored (``meta['transform']``).  Reading is all-or-nothing:
     a bad frame raises.
     """
-    from taulc.md.configuration import Configuration  # noqa: PLC0415
 
     if isinstance(files, (str, Path)):
         files = [files]

@@ -12,12 +12,14 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+import subprocess
 from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from taulc.data.storage import FORMAT_VERSION, DatasetError, read_json
+import taulc
+from taulc.data.storage import FORMAT_VERSION, DatasetError, read_json, sha256_file
 from taulc.utils import str_keys
 from taulc.utils import to_plain as _plain
 
@@ -71,7 +73,6 @@ def package_versions() -> dict[str, str]:
 def git_commit(path: str | Path | None = None) -> str:
     """The git commit of the taulc source tree (``<sha>``, ``<sha>+dirty`` with uncommitted changes to tracked
     files), or ``not a git checkout`` (an installed wheel, no git)."""
-    import subprocess  # noqa: PLC0415
 
     where = Path(path) if path is not None else Path(__file__).resolve().parent
     try:
@@ -88,8 +89,6 @@ def git_commit(path: str | Path | None = None) -> str:
 def provenance(dataset_root: str | Path | None = None) -> dict[str, Any]:
     """Where a result came from: taulc version and git commit, the dataset (name, manifest sha256, config hash,
     shard digest) and the versions of Python, torch, LAMMPS, OpenMM, ... (a run's metrics, bundle and model card)."""
-    import taulc  # noqa: PLC0415
-    from taulc.data.storage import sha256_file  # noqa: PLC0415
 
     out: dict[str, Any] = {"taulc_version": taulc.__version__, "git_commit": git_commit()}
     if dataset_root is not None:

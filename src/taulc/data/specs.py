@@ -31,6 +31,7 @@ from the Newtonian to the shear-thinning regime, so it discards *at least* ``tra
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from dataclasses import fields as _fields
 from typing import Any, Literal
 
 from taulc.data.startup_runs import StartupSpec
@@ -80,8 +81,6 @@ class SplitLabelsSpec:
     test_labels: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        from dataclasses import fields as _fields  # noqa: PLC0415
-
         for k in ("val", "test"):
             if int(getattr(self, k)) < 0:
                 raise ConfigError(f"field 'dataset.splits.{k}' must be >= 0, got {getattr(self, k)!r}")

@@ -17,6 +17,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from taulc.data.storage import atomic_write_json, read_json
+from taulc.dynamics.correlators import compute_correlators
+from taulc.dynamics.labels import label_configuration
+from taulc.dynamics.reference import equilibrium_reference
+from taulc.md import make_engine as md_engine
+from taulc.md.cage import cage_positions as compute
+from taulc.md.configuration import read_configuration, write_configuration
+from taulc.md.engine import Segment
 
 if TYPE_CHECKING:
     from taulc.data.specs import BuildConfig
@@ -42,7 +49,6 @@ def make_engine(system: SystemSpec, engine: EngineSpec, sample_every: int | None
     ``labels.device``, ``labels.batch_replicas``, ``labels.thermostat``; ``engine.n_threads``
     CPU threads).
     """
-    from taulc.md import make_engine as md_engine  # noqa: PLC0415
 
     kw: dict[str, Any] = {} if sample_every is None else {"sample_every": int(sample_every)}
     if labels is not None and labels.engine == "openmm":
@@ -52,14 +58,10 @@ def make_engine(system: SystemSpec, engine: EngineSpec, sample_every: int | None
 
 
 def save_configuration(path: Path, conf: Any) -> None:
-    from taulc.md.configuration import write_configuration  # noqa: PLC0415
-
     write_configuration(path, conf)
 
 
 def load_configuration(path: Path) -> Any:
-    from taulc.md.configuration import read_configuration  # noqa: PLC0415
-
     return read_configuration(path)
 
 
@@ -75,7 +77,6 @@ def equilibrate(spec: BuildConfig, out: Path) -> None:
 
 def reference(spec: BuildConfig, eq_path: Path) -> dict[str, Any]:
     """Equilibrium reference (q, l_c², τ_2, τ_α, t_χ and curves) from quiescent runs."""
-    from taulc.dynamics.reference import equilibrium_reference  # noqa: PLC0415
 
     ds, lab = spec.dataset, spec.labels
     eng = make_engine(spec.system, spec.engine, steps(lab.sample_interval, spec.system.dt))
@@ -105,8 +106,6 @@ def sample_steady(
     in a sidecar JSON and summarised per rate.  Resumes from the last saved configuration
     if some already exist.
     """
-    from taulc.dynamics.correlators import compute_correlators  # noqa: PLC0415
-    from taulc.md.engine import Segment  # noqa: PLC0415
 
     rate = protocol.rate_chain
     eng = make_engine(spec.system, spec.engine, protocol.sample_every)
@@ -151,7 +150,6 @@ def sample_steady(
 
 def cage_positions(spec: BuildConfig, conf_path: Path, seed: int) -> dict[str, np.ndarray]:
     """Inherent-state and cage-averaged positions of one configuration (``dataset.positions``, :mod:`taulc.md.cage`)."""
-    from taulc.md.cage import cage_positions as compute  # noqa: PLC0415
 
     pos = spec.dataset.positions
     assert pos is not None
@@ -171,7 +169,6 @@ def label(spec: BuildConfig, conf_path: Path, rate: float, ref: Mapping[str, Any
     ``labels``: the settings of this configuration's role (test configurations get
     ``dataset.splits.test_labels``); default ``spec.labels``.
     """
-    from taulc.dynamics.labels import label_configuration  # noqa: PLC0415
 
     lab = spec.labels if labels is None else labels
     eng = make_engine(spec.system, spec.engine, steps(lab.sample_interval, spec.system.dt), labels=lab)

@@ -27,6 +27,13 @@ import numpy as np
 
 from taulc.data.manifest import canonical_hash, read_manifest
 from taulc.data.storage import DatasetError, atomic_write_json, load_npz, save_npz, shard_id
+from taulc.hydra_app import add_version_flag
+from taulc.md.configuration import Configuration
+from taulc.md.lammps_engine import LammpsEngine
+from taulc.md.system import SystemSpec
+from taulc.physics.measured import gr_first_minimum, pair_distribution
+from taulc.physics.startup import run_startup
+from taulc.utils import install_tqdm_logging
 
 log = logging.getLogger(__name__)
 
@@ -89,11 +96,6 @@ def equilibrium_shards(root: str | Path, man: dict[str, Any]) -> list[tuple[int,
 def run_startup_stage(root: str | Path, rates: list[float], settings: StartupSettings,
                       threads: int = 1, progress: bool = True) -> Path:
     """Run (or resume) the start-up runs of every equilibrium configuration at ``rates``."""
-    from taulc.md.configuration import Configuration  # noqa: PLC0415
-    from taulc.md.lammps_engine import LammpsEngine  # noqa: PLC0415
-    from taulc.md.system import SystemSpec  # noqa: PLC0415
-    from taulc.physics.measured import gr_first_minimum, pair_distribution  # noqa: PLC0415
-    from taulc.physics.startup import run_startup  # noqa: PLC0415
 
     man = read_manifest(root)
     system = SystemSpec.from_config(man["config"]["system"])
@@ -160,12 +162,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--replicas", type=int, default=2, help="velocity replicas per configuration")
     p.add_argument("--seed", type=int, default=4242)
     p.add_argument("--threads", type=int, default=1, help="LAMMPS OpenMP threads")
-    from taulc.cli import add_version_flag  # noqa: PLC0415
 
     add_version_flag(p, "python -m taulc.data.startup_runs")
     a = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
-    from taulc.utils import install_tqdm_logging  # noqa: PLC0415
 
     install_tqdm_logging()  # log lines above the progress bars
     t0 = time.perf_counter()

@@ -368,7 +368,7 @@ def _run_ice_batched(engine: Any, conf: Any, rate_after: float, settings: LabelS
     ``(R, L, N)`` squared displacements reach the host.  Replicas come in chunks
     of the engine's ``batch_replicas``, which bounds device memory.
     """
-    from taulc.dynamics.cage_jumps_torch import first_jump_times_torch  # noqa: PLC0415
+    from taulc.dynamics.cage_jumps_torch import first_jump_times_torch  # noqa: PLC0415 - lazy: torch, only for device=cuda
 
     n_rep = int(settings.n_replicas)
     dt = float(engine.system.dt)

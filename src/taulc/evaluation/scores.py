@@ -11,6 +11,9 @@ from typing import Any
 
 import numpy as np
 
+from taulc.evaluation.skill import table_lines
+from taulc.models.metrics import classification_metrics, regression_metrics
+from taulc.models.outputs import MOBILITY, REGRESSION, SCORE, first_output
 from taulc.utils import fmt as _fmt
 
 __all__ = ["evaluate_predictions", "noise_ceiling", "summary_lines"]
@@ -21,8 +24,6 @@ def evaluate_predictions(pred: Mapping[str, np.ndarray], truth: Mapping[str, np.
     """Test metrics from per-particle predictions (by ``predict_step`` key) and the matching ground truth, for
     the model's declared ``outputs`` (:mod:`taulc.models.outputs`): its regression, classification-score and
     mobility outputs."""
-    from taulc.models.metrics import classification_metrics, regression_metrics  # noqa: PLC0415
-    from taulc.models.outputs import MOBILITY, REGRESSION, SCORE, first_output  # noqa: PLC0415
 
     out: dict[str, Any] = {}
     reg, score, mob = (first_output(outputs, task) for task in (REGRESSION, SCORE, MOBILITY))
@@ -54,7 +55,6 @@ def noise_ceiling(skill: Mapping[str, Any]) -> dict[str, Any]:
 
 def summary_lines(metrics: Mapping[str, Any]) -> list[str]:
     """Human summary printed at the end of a run: the honest-skill tables, then pooled numbers labelled as such."""
-    from taulc.evaluation.skill import table_lines  # noqa: PLC0415
 
     lines = table_lines(metrics.get("skill", {})) if metrics.get("skill") else []
     ceil = metrics.get("noise_ceiling", {}).get("pooled_all_species", float("nan"))

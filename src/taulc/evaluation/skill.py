@@ -44,8 +44,14 @@ from typing import Any
 
 import numpy as np
 
+from taulc.config import from_mapping
+from taulc.data.derived import shard_features
+from taulc.data.storage import load_npz
+from taulc.dynamics.estimators import ESTIMATORS, ice_estimate, split_halves
+from taulc.errors import ConfigError
 from taulc.models.metrics import _key as _k
 from taulc.models.metrics import classification_metrics, grouped_pearson, split_half_ceiling
+from taulc.paths import conf_dir
 from taulc.runs.files import METRICS
 
 log = logging.getLogger(__name__)
@@ -96,8 +102,6 @@ class TargetSpec:
     horizon: float | None = None  # its horizon t' (LJ time); None = the shortest t_max of the dataset
 
     def __post_init__(self) -> None:
-        from taulc.dynamics.estimators import ESTIMATORS  # noqa: PLC0415
-
         if self.estimator is not None and self.estimator not in ESTIMATORS:
             raise ValueError(f"target.estimator must be one of {ESTIMATORS} or null, got {self.estimator!r}")
         if self.horizon is not None and not self.horizon > 0:
@@ -122,8 +126,6 @@ def target_spec(value: Any) -> TargetSpec:
 
     ``reference_species`` may be spelled 0 | 1 | big | small | all; ``structural_baseline: false`` means none.
     Unknown keys are refused naming the field (:func:`taulc.config.from_mapping`)."""
-    from taulc.config import from_mapping  # noqa: PLC0415
-    from taulc.errors import ConfigError  # noqa: PLC0415
 
     if value is None:
         return TargetSpec()
@@ -231,8 +233,6 @@ def label_halves(table: Any, rows: np.ndarray, target: str, n_splits: int = 10, 
     dataset's label estimator up to each shard's ``t_max``).  ``None`` when the
     target has no per-replica data (``mobility``) or a shard has fewer than 2 replicas.
     """
-    from taulc.data.storage import load_npz  # noqa: PLC0415
-    from taulc.dynamics.estimators import ice_estimate, split_halves  # noqa: PLC0415
 
     key = _FIRST_JUMP.get(target)
     if key is None:
@@ -278,9 +278,6 @@ def structural_scalar(table: Any, system: Mapping[str, Any] | None, name: str | 
     if name != "caging":
         raise ValueError(f"target.structural_baseline must be caging or null, got {name!r}")
     from omegaconf import OmegaConf  # noqa: PLC0415
-
-    from taulc.data.derived import shard_features  # noqa: PLC0415
-    from taulc.paths import conf_dir  # noqa: PLC0415
 
     node = OmegaConf.create({"system": dict(system or {}), "descriptor": OmegaConf.load(conf_dir() / "descriptor" / "caging.yaml")})
     dcfg = OmegaConf.to_container(node.descriptor, resolve=True)

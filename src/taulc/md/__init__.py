@@ -7,6 +7,7 @@ Public API::
                           Segment, Trajectory, MDEngine, LammpsEngine, EngineSpec, make_engine)
 """
 
+from taulc.errors import ConfigError
 from taulc.md.configuration import (
     Configuration,
     ConfigurationError,
@@ -30,10 +31,9 @@ def make_engine(system: SystemSpec, backend: str = "lammps", **kwargs) -> MDEngi
     if backend == "lammps":
         return LammpsEngine(system, **kwargs)
     if backend == "openmm":
-        from taulc.md.openmm_engine import OpenMMEngine  # noqa: PLC0415 - optional heavy import
+        from taulc.md.openmm_engine import OpenMMEngine  # noqa: PLC0415 - lazy: OpenMM is optional
 
         return OpenMMEngine(system, **kwargs)
-    from taulc.errors import ConfigError  # noqa: PLC0415
 
     raise ConfigError(f"field 'engine.backend': unknown MD backend {backend!r}; expected one of {list(BACKENDS)}")
 

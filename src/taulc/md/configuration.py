@@ -209,7 +209,7 @@ def read_configuration(
         raise FileNotFoundError(f"configuration file not found: {path}")
     try:
         atoms = read(path, index=index, format="extxyz")
-    except Exception as exc:  # noqa: BLE001 - re-raise with the file name
+    except Exception as exc:  # re-raise with the file name
         raise ConfigurationError(f"{path}: not a readable extended XYZ file ({exc})") from exc
     meta_raw = atoms.info.get("taulc_meta")
     meta: dict[str, Any] = {}

@@ -36,6 +36,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from taulc import __version__
+from taulc.errors import ConfigError
+from taulc.md.atomic_stress import particle_volumes
 from taulc.md.configuration import Configuration, ConfigurationError
 from taulc.md.system import SystemSpec
 from taulc.md.trajectory import NonAffineIntegrator, Trajectory
@@ -433,7 +435,6 @@ class MDEngine(ABC):
 
         Engines that can minimise override this (the LAMMPS engine does); the others refuse.
         """
-        from taulc.errors import ConfigError  # noqa: PLC0415
 
         raise ConfigError(f"field 'engine.backend': MD engine {self.backend!r} does not minimise "
                           "(inherent states need engine.backend=lammps)")
@@ -510,8 +511,6 @@ class _Recorder:
         self.atom_stress: np.ndarray | None = None
         self.omega: np.ndarray | None = None
         if engine.atom_stress:
-            from taulc.md.atomic_stress import particle_volumes  # noqa: PLC0415
-
             sysm = engine.system
             self.omega = particle_volumes(
                 engine._species(), sysm.volume, sysm.sigma["bb"] / sysm.sigma["ss"]

@@ -342,7 +342,7 @@ class OpenMMEngine(MDEngine):
         mm = self.mm
         try:
             plat = mm.Platform.getPlatformByName(self.platform_name)
-        except Exception as exc:  # noqa: BLE001 - OpenMMException
+        except Exception as exc:  # OpenMMException
             names = [mm.Platform.getPlatform(i).getName() for i in range(mm.Platform.getNumPlatforms())]
             raise RuntimeError(
                 f"OpenMM platform {self.platform_name!r} is not available (have {names}); "

@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from taulc.errors import TaulcError
+from taulc.paths import conf_dir
 
 KINDS = ("quiescent", "steady", "startup", "switch", "cessation", "oscillatory")
 
@@ -163,8 +164,6 @@ class ProtocolSpec:
 def load_protocol(name: str, **overrides: Any) -> ProtocolSpec:
     """Read ``src/taulc/conf/protocol/<name>.yaml`` into a ProtocolSpec (with overrides)."""
     from omegaconf import OmegaConf  # noqa: PLC0415
-
-    from taulc.paths import conf_dir  # noqa: PLC0415
 
     folder = conf_dir() / "protocol"
     names = sorted(p.stem for p in folder.glob("*.yaml"))

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from taulc.errors import TaulcError
+from taulc.paths import conf_dir
 
 PAIRS = ("bb", "bs", "ss")
 
@@ -186,7 +187,6 @@ class SystemSpec:
 
 def available_systems() -> list[str]:
     """Names of the systems in ``src/taulc/conf/system/`` (files starting with ``_`` are shared parts)."""
-    from taulc.paths import conf_dir  # noqa: PLC0415
 
     return sorted(p.stem for p in (conf_dir() / "system").glob("*.yaml") if not p.stem.startswith("_"))
 
@@ -223,7 +223,6 @@ def load_system(name: str, **overrides: Any) -> SystemSpec:
     Raises:
         SystemSpecError: unknown system name or invalid field.
     """
-    from taulc.paths import conf_dir  # noqa: PLC0415
 
     names = available_systems()
     if name not in names:

@@ -13,6 +13,7 @@ from typing import Any
 
 from taulc.config import from_mapping
 from taulc.errors import ConfigError
+from taulc.paths import conf_dir
 
 __all__ = ["EarlyStoppingSpec", "callbacks_config", "build_callbacks"]
 
@@ -41,8 +42,6 @@ def callbacks_config(c: Mapping[str, Any], model_cls: Any) -> dict[str, Any]:
     model declares (``callbacks_default``: ``src/taulc/conf/callbacks/<name>.yaml``), resolved against the run's config
     (``${early_stopping.patience}``)."""
     from omegaconf import OmegaConf  # noqa: PLC0415
-
-    from taulc.paths import conf_dir  # noqa: PLC0415
 
     if c.get("callbacks"):
         return dict(c["callbacks"])

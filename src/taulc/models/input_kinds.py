@@ -22,13 +22,15 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from taulc.data.inputs import dataset_graph_radius
+from taulc.data.inputs import dataset_graph_radius, model_graph
+from taulc.data.manifest import dataset_identity
+from taulc.data.splits import TRAIN, split_particles
 
 if TYPE_CHECKING:
     import lightning as L
 
-    from taulc.data.datamodules import TrainDataSpec
     from taulc.data.splits import SplitSpec
+    from taulc.data.train_spec import TrainDataSpec
 
 __all__ = ["InputKind", "TabularInputs", "GraphInputs", "TABULAR", "GRAPH", "INPUT_KINDS", "kind_named", "DeclaredInputs"]
 
@@ -105,8 +107,7 @@ class TabularInputs(InputKind):
 
     def datamodule(self, c: Mapping[str, Any], model_cls: type, root: Path, split: SplitSpec, data: TrainDataSpec,
                    target: str, estimator: str | None, horizon: float | None) -> L.LightningDataModule:
-        from taulc.data.datamodules import TabularDataModule  # noqa: PLC0415
-        from taulc.data.manifest import dataset_identity  # noqa: PLC0415
+        from taulc.data.datamodules import TabularDataModule  # noqa: PLC0415 - lazy: the datamodules load Lightning and torch
 
         return TabularDataModule(
             root, split, target=target, species=data.species,
@@ -126,8 +127,6 @@ class TabularInputs(InputKind):
         return dm.arrays("test")
 
     def split_rows(self, dm: Any, target: str) -> tuple[np.ndarray, np.ndarray]:
-        from taulc.data.splits import TRAIN  # noqa: PLC0415
-
         t = dm.table
         train = np.flatnonzero((dm.assign == TRAIN) & np.isfinite(t.target(target)))
         return train, np.asarray(dm.rows["test"])
@@ -176,8 +175,7 @@ class GraphInputs(InputKind):
 
     def datamodule(self, c: Mapping[str, Any], model_cls: type, root: Path, split: SplitSpec, data: TrainDataSpec,
                    target: str, estimator: str | None, horizon: float | None) -> L.LightningDataModule:
-        from taulc.data.datamodules import GraphDataModule  # noqa: PLC0415
-        from taulc.data.manifest import dataset_identity  # noqa: PLC0415
+        from taulc.data.datamodules import GraphDataModule  # noqa: PLC0415 - lazy: the datamodules load Lightning and torch
 
         return GraphDataModule(
             root, split, target=target, node_descriptors=int(c["model"].get("n_features") or 0) > 0,
@@ -200,8 +198,6 @@ class GraphInputs(InputKind):
         return {k: np.concatenate(v) for k, v in cols.items()}
 
     def split_rows(self, dm: Any, target: str) -> tuple[np.ndarray, np.ndarray]:
-        from taulc.data.splits import TRAIN, split_particles  # noqa: PLC0415
-
         t = dm.table
         assign = split_particles(dm.spec, t.config_id, t.rate, t.shard_roles)
         train = np.flatnonzero((assign == TRAIN) & np.isfinite(t.target(target)))
@@ -217,7 +213,6 @@ class GraphInputs(InputKind):
 
     def _graph(self, model: Any, positions: np.ndarray, species: np.ndarray, cell: np.ndarray,
                x: np.ndarray | None, graph_radius: float | None) -> Any:
-        from taulc.data.inputs import model_graph  # noqa: PLC0415
 
         return model_graph(positions, species, cell, float(graph_radius or model.cutoff), x=x)
 

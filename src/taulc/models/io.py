@@ -21,7 +21,7 @@ import torch
 
 from taulc.fileio import atomic_write_with
 from taulc.models.base import TaulcModule, plain
-from taulc.models.registry import MODEL_CLASSES, model_class, model_class_or_none
+from taulc.models.registry import MODEL_CLASSES, discover_models, model_class, model_class_or_none
 
 __all__ = ["MODEL_CLASSES", "save_model", "load_model", "plain"]
 
@@ -63,7 +63,7 @@ def load_model(path: str | os.PathLike[str], map_location: str | torch.device = 
         raise FileNotFoundError(f"model file not found: {path}")
     try:
         payload = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - report the file and what was expected
+    except Exception as exc:  # report the file and what was expected
         raise ValueError(f"{path}: not a taulc model file or Lightning checkpoint ({exc})") from exc
     if isinstance(payload, dict) and payload.get("format") == FORMAT:
         return model_from_payload(payload)
@@ -76,7 +76,6 @@ def load_model(path: str | os.PathLike[str], map_location: str | torch.device = 
 
 def _guess_class(state_dict: dict[str, Any]) -> str:
     """The registered class whose :meth:`~taulc.models.base.TaulcModule.owns_state_dict` claims these keys."""
-    from taulc.models.registry import discover_models  # noqa: PLC0415
 
     discover_models()
     keys = set(state_dict)

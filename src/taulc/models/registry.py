@@ -16,6 +16,7 @@ import logging
 import pkgutil
 from typing import TYPE_CHECKING, TypeVar
 
+import taulc.models as pkg
 from taulc.errors import TaulcError
 
 if TYPE_CHECKING:
@@ -57,7 +58,6 @@ def discover_models() -> None:
     if _discovered:
         return
     _discovered = True
-    import taulc.models as pkg  # noqa: PLC0415
 
     for info in pkgutil.iter_modules(pkg.__path__):
         try:

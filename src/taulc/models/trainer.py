@@ -3,7 +3,10 @@ the console (one log stream, Lightning's noise silenced)."""
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
 import logging
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -20,7 +23,6 @@ LOGGER_MODULES = {"TensorBoardLogger": ("tensorboard", "tensorboardX"), "WandbLo
 
 def check_logger_config(logger_cfg: Mapping[str, Any] | None) -> None:
     """Refuse ``logger=<x>`` before any work when the package that logger writes with is not installed."""
-    import importlib.util  # noqa: PLC0415
 
     if not logger_cfg:
         return
@@ -89,8 +91,6 @@ def quiet_lightning(exact: bool) -> Any:
     """Context in which Lightning's noise is silenced: its internal deprecation warnings and the litlogger
     tip always; for exact solvers also the no-optimizer and logging-interval warnings and the
     accelerator lines (GPU/TPU available), which mean nothing for a closed-form solve."""
-    import contextlib  # noqa: PLC0415
-    import warnings  # noqa: PLC0415
 
     @contextlib.contextmanager
     def _ctx() -> Any:

@@ -50,9 +50,10 @@ from typing import Any
 import numpy as np
 from scipy import ndimage
 
-from taulc.dynamics.events import CageEvents, wrap_into_cell
+from taulc.dynamics.events import CageEvents, cage_events, wrap_into_cell
+from taulc.md.configuration import Configuration
 from taulc.physics.falk_langer import deformation_gradients, shear_strain_increment
-from taulc.physics.stress import cluster_stress
+from taulc.physics.stress import atomic_shear_stress_frames, cluster_stress, particle_volumes
 from taulc.structure.neighbors import minimum_image, neighbor_list
 from taulc.structure.periodic_grid import (
     deposit_cic,
@@ -506,9 +507,6 @@ def ice_life_cycles(engine: Any, regions: Sequence[tuple[ClusterSet, int]], posi
     region (cluster set, label), defined at ``strain_ref``, is traced in every replica.
     Returns ``out[region][replica]``; average σ_c, γ_c over replicas with :func:`mean_life_cycle`.
     """
-    from taulc.dynamics.events import cage_events  # noqa: PLC0415
-    from taulc.md.configuration import Configuration  # noqa: PLC0415
-    from taulc.physics.stress import atomic_shear_stress_frames, particle_volumes  # noqa: PLC0415
 
     system = engine.system
     conf = Configuration(wrap_into_cell(positions, cell), np.asarray(species, dtype=np.int64), cell, None,

@@ -29,7 +29,7 @@ import scipy.sparse as sps
 from scipy.optimize import linear_sum_assignment
 from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 
-from taulc.structure.neighbors import minimum_image, neighbor_list, validate_system
+from taulc.structure.neighbors import minimum_image, neighbor_list, perpendicular_widths, validate_system
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +104,6 @@ def is_dmin(
     assert sp is not None
     if pa.shape != pb.shape:
         raise ValueError(f"IS D_min: positions must have the same shape, got {pa.shape} and {pb.shape}")
-    from taulc.structure.neighbors import perpendicular_widths  # noqa: PLC0415
 
     limit = 0.5 * float(perpendicular_widths(c).min()) if max_radius is None else float(max_radius)
     sigma = np.arange(len(pa))

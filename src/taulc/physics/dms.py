@@ -20,6 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from taulc.physics.dmin import is_dmin
+from taulc.physics.inherent import minimize_settings
+
 __all__ = ["DMSResult", "fit_dms", "power_law_fit"]
 
 
@@ -89,8 +92,6 @@ def dms_scan(
     (there the cell is back at its initial tilt) of Eq. 3 between their inherent
     states, minimised with ``engine.minimize(**minimize)``.
     """
-    from taulc.physics.dmin import is_dmin  # noqa: PLC0415
-    from taulc.physics.inherent import minimize_settings  # noqa: PLC0415
 
     settings = minimize_settings(minimize)
     rows = []

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from taulc.md.configuration import Configuration, read_configuration, write_configuration
+from taulc.md.lammps_engine import LammpsEngine
 from taulc.md.system import SystemSpec
 
 log = logging.getLogger(__name__)
@@ -86,8 +87,6 @@ def inherent_state(
             return read_configuration(path)
     own = engine is None
     if own:
-        from taulc.md.lammps_engine import LammpsEngine  # noqa: PLC0415
-
         engine = LammpsEngine(system, n_threads=1)
     try:
         out = engine.minimize(conf, **s)

@@ -21,7 +21,10 @@ import numpy as np
 from scipy.signal import savgol_filter
 
 from taulc.dynamics.cage_jumps import lc2_from_msd
+from taulc.structure.coarse import coarse_grain, coarse_graining_matrix
+from taulc.structure.descriptors import glm_descriptors
 from taulc.structure.neighbors import minimum_image, neighbor_list
+from taulc.structure.radial import RadialGrid
 
 __all__ = [
     "GofR",
@@ -172,9 +175,6 @@ def structural_distortion(positions: np.ndarray, cell: np.ndarray, r_min: float 
     radius ``rc``), averaged over particles.  Under shear its peaks grow with the strain of the
     local configurations (Eq. 22).
     """
-    from taulc.structure.coarse import coarse_grain, coarse_graining_matrix  # noqa: PLC0415
-    from taulc.structure.descriptors import glm_descriptors  # noqa: PLC0415
-    from taulc.structure.radial import RadialGrid  # noqa: PLC0415
 
     grid = RadialGrid.from_range(r_min, r_max, dr)
     pos = np.asarray(positions, dtype=np.float64)

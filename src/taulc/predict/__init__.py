@@ -1,7 +1,7 @@
 """taulc.predict: exported predictor bundles and their application to new configurations.
 
 Every training run writes one (:attr:`taulc.runs.Run.predictor_path`,
-:func:`~taulc.predict.bundle.export_run_bundle`); apply it with
+:func:`~taulc.predict.export.export_run_bundle`); apply it with
 ``taulc-predict BUNDLE INPUT... --out DIR`` or::
 
     from taulc.predict import Predictor

@@ -14,7 +14,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from taulc.errors import TaulcError
+from taulc.hydra_app import add_version_flag
+from taulc.predict.files import MapOptions, check_outputs, predict_files
+from taulc.predict.predictor import Predictor
 from taulc.runs.files import PREDICTOR
+from taulc.utils import install_tqdm_logging
 
 log = logging.getLogger("taulc.predict")
 
@@ -65,7 +70,6 @@ def parser() -> argparse.ArgumentParser:
                         "cage average (a short MD run; default: the file's temperature or velocities, else the training T)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars, warnings and errors only")
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    from taulc.cli import add_version_flag  # noqa: PLC0415
 
     add_version_flag(p, "taulc-predict")
     return p
@@ -75,14 +79,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
     logging.basicConfig(level=level, format="taulc-predict: %(levelname)s: %(message)s", stream=sys.stderr)
-    from taulc.utils import install_tqdm_logging  # noqa: PLC0415
 
     install_tqdm_logging()  # log lines above the progress bars, not through them
     if not args.verbose:
         logging.getLogger("gsd").setLevel(logging.WARNING)  # gsd logs every file it opens at INFO
-    from taulc.errors import TaulcError  # noqa: PLC0415
-    from taulc.predict.files import MapOptions, check_outputs, predict_files  # noqa: PLC0415
-    from taulc.predict.predictor import Predictor  # noqa: PLC0415
 
     try:
         check_outputs(args.inputs, Path(args.out), args.out_format, args.fmt)

@@ -46,6 +46,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from taulc.structure.features import featurize
+
 if TYPE_CHECKING:
     from taulc.models.outputs import Output
 
@@ -88,7 +90,6 @@ _SCALE_FLOOR = 0.05
 
 def structure_features(positions: np.ndarray, species: np.ndarray, cell: np.ndarray) -> np.ndarray:
     """Per-particle structure fingerprint (N, F) of :data:`STRUCTURE_DESCRIPTOR` (vectorised, chunked pairs)."""
-    from taulc.structure.features import featurize  # noqa: PLC0415
 
     x, _ = featurize(positions, species, cell, STRUCTURE_DESCRIPTOR)
     return np.asarray(x, dtype=np.float64)

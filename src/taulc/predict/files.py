@@ -26,12 +26,14 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
+from taulc.data.formats import resolve_format
 from taulc.data.ingest import InputError
 from taulc.errors import TaulcError
 from taulc.fileio import atomic_write_bytes, publish, temp_beside
 from taulc.models.outputs import SCORE
 from taulc.predict.outputs import MapPanel, csv_bytes, gsd_frame, hardness_map, map_panel, write_dump_frame, write_extxyz_frame
 from taulc.predict.predictor import Predictor
+from taulc.validate import check_output_dir
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +63,6 @@ def out_format_for(path: str | os.PathLike[str], out_format: str = "extxyz", fmt
         raise InputError(f"--out-format {out_format!r}: expected one of {', '.join(OUT_FORMATS)}")
     if out_format != "same":
         return out_format
-    from taulc.data.formats import resolve_format  # noqa: PLC0415
 
     try:
         f = resolve_format(path, fmt)
@@ -189,7 +190,7 @@ class _Writer:
                 raise InputError("--out-format gsd needs the 'gsd' package (pip install gsd)") from None
             self._fh = gsd.hoomd.open(str(self.path), "w")
         else:
-            self._fh = open(self.path, "w")  # noqa: SIM115 - closed in __exit__
+            self._fh = open(self.path, "w")  # closed in __exit__
         return self
 
     def write(self, p: Any, info: dict[str, Any]) -> None:
@@ -207,7 +208,6 @@ class _Writer:
 
 def check_outputs(paths: Sequence[str | os.PathLike[str]], out: Path, out_format: str = "extxyz", fmt: str | None = None) -> None:
     """Refuse before any work: an unusable ``--out``, two inputs with one output name, an output that is an input."""
-    from taulc.validate import check_output_dir  # noqa: PLC0415
 
     try:
         check_output_dir(out, "--out")
@@ -248,7 +248,7 @@ def predict_files(
         except InputError as exc:
             failed[str(p)] = str(exc)
             log.error("%s", exc)
-        except Exception as exc:  # noqa: BLE001 - report and carry on with the other files
+        except Exception as exc:  # report and carry on with the other files
             failed[str(p)] = f"{p}: {type(exc).__name__}: {exc}"
             log.error("%s: unexpected %s: %s", p, type(exc).__name__, exc, exc_info=log.isEnabledFor(logging.DEBUG))
     if rows:

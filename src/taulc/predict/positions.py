@@ -20,6 +20,13 @@ from typing import Any
 
 import numpy as np
 
+from taulc.data.ingest import recorded_temperature
+from taulc.data.specs import CagePositionsSpec
+from taulc.md.cage import cage_positions
+from taulc.md.configuration import Configuration
+from taulc.md.lammps_engine import LammpsEngine
+from taulc.md.system import SystemSpec
+
 log = logging.getLogger(__name__)
 
 __all__ = ["positions_recipe", "sample_temperature", "cage_position_sets"]
@@ -31,7 +38,6 @@ SERVE_SEED = 20251
 def positions_recipe(sets: list[str], dataset_positions: Mapping[str, Any] | None, system: Mapping[str, Any]
                      ) -> dict[str, Any]:
     """``inputs.positions`` of a bundle: the position sets a descriptor reads and how the dataset made them."""
-    from taulc.data.specs import CagePositionsSpec  # noqa: PLC0415
 
     pos = CagePositionsSpec(**{k: v for k, v in dict(dataset_positions or {}).items()})
     pot = {k: system[k] for k in ("epsilon", "sigma", "cutoff", "cutoff_mode", "dt", "tdamp", "mass") if k in system}
@@ -43,7 +49,6 @@ def positions_recipe(sets: list[str], dataset_positions: Mapping[str, Any] | Non
 def sample_temperature(recipe: Mapping[str, Any], *, flag: float | None = None, info: Mapping[str, Any] | None = None,
                        kinetic: float | None = None) -> tuple[float, str]:
     """Temperature of the cage-averaging run and where it came from (module docstring order)."""
-    from taulc.data.ingest import recorded_temperature  # noqa: PLC0415
 
     if flag is not None:
         return float(flag), "--temperature"
@@ -58,10 +63,6 @@ def sample_temperature(recipe: Mapping[str, Any], *, flag: float | None = None, 
 def cage_position_sets(recipe: Mapping[str, Any], positions: np.ndarray, species: np.ndarray, cell: np.ndarray,
                        temperature: float) -> dict[str, np.ndarray]:
     """``{"inherent": (N, 3), "cage": (N, 3)}`` (the sets the recipe names) of one validated frame."""
-    from taulc.md.cage import cage_positions  # noqa: PLC0415
-    from taulc.md.configuration import Configuration  # noqa: PLC0415
-    from taulc.md.lammps_engine import LammpsEngine  # noqa: PLC0415
-    from taulc.md.system import SystemSpec  # noqa: PLC0415
 
     n = len(species)
     vol = abs(float(np.linalg.det(cell)))

@@ -42,11 +42,14 @@ import numpy as np
 import torch
 
 from taulc.data.ingest import DEFAULT_SPECIES_MAP, Frame, InputError, iter_frames, kinetic_temperature, read_frame
+from taulc.data.inputs import descriptor_matrix
 from taulc.models.outputs import Output
 from taulc.predict.bundle import DEFAULT_SIGMA, BundleError, read_bundle
 from taulc.predict.domain import Domain
+from taulc.predict.positions import cage_position_sets, sample_temperature
 from taulc.runs import Run
-from taulc.validate import OVERLAP_RATIO, find_overlaps, overlap_message
+from taulc.structure.neighbors import validate_system, wrap_positions
+from taulc.structure.overlaps import OVERLAP_RATIO, find_overlaps, overlap_message
 
 log = logging.getLogger(__name__)
 
@@ -109,13 +112,13 @@ class Predictor:
     """A loaded bundle: validates configurations and predicts per-particle outputs."""
 
     def __init__(self, bundle: Mapping[str, Any], path: str | os.PathLike[str] | None = None, device: str = "cpu") -> None:
-        from taulc.models.io import model_from_payload  # noqa: PLC0415
+        from taulc.models.io import model_from_payload  # noqa: PLC0415 - lazy: models.io loads Lightning and torch
 
         self.bundle = dict(bundle)
         self.path = Path(path) if path is not None else None
         try:
             self.model = model_from_payload(bundle["model"]).to(device).eval()
-        except Exception as exc:  # noqa: BLE001 - a mismatched state_dict, unknown class ...
+        except Exception as exc:  # a mismatched state_dict, unknown class ...
             raise BundleError(f"{self.path or '<bundle>'}: cannot rebuild the model ({type(exc).__name__}: {exc})") from exc
         self.device = torch.device(device)
         inp = bundle["inputs"]
@@ -251,12 +254,9 @@ class Predictor:
         with LAMMPS (:mod:`taulc.predict.positions`) at the sample's temperature (``self.temperature``,
         else what ``info`` / ``frame_in`` record, else the training temperature).
         """
-        from taulc.data.inputs import descriptor_matrix  # noqa: PLC0415
 
         sets = None
         if self.positions_recipe:
-            from taulc.predict.positions import cage_position_sets, sample_temperature  # noqa: PLC0415
-
             kin = kinetic_temperature(frame_in.velocities, frame_in.positions) \
                 if frame_in is not None and frame_in.velocities is not None else None
             t, how = sample_temperature(self.positions_recipe, flag=self.temperature, info=info, kinetic=kin)
@@ -297,7 +297,6 @@ class Predictor:
         The result carries its distance from the training domain (:class:`~taulc.predict.domain.Domain`);
         each finding is logged as a warning, or raised as :class:`InputError` when ``self.strict`` is set.
         """
-        from taulc.structure.neighbors import validate_system, wrap_positions  # noqa: PLC0415
 
         try:
             pos, c, sp = validate_system(positions, cell, species)

@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from taulc.data.manifest import MANIFEST, read_manifest, shards_digest
 from taulc.errors import ConfigError
 from taulc.fileio import atomic_write_json
 from taulc.runs.files import DATASET_RECORD
@@ -25,7 +26,6 @@ log = logging.getLogger(__name__)
 
 def write_dataset_record(run_dir: str | os.PathLike[str], dataset_dir: str | os.PathLike[str]) -> Path:
     """Record the dataset ``run_dir`` is trained on, from the dataset's own manifest."""
-    from taulc.data.manifest import read_manifest, shards_digest  # noqa: PLC0415
 
     root = Path(dataset_dir).resolve()
     man = read_manifest(root)
@@ -57,7 +57,6 @@ def run_dataset(run_dir: str | os.PathLike[str], data_root: str | os.PathLike[st
     ``data_root`` (evaluate.py ``data_root=``) looks for the dataset under another root (a moved copy);
     either way its manifest must have the recorded ``config_hash``, else :class:`ConfigError` naming
     the record, the manifest and both hashes."""
-    from taulc.data.manifest import MANIFEST, shards_digest  # noqa: PLC0415
 
     rec = read_dataset_record(run_dir)
     if rec is None:

@@ -34,6 +34,8 @@ import numpy as np
 from taulc.errors import TaulcError
 from taulc.fileio import atomic_write_bytes, atomic_write_json, atomic_write_text, read_json
 from taulc.runs import files as F
+from taulc.runs.dataset import write_dataset_record
+from taulc.runs.results import append_results
 
 __all__ = ["Run", "RunError", "claim_new_dir", "latest_complete", "resolve_run", "runs_below", "discard_refused_run"]
 
@@ -202,13 +204,11 @@ class Run:
 
     def write_dataset_record(self, dataset_dir: PathLike) -> Path:
         """Record the dataset the run is trained on (:func:`taulc.runs.dataset.write_dataset_record`)."""
-        from taulc.runs.dataset import write_dataset_record  # noqa: PLC0415
 
         return write_dataset_record(self.path, dataset_dir)
 
     def append_result(self, row: Mapping[str, Any], table: PathLike | None = None) -> Path:
         """Append the run's row (``time`` and ``run_dir`` filled in) to ``table`` (default :attr:`results_path`)."""
-        from taulc.runs.results import append_results  # noqa: PLC0415
 
         path = Path(table) if table else self.results_path
         append_results(path, {"time": time.strftime("%Y-%m-%d %H:%M:%S"), "run_dir": str(self.path), **row})
@@ -247,7 +247,7 @@ def claim_new_dir(base: PathLike) -> Path:
 
     ``mkdir`` without ``exist_ok`` is atomic, so two processes started in the same second (whose
     Hydra run directories, ``..._%H-%M-%S``, are equal) get two directories. The root configs use it
-    through the ``taulc_claim`` resolver (:func:`taulc.cli.register_resolvers`) in ``hydra.run.dir``;
+    through the ``taulc_claim`` resolver (:func:`taulc.hydra_app.register_resolvers`) in ``hydra.run.dir``;
     within one process the answer is cached, so every later resolution gives the same directory.
     """
     key = str(base)

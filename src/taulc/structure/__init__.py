@@ -55,7 +55,7 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:  # lazy: torch_geometric is slow to import
     if name in ("build_graph", "radius_edges", "edge_features", "DEFAULT_GRAPH_RADIUS"):
-        from taulc.structure import graphs  # noqa: PLC0415
+        from taulc.structure import graphs  # noqa: PLC0415 - lazy: torch_geometric (PEP 562 attribute)
 
         return getattr(graphs, name)
     raise AttributeError(f"module 'taulc.structure' has no attribute {name!r}")

@@ -29,6 +29,7 @@ in the configured family order; :func:`featurize` takes the extra sets as ``posi
 
 from __future__ import annotations
 
+import importlib
 import logging
 import time
 from collections.abc import Mapping, Sequence
@@ -152,8 +153,6 @@ class _External:
     cutoff = 0.0
 
     def __init__(self, ftype: str, pos: np.ndarray, sp: np.ndarray, cell: np.ndarray, params: dict) -> None:
-        import importlib  # noqa: PLC0415
-
         module, func = EXTERNAL_FAMILIES[ftype].split(":")
         self.fn = getattr(importlib.import_module(module), func)
         self.args = (pos, sp, cell, {k: v for k, v in params.items() if k not in ("generations", "rc")})

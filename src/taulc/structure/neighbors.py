@@ -28,7 +28,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
-import vesin
 
 log = logging.getLogger(__name__)
 
@@ -214,6 +213,8 @@ def _vesin_pairs(
     copy: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, object]:
     """vesin pairs (i, j, d, D = r_j - r_i + shift) and the calculator owning the buffers (copy=False)."""
+    import vesin  # noqa: PLC0415 - lazy: vesin imports torch; the structure code loads without it
+
     nl = vesin.NeighborList(cutoff=float(cutoff), full_list=full, sorted=False, n_threads=n_threads)
     out = nl.compute(points, box, periodic, "ijdD", copy=copy)
     if not copy:  # zero-copy views of vesin's buffers: make each array keep the calculator alive

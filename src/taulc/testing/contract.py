@@ -29,8 +29,15 @@ from typing import Any, ClassVar
 import numpy as np
 import pytest
 
+from taulc.models.input_kinds import INPUT_KINDS, TABULAR
+from taulc.models.outputs import check_outputs, outputs_record
+from taulc.models.registry import model_class
+from taulc.models.roles import ROLES, role_problems
+from taulc.paths import conf_dir
 from taulc.runs import Run
+from taulc.structure.neighbors import wrap_positions
 from taulc.testing.data import TRAIN_OVERRIDES, build_tiny_dataset, compose, shard, tilted_shard
+from taulc.training import train
 
 __all__ = ["ModelContract", "contract_run"]
 
@@ -41,8 +48,6 @@ TOL = {"rtol": 1e-5, "atol": 1e-6}
 def contract_run(dataset: str, base: str, config: str, overrides: tuple[str, ...]) -> Path:
     """One tiny training run of ``model=<config>`` through train.py's code path (cached per session)."""
     from omegaconf import open_dict  # noqa: PLC0415
-
-    from taulc.training import train  # noqa: PLC0415
 
     run = Path(base) / f"{config}-{hashlib.sha1(repr(overrides).encode()).hexdigest()[:8]}"
     cfg = compose("train", [f"data_root={Path(dataset).parent}", *TRAIN_OVERRIDES, f"results_table={Run(run).results_path}",
@@ -80,14 +85,13 @@ class ModelContract:
 
     @pytest.fixture(scope="class")
     def predictor(self, run: Path) -> Any:
-        from taulc.predict import Predictor  # noqa: PLC0415
+        from taulc.predict import Predictor  # noqa: PLC0415 - lazy: the predictor loads torch
 
         return Predictor.load(run)
 
     @pytest.fixture(scope="class")
     def frames(self, contract_dataset: Path, predictor: Any) -> list[tuple[Any, ...]]:
         """Two configurations of the tiny dataset (one sheared, tilted) with their descriptors (or None)."""
-        from taulc.structure.neighbors import wrap_positions  # noqa: PLC0415
 
         out = []
         for z in (shard(contract_dataset, 0), tilted_shard(contract_dataset)):
@@ -99,10 +103,6 @@ class ModelContract:
     # ------------------------------------------------------------------- tests
     def test_registry_and_config_agree_with_the_declaration(self, predictor: Any) -> None:
         from omegaconf import OmegaConf  # noqa: PLC0415
-
-        from taulc.models.input_kinds import INPUT_KINDS  # noqa: PLC0415
-        from taulc.models.registry import model_class  # noqa: PLC0415
-        from taulc.paths import conf_dir  # noqa: PLC0415
 
         model = predictor.model
         cls = type(model)
@@ -116,8 +116,6 @@ class ModelContract:
 
     def test_outputs_match_the_declaration(self, run: Path, predictor: Any, frames: list[tuple[Any, ...]]) -> None:
         import torch  # noqa: PLC0415
-
-        from taulc.models.outputs import check_outputs, outputs_record  # noqa: PLC0415
 
         model = predictor.model
         outputs = model.outputs(predictor.target)
@@ -134,15 +132,13 @@ class ModelContract:
             assert v.shape == (len(sp),) and np.all(np.isfinite(v)), k
 
     def test_report_roles_satisfy_their_protocols(self, predictor: Any) -> None:
-        from taulc.models.roles import ROLES, role_problems  # noqa: PLC0415
-
         model = predictor.model
         assert role_problems(model, predictor.target) == []
         for role in type(model).report_roles:
             assert isinstance(model, ROLES[role]), role
 
     def test_save_load_round_trip(self, predictor: Any, frames: list[tuple[Any, ...]], tmp_path: Path) -> None:
-        from taulc.models.io import load_model, save_model  # noqa: PLC0415
+        from taulc.models.io import load_model, save_model  # noqa: PLC0415 - lazy: models.io loads Lightning and torch
 
         model = predictor.model
         again = load_model(save_model(model, Run(tmp_path).model_path))
@@ -170,8 +166,6 @@ class ModelContract:
     def test_batching_invariance(self, predictor: Any, frames: list[tuple[Any, ...]]) -> None:
         import torch  # noqa: PLC0415
 
-        from taulc.models.input_kinds import TABULAR  # noqa: PLC0415
-
         model = predictor.model
         kind = model.inputs
         keys = [o.key for o in model.outputs(predictor.target)]
@@ -185,8 +179,6 @@ class ModelContract:
         _close({k: joint[k].numpy() for k in keys}, {k: torch.cat([a[k] for a in alone]).numpy() for k in keys})
 
     def test_c2h_symmetry_where_declared(self, predictor: Any, frames: list[tuple[Any, ...]]) -> None:
-        from taulc.structure.neighbors import wrap_positions  # noqa: PLC0415
-
         model = predictor.model
         if model.symmetry != "C2h":
             pytest.skip(f"{type(model).__name__} declares no C2h symmetry")

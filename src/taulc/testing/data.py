@@ -12,6 +12,11 @@ from typing import Any
 
 import numpy as np
 
+from taulc.build import run
+from taulc.data.dataset import load_shard
+from taulc.data.manifest import read_manifest
+from taulc.paths import conf_dir
+
 __all__ = ["TINY_OVERRIDES", "TRAIN_OVERRIDES", "compose", "tiny_build_cfg", "build_tiny_dataset", "shard", "tilted_shard"]
 
 TINY_OVERRIDES = [
@@ -48,8 +53,6 @@ def compose(config_name: str, overrides: list[str]) -> Any:
     from hydra import initialize_config_dir  # noqa: PLC0415
     from hydra.core.global_hydra import GlobalHydra  # noqa: PLC0415
 
-    from taulc.paths import conf_dir  # noqa: PLC0415
-
     GlobalHydra.instance().clear()
     with initialize_config_dir(config_dir=str(conf_dir()), version_base="1.3"):
         return hcompose(config_name=config_name, overrides=overrides)
@@ -63,7 +66,6 @@ def tiny_build_cfg(data_root: Path, extra: list[str] | None = None) -> Any:
 @functools.cache
 def build_tiny_dataset(base: str) -> Path:
     """``<base>/tiny_data/tiny``, built on the first call for ``base`` (a pytest ``tmp_path_factory.getbasetemp()``)."""
-    from taulc.build import run  # noqa: PLC0415
 
     root = Path(base) / "tiny_data"
     root.mkdir(parents=True, exist_ok=True)
@@ -73,15 +75,12 @@ def build_tiny_dataset(base: str) -> Path:
 
 def shard(root: Path, config_id: int) -> dict[str, np.ndarray]:
     """The arrays of configuration ``config_id`` of a built dataset."""
-    from taulc.data.dataset import load_shard  # noqa: PLC0415
-    from taulc.data.manifest import read_manifest  # noqa: PLC0415
 
     return load_shard(root, read_manifest(root)["shards"][config_id])
 
 
 def tilted_shard(root: Path) -> dict[str, np.ndarray]:
     """A sheared (tilted-cell) configuration of a built dataset."""
-    from taulc.data.manifest import read_manifest  # noqa: PLC0415
 
     for k, _s in enumerate(read_manifest(root)["shards"]):
         z = shard(root, k)

@@ -73,8 +73,8 @@ def test_schema_defaults_are_the_shipped_yaml_defaults() -> None:
     """The dataclass defaults (used when a key is absent) equal what src/taulc/conf/*.yaml ships."""
     from taulc.analysis.cluster_analysis import ClustersSpec
     from taulc.analysis.context import EvaluateSpec
-    from taulc.data.datamodules import TrainDataSpec
     from taulc.data.splits import SplitSpec
+    from taulc.data.train_spec import TrainDataSpec
     from taulc.evaluation.skill import TargetSpec, target_spec
     from taulc.models.callbacks import EarlyStoppingSpec
 
@@ -105,8 +105,8 @@ def test_train_and_evaluate_nodes_refuse_naming_the_field(node: str, data: dict,
     import re
 
     from taulc.analysis.context import analysis_spec
-    from taulc.data.datamodules import TrainDataSpec
     from taulc.data.splits import SplitSpec
+    from taulc.data.train_spec import TrainDataSpec
     from taulc.evaluation.skill import target_spec
     from taulc.models.callbacks import EarlyStoppingSpec
 

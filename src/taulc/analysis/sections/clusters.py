@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 
 from taulc.analysis.cluster_analysis import ClustersSpec, RateResult, analyse_runs, scaling_table
+from taulc.analysis.context import analysis_spec
+from taulc.analysis.plotting import RatePalette
 from taulc.analysis.sections.base import ReportInputs
 from taulc.analysis.writer import ReportWriter
 from taulc.md.system import load_system
@@ -29,8 +31,6 @@ __all__ = ["section_clusters", "write_section", "write"]
 
 def _figures(rep: ReportWriter, results: Sequence[RateResult], sc: Mapping[str, Any]) -> None:
     import matplotlib.pyplot as plt  # noqa: PLC0415
-
-    from taulc.analysis.plotting import RatePalette  # noqa: PLC0415
 
     pal = RatePalette([r.rate for r in results])
     # life cycle of the cluster with the largest stress rise
@@ -141,7 +141,6 @@ def write_section(rep: ReportWriter, results: Sequence[RateResult]) -> dict[str,
 def section_clusters(rep: ReportWriter, acfg: Any) -> None:
     """Hook for ``evaluate.py``: runs when ``analysis.clusters.trajectories`` names a folder
     (``acfg``: the :class:`~taulc.analysis.context.AnalysisSpec` or an ``analysis`` mapping)."""
-    from taulc.analysis.context import analysis_spec  # noqa: PLC0415
 
     spec = ClustersSpec.from_config(analysis_spec(acfg).clusters)
     if not spec.trajectories:

@@ -11,6 +11,14 @@ import pandas as pd
 
 from taulc.analysis.context import AnalysisSpec, DatasetContext, analysis_spec
 from taulc.analysis.plotting import RatePalette
+from taulc.analysis.relaxation import (
+    plot_boundary,
+    plot_flow_curve,
+    plot_master_curve,
+    plot_relation,
+    plot_spectra,
+    relation_fits,
+)
 from taulc.analysis.sections.base import ReportInputs
 from taulc.analysis.writer import ReportWriter
 
@@ -19,14 +27,6 @@ __all__ = ["section_dynamics", "write"]
 
 def section_dynamics(rep: ReportWriter, ctx: DatasetContext, pal: RatePalette,
                      acfg: AnalysisSpec | Mapping[str, Any] | None = None) -> None:
-    from taulc.analysis.relaxation import (  # noqa: PLC0415
-        plot_boundary,
-        plot_flow_curve,
-        plot_master_curve,
-        plot_relation,
-        plot_spectra,
-        relation_fits,
-    )
 
     a = analysis_spec(acfg)
     rep.h("1. Dynamics from the labels (Sec. II)")

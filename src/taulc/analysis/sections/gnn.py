@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from taulc.analysis.attribution import gradient_profile, permutation_importance, plot_attribution
 from taulc.analysis.context import AnalysisSpec, DatasetContext, analysis_spec
 from taulc.analysis.runs_index import RunInfo, pick_run
 from taulc.analysis.sections.base import ReportInputs
@@ -18,9 +19,8 @@ def section_gnn(rep: ReportWriter, run: RunInfo, ctx: DatasetContext,
                 acfg: AnalysisSpec | Mapping[str, Any] | None = None) -> None:
     from torch_geometric.data import Batch  # noqa: PLC0415
 
-    from taulc.analysis.attribution import gradient_profile, permutation_importance, plot_attribution  # noqa: PLC0415
-    from taulc.data.datamodules import GraphDataModule  # noqa: PLC0415
-    from taulc.models.io import load_model  # noqa: PLC0415
+    from taulc.data.datamodules import GraphDataModule  # noqa: PLC0415 - lazy: the datamodules load Lightning and torch
+    from taulc.models.io import load_model  # noqa: PLC0415 - lazy: models.io loads Lightning and torch
 
     g = analysis_spec(acfg).gnn
     model = load_model(run.model_path)

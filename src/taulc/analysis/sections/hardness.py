@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from taulc.analysis.context import AnalysisSpec, DatasetContext, analysis_spec
+from taulc.analysis.hardness import compute_hardness, hardness_tables, plot_hardness_maps, plot_ph_pslow
 from taulc.analysis.plotting import RatePalette
 from taulc.analysis.runs_index import RunInfo, pick_run, split_codes
 from taulc.analysis.sections.base import ReportInputs
@@ -20,8 +21,7 @@ __all__ = ["section_hardness", "write"]
 
 def section_hardness(rep: ReportWriter, run: RunInfo, ctx: DatasetContext, pal: RatePalette,
                      acfg: AnalysisSpec | Mapping[str, Any] | None = None) -> None:
-    from taulc.analysis.hardness import compute_hardness, hardness_tables, plot_hardness_maps, plot_ph_pslow  # noqa: PLC0415
-    from taulc.models.io import load_model  # noqa: PLC0415
+    from taulc.models.io import load_model  # noqa: PLC0415 - lazy: models.io loads Lightning and torch
 
     a = analysis_spec(acfg)
     rep.h("2. Hardness H of the SVM (Sec. IV.B)")

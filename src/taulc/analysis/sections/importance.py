@@ -10,9 +10,13 @@ from typing import Any
 import numpy as np
 
 from taulc.analysis.context import AnalysisSpec, DatasetContext, ImportanceSpec, analysis_spec
+from taulc.analysis.importance import PearsonAccumulator, gram_stats, greedy_forward, holdout_pearson
+from taulc.analysis.importance_plots import fig16_table, full_vector_pearson, plot_fig16, plot_fig18, table_one
 from taulc.analysis.runs_index import RunInfo, pick_run, split_codes
 from taulc.analysis.sections.base import ReportInputs
 from taulc.analysis.writer import ReportWriter
+from taulc.data.derived import shard_features
+from taulc.paths import conf_dir
 from taulc.utils import to_plain as _plain
 
 __all__ = ["section_importance", "write"]
@@ -20,8 +24,6 @@ __all__ = ["section_importance", "write"]
 
 def _full_descriptor(icfg: ImportanceSpec) -> dict[str, Any] | None:
     from omegaconf import OmegaConf  # noqa: PLC0415
-
-    from taulc.paths import conf_dir  # noqa: PLC0415
 
     spec = icfg.full_descriptor
     if spec is None:
@@ -36,9 +38,6 @@ def _full_descriptor(icfg: ImportanceSpec) -> dict[str, Any] | None:
 
 def section_importance(rep: ReportWriter, ctx: DatasetContext, runs: Sequence[RunInfo], base_cfg: Mapping[str, Any],
                        acfg: AnalysisSpec | Mapping[str, Any] | None = None) -> None:
-    from taulc.analysis.importance import PearsonAccumulator, gram_stats, greedy_forward, holdout_pearson  # noqa: PLC0415
-    from taulc.analysis.importance_plots import fig16_table, full_vector_pearson, plot_fig16, plot_fig18, table_one  # noqa: PLC0415
-    from taulc.data.derived import shard_features  # noqa: PLC0415
 
     icfg = analysis_spec(acfg).importance
     rep.h("4. Feature importance (Sec. IV.A, Appendix C)")

@@ -11,10 +11,12 @@ from typing import Any
 
 import numpy as np
 
+from taulc.analysis.parity import plot_parity, skill_frame
 from taulc.analysis.plotting import RatePalette
 from taulc.analysis.runs_index import RunInfo, pick_run
 from taulc.analysis.sections.base import ReportInputs
 from taulc.analysis.writer import ReportWriter
+from taulc.evaluation.skill import reference_mask
 
 __all__ = ["PARITY_ARRAYS", "section_parity", "write"]
 
@@ -43,8 +45,6 @@ def section_parity(rep: ReportWriter, run: RunInfo, pal: RatePalette) -> None:
 
 def _parity(rep: ReportWriter, pal: RatePalette, y: np.ndarray, pred: np.ndarray, rate: np.ndarray, species: np.ndarray,
             skill: Mapping[str, Any], spec: Any, model_name: str, where: str, source: str) -> None:
-    from taulc.analysis.parity import plot_parity, skill_frame  # noqa: PLC0415
-    from taulc.evaluation.skill import reference_mask  # noqa: PLC0415
 
     rep.h("3. Regression parity and honest skill (Sec. IV.A)")
     tab = skill_frame(skill["regression"]["rows"])

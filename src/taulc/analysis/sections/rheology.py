@@ -22,6 +22,8 @@ from taulc.analysis.plotting import RatePalette, plain_log_ticks, plt, rate_labe
 from taulc.analysis.rheology_analysis import RheologyInputs, RheologyModels, rheology_inputs, run_models
 from taulc.analysis.sections.base import ReportInputs
 from taulc.analysis.writer import ReportWriter
+from taulc.data.startup_runs import load_startup_runs
+from taulc.physics.measured import distortion_peaks
 from taulc.physics.pel import jump_time_density, mean_jump_time
 from taulc.physics.sgr import SGRSteadyState, sgr_steady_state
 
@@ -222,7 +224,6 @@ def _fig_pel_f(inp: RheologyInputs, mod: RheologyModels, pal: RatePalette, p_slo
 
 def _fig_distortion(inp: RheologyInputs, mod: RheologyModels, pal: RatePalette, n_peaks: int = 5):
     """Fig. 25: Y(r_k) per rate; |Y| at the first peaks of the highest-rate curve vs γ̇ with γ̄."""
-    from taulc.physics.measured import distortion_peaks  # noqa: PLC0415
 
     fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.9))
     for r, (rk, y) in sorted(inp.distortion.items()):
@@ -315,7 +316,6 @@ def _fig_sgr_eta(inp: RheologyInputs, mod: RheologyModels, tab: pd.DataFrame, re
 
 def section_rheology(rep: ReportWriter, ctx: Any, pal: RatePalette, acfg: Mapping[str, Any]) -> None:
     """Write the rheology section (what cannot be made is listed under "Skipped")."""
-    from taulc.data.startup_runs import load_startup_runs  # noqa: PLC0415
 
     rep.h("5. Rheology: duality viscosity, grid-cell start-up, PEL and SGR (Sec. III, V, App. B)")
     runs = load_startup_runs(ctx.root)
