@@ -9,9 +9,7 @@ import pandas as pd
 import pytest
 from omegaconf import OmegaConf, open_dict
 
-from taulc.testing.data import TINY_OVERRIDES, compose
-
-TRAIN_OVERRIDES = [o for o in TINY_OVERRIDES if not o.startswith(("engine.", "build."))]
+from taulc.testing.data import TRAIN_OVERRIDES, compose
 
 
 def _train(root: Path, model: str, run_dir: Path) -> Path:

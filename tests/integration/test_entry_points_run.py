@@ -213,7 +213,7 @@ def test_same_second_train_runs_and_a_killed_run(tiny_dataset: Path, tmp_path: P
     lines); a third, killed during training, leaves an incomplete run that ``latest`` skips."""
     from taulc.runs import Run, latest_complete
 
-    common = ["model=ridge", f"data_root={tiny_dataset.parent}", "dataset.name=tiny",
+    common = ["model=ridge", "dataset=demo", "descriptor=gl", f"data_root={tiny_dataset.parent}", "dataset.name=tiny",
               *[o for o in TINY_OVERRIDES if o.startswith(("system.", "dataset.", "labels."))],
               f"results_table={tmp_path / 'results.csv'}", "trainer.enable_progress_bar=false"]
     same = "hydra.run.dir=${taulc_claim:" + str(tmp_path / "runs" / "ridge" / "same") + "}"

@@ -14,11 +14,10 @@ import numpy as np
 import pytest
 
 from taulc.dynamics.estimators import log_mean
-from taulc.testing.data import TINY_OVERRIDES, compose
+from taulc.testing.data import TRAIN_OVERRIDES, compose
 from tests.helpers import REPO
 
 HOWTO = REPO / "docs" / "howto" / "add-model.md"
-TRAIN_OVERRIDES = [o for o in TINY_OVERRIDES if not o.startswith(("engine.", "build."))]
 
 pytestmark = pytest.mark.usefixtures("quiet_single_thread")  # tests/conftest.py
 

@@ -11,10 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from taulc.testing.data import TINY_OVERRIDES, compose
+from taulc.testing.data import TRAIN_OVERRIDES, compose
 from tests.helpers import REPO
-
-TRAIN_OVERRIDES = [o for o in TINY_OVERRIDES if not o.startswith(("engine.", "build."))]
 
 
 def _train_cfg(root: Path, run_dir: Path, extra: list[str]):

@@ -15,7 +15,7 @@ from torch.utils.data import DataLoader
 from taulc.dynamics.estimators import ice_estimate, split_halves
 from taulc.evaluation.skill import Baselines, classification_table, headline, score_table, target_spec
 from taulc.models.metrics import classification_metrics, pearson, split_half_ceiling
-from taulc.testing.data import TINY_OVERRIDES, compose
+from taulc.testing.data import TRAIN_OVERRIDES, compose
 from tests.helpers.models import make_trainer
 
 R = 8  # replicas per particle
@@ -172,7 +172,6 @@ def test_target_spec():
         target_spec({"name": "tau"})
 
 
-TRAIN_OVERRIDES = [o for o in TINY_OVERRIDES if not o.startswith(("engine.", "build."))]
 
 
 def test_one_table_everywhere(tiny_dataset: Path, tmp_path: Path, capsys):
