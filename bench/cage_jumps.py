@@ -48,8 +48,9 @@ def make_data(n: int, f: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     step = 2048
     for k, a in enumerate(range(0, n, step)):
         b = min(n, a + step)
-        xa, fa = planted_trajectories(b - a, f, cage_sigma=np.sqrt(LC2 / 12), jump_length=3 * np.sqrt(LC2),
-                                      frac_jumping=0.8, seed=seed + k)
+        xa, fa = planted_trajectories(
+            b - a, f, cage_sigma=np.sqrt(LC2 / 12), jump_length=3 * np.sqrt(LC2), frac_jumping=0.8, seed=seed + k
+        )
         x[:, a:b] = xa
         first[a:b] = fa
     return x, first
@@ -81,31 +82,41 @@ def main() -> None:
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     ok = planted >= 0
-    print(f"vectorised first jump      : {t_vec:8.2f} s  {pf / t_vec:12.3e} particle-frames/s  "
-          f"peak {peak / 2**20:.0f} MiB (memory_mb={args.memory_mb:g})")
-    print(f"  planted first jumps within 1 frame: {np.mean(np.abs(fr[ok] - planted[ok]) <= 1):.4f}, "
-          f"false jumps: {np.sum(fr[~ok] >= 0)}/{np.sum(~ok)}")
+    print(
+        f"vectorised first jump      : {t_vec:8.2f} s  {pf / t_vec:12.3e} particle-frames/s  "
+        f"peak {peak / 2**20:.0f} MiB (memory_mb={args.memory_mb:g})"
+    )
+    print(
+        f"  planted first jumps within 1 frame: {np.mean(np.abs(fr[ok] - planted[ok]) <= 1):.4f}, "
+        f"false jumps: {np.sum(fr[~ok] >= 0)}/{np.sum(~ok)}"
+    )
 
     m = min(args.ref_n, n)
     fr_ref, t_ref = timed(first_jump_frames_reference, x[:, :m], LC2)
     t_ref_all = t_ref * n / m
-    print(f"reference (literal Eq. 11) : {t_ref_all:8.1f} s  {pf / t_ref_all:12.3e} particle-frames/s  "
-          f"(timed on {m}, extrapolated)  speed-up x{t_ref_all / t_vec:.0f}  "
-          f"agree {np.array_equal(fr_ref, fr[:m])}")
+    print(
+        f"reference (literal Eq. 11) : {t_ref_all:8.1f} s  {pf / t_ref_all:12.3e} particle-frames/s  "
+        f"(timed on {m}, extrapolated)  speed-up x{t_ref_all / t_vec:.0f}  "
+        f"agree {np.array_equal(fr_ref, fr[:m])}"
+    )
 
     m2 = min(args.prefix_ref_n, n)
     fr_p, t_p = timed(first_jump_frames_prefix_reference, x[:, :m2], LC2)
     t_p_all = t_p * n / m2
-    print(f"per-particle prefix sums   : {t_p_all:8.1f} s  {pf / t_p_all:12.3e} particle-frames/s  "
-          f"(timed on {m2}, extrapolated)  speed-up x{t_p_all / t_vec:.1f}  "
-          f"agree {np.array_equal(fr_p, fr[:m2])}")
+    print(
+        f"per-particle prefix sums   : {t_p_all:8.1f} s  {pf / t_p_all:12.3e} particle-frames/s  "
+        f"(timed on {m2}, extrapolated)  speed-up x{t_p_all / t_vec:.1f}  "
+        f"agree {np.array_equal(fr_p, fr[:m2])}"
+    )
 
     m3 = min(2000, n)
     cj, t_seg = timed(segment_trajectories, x[:, :m3], LC2, memory_mb=args.memory_mb)
-    cr, t_segr = timed(segment_trajectories_reference, x[:, :min(500, m3)], LC2)
+    cr, t_segr = timed(segment_trajectories_reference, x[:, : min(500, m3)], LC2)
     t_segr_all = t_segr * m3 / min(500, m3)
-    print(f"full segmentation (N={m3})  : vectorised {t_seg:.2f} s ({cj.particle.size} jumps), "
-          f"per-particle loop {t_segr_all:.2f} s (extrapolated)  speed-up x{t_segr_all / t_seg:.1f}")
+    print(
+        f"full segmentation (N={m3})  : vectorised {t_seg:.2f} s ({cj.particle.size} jumps), "
+        f"per-particle loop {t_segr_all:.2f} s (extrapolated)  speed-up x{t_segr_all / t_seg:.1f}"
+    )
     print(f"max RSS of the process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
 
 

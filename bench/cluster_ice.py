@@ -61,15 +61,19 @@ def main() -> None:
 
     system = load_system(a.system)
     t_start = time.perf_counter()
-    res = analyse_rate(Path(a.trajectory), system, ClusterAnalysisSettings(max_life_cycles=1),
-                       lc2_from_manifest(Path(a.manifest)))
+    res = analyse_rate(
+        Path(a.trajectory), system, ClusterAnalysisSettings(max_life_cycles=1), lc2_from_manifest(Path(a.manifest))
+    )
     z = load_npz(a.trajectory)
     times, unwrapped, strain, tilt, cell = z["times"], z["unwrapped"], z["strain"], z["tilt"], z["cell"]
     species = z["species"].astype(np.int64)
     dt = float(times[1] - times[0])
     back, fwd = int(round(2 * res.t_chi / dt)), int(round(0.5 * res.t_chi / dt))
-    cands = [(float(cs.volumes.max()), wi) for wi, (cs, e) in enumerate(zip(res.cluster_sets, res.window_ends))
-             if cs.n_clusters and e - back >= 0 and e + fwd < len(times)]
+    cands = [
+        (float(cs.volumes.max()), wi)
+        for wi, (cs, e) in enumerate(zip(res.cluster_sets, res.window_ends))
+        if cs.n_clusters and e - back >= 0 and e + fwd < len(times)
+    ]
     if not cands:
         raise SystemExit("no cluster with a full traceback window; run longer")
     _, wi = max(cands)
@@ -83,9 +87,8 @@ def main() -> None:
     lab = cs.labels.ravel()
     rng = np.random.default_rng(0)
     cand = rng.choice(np.nonzero(lab == 0)[0], size=min(60, int((lab == 0).sum())), replace=False)
-    d2 = np.stack([np.einsum("ij,ij->i", dd, dd) for dd in
-                   (minimum_image(nodes - nodes[c], cs.cell) for c in cand)])
-    best = cand[int(np.argmin(((d2 <= rad ** 2) & (lab > 0)[None]).sum(axis=1)))]
+    d2 = np.stack([np.einsum("ij,ij->i", dd, dd) for dd in (minimum_image(nodes - nodes[c], cs.cell) for c in cand)])
+    best = cand[int(np.argmin(((d2 <= rad**2) & (lab > 0)[None]).sum(axis=1)))]
     sphere = sphere_region(cs.cell, nodes[best], rad, n_grid=40)
     regions = [(cs, k), (sphere, 1)]
     # the same cluster in the original trajectory (one realisation)
@@ -95,9 +98,20 @@ def main() -> None:
     single = life_cycle(cs, k, frames, times, unwrapped, strain, sig, omega, float(strain[e]))
     t_md = time.perf_counter()
     with LammpsEngine(system, n_threads=1) as eng:
-        out = ice_life_cycles(eng, regions, unwrapped[f0], species, frame_cell(cell, float(tilt[f0])),
-                              float(strain[f0]), float(strain[e]), res.rate, (back + fwd) * dt, a.replicas,
-                              a.seed, lc2=res.lc2)
+        out = ice_life_cycles(
+            eng,
+            regions,
+            unwrapped[f0],
+            species,
+            frame_cell(cell, float(tilt[f0])),
+            float(strain[f0]),
+            float(strain[e]),
+            res.rate,
+            (back + fwd) * dt,
+            a.replicas,
+            a.seed,
+            lc2=res.lc2,
+        )
     t_md = time.perf_counter() - t_md
     mean = [mean_life_cycle(o) for o in out]
     sem = [np.std(np.stack([c.sigma for c in o]), axis=0, ddof=1) / np.sqrt(len(o)) for o in out]
@@ -120,21 +134,41 @@ def main() -> None:
     axs[1].set_xlabel("t")
     out_dir = Path(a.out)
     save_figure(fig, out_dir / "life_cycle_ice.png")
-    summ = {"rate": res.rate, "t_chi": res.t_chi, "t_ref": float(times[e]), "t_start": float(times[f0]),
-            "n_replicas": len(out[0]), "md_seconds": t_md, "total_seconds": time.perf_counter() - t_start}
+    summ = {
+        "rate": res.rate,
+        "t_chi": res.t_chi,
+        "t_ref": float(times[e]),
+        "t_start": float(times[f0]),
+        "n_replicas": len(out[0]),
+        "md_seconds": t_md,
+        "total_seconds": time.perf_counter() - t_start,
+    }
     for m, s_, name in zip(mean, sem, ("cluster", "contrast")):
         i0 = int(np.searchsorted(m.times, m.t0)) if np.isfinite(m.t0) else 0
-        summ[name] = {"volume": m.volume, "t0": m.t0, "t1": m.t1, "t2": m.t2, "t3": m.t3, "t_y": m.yield_time,
-                      "sigma_start": float(m.sigma[i0]), "sigma_y": m.yield_stress,
-                      "sigma_sem_median": float(np.median(s_)), "sigma_mean": float(np.mean(m.sigma)),
-                      "gamma_end": float(m.gamma[-1]), "times": m.times.tolist(), "sigma": m.sigma.tolist(),
-                      "gamma": m.gamma.tolist()}
+        summ[name] = {
+            "volume": m.volume,
+            "t0": m.t0,
+            "t1": m.t1,
+            "t2": m.t2,
+            "t3": m.t3,
+            "t_y": m.yield_time,
+            "sigma_start": float(m.sigma[i0]),
+            "sigma_y": m.yield_stress,
+            "sigma_sem_median": float(np.median(s_)),
+            "sigma_mean": float(np.mean(m.sigma)),
+            "gamma_end": float(m.gamma[-1]),
+            "times": m.times.tolist(),
+            "sigma": m.sigma.tolist(),
+            "gamma": m.gamma.tolist(),
+        }
     atomic_write_json(out_dir / "life_cycle_ice.json", summ)
     c = summ["cluster"]
-    print(f"rate {res.rate:g}, t_chi {res.t_chi:.2f}; cluster V {c['volume']:.0f}: t0 {c['t0']:.2f} t1 {c['t1']:.2f} "
-          f"t2 {c['t2']:.2f} t3 {c['t3']:.2f} (t_y {c['t_y']:.2f}); sigma_c {c['sigma_start']:.3f} -> "
-          f"{c['sigma_y']:.3f} (sem {c['sigma_sem_median']:.3f}); contrast sigma mean "
-          f"{summ['contrast']['sigma_mean']:.3f}; MD {t_md:.0f} s, total {summ['total_seconds']:.0f} s")
+    print(
+        f"rate {res.rate:g}, t_chi {res.t_chi:.2f}; cluster V {c['volume']:.0f}: t0 {c['t0']:.2f} t1 {c['t1']:.2f} "
+        f"t2 {c['t2']:.2f} t3 {c['t3']:.2f} (t_y {c['t_y']:.2f}); sigma_c {c['sigma_start']:.3f} -> "
+        f"{c['sigma_y']:.3f} (sem {c['sigma_sem_median']:.3f}); contrast sigma mean "
+        f"{summ['contrast']['sigma_mean']:.3f}; MD {t_md:.0f} s, total {summ['total_seconds']:.0f} s"
+    )
 
 
 if __name__ == "__main__":

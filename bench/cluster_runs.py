@@ -40,8 +40,9 @@ def start_configuration(shards: Path, rate: float, index: int) -> Configuration:
     path = min(cands)[1]
     z = load_npz(path, required=("positions", "species", "cell", "strain"))
     log.info("rate %g: starting from %s", rate, path.name)
-    return Configuration(z["positions"], z["species"].astype(np.int64), z["cell"], None,
-                         {"time": 0.0, "strain": float(z["strain"])})
+    return Configuration(
+        z["positions"], z["species"].astype(np.int64), z["cell"], None, {"time": 0.0, "strain": float(z["strain"])}
+    )
 
 
 def main() -> None:
@@ -73,12 +74,22 @@ def main() -> None:
             timings[f"{rate:g}"] = dt
             eta = traj.viscosity()
             log.info("rate %g: %d frames, eta = %.2f, %.0f s", rate, traj.n_frames, eta, dt)
-            save_npz(out / f"steady_r{rate:.3e}.npz", {
-                "times": traj.times, "unwrapped": traj.unwrapped, "nonaffine": traj.nonaffine,
-                "stress_xy": traj.stress_xy, "strain": traj.strain, "tilt": traj.tilt,
-                "cell": traj.final.cell, "species": traj.final.species, "rate": np.float64(rate),
-                "temperature": np.float64(system.temperature), "density": np.float64(system.density),
-            })
+            save_npz(
+                out / f"steady_r{rate:.3e}.npz",
+                {
+                    "times": traj.times,
+                    "unwrapped": traj.unwrapped,
+                    "nonaffine": traj.nonaffine,
+                    "stress_xy": traj.stress_xy,
+                    "strain": traj.strain,
+                    "tilt": traj.tilt,
+                    "cell": traj.final.cell,
+                    "species": traj.final.species,
+                    "rate": np.float64(rate),
+                    "temperature": np.float64(system.temperature),
+                    "density": np.float64(system.density),
+                },
+            )
     (out / "timings.json").write_text(json.dumps(timings, indent=1) + "\n")
     print(f"MD wall time per rate (s): {json.dumps(timings)}")
 

@@ -84,8 +84,7 @@ def stage_steps(cfg) -> dict[str, float]:
 #: Useful atom-steps/s measured while planning (issue #14): one NVIDIA H200, OpenMM 8.6,
 #: KA N = 1500 demo configuration (R replicas as interaction groups of one System) and
 #: N = 12000 (the box tiled 2x2x2), shear off, dt = 0.005.
-PLANNING_H200 = {1500: {1: 1.5e7, 8: 9.4e7, 32: 2.1e8, 128: 2.9e8, 512: 3.2e8},
-                 12000: {1: 7.7e7, 8: 5.1e7}}
+PLANNING_H200 = {1500: {1: 1.5e7, 8: 9.4e7, 32: 2.1e8, 128: 2.9e8, 512: 3.2e8}, 12000: {1: 7.7e7, 8: 5.1e7}}
 
 
 def gpu_table(path: Path | None) -> tuple[dict[int, dict[int, float]], str]:
@@ -134,8 +133,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--steps", type=int, default=400)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--gpu-json", type=Path, default=None,
-                    help="GPU throughputs from bench/replica_engine.py --json (default: planning numbers)")
+    ap.add_argument(
+        "--gpu-json",
+        type=Path,
+        default=None,
+        help="GPU throughputs from bench/replica_engine.py --json (default: planning numbers)",
+    )
     ap.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. dataset=sample_a")
     args = ap.parse_args()
     gpu, gpu_src = gpu_table(args.gpu_json)

@@ -111,7 +111,9 @@ def main() -> None:
         os.cpu_count(),
         *load,
     )
-    log.info("config: N=%d, rho=%.3f, tilt xy/Ly=%.2f, jittered FCC (noise %.2f), 80:20 species", n, args.rho, args.tilt, args.noise)
+    log.info(
+        "config: N=%d, rho=%.3f, tilt xy/Ly=%.2f, jittered FCC (noise %.2f), 80:20 species", n, args.rho, args.tilt, args.noise
+    )
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
 
     walls, cpus = [], []

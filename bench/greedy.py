@@ -42,8 +42,10 @@ def main() -> None:
     res = greedy_forward(x, y, a.k)
     t_fast = time.perf_counter() - t0
     found = len(set(res.order[:8]) & set(cols))
-    print(f"fast greedy: N={a.n} F={a.f} top {a.k}: {t_fast:.2f} s wall  "
-          f"(planted columns in the top 8: {found}/8, cumulative Pearson {res.pearson[-1]:.3f})")
+    print(
+        f"fast greedy: N={a.n} F={a.f} top {a.k}: {t_fast:.2f} s wall  "
+        f"(planted columns in the top 8: {found}/8, cumulative Pearson {res.pearson[-1]:.3f})"
+    )
 
     xs, ys = x[: a.sub], y[: a.sub]
     t0 = time.perf_counter()
@@ -53,8 +55,10 @@ def main() -> None:
     naive = greedy_forward_bruteforce(xs, ys, a.sub_steps)
     t_naive = time.perf_counter() - t0
     same = np.array_equal(fast_sub.order, naive.order) and np.allclose(fast_sub.pearson, naive.pearson, atol=1e-9)
-    print(f"subset N={a.sub} F={a.f}, {a.sub_steps} steps: naive refits {t_naive:.2f} s, fast {t_fs:.3f} s "
-          f"-> ratio {t_naive / t_fs:.0f}x   (same order and Pearson: {same})")
+    print(
+        f"subset N={a.sub} F={a.f}, {a.sub_steps} steps: naive refits {t_naive:.2f} s, fast {t_fs:.3f} s "
+        f"-> ratio {t_naive / t_fs:.0f}x   (same order and Pearson: {same})"
+    )
     # naive cost of the full problem: per-refit cost ~ N (k+1)^2, N_X - i refits at step i
     per = t_naive / sum((a.f - i) * (i + 2) ** 2 for i in range(a.sub_steps))
     est = per * (a.n / a.sub) * sum((a.f - i) * (i + 2) ** 2 for i in range(a.k))

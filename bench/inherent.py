@@ -67,8 +67,10 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=128)
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores visible, "
-          f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}, load {os.getloadavg()[0]:.1f}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores visible, "
+        f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}, load {os.getloadavg()[0]:.1f}"
+    )
 
     man = read_manifest(args.root)
     ids = [s["id"] for s in man["shards"]]
@@ -85,17 +87,22 @@ def main() -> None:
     m = hessian(inh.positions, inh.species, inh.cell, table, pairs)
     t2 = time.perf_counter()
     solver = HessianSolver(m)
-    res = dipole_stiffness(inh.positions, inh.species, inh.cell, table, solver=solver, pairs=pairs,
-                           batch=args.batch, progress=True)
+    res = dipole_stiffness(
+        inh.positions, inh.species, inh.cell, table, solver=solver, pairs=pairs, batch=args.batch, progress=True
+    )
     t3 = time.perf_counter()
     g = shear_modulus(inh.positions, inh.species, inh.cell, table, solver=solver, pairs=pairs)
     info = inh.meta["minimize"]
     print(f"\n[1] {entry['id']}: N={len(inh.positions)}, {len(pairs)} interacting pairs, Hessian nnz={m.nnz}")
     print(f"    minimisation ({info['style']}, {info['iterations']} it, |F|={info['fnorm']:.1e}): {t1 - t0:.1f} s")
-    print(f"    Hessian: {t2 - t1:.2f} s;  kappa for all pairs ({solver.backend} solver, max residual "
-          f"{res.max_residual:.1e}): {t3 - t2:.1f} s;  peak RSS {rss_mb():.0f} MB")
-    print(f"    G = {g.G:.3f} (Born {g.born:.3f} - non-affine {g.nonaffine:.3f});  median kappa_ij = "
-          f"{np.median(res.kappa_pairs):.2f}")
+    print(
+        f"    Hessian: {t2 - t1:.2f} s;  kappa for all pairs ({solver.backend} solver, max residual "
+        f"{res.max_residual:.1e}): {t3 - t2:.1f} s;  peak RSS {rss_mb():.0f} MB"
+    )
+    print(
+        f"    G = {g.G:.3f} (Born {g.born:.3f} - non-affine {g.nonaffine:.3f});  median kappa_ij = "
+        f"{np.median(res.kappa_pairs):.2f}"
+    )
 
     small = SystemSpec(name="small", n_atoms=args.small, density=system.density, temperature=system.temperature)
     with LammpsEngine(small, n_threads=1) as eng:
@@ -113,10 +120,14 @@ def main() -> None:
     err = max(np.max(np.abs(x.kappa_pairs - ref) / ref) for x in (ours, batched))
     print(f"\n[2] small KA inherent state N={args.small}: {len(ours.kappa_pairs)} pairs")
     print(f"    baseline (dense pseudo-inverse + one solve per pair):  {t7 - t6:.2f} s")
-    print(f"    taulc dense path (M+ by potri, M+^2 by one GEMM):       {t5 - t4:.2f} s  "
-          f"ratio baseline / taulc = {(t7 - t6) / (t5 - t4):.1f}x")
-    print(f"    taulc bounded-memory path (6N batched solves):         {t6 - t5:.2f} s  "
-          f"ratio baseline / taulc = {(t7 - t6) / (t6 - t5):.1f}x")
+    print(
+        f"    taulc dense path (M+ by potri, M+^2 by one GEMM):       {t5 - t4:.2f} s  "
+        f"ratio baseline / taulc = {(t7 - t6) / (t5 - t4):.1f}x"
+    )
+    print(
+        f"    taulc bounded-memory path (6N batched solves):         {t6 - t5:.2f} s  "
+        f"ratio baseline / taulc = {(t7 - t6) / (t6 - t5):.1f}x"
+    )
     print(f"    max |dkappa|/kappa against the baseline = {err:.1e}")
 
 

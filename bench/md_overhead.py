@@ -26,8 +26,9 @@ import time
 from taulc.md import LammpsEngine, Segment, load_system
 
 
-def bare_run(system, conf, rate: float, n_steps: int, n_threads: int | None,
-             stress_fix: str | None = None) -> tuple[float, float]:
+def bare_run(
+    system, conf, rate: float, n_steps: int, n_threads: int | None, stress_fix: str | None = None
+) -> tuple[float, float]:
     """One bare ``run n_steps`` of the same input; returns (wall, cpu) seconds."""
     eng = LammpsEngine(system, n_threads=n_threads)
     eng.load(conf)
@@ -42,8 +43,7 @@ def bare_run(system, conf, rate: float, n_steps: int, n_threads: int | None,
     return out
 
 
-def taulc_run(system, conf, rate: float, duration: float, k: int, n_threads: int | None,
-              affine: str) -> tuple[float, float]:
+def taulc_run(system, conf, rate: float, duration: float, k: int, n_threads: int | None, affine: str) -> tuple[float, float]:
     """``engine.run`` streaming every k steps; returns (wall, cpu) seconds."""
     eng = LammpsEngine(system, n_threads=n_threads, affine_integral=affine)
     eng.load(conf)
@@ -74,8 +74,10 @@ def main() -> None:
     prep.close()
     n_steps = int(round(a.duration / system.dt))
     work = system.n_atoms * n_steps
-    print(f"system={system.name} N={system.n_atoms} rate={a.rate} steps={n_steps} "
-          f"threads={a.n_threads or 'auto'} repeats={a.repeats} (best of)")
+    print(
+        f"system={system.name} N={system.n_atoms} rate={a.rate} steps={n_steps} "
+        f"threads={a.n_threads or 'auto'} repeats={a.repeats} (best of)"
+    )
     kmain = a.sample_every[0]
     stress_fix = f"fix sxy all ave/time 5 {kmain // 5} {kmain} c_pvir[4]" if kmain % 5 == 0 else None
     base: list[tuple[float, float]] = []
@@ -88,24 +90,23 @@ def main() -> None:
             base_s.append(bare_run(system, conf, a.rate, n_steps, a.n_threads, stress_fix))
         for k in a.sample_every:
             for v in variants:
-                res.setdefault((k, v), []).append(
-                    taulc_run(system, conf, a.rate, a.duration, k, a.n_threads, v))
+                res.setdefault((k, v), []).append(taulc_run(system, conf, a.rate, a.duration, k, a.n_threads, v))
 
     def best(ts: list[tuple[float, float]]) -> tuple[float, float]:
         return min(t[0] for t in ts), min(t[1] for t in ts)
 
     bw, bc = best(base)
     print("ratio = baseline time / taulc time (wall clock; CPU time in brackets)")
-    print(f"baseline  bare LAMMPS run               : {work / bw:.3e} atom-steps/s "
-          f"({bw:.2f} s wall, {bc:.2f} s cpu)")
+    print(f"baseline  bare LAMMPS run               : {work / bw:.3e} atom-steps/s ({bw:.2f} s wall, {bc:.2f} s cpu)")
     if base_s:
         sw, sc = best(base_s)
-        print(f"baseline2 bare run + same p_xy ave/time : {work / sw:.3e} atom-steps/s "
-              f"({sw:.2f} s wall, {sc:.2f} s cpu)")
+        print(f"baseline2 bare run + same p_xy ave/time : {work / sw:.3e} atom-steps/s ({sw:.2f} s wall, {sc:.2f} s cpu)")
     for (k, v), ts in res.items():
         tw, tc = best(ts)
-        line = (f"taulc     k={k:<4d} {v:<10s}            : {work / tw:.3e} atom-steps/s "
-                f"({tw:.2f} s wall, {tc:.2f} s cpu)  ratio = {bw / tw:.3f} [{bc / tc:.3f}]")
+        line = (
+            f"taulc     k={k:<4d} {v:<10s}            : {work / tw:.3e} atom-steps/s "
+            f"({tw:.2f} s wall, {tc:.2f} s cpu)  ratio = {bw / tw:.3f} [{bc / tc:.3f}]"
+        )
         if base_s:
             line += f"  vs baseline2 {sw / tw:.3f} [{sc / tc:.3f}]"
         print(line)

@@ -24,8 +24,9 @@ from taulc.md import LammpsEngine, Segment, load_system
 log = logging.getLogger("md_relaxation")
 
 
-def self_dynamics(unwrapped: np.ndarray, dt_frame: float, q: float, origin_every: int,
-                  lags: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def self_dynamics(
+    unwrapped: np.ndarray, dt_frame: float, q: float, origin_every: int, lags: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """F_s(q, t), MSD and α2 at frame lags ``lags`` averaged over time origins."""
     n_frames = unwrapped.shape[0]
     fs, msd, a2 = [], [], []
@@ -70,9 +71,7 @@ def main() -> None:
     big = traj.final.species == 0
     dtf = traj.dt_sample
     lags = np.unique(np.round(np.logspace(0, np.log10(traj.n_frames // 2), 40)).astype(int))
-    times, fs, msd, a2 = self_dynamics(
-        traj.unwrapped[:, big], dtf, a.q, max(1, int(round(a.origin / dtf))), lags
-    )
+    times, fs, msd, a2 = self_dynamics(traj.unwrapped[:, big], dtf, a.q, max(1, int(round(a.origin / dtf))), lags)
     below = np.nonzero(fs < np.exp(-1))[0]
     if below.size:
         i = below[0]
@@ -82,10 +81,14 @@ def main() -> None:
     else:
         tau_a = float("nan")
     j = int(np.argmax(a2))
-    print(f"system={system.name} N={system.n_atoms} rho={system.density} T={system.temperature} "
-          f"cutoff={system.cutoff} ({system.cutoff_mode}) threads={eng.n_threads}")
-    print(f"equilibration {eng.system.equilibration_time if a.equilibration is None else a.equilibration:g} "
-          f"time units: {t_eq:.1f} s; production {a.duration:g}: {t_run:.1f} s")
+    print(
+        f"system={system.name} N={system.n_atoms} rho={system.density} T={system.temperature} "
+        f"cutoff={system.cutoff} ({system.cutoff_mode}) threads={eng.n_threads}"
+    )
+    print(
+        f"equilibration {eng.system.equilibration_time if a.equilibration is None else a.equilibration:g} "
+        f"time units: {t_eq:.1f} s; production {a.duration:g}: {t_run:.1f} s"
+    )
     print(f"throughput: {rate:.3e} atom-steps/s ({a.duration / t_run:.2f} LJ time units/s)")
     print(f"mean T = {traj.temperature.mean():.4f}, PE/N = {traj.potential_energy.mean():.4f}")
     print(f"tau_alpha (F_s(q={a.q})=1/e, big) = {tau_a:.2f}")

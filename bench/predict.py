@@ -61,13 +61,24 @@ def synthetic_svm_bundle(path: Path) -> Path:
     model = LinearSVM(n_features=x.shape[1])
     sd = model.state_dict()
     g = torch.Generator().manual_seed(0)
-    sd.update(mean_=torch.from_numpy(x.mean(0).astype(np.float64)), scale_=torch.from_numpy(x.std(0).astype(np.float64) + 1e-6),
-              coef_std=torch.randn(x.shape[1], generator=g, dtype=torch.float64), intercept_std=torch.tensor(0.1, dtype=torch.float64),
-              fitted=torch.tensor(True))
+    sd.update(
+        mean_=torch.from_numpy(x.mean(0).astype(np.float64)),
+        scale_=torch.from_numpy(x.std(0).astype(np.float64) + 1e-6),
+        coef_std=torch.randn(x.shape[1], generator=g, dtype=torch.float64),
+        intercept_std=torch.tensor(0.1, dtype=torch.float64),
+        fitted=torch.tensor(True),
+    )
     model.load_state_dict(sd)
-    bundle = make_bundle(model, descriptor=descriptor, feature_names=[str(n) for n in names], graph_radius=None,
-                         target="ln_tau_lc", species_map=[[1, 0], [2, 1], ["Ni", 0], ["P", 1]],
-                         display={"score": "H", "vmin": -3.0, "vmax": 3.0}, training={"model": "synthetic LinearSVM"})
+    bundle = make_bundle(
+        model,
+        descriptor=descriptor,
+        feature_names=[str(n) for n in names],
+        graph_radius=None,
+        target="ln_tau_lc",
+        species_map=[[1, 0], [2, 1], ["Ni", 0], ["P", 1]],
+        display={"score": "H", "vmin": -3.0, "vmax": 3.0},
+        training={"model": "synthetic LinearSVM"},
+    )
     return save_bundle(bundle, path)
 
 
@@ -120,13 +131,17 @@ def main() -> None:
         res = timed(fns, args.repeats)
         base, arrays, e2e = res["base"], res["arrays"], res["e2e"]
         row = "{:<48s} {:7.2f} s best  {:7.2f} s median  [{:6.2f} s CPU]"
-        print(f"N = {len(sp)}, rho = {len(sp) / abs(np.linalg.det(cell)):.3f}, {len(pred.feature_names or [])} descriptor columns, "
-              f"bundle {'synthetic' if args.bundle is None else bundle}")
+        print(
+            f"N = {len(sp)}, rho = {len(sp) / abs(np.linalg.det(cell)):.3f}, {len(pred.feature_names or [])} descriptor columns, "
+            f"bundle {'synthetic' if args.bundle is None else bundle}"
+        )
         print(row.format("baseline: featurize alone", *base))
         print(row.format("Predictor.predict_arrays (checks + SVM)", *arrays))
         print(row.format("end to end: extxyz -> extxyz + CSV + PNG", *e2e))
-        print(f"ratio to the descriptor computation: predict_arrays {arrays[0] / base[0]:.2f}, end to end {e2e[0] / base[0]:.2f} "
-              f"(targets: end to end <= 10 s, ratio <= 1.3)")
+        print(
+            f"ratio to the descriptor computation: predict_arrays {arrays[0] / base[0]:.2f}, end to end {e2e[0] / base[0]:.2f} "
+            f"(targets: end to end <= 10 s, ratio <= 1.3)"
+        )
 
 
 if __name__ == "__main__":

@@ -47,8 +47,7 @@ log = logging.getLogger("bench.replica_engine")
 
 PRESETS = {
     "cpu": {"sizes": ["1500:1,8"], "steps": 40, "rates": [0.0, 0.1], "label_tmax": 0.2},
-    "gpu": {"sizes": ["1500:1,32,128,512", "10976:8"], "steps": 500, "rates": [0.0, 0.1],
-            "label_tmax": 10.0},
+    "gpu": {"sizes": ["1500:1,32,128,512", "10976:8"], "steps": 500, "rates": [0.0, 0.1], "label_tmax": 10.0},
 }
 SYSTEM_FOR_N = {1500: "demo", 10976: "sample_a", 9000: "sample_b"}
 
@@ -77,8 +76,9 @@ def configuration(system: SystemSpec, engine) -> Configuration:
     demo = ROOT / "datasets" / "demo" / "shards" / "r0.000e+00_c000.npz"
     if system.n_atoms == 1500 and demo.exists():
         z = np.load(demo)
-        return Configuration(z["positions"].astype(float), z["species"].astype(np.int64),
-                             z["cell"].astype(float), None, {"source": str(demo.name)})
+        return Configuration(
+            z["positions"].astype(float), z["species"].astype(np.int64), z["cell"].astype(float), None, {"source": str(demo.name)}
+        )
     log.info("creating a random N=%d configuration with the batched engine", system.n_atoms)
     engine.create(11)
     engine.thermalize(12)
@@ -132,8 +132,13 @@ def labels_per_hour(engine, conf, r: int, t_max: float, every: int, md_rate: flo
         engine.batch_replicas = batch
     steps = int(round(t_max / engine.system.dt))
     md_wall = r * conf.n_atoms * steps / md_rate
-    return {"labels_per_hour": 3600.0 * r / wall, "wall_s": wall, "md_only_s": md_wall,
-            "e2e_over_md": wall / md_wall, "censored": float(np.isnan(run.first_jump).mean())}
+    return {
+        "labels_per_hour": 3600.0 * r / wall,
+        "wall_s": wall,
+        "md_only_s": md_wall,
+        "e2e_over_md": wall / md_wall,
+        "censored": float(np.isnan(run.first_jump).mean()),
+    }
 
 
 def main() -> None:
@@ -175,8 +180,10 @@ def main() -> None:
         import torch
 
         machine += f", GPU {torch.cuda.get_device_name(0)}"
-    print(f"machine: {machine}; batched engine on {device}, thermostat={args.thermostat}; "
-          f"baseline: {baseline}; {steps} timed steps per point, frames every {args.sample_every}")
+    print(
+        f"machine: {machine}; batched engine on {device}, thermostat={args.thermostat}; "
+        f"baseline: {baseline}; {steps} timed steps per point, frames every {args.sample_every}"
+    )
     rows = []
     header = f"{'N':>6} {'R':>4} {'rate':>5} {'batched atom-steps/s':>21} {'baseline':>10} {'ratio':>7}"
     print(header)
@@ -184,36 +191,45 @@ def main() -> None:
         n_str, r_str = spec.split(":")
         n = int(n_str)
         system = system_spec(SYSTEM_FOR_N.get(n, "demo"), n)
-        eng = OpenMMEngine(system, device=device, batch_replicas=1024, thermostat=args.thermostat,
-                           sample_every=args.sample_every)
+        eng = OpenMMEngine(system, device=device, batch_replicas=1024, thermostat=args.thermostat, sample_every=args.sample_every)
         conf = configuration(system, eng)
         for rate in rates:
             if baseline == "lammps":
-                base = time_lammps(system, conf, rate, steps, args.sample_every,
-                                   args.lammps_threads)
+                base = time_lammps(system, conf, rate, steps, args.sample_every, args.lammps_threads)
             elif baseline == "openmm-cpu":
-                cpu = OpenMMEngine(system, device="cpu", thermostat=args.thermostat,
-                                   sample_every=args.sample_every)
+                cpu = OpenMMEngine(system, device="cpu", thermostat=args.thermostat, sample_every=args.sample_every)
                 base = time_batched(cpu, conf, 1, rate, max(steps // 10, 20), args.sample_every)
             else:
                 base = math.nan
             for r in (int(x) for x in r_str.split(",")):
                 rate_b = time_batched(eng, conf, r, rate, steps, args.sample_every)
-                row = {"n": n, "replicas": r, "rate": rate, "batched": rate_b, "baseline": base,
-                       "baseline_name": baseline, "ratio": rate_b / base, "device": device,
-                       "thermostat": args.thermostat, "machine": machine, "steps": steps}
+                row = {
+                    "n": n,
+                    "replicas": r,
+                    "rate": rate,
+                    "batched": rate_b,
+                    "baseline": base,
+                    "baseline_name": baseline,
+                    "ratio": rate_b / base,
+                    "device": device,
+                    "thermostat": args.thermostat,
+                    "machine": machine,
+                    "steps": steps,
+                }
                 rows.append(row)
-                print(f"{n:6d} {r:4d} {rate:5.2g} {rate_b:21.3g} {base:10.3g} {rate_b / base:7.2f}",
-                      flush=True)
+                print(f"{n:6d} {r:4d} {rate:5.2g} {rate_b:21.3g} {base:10.3g} {rate_b / base:7.2f}", flush=True)
         if args.labels:
             r = max(int(x) for x in r_str.split(","))
             md_rate = max(x["batched"] for x in rows if x["n"] == n and x["replicas"] == r and x["rate"] == 0.0)
             lab = labels_per_hour(eng, conf, r, label_tmax, args.sample_every, md_rate)
             lab.update(n=n, replicas=r, t_max=label_tmax, device=device, machine=machine)
             rows.append({"labels": lab})
-            print(f"labels end to end, N={n}, R={r}, t_max={label_tmax:g} at γ̇=0: "
-                  f"{lab['labels_per_hour']:.3g} replica-runs per hour (wall {lab['wall_s']:.1f} s; "
-                  f"{lab['e2e_over_md']:.2f}x the bare MD time at the measured rate)", flush=True)
+            print(
+                f"labels end to end, N={n}, R={r}, t_max={label_tmax:g} at γ̇=0: "
+                f"{lab['labels_per_hour']:.3g} replica-runs per hour (wall {lab['wall_s']:.1f} s; "
+                f"{lab['e2e_over_md']:.2f}x the bare MD time at the measured rate)",
+                flush=True,
+            )
         eng.close()
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))

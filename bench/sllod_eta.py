@@ -34,8 +34,7 @@ class LegacySllod(LammpsEngine):
 
 def main(rate: float, duration: float, seeds: list[int]) -> dict:
     z = np.load(REPO_ROOT / "datasets" / "demo" / "shards" / f"r{rate:.3e}_c000.npz")
-    conf = Configuration(z["positions"].astype(float), z["species"].astype(np.int64), z["cell"].astype(float),
-                         None, {})
+    conf = Configuration(z["positions"].astype(float), z["species"].astype(np.int64), z["cell"].astype(float), None, {})
     system = load_system("demo")
     out: dict = {"rate": rate, "duration": duration, "seeds": seeds}
     for name, cls in (("textbook", LammpsEngine), ("legacy", LegacySllod)):
@@ -50,8 +49,11 @@ def main(rate: float, duration: float, seeds: list[int]) -> dict:
             p = -tr.stress_xy[1:] / rate
             blocks = p[: p.size // 8 * 8].reshape(8, -1).mean(axis=1)
             vals.append((blocks.mean(), blocks.std(ddof=1) / np.sqrt(8)))
-            print(f"{name} seed {sd}: eta {vals[-1][0]:.3f} +- {vals[-1][1]:.3f}  "
-                  f"<T> {tr.temperature[1:].mean():.4f}  {time.time() - t0:.0f} s", flush=True)
+            print(
+                f"{name} seed {sd}: eta {vals[-1][0]:.3f} +- {vals[-1][1]:.3f}  "
+                f"<T> {tr.temperature[1:].mean():.4f}  {time.time() - t0:.0f} s",
+                flush=True,
+            )
         m = np.array(vals)
         w = 1.0 / m[:, 1] ** 2
         out[name] = (float((m[:, 0] * w).sum() / w.sum()), float(1.0 / np.sqrt(w.sum())))

@@ -72,7 +72,12 @@ def main() -> None:
     from taulc.training import train
 
     logging.disable(logging.INFO)
-    base = [f"dataset.name={args.dataset}", "model=ridge", "trainer.enable_progress_bar=false", "trainer.enable_model_summary=false"]
+    base = [
+        f"dataset.name={args.dataset}",
+        "model=ridge",
+        "trainer.enable_progress_bar=false",
+        "trainer.enable_model_summary=false",
+    ]
     if args.data_root:
         base.append(f"data_root={args.data_root}")
     base += args.overrides
@@ -98,7 +103,9 @@ def main() -> None:
         t_sk = [sklearn_baseline(dm, alphas)[0] for _ in range(args.repeat)]
     n, f = len(dm.rows["train"]), dm.n_features
     print(f"dataset {args.dataset}: {n} training particles x {f} features, {len(alphas)} alphas")
-    print(f"taulc train.py model=ridge : {min(t_taulc):7.2f} s (best of {args.repeat}; includes loading, Lightning, metrics, saving)")
+    print(
+        f"taulc train.py model=ridge : {min(t_taulc):7.2f} s (best of {args.repeat}; includes loading, Lightning, metrics, saving)"
+    )
     print(f"scikit-learn baseline      : {min(t_sk):7.2f} s (StandardScaler + Ridge per alpha + test prediction)")
     print(f"ratio taulc / sklearn      : {min(t_taulc) / min(t_sk):7.2f}  (target <= 1.5)")
 

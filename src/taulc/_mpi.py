@@ -22,7 +22,6 @@ _NAMES = ("libmpi.so.12", "libmpi.so", "libmpi.12.dylib", "libmpi.dylib")
 def _candidates() -> list[Path]:
     roots = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.exec_prefix)}
     try:  # the wheel's RECORD gives the exact location, wherever it was installed
-
         for f in files("mpich") or []:
             if Path(str(f)).name in _NAMES:
                 roots.add(Path(str(f.locate())).resolve().parent.parent)

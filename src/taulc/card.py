@@ -23,11 +23,15 @@ def _positions_card_lines(c: Mapping[str, Any]) -> list[str]:
     sets = descriptor_positions(c.get("descriptor"))
     if not sets:
         return ["- inputs: the configuration's positions only (no MD on new samples)"]
-    what = {"inherent": "the inherent state (LAMMPS minimisation at fixed cell)",
-            "cage": "the cage average (a short shear-off MD run from the sample, dataset.positions.window)"}
-    return [f"- inputs: descriptors of {' and of '.join(what[s] for s in sets)}: the predictor runs LAMMPS on every "
-            "new sample and needs its temperature (`taulc-predict --temperature`, else the file's temperature or "
-            "velocities, else the training temperature)"]
+    what = {
+        "inherent": "the inherent state (LAMMPS minimisation at fixed cell)",
+        "cage": "the cage average (a short shear-off MD run from the sample, dataset.positions.window)",
+    }
+    return [
+        f"- inputs: descriptors of {' and of '.join(what[s] for s in sets)}: the predictor runs LAMMPS on every "
+        "new sample and needs its temperature (`taulc-predict --temperature`, else the file's temperature or "
+        "velocities, else the training temperature)"
+    ]
 
 
 def model_card(c: Mapping[str, Any], metrics: Mapping[str, Any], root: Path) -> str:

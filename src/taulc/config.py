@@ -110,8 +110,13 @@ def _convert(value: Any, tp: Any, where: str) -> Any:
     return value
 
 
-def from_mapping(cls: type[T], mapping: Mapping[str, Any] | None, where: str,
-                 aliases: Mapping[str, str] | None = None, ignore: tuple[str, ...] = ()) -> T:
+def from_mapping(
+    cls: type[T],
+    mapping: Mapping[str, Any] | None,
+    where: str,
+    aliases: Mapping[str, str] | None = None,
+    ignore: tuple[str, ...] = (),
+) -> T:
     """The dataclass ``cls`` filled from ``mapping`` (a Hydra node or a dict) at config path ``where``.
 
     Missing keys take the dataclass defaults; unknown keys are refused (``ignore`` lists keys
@@ -128,8 +133,10 @@ def from_mapping(cls: type[T], mapping: Mapping[str, Any] | None, where: str,
     for old, new in aliases.items():
         if old in data:
             if new in data and data[new] is not None and data[new] != data[old]:  # null: the new key left unset
-                raise ConfigError(f"field '{where}.{old}' is the old name of '{where}.{new}'; give only one "
-                                  f"(got {data[old]!r} and {data[new]!r})")
+                raise ConfigError(
+                    f"field '{where}.{old}' is the old name of '{where}.{new}'; give only one "
+                    f"(got {data[old]!r} and {data[new]!r})"
+                )
             log.warning("config field '%s.%s' is now called '%s.%s'", where, old, where, new)
             data[new] = data.pop(old)
     hints = typing.get_type_hints(cls)
@@ -153,17 +160,20 @@ def from_mapping(cls: type[T], mapping: Mapping[str, Any] | None, where: str,
 
 def to_mapping(obj: Any) -> dict[str, Any]:
     """A schema instance back to plain containers (tuples as lists), e.g. for a manifest or a hash."""
+
     def plain(v: Any) -> Any:
         if isinstance(v, (list, tuple)):
             return [plain(x) for x in v]
         if isinstance(v, Mapping):
             return {k: plain(x) for k, x in v.items()}
         return v
+
     return plain(dataclasses.asdict(obj))
 
 
-def check_number(value: Any, field: str, *, lo: float | None = None, lo_open: bool = False, hi: float | None = None,
-                 integer: bool = False) -> float:
+def check_number(
+    value: Any, field: str, *, lo: float | None = None, lo_open: bool = False, hi: float | None = None, integer: bool = False
+) -> float:
     """``value`` as a finite number within [lo, hi] (``lo_open``: > lo), else a ConfigError naming ``field``."""
     ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
     if ok and integer:

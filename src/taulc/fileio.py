@@ -53,8 +53,9 @@ def temp_beside(path: PathLike, suffix: str | None = None) -> Path:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix if suffix is not None else (path.suffix or ".tmp"),
-                               dir=path.parent)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{path.name}.", suffix=suffix if suffix is not None else (path.suffix or ".tmp"), dir=path.parent
+    )
     os.close(fd)
     return Path(tmp)
 

@@ -81,12 +81,17 @@ def simulate(cfg: Any, out_dir: str | os.PathLike | None = None) -> dict[str, An
     chain_rate = protocol.rate_chain
     branch = protocol.t0 > 0 or protocol.after_duration > 0
     total_time = (
-        system.melt_time + system.equilibration_time + protocol.transient
+        system.melt_time
+        + system.equilibration_time
+        + protocol.transient
         + n_configs * (protocol.config_interval + protocol.t0 + protocol.after_duration)
     )
     bar = tqdm(
-        total=int(round(total_time / dt)), unit="step", unit_scale=True,
-        desc=f"{system.name}/{protocol.name}", disable=not (container.get("progress", True) and rank0),
+        total=int(round(total_time / dt)),
+        unit="step",
+        unit_scale=True,
+        desc=f"{system.name}/{protocol.name}",
+        disable=not (container.get("progress", True) and rank0),
     )
     progress = bar.update
     t_start = time.perf_counter()
@@ -102,9 +107,7 @@ def simulate(cfg: Any, out_dir: str | os.PathLike | None = None) -> dict[str, An
     temps: list[float] = []
     records: list[dict[str, Any]] = []
     for i in range(n_configs):
-        traj = engine.run(
-            [Segment(protocol.config_interval, chain_rate)], record_positions=False, progress=progress
-        )
+        traj = engine.run([Segment(protocol.config_interval, chain_rate)], record_positions=False, progress=progress)
         assert traj is not None
         stress_blocks.append(float(traj.stress_xy[1:].mean()))
         temps.append(float(traj.temperature[1:].mean()))
@@ -112,18 +115,28 @@ def simulate(cfg: Any, out_dir: str | os.PathLike | None = None) -> dict[str, An
         if protocol.kind == "startup" and protocol.t0 > 0:
             engine.run([Segment(protocol.t0, protocol.rate, record=False)], progress=progress)
         conf = engine.snapshot(
-            protocol=protocol.name, protocol_kind=protocol.kind, config_index=i,
-            rate_after=protocol.rate_after, rate_final=protocol.rate_final, t0=protocol.t0,
+            protocol=protocol.name,
+            protocol_kind=protocol.kind,
+            config_index=i,
+            rate_after=protocol.rate_after,
+            rate_final=protocol.rate_final,
+            t0=protocol.t0,
             master_seed=seed,
         )
         rec: dict[str, Any] = {
-            "index": i, "time": conf.meta["time"], "strain": conf.meta["strain"],
-            "tilt": conf.tilt, "mean_stress_xy": stress_blocks[-1], "mean_temperature": temps[-1],
+            "index": i,
+            "time": conf.meta["time"],
+            "strain": conf.meta["strain"],
+            "tilt": conf.tilt,
+            "mean_stress_xy": stress_blocks[-1],
+            "mean_temperature": temps[-1],
         }
         if protocol.after_duration > 0:
             after = engine.run(
                 [Segment(protocol.after_duration, protocol.rate_after)],
-                record_positions=False, progress=progress, record_atom_stress=atom_stress,
+                record_positions=False,
+                progress=progress,
+                record_atom_stress=atom_stress,
             )
             assert after is not None
             rec["after"] = {
@@ -133,11 +146,17 @@ def simulate(cfg: Any, out_dir: str | os.PathLike | None = None) -> dict[str, An
             }
             if atom_stress and rank0:  # per-particle σ_i,xy(t) (Zeng, Yu & Wang 2025 Eq. 2-3)
                 rel = f"configs/conf_{i:04d}_after_stress.npz"
-                save_npz(out / rel, {
-                    "times": after.times, "strain": after.strain, "stress_xy": after.stress_xy,
-                    "atom_stress_xy": after.atom_stress_xy.astype(np.float32),
-                    "particle_volume": after.particle_volume, "species": conf.species,
-                })
+                save_npz(
+                    out / rel,
+                    {
+                        "times": after.times,
+                        "strain": after.strain,
+                        "stress_xy": after.stress_xy,
+                        "atom_stress_xy": after.atom_stress_xy.astype(np.float32),
+                        "particle_volume": after.particle_volume,
+                        "species": conf.species,
+                    },
+                )
                 rec["after"]["atom_stress_file"] = rel
         if rank0:
             path = write_configuration(out / "configs" / f"conf_{i:04d}.extxyz", conf)
@@ -154,9 +173,12 @@ def simulate(cfg: Any, out_dir: str | os.PathLike | None = None) -> dict[str, An
         "protocol": protocol.to_dict(),
         "n_configs": n_configs,
         "seed": seed,
-        "engine": {"backend": backend, "version": engine.version,
-                   "n_threads": getattr(engine, "n_threads", None),
-                   "mpi_ranks": getattr(engine, "world_size", 1)},
+        "engine": {
+            "backend": backend,
+            "version": engine.version,
+            "n_threads": getattr(engine, "n_threads", None),
+            "mpi_ranks": getattr(engine, "world_size", 1),
+        },
         "taulc_version": __version__,
         "temperature_mean": float(np.mean(temps)),
         "wall_seconds": wall,

@@ -95,11 +95,21 @@ def train(cfg: Any) -> float:
     if len(test_rows) != len(next(iter(pred.values()))):
         raise RuntimeError(f"{len(test_rows)} test particles but {len(next(iter(pred.values())))} predictions")
     outputs = model.outputs(spec.name)  # the declared outputs decide what is scored (taulc.models.outputs)
-    scored_outputs = {k: o for k, o in (("regression", first_output(outputs, REGRESSION)),
-                                        ("hardness", first_output(outputs, SCORE))) if o is not None}
-    skill = honest_scores(dm.table, train_rows, test_rows, {k: pred[o.key] for k, o in scored_outputs.items()}, spec,
-                          c.get("system"), seed=tc.seed,
-                          prediction_names={k: o.key for k, o in scored_outputs.items()})
+    scored_outputs = {
+        k: o
+        for k, o in (("regression", first_output(outputs, REGRESSION)), ("hardness", first_output(outputs, SCORE)))
+        if o is not None
+    }
+    skill = honest_scores(
+        dm.table,
+        train_rows,
+        test_rows,
+        {k: pred[o.key] for k, o in scored_outputs.items()},
+        spec,
+        c.get("system"),
+        seed=tc.seed,
+        prediction_names={k: o.key for k, o in scored_outputs.items()},
+    )
     metrics: dict[str, Any] = {
         "model": type(model).__name__,  # the registered class name (taulc.models.registry)
         "dataset": str(root),
@@ -126,8 +136,9 @@ def train(cfg: Any) -> float:
     # --- predictor bundle (issue 7): self-contained bundle for taulc-predict ---
     from taulc.predict.export import export_run_bundle  # noqa: PLC0415 - lazy: the predictor loads torch
 
-    export_run_bundle(run.predictor_path, model, {**c, "target": spec.name}, metrics, root, pred,
-                      feature_names=dm.table.feature_names)
+    export_run_bundle(
+        run.predictor_path, model, {**c, "target": spec.name}, metrics, root, pred, feature_names=dm.table.feature_names
+    )
     # --- end predictor bundle ---
     run.write_card(model_card(c, metrics, root))
     lines = summary_lines(metrics)
@@ -135,9 +146,17 @@ def train(cfg: Any) -> float:
         print(line)  # the run's headline result, for the terminal
     run.append_result(
         {
-            "model": metrics["model"], "dataset": root.name, "split": split.kind, "target": spec.name, "seed": tc.seed,
-            "selected": json.dumps(metrics["selected"]), "monitor": monitor, "val_score": val_score,
-            **results_row(metrics), "train_seconds": metrics["train_seconds"], **provenance_columns(metrics["provenance"]),
+            "model": metrics["model"],
+            "dataset": root.name,
+            "split": split.kind,
+            "target": spec.name,
+            "seed": tc.seed,
+            "selected": json.dumps(metrics["selected"]),
+            "monitor": monitor,
+            "val_score": val_score,
+            **results_row(metrics),
+            "train_seconds": metrics["train_seconds"],
+            **provenance_columns(metrics["provenance"]),
         },
         table=tc.results_table,
     )

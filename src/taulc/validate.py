@@ -80,12 +80,16 @@ def check_rate(value: Any, field: str) -> float:
     """A shear rate: finite, >= 0 and <= :data:`MAX_RATE`."""
     v = _num(value, field)
     if v < 0:
-        raise ConfigError(f"field '{field}' must be >= 0, got {value!r} (negative rates are the mirror image x -> -x "
-                          "of a positive one: simulate |rate| and mirror the configurations)")
+        raise ConfigError(
+            f"field '{field}' must be >= 0, got {value!r} (negative rates are the mirror image x -> -x "
+            "of a positive one: simulate |rate| and mirror the configurations)"
+        )
     if v > MAX_RATE:
-        raise ConfigError(f"field '{field}' = {v:g} exceeds {MAX_RATE:g} (LJ units): at such rates the SLLOD thermostat "
-                          "cannot hold the temperature and the cell flips every few steps (the studies reproduced here use "
-                          "rates <= 0.1)")
+        raise ConfigError(
+            f"field '{field}' = {v:g} exceeds {MAX_RATE:g} (LJ units): at such rates the SLLOD thermostat "
+            "cannot hold the temperature and the cell flips every few steps (the studies reproduced here use "
+            "rates <= 0.1)"
+        )
     return v
 
 
@@ -111,15 +115,19 @@ def check_system(system: Any) -> Any:
         raise ConfigError("field 'system' is missing (choose system=<name>)")
     spec = SystemSpec.from_config(system)
     if spec.dt > MAX_DT:
-        raise ConfigError(f"field 'system.dt' = {spec.dt:g} exceeds {MAX_DT:g} (LJ time): velocity-Verlet MD of the "
-                          "Kob-Andersen mixture is unstable there (LAMMPS stops with 'Lost atoms'); use 0.005")
+        raise ConfigError(
+            f"field 'system.dt' = {spec.dt:g} exceeds {MAX_DT:g} (LJ time): velocity-Verlet MD of the "
+            "Kob-Andersen mixture is unstable there (LAMMPS stops with 'Lost atoms'); use 0.005"
+        )
     t_max = MAX_T_DT2 / spec.dt**2
     for name in ("temperature", "melt_temperature"):
         t = float(getattr(spec, name))
         if t > t_max:
-            raise ConfigError(f"field 'system.{name}' = {t:g} is outside the accepted range 0 < T <= {t_max:.3g} for "
-                              f"system.dt = {spec.dt:g} (T·dt² <= {MAX_T_DT2:g}): hotter, velocity-Verlet cannot resolve "
-                              "the collisions and LAMMPS stops with 'Lost atoms'; lower the temperature or system.dt")
+            raise ConfigError(
+                f"field 'system.{name}' = {t:g} is outside the accepted range 0 < T <= {t_max:.3g} for "
+                f"system.dt = {spec.dt:g} (T·dt² <= {MAX_T_DT2:g}): hotter, velocity-Verlet cannot resolve "
+                "the collisions and LAMMPS stops with 'Lost atoms'; lower the temperature or system.dt"
+            )
     return spec
 
 
@@ -164,8 +172,10 @@ def check_unknown_top_level(c: Mapping[str, Any], config_name: str, prog: str) -
     known = known_top_level(config_name)
     unknown = sorted(str(k) for k in c if str(k) not in known and str(k) != "hydra")
     if unknown:
-        raise ConfigError(f"field '{unknown[0]}' is unknown to {prog} (a typo? '++' adds keys that nothing reads); "
-                          f"known top-level fields: {sorted(k for k in known if not k.startswith('hydra'))}")
+        raise ConfigError(
+            f"field '{unknown[0]}' is unknown to {prog} (a typo? '++' adds keys that nothing reads); "
+            f"known top-level fields: {sorted(k for k in known if not k.startswith('hydra'))}"
+        )
 
 
 def check_simulate_config(c: Mapping[str, Any], out: str | os.PathLike[str] | None) -> Any:
@@ -184,8 +194,10 @@ def check_simulate_config(c: Mapping[str, Any], out: str | os.PathLike[str] | No
         if v is not None:
             check_rate(v, f"protocol.{k}")
     if proto.config_interval < spec.dt:
-        raise ConfigError(f"field 'protocol.config_interval' = {proto.config_interval:g} is shorter than one time step "
-                          f"(system.dt = {spec.dt:g})")
+        raise ConfigError(
+            f"field 'protocol.config_interval' = {proto.config_interval:g} is shorter than one time step "
+            f"(system.dt = {spec.dt:g})"
+        )
     _num(c.get("n_configs", 1), "n_configs", lo=1, integer=True)
     engine = from_mapping(EngineSpec, c.get("engine"), "engine")
     _num(c.get("seed", 0), "seed", lo=0, integer=True)
@@ -218,8 +230,9 @@ def check_build_config(c: Mapping[str, Any], root: str | os.PathLike[str] | None
         _num(ds.n_configs, "dataset.n_configs", lo=1, integer=True)
     else:  # ingest
         if not ds.files:
-            raise ConfigError("field 'dataset.files' is empty: list the configuration files to ingest, "
-                              "e.g. 'dataset.files=[/path/run.dump]'")
+            raise ConfigError(
+                "field 'dataset.files' is empty: list the configuration files to ingest, e.g. 'dataset.files=[/path/run.dump]'"
+            )
         for f in ds.files:
             p = Path(f)
             if not p.exists():
@@ -241,8 +254,10 @@ def check_build_config(c: Mapping[str, Any], root: str | os.PathLike[str] | None
     build = from_mapping(BuildSpec, c.get("build"), "build")
     engine = from_mapping(EngineSpec, c.get("engine"), "engine")
     if engine.backend != "lammps":
-        raise ConfigError(f"field 'engine.backend' = {engine.backend!r}: the build's MD (equilibration, reference, "
-                          "steady shear) runs on LAMMPS; choose the engine of the ICE replicas with labels.engine")
+        raise ConfigError(
+            f"field 'engine.backend' = {engine.backend!r}: the build's MD (equilibration, reference, "
+            "steady shear) runs on LAMMPS; choose the engine of the ICE replicas with labels.engine"
+        )
     if root is not None:
         check_output_dir(root, "data_root")
     return BuildConfig(system=system, dataset=ds, labels=labels, engine=engine, build=build)
@@ -258,8 +273,10 @@ def check_checkpoint_model(state: Any, model_cfg: Mapping[str, Any], ckpt: str) 
     import hydra  # noqa: PLC0415
 
     if not isinstance(state, Mapping) or not isinstance(state.get("state_dict"), Mapping):
-        raise ConfigError(f"field 'ckpt_path' = {ckpt}: not a Lightning checkpoint (no state_dict); only resume from "
-                          "checkpoints that train.py wrote")
+        raise ConfigError(
+            f"field 'ckpt_path' = {ckpt}: not a Lightning checkpoint (no state_dict); only resume from "
+            "checkpoints that train.py wrote"
+        )
     hp = dict(state.get("hyper_parameters") or {})
     cfg = {k: v for k, v in model_cfg.items()}
     cls = model_class(str(cfg.get("_target_", "")))
@@ -267,13 +284,18 @@ def check_checkpoint_model(state: Any, model_cfg: Mapping[str, Any], ckpt: str) 
     takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
     foreign = sorted(k for k in hp if k not in params and not takes_any)
     if foreign:
-        raise ConfigError(f"field 'ckpt_path' = {ckpt}: the checkpoint is of another model (its hyperparameters "
-                          f"{foreign[:6]} are not {cls.__name__}'s); compose the model that wrote it (model=...) or "
-                          "train from scratch without ckpt_path")
+        raise ConfigError(
+            f"field 'ckpt_path' = {ckpt}: the checkpoint is of another model (its hyperparameters "
+            f"{foreign[:6]} are not {cls.__name__}'s); compose the model that wrote it (model=...) or "
+            "train from scratch without ckpt_path"
+        )
     if cfg.get("n_features") in (None, "???") and "n_features" in hp:
         cfg["n_features"] = hp["n_features"]
-    diffs = [f"model.{k} = {cfg[k]!r} (checkpoint: {hp[k]!r})" for k in cfg
-             if k in hp and not k.startswith("_") and _plain_value(cfg[k]) != _plain_value(hp[k])]
+    diffs = [
+        f"model.{k} = {cfg[k]!r} (checkpoint: {hp[k]!r})"
+        for k in cfg
+        if k in hp and not k.startswith("_") and _plain_value(cfg[k]) != _plain_value(hp[k])
+    ]
     try:
         want = {k: tuple(v.shape) for k, v in hydra.utils.instantiate(cfg).state_dict().items()}
     except Exception as exc:  # noqa: BLE001 - a model config that cannot be built is reported by training itself
@@ -282,8 +304,10 @@ def check_checkpoint_model(state: Any, model_cfg: Mapping[str, Any], ckpt: str) 
     bad = sorted(k for k in set(want) | set(have) if want.get(k) != have.get(k))
     if bad:
         detail = "; ".join(diffs[:6]) if diffs else f"parameters {bad[:4]} differ"
-        raise ConfigError(f"field 'ckpt_path' = {ckpt}: the checkpoint does not fit the composed {cls.__name__} "
-                          f"({detail}); resume with the settings that wrote it, or train from scratch without ckpt_path")
+        raise ConfigError(
+            f"field 'ckpt_path' = {ckpt}: the checkpoint does not fit the composed {cls.__name__} "
+            f"({detail}); resume with the settings that wrote it, or train from scratch without ckpt_path"
+        )
 
 
 def _plain_value(v: Any) -> Any:
@@ -302,15 +326,19 @@ def check_train_config(c: Mapping[str, Any], dataset_root: str | os.PathLike[str
     ckpt = tc.ckpt_path
     if ckpt is not None:
         if not Path(ckpt).is_file():
-            raise ConfigError(f"field 'ckpt_path' = {ckpt}: checkpoint file not found (runs write <run_dir>/checkpoints/last.ckpt)")
+            raise ConfigError(
+                f"field 'ckpt_path' = {ckpt}: checkpoint file not found (runs write <run_dir>/checkpoints/last.ckpt)"
+            )
         import torch  # noqa: PLC0415
 
         try:  # what Lightning will do on resume (trainer.fit(..., weights_only=True)), with a clear message
             state = torch.load(ckpt, map_location="cpu", weights_only=True)
         except Exception as exc:  # noqa: BLE001 - UnpicklingError, zip errors, truncation
-            raise ConfigError(f"field 'ckpt_path' = {ckpt}: not a checkpoint that loads with weights_only=True "
-                              f"({type(exc).__name__}: {str(exc).splitlines()[0][:200]}); only resume from "
-                              "checkpoints that train.py wrote") from None
+            raise ConfigError(
+                f"field 'ckpt_path' = {ckpt}: not a checkpoint that loads with weights_only=True "
+                f"({type(exc).__name__}: {str(exc).splitlines()[0][:200]}); only resume from "
+                "checkpoints that train.py wrote"
+            ) from None
         check_checkpoint_model(state, c.get("model") or {}, str(ckpt))
     if tc.results_table:
         rt = Path(tc.results_table)
@@ -320,8 +348,10 @@ def check_train_config(c: Mapping[str, Any], dataset_root: str | os.PathLike[str
     root = Path(dataset_root)
     if not (root / "manifest.json").is_file():
         name = (c.get("dataset") or {}).get("name", root.name)
-        raise DatasetError(f"{root / 'manifest.json'}: dataset '{name}' is not built (field 'dataset.name' / 'data_root'); "
-                           f"build it first: python -m taulc.build dataset={name}")
+        raise DatasetError(
+            f"{root / 'manifest.json'}: dataset '{name}' is not built (field 'dataset.name' / 'data_root'); "
+            f"build it first: python -m taulc.build dataset={name}"
+        )
     return tc
 
 
@@ -350,18 +380,27 @@ def check_configurations(confs: Sequence[Any], system: Mapping[str, Any]) -> Non
         where = f"{conf.meta.get('source_file', '<configuration>')} (frame {conf.meta.get('source_frame', 0)})"
         n = len(conf.species)
         if n != spec.n_atoms:
-            raise InputError(f"{where}: {n} particles, but system '{spec.name}' has system.n_atoms = {spec.n_atoms}; "
-                             f"choose the matching system or override system.n_atoms={n}")
+            raise InputError(
+                f"{where}: {n} particles, but system '{spec.name}' has system.n_atoms = {spec.n_atoms}; "
+                f"choose the matching system or override system.n_atoms={n}"
+            )
         rho = n / abs(float(np.linalg.det(conf.cell)))
         if abs(rho - spec.density) > 1e-4 * spec.density:
-            raise InputError(f"{where}: density N/V = {rho:.6g}, but system '{spec.name}' has system.density = "
-                             f"{spec.density:g}; override system.density={rho:.6g} or check the box")
+            raise InputError(
+                f"{where}: density N/V = {rho:.6g}, but system '{spec.name}' has system.density = "
+                f"{spec.density:g}; override system.density={rho:.6g} or check the box"
+            )
         n_small = int(np.sum(conf.species == 1))
         if n_small != spec.n_small:
-            hint = (" - the type map looks swapped (type 1 is the small species here): set dataset.species_map='{1: 1, 2: 0}'"
-                    if n - n_small == spec.n_small else "; check dataset.species_map or system.fraction_small")
-            raise InputError(f"{where}: {n_small} small particles (species 1), but system '{spec.name}' has "
-                             f"{spec.n_small} (system.fraction_small = {spec.fraction_small:g}){hint}")
+            hint = (
+                " - the type map looks swapped (type 1 is the small species here): set dataset.species_map='{1: 1, 2: 0}'"
+                if n - n_small == spec.n_small
+                else "; check dataset.species_map or system.fraction_small"
+            )
+            raise InputError(
+                f"{where}: {n_small} small particles (species 1), but system '{spec.name}' has "
+                f"{spec.n_small} (system.fraction_small = {spec.fraction_small:g}){hint}"
+            )
         found = find_overlaps(conf.positions, conf.species, conf.cell, sigma)
         if found[0]:
             raise InputError(overlap_message(where, found))

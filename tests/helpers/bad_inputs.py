@@ -28,8 +28,15 @@ def demo_frame(rate_index: int = 0, config: int = 0) -> tuple[np.ndarray, np.nda
 
 
 def write_lammps_dump(
-    path: Path, pos: np.ndarray, types: np.ndarray, cell: np.ndarray, *, origin: np.ndarray | None = None,
-    ids: np.ndarray | None = None, velocities: np.ndarray | None = None, frames: int = 1,
+    path: Path,
+    pos: np.ndarray,
+    types: np.ndarray,
+    cell: np.ndarray,
+    *,
+    origin: np.ndarray | None = None,
+    ids: np.ndarray | None = None,
+    velocities: np.ndarray | None = None,
+    frames: int = 1,
 ) -> Path:
     """A LAMMPS ``dump custom`` text file; ``cell`` rows a=(Lx,0,0), b=(xy,Ly,0), c=(xz,yz,Lz)."""
     o = np.zeros(3) if origin is None else np.asarray(origin, dtype=float)
@@ -46,15 +53,18 @@ def write_lammps_dump(
     if velocities is not None:
         data += list(np.asarray(velocities).T)
     body = "\n".join(" ".join(f"{v:.10g}" for v in row) for row in zip(*(d.tolist() for d in data)))
-    frame = (f"ITEM: TIMESTEP\n0\nITEM: NUMBER OF ATOMS\n{n}\nITEM: BOX BOUNDS xy xz yz pp pp pp\n"
-             f"{xlo_b:.12g} {xhi_b:.12g} {xy:.12g}\n{ylo_b:.12g} {yhi_b:.12g} {xz:.12g}\n{zlo:.12g} {zlo + lz:.12g} {yz:.12g}\n"
-             f"ITEM: ATOMS {cols}\n{body}\n")
+    frame = (
+        f"ITEM: TIMESTEP\n0\nITEM: NUMBER OF ATOMS\n{n}\nITEM: BOX BOUNDS xy xz yz pp pp pp\n"
+        f"{xlo_b:.12g} {xhi_b:.12g} {xy:.12g}\n{ylo_b:.12g} {yhi_b:.12g} {xz:.12g}\n{zlo:.12g} {zlo + lz:.12g} {yz:.12g}\n"
+        f"ITEM: ATOMS {cols}\n{body}\n"
+    )
     path.write_text(frame * frames)
     return path
 
 
-def write_gsd(path: Path, pos: np.ndarray, species: np.ndarray, cell: np.ndarray, types=("A", "B"),
-              velocities: np.ndarray | None = None) -> Path:
+def write_gsd(
+    path: Path, pos: np.ndarray, species: np.ndarray, cell: np.ndarray, types=("A", "B"), velocities: np.ndarray | None = None
+) -> Path:
     """One HOOMD GSD frame: positions shifted to the centred box, box = [Lx, Ly, Lz, xy/Ly, xz/Lz, yz/Lz]."""
     import gsd.hoomd
 
@@ -76,20 +86,26 @@ def write_labelled_xyz(path: Path, pos: np.ndarray, labels: np.ndarray, cell: np
     """Plain XYZ with labels in column 1 and a centred orthorhombic box in the comment (atooms or RUMD style)."""
     L = np.diag(cell)
     centred = np.asarray(pos) - 0.5 * L
-    comment = (f"step:0 columns:species,position cell:{L[0]:.12g},{L[1]:.12g},{L[2]:.12g}" if style == "atooms"
-               else f"ioformat=1 dt=0.005 boxLengths={L[0]:.12g} {L[1]:.12g} {L[2]:.12g} numTypes=2 columns=type,x,y,z")
+    comment = (
+        f"step:0 columns:species,position cell:{L[0]:.12g},{L[1]:.12g},{L[2]:.12g}"
+        if style == "atooms"
+        else f"ioformat=1 dt=0.005 boxLengths={L[0]:.12g} {L[1]:.12g} {L[2]:.12g} numTypes=2 columns=type,x,y,z"
+    )
     rows = "\n".join(f"{lab} {x:.10g} {y:.10g} {z:.10g}" for lab, (x, y, z) in zip(np.asarray(labels).tolist(), centred.tolist()))
     path.write_text(f"{len(labels)}\n{comment}\n{rows}\n")
     return path
 
 
-def write_ovito_xyz(path: Path, pos: np.ndarray, labels: np.ndarray, cell: np.ndarray, origin: np.ndarray,
-                    ids: np.ndarray) -> Path:
+def write_ovito_xyz(
+    path: Path, pos: np.ndarray, labels: np.ndarray, cell: np.ndarray, origin: np.ndarray, ids: np.ndarray
+) -> Path:
     """An OVITO-style extended XYZ export: ``Properties=id:I:1:species:S:1:pos:R:3``, ``Origin=``, free labels."""
     lat = " ".join(repr(float(v)) for v in np.asarray(cell).ravel())
     org = " ".join(repr(float(v)) for v in origin)
-    rows = "\n".join(f"{i} {lab} {x:.12g} {y:.12g} {z:.12g}"
-                     for i, lab, (x, y, z) in zip(np.asarray(ids).tolist(), np.asarray(labels).tolist(), (pos + origin).tolist()))
+    rows = "\n".join(
+        f"{i} {lab} {x:.12g} {y:.12g} {z:.12g}"
+        for i, lab, (x, y, z) in zip(np.asarray(ids).tolist(), np.asarray(labels).tolist(), (pos + origin).tolist())
+    )
     path.write_text(f'{len(labels)}\nLattice="{lat}" Origin="{org}" Properties=id:I:1:species:S:1:pos:R:3 Time=0\n{rows}\n')
     return path
 

@@ -8,8 +8,9 @@ from taulc.md import Configuration, LammpsEngine, SystemSpec
 
 
 def tiny_system(n: int = 250, cutoff_mode: str = "global") -> SystemSpec:
-    return SystemSpec(name="tiny", n_atoms=n, density=1.2, temperature=0.6, cutoff_mode=cutoff_mode,
-                      melt_time=1.0, equilibration_time=2.0)
+    return SystemSpec(
+        name="tiny", n_atoms=n, density=1.2, temperature=0.6, cutoff_mode=cutoff_mode, melt_time=1.0, equilibration_time=2.0
+    )
 
 
 def tiny_inherent_state(system: SystemSpec, seed: int = 3, tilt: float = 0.0, ftol: float = 1e-11) -> Configuration:

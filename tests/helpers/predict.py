@@ -27,8 +27,17 @@ def trained_runs(dataset: str, base: str) -> dict[str, Path]:
     runs = {}
     for name, extra in MODELS.items():
         run = out / name
-        cfg = compose("train", [f"data_root={root.parent}", *TRAIN_OVERRIDES, f"results_table={out / 'results.csv'}",
-                                "trainer.enable_progress_bar=false", "trainer.enable_model_summary=false", *extra])
+        cfg = compose(
+            "train",
+            [
+                f"data_root={root.parent}",
+                *TRAIN_OVERRIDES,
+                f"results_table={out / 'results.csv'}",
+                "trainer.enable_progress_bar=false",
+                "trainer.enable_model_summary=false",
+                *extra,
+            ],
+        )
         with open_dict(cfg):
             cfg.run_dir = str(run)
         train(cfg)

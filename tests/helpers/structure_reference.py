@@ -32,9 +32,7 @@ def all_images(vectors: np.ndarray, cell: np.ndarray, cutoff: float) -> np.ndarr
     vol = abs(np.linalg.det(cell))
     widths = [vol / np.linalg.norm(np.cross(cell[(k + 1) % 3], cell[(k + 2) % 3])) for k in range(3)]
     reach = [int(math.ceil(cutoff / w)) + 1 for w in widths]
-    shifts = np.array(
-        list(itertools.product(*[range(-r, r + 1) for r in reach])), dtype=np.float64
-    ) @ cell
+    shifts = np.array(list(itertools.product(*[range(-r, r + 1) for r in reach])), dtype=np.float64) @ cell
     return vectors[..., None, :] + shifts
 
 

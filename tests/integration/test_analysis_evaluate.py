@@ -15,8 +15,16 @@ from taulc.testing.data import TRAIN_OVERRIDES, compose
 def _train(root: Path, model: str, run_dir: Path) -> Path:
     from taulc.training import train
 
-    cfg = compose("train", [f"data_root={root.parent}", *TRAIN_OVERRIDES, f"model={model}",
-                            f"results_table={run_dir.parent / 'results.csv'}", "trainer.enable_model_summary=false"])
+    cfg = compose(
+        "train",
+        [
+            f"data_root={root.parent}",
+            *TRAIN_OVERRIDES,
+            f"model={model}",
+            f"results_table={run_dir.parent / 'results.csv'}",
+            "trainer.enable_model_summary=false",
+        ],
+    )
     (run_dir / ".hydra").mkdir(parents=True)
     OmegaConf.save(cfg, run_dir / ".hydra" / "config.yaml")  # what Hydra writes for a real run
     with open_dict(cfg):
@@ -37,12 +45,28 @@ def test_evaluate_tiny_report(tiny_runs, tmp_path):
     runs_root = tiny_runs["svm"].parents[1]
     assert resolve_run("svm", runs_root) == tiny_runs["svm"].resolve()
     assert resolve_run("latest", runs_root) in (tiny_runs["svm"].resolve(), tiny_runs["ridge"].resolve())
-    cfg = compose("evaluate", [f"run={tiny_runs['svm']}", f"runs=[{tiny_runs['ridge']}]", f"runs_root={runs_root}",
-                               f"out={tmp_path / 'report'}", "analysis.gnn.max_graphs=1"])
+    cfg = compose(
+        "evaluate",
+        [
+            f"run={tiny_runs['svm']}",
+            f"runs=[{tiny_runs['ridge']}]",
+            f"runs_root={runs_root}",
+            f"out={tmp_path / 'report'}",
+            "analysis.gnn.max_graphs=1",
+        ],
+    )
     out = evaluate(cfg)
     md = (out / "report.md").read_text()
-    for fig in ("hardness_maps", "p_H_vs_p_slow", "parity", "fig16_pearson_all_lm", "fig18_cumulative_pearson",
-                "spectra", "tau_sh_vs_tau_lc", "flow_curve"):
+    for fig in (
+        "hardness_maps",
+        "p_H_vs_p_slow",
+        "parity",
+        "fig16_pearson_all_lm",
+        "fig18_cumulative_pearson",
+        "spectra",
+        "tau_sh_vs_tau_lc",
+        "flow_curve",
+    ):
         png = out / "figures" / f"{fig}.png"
         assert png.is_file() and png.stat().st_size > 5000, fig
         assert f"figures/{fig}.png" in md
@@ -52,8 +76,15 @@ def test_evaluate_tiny_report(tiny_runs, tmp_path):
     assert "configurations in training" in md
     assert not list(out.parent.glob(".report.tmp-*"))  # atomic: no temporary left behind
     # ridge-only report: hardness skipped, parity present
-    cfg = compose("evaluate", [f"run={tiny_runs['ridge']}", f"out={tmp_path / 'ridge'}", "analysis.importance.greedy_k=5",
-                               "analysis.importance.full_descriptor=null"])
+    cfg = compose(
+        "evaluate",
+        [
+            f"run={tiny_runs['ridge']}",
+            f"out={tmp_path / 'ridge'}",
+            "analysis.importance.greedy_k=5",
+            "analysis.importance.full_descriptor=null",
+        ],
+    )
     md = (evaluate(cfg) / "report.md").read_text()
     assert "no LinearSVM run" in md and "figures/parity.png" in md
 

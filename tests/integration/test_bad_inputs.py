@@ -25,9 +25,11 @@ from tests.helpers.bad_inputs import write_labelled_xyz, write_lammps_dump, writ
 def _entry(name: str):
     if name == "simulate":
         from taulc.simulate import main
+
         return main
     if name == "build":
         from taulc.build import main
+
         return main
     spec = importlib.util.spec_from_file_location(f"_taulc_{name}_entry", REPO / f"{name}.py")
     mod = importlib.util.module_from_spec(spec)
@@ -56,8 +58,11 @@ def assert_refused(rc: int, err: str, prog: str, message: str) -> None:
 
 def artefacts(tmp: Path, before: set[Path]) -> list[str]:
     """Files written under ``tmp`` other than Hydra's config and logs and the test's own inputs."""
-    return sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*")
-                  if p.is_file() and p not in before and ".hydra" not in p.parts and p.suffix != ".log")
+    return sorted(
+        str(p.relative_to(tmp))
+        for p in tmp.rglob("*")
+        if p.is_file() and p not in before and ".hydra" not in p.parts and p.suffix != ".log"
+    )
 
 
 def lattice_config(n_side: int = 10, density: float = 1.2, n_small: int = 200, seed: int = 0):
@@ -94,8 +99,9 @@ def inputs(tmp_path_factory) -> dict[str, Path]:
     out["cd_xyz"] = write_labelled_xyz(d / "cd.xyz", pos, np.where(sp == 0, "C1", "D1"), cell)
     # OVITO export with the labels the other way round (first particle 'B', a chemical symbol) and an origin
     flip = np.argsort(sp, kind="stable")[::-1]
-    out["ovito"] = write_ovito_xyz(d / "ovito.xyz", pos[flip], np.where(sp[flip] == 0, "B", "A"), cell,
-                                   np.array([1.0, -2.0, 0.5]), flip + 1)
+    out["ovito"] = write_ovito_xyz(
+        d / "ovito.xyz", pos[flip], np.where(sp[flip] == 0, "B", "A"), cell, np.array([1.0, -2.0, 0.5]), flip + 1
+    )
     text = out["good"].read_text().splitlines()
     (d / "truncated.dump").write_text("\n".join(text[: len(text) // 2]) + "\n")
     out["truncated"] = d / "truncated.dump"
@@ -113,8 +119,16 @@ SIMULATE = [
     ("box_too_small", ["system.n_atoms=20"], r"'n_atoms' box edge"),
     ("density_negative", ["system.density=-1.2"], r"'density' must be a positive number"),
     ("temperature_zero", ["system.temperature=0"], r"'temperature' must be a positive number"),
-    ("temperature_huge", ["system.temperature=1e6"], r"'system\.temperature' = 1e\+06 is outside the accepted range 0 < T <= 20 .*Lost atoms"),
-    ("temperature_50", ["system.temperature=50"], r"'system\.temperature' = 50 is outside the accepted range 0 < T <= 20 for system\.dt = 0\.005"),
+    (
+        "temperature_huge",
+        ["system.temperature=1e6"],
+        r"'system\.temperature' = 1e\+06 is outside the accepted range 0 < T <= 20 .*Lost atoms",
+    ),
+    (
+        "temperature_50",
+        ["system.temperature=50"],
+        r"'system\.temperature' = 50 is outside the accepted range 0 < T <= 20 for system\.dt = 0\.005",
+    ),
     ("melt_temperature", ["system.melt_temperature=100"], r"'system\.melt_temperature' = 100 is outside the accepted range"),
     ("fraction_small", ["system.fraction_small=1.5"], r"'fraction_small' must be in \[0, 1\)"),
     ("sigma_negative", ["system.sigma.bb=-1"], r"'sigma\.bb' must be positive"),
@@ -127,8 +141,12 @@ SIMULATE = [
     ("out_dir_under_file", ["out_dir={file}/sub"], r"'out_dir' = .*afile\.txt is a file"),
     ("engine_backend", ["++engine.backend=gromacs"], r"'engine\.backend': unknown MD backend 'gromacs'"),
     ("engine_unknown_key", ["++engine.n_thread=2"], r"'engine\.n_thread' is unknown; known fields of 'engine'"),
-    ("top_level_unknown_key", ["++n_config=3"], r"field 'n_config' is unknown to taulc-simulate .*known top-level fields: "
-                                                r"\['engine', 'n_configs'"),
+    (
+        "top_level_unknown_key",
+        ["++n_config=3"],
+        r"field 'n_config' is unknown to taulc-simulate .*known top-level fields: "
+        r"\['engine', 'n_configs'",
+    ),
 ]
 
 
@@ -190,15 +208,35 @@ INGEST = [
     ("empty", "empty", [], r"no frames found in .*empty\.xyz"),
     ("unknown_text", "unknown", [], r"notes\.txt: unsupported format \(not recognised"),
     ("truncated", "truncated", [], r"truncated\.dump: .*truncated"),
-    ("n_mismatch", "n_mismatch", [], r"n_mismatch\.dump \(frame 0\): 999 particles, but system 'demo' has system\.n_atoms = 1000"),
+    (
+        "n_mismatch",
+        "n_mismatch",
+        [],
+        r"n_mismatch\.dump \(frame 0\): 999 particles, but system 'demo' has system\.n_atoms = 1000",
+    ),
     ("density", "dense", [], r"dense\.dump \(frame 0\): density N/V = 1\.38, but system 'demo' has system\.density = 1\.2"),
-    ("swapped_types", "swapped", [], r"swapped\.dump \(frame 0\): 800 small particles .* type map looks swapped.*dataset\.species_map"),
-    ("composition", "composition", [], r"composition\.dump \(frame 0\): \d+ small particles \(species 1\), but system 'demo' has 200"),
+    (
+        "swapped_types",
+        "swapped",
+        [],
+        r"swapped\.dump \(frame 0\): 800 small particles .* type map looks swapped.*dataset\.species_map",
+    ),
+    (
+        "composition",
+        "composition",
+        [],
+        r"composition\.dump \(frame 0\): \d+ small particles \(species 1\), but system 'demo' has 200",
+    ),
     ("overlap", "overlap", [], r"overlap\.dump \(frame 0\): 1 overlapping pair\(s\): particles 0 and 1"),
     ("one_atom", "one_atom", [], r"one_atom\.dump \(frame 0\): 1 particles, but system 'demo' has system\.n_atoms = 1000"),
     ("two_tilts", "two_tilts", [], r"two_tilts\.dump \(frame 0\): the cell is tilted in xy and xz .* ambiguous"),
     ("labels_unmapped", "cd_xyz", [], r"cd\.xyz \(frame 0\): species label\(s\) \['C1', 'D1'\] are not in the species map"),
-    ("species_map_value", "good", ["dataset.species_map={1: 0, 2: 3}"], r"'dataset\.species_map' entry 2: 3; expected 0 \(big\) or 1"),
+    (
+        "species_map_value",
+        "good",
+        ["dataset.species_map={1: 0, 2: 3}"],
+        r"'dataset\.species_map' entry 2: 3; expected 0 \(big\) or 1",
+    ),
     ("rate_negative", "good", ["dataset.rate=-0.1"], r"'dataset\.rate' must be >= 0"),
     ("rate_missing", "good", ["dataset.rate=null"], r"good\.dump \(frame 0\): no shear rate in the file; set dataset\.rate"),
 ]
@@ -207,8 +245,17 @@ INGEST = [
 @pytest.mark.parametrize("case, key, extra, message", INGEST, ids=[c[0] for c in INGEST])
 def test_ingest_refuses_before_md(case, key, extra, message, inputs, tmp_path, monkeypatch, capsys):
     files = "[]" if key is None else f"[{tmp_path / 'nope.dump' if key == 'MISSING' else inputs[key]}]"
-    ov = [f"data_root={tmp_path / 'data'}", "dataset=ingest", "system=demo", "system.n_atoms=1000", "dataset.rate=0.01",
-          f"dataset.files={files}", "build.progress=false", "engine.n_threads=1", *extra]
+    ov = [
+        f"data_root={tmp_path / 'data'}",
+        "dataset=ingest",
+        "system=demo",
+        "system.n_atoms=1000",
+        "dataset.rate=0.01",
+        f"dataset.files={files}",
+        "build.progress=false",
+        "engine.n_threads=1",
+        *extra,
+    ]
     before = set(tmp_path.rglob("*"))
     rc, err = run_entry("build", ov, tmp_path, monkeypatch, capsys)
     assert_refused(rc, err, "taulc-build", message)
@@ -233,8 +280,10 @@ def test_ingest_reads_other_codes_files_into_the_same_configuration(inputs, tmp_
         assert np.abs(d).max() < 1e-8
 
 
-@pytest.mark.parametrize("override, expect", [("dataset.species_map={A: 0, B: 1}", {"A": 0, "B": 1}),
-                                              ("dataset.species_map={1: 1, 2: 0}", {1: 1, 2: 0})])
+@pytest.mark.parametrize(
+    "override, expect",
+    [("dataset.species_map={A: 0, B: 1}", {"A": 0, "B": 1}), ("dataset.species_map={1: 1, 2: 0}", {1: 1, 2: 0})],
+)
 def test_documented_species_map_override_composes(override, expect):
     """The override docs/inputs.md shows works as written (no '+'): the ingest default is null, not a struct dict."""
     from omegaconf import OmegaConf
@@ -254,8 +303,17 @@ def test_ingest_cache_is_keyed_by_file_content(inputs, tmp_path):
 
     f = tmp_path / "run.dump"
     f.write_bytes(inputs["good"].read_bytes())
-    cfg = compose("build", [f"data_root={tmp_path}", "dataset=ingest", "system=demo", "system.n_atoms=1000",
-                            "dataset.rate=0.01", f"dataset.files=[{f}]"])
+    cfg = compose(
+        "build",
+        [
+            f"data_root={tmp_path}",
+            "dataset=ingest",
+            "system=demo",
+            "system.n_atoms=1000",
+            "dataset.rate=0.01",
+            f"dataset.files=[{f}]",
+        ],
+    )
     c = OmegaConf.to_container(cfg, resolve=True)
     a = DatasetBuilder(c, tmp_path / "ingest", progress=False)
     f.write_bytes(inputs["composition"].read_bytes().replace(b"ITEM: TIMESTEP\n0", b"ITEM: TIMESTEP\n1"))
@@ -280,8 +338,11 @@ TRAIN = [
     ("max_epochs", ["trainer.max_epochs=0"], r"'trainer\.max_epochs' must be >= 1"),
     ("patience", ["early_stopping.patience=-1"], r"'early_stopping\.patience' must be >= 0"),
     ("val_fraction", ["split.val_fraction=2"], r"'split\.val_fraction' must be <= 1"),
-    ("fractions_sum", ["split.test_fraction=0.6", "split.val_fraction=0.5"],
-     r"'split\.test_fraction' \+ 'split\.val_fraction' = 0\.6 \+ 0\.5 = 1\.1 leave nothing to train on"),
+    (
+        "fractions_sum",
+        ["split.test_fraction=0.6", "split.val_fraction=0.5"],
+        r"'split\.test_fraction' \+ 'split\.val_fraction' = 0\.6 \+ 0\.5 = 1\.1 leave nothing to train on",
+    ),
     ("seed", ["seed=-3"], r"'seed' must be >= 0"),
     ("split_unknown", ["+split.test_fracton=0.3"], r"'split\.test_fracton' is unknown; known fields of 'split'"),
     ("split_kind", ["split.kind=by_rate"], r"'split\.kind': must be one of \['random', 'config', 'rate'\]"),
@@ -290,7 +351,11 @@ TRAIN = [
     ("early_stopping_unknown", ["+early_stopping.patiense=3"], r"'early_stopping\.patiense' is unknown"),
     ("ckpt_missing", ["ckpt_path={tmp}/missing.ckpt"], r"'ckpt_path' = .*missing\.ckpt: checkpoint file not found"),
     ("results_table_dir", ["results_table={tmp}"], r"'results_table' = .*: is a directory"),
-    ("dataset_not_built", ["dataset.name=never_built"], r"never_built/manifest\.json: dataset 'never_built' is not built.*taulc\.build dataset=never_built"),
+    (
+        "dataset_not_built",
+        ["dataset.name=never_built"],
+        r"never_built/manifest\.json: dataset 'never_built' is not built.*taulc\.build dataset=never_built",
+    ),
 ]
 
 
@@ -334,8 +399,11 @@ def test_crafted_checkpoint_is_refused_without_running_its_code(tmp_path, monkey
     assert not (tmp_path / "hydra_run").exists()
 
 
-@pytest.mark.parametrize("argv", [["-m", "taulc.simulate", "system.dt=0.05"], [str(REPO / "evaluate.py"), "run=/nonexistent"]],
-                         ids=["simulate", "evaluate"])
+@pytest.mark.parametrize(
+    "argv",
+    [["-m", "taulc.simulate", "system.dt=0.05"], [str(REPO / "evaluate.py"), "run=/nonexistent"]],
+    ids=["simulate", "evaluate"],
+)
 def test_refused_real_process_leaves_no_run_directory(argv, tmp_path):
     """As users run them (a real process, Hydra's default run directory under the working directory): a refused
     command exits 2 and leaves no outputs/... or reports/... behind."""
@@ -365,12 +433,22 @@ def _checkpoint(path: Path, overrides: list[str]) -> Path:
     return path
 
 
-@pytest.mark.parametrize("model, message", [
-    (["model=svm"], r"'ckpt_path' = .*gnn\.ckpt: the checkpoint is of another model \(its hyperparameters \[.*'hidden'.*\] are "
-                    r"not LinearSVM's\)"),
-    (["model=gnn", "model.hidden=32"], r"'ckpt_path' = .*gnn\.ckpt: the checkpoint does not fit the composed \w+ \(model\.hidden = "
-                                       r"32 \(checkpoint: 16\)"),
-], ids=["svm_with_gnn_ckpt", "gnn_other_hidden"])
+@pytest.mark.parametrize(
+    "model, message",
+    [
+        (
+            ["model=svm"],
+            r"'ckpt_path' = .*gnn\.ckpt: the checkpoint is of another model \(its hyperparameters \[.*'hidden'.*\] are "
+            r"not LinearSVM's\)",
+        ),
+        (
+            ["model=gnn", "model.hidden=32"],
+            r"'ckpt_path' = .*gnn\.ckpt: the checkpoint does not fit the composed \w+ \(model\.hidden = "
+            r"32 \(checkpoint: 16\)",
+        ),
+    ],
+    ids=["svm_with_gnn_ckpt", "gnn_other_hidden"],
+)
 def test_mismatched_checkpoint_is_refused_before_data_loading(model, message, tmp_path, monkeypatch, capsys):
     ckpt = _checkpoint(tmp_path / "gnn.ckpt", ["model=gnn", "model.hidden=16"])
     before = set(tmp_path.rglob("*"))
@@ -484,8 +562,11 @@ def test_corrupted_shard_is_named_and_rebuilt_from_the_stage_caches(tiny_dataset
     caplog.clear()
     with caplog.at_level(logging.INFO):
         run(tiny_build_cfg(root))
-    assert re.search(rf"shard .*{re.escape(bad.name)} is corrupt \(sha256 \w+\.\.\., the manifest records \w+\.\.\.\); "
-                     r"rebuilding \(finished stages are reused", caplog.text), caplog.text
+    assert re.search(
+        rf"shard .*{re.escape(bad.name)} is corrupt \(sha256 \w+\.\.\., the manifest records \w+\.\.\.\); "
+        r"rebuilding \(finished stages are reused",
+        caplog.text,
+    ), caplog.text
     assert "equilibrating" not in caplog.text  # no MD: the engine logs this when it starts a state
     for s in read_manifest(root / "tiny")["shards"]:
         assert sha256_file(root / "tiny" / s["file"]) == s["sha256"]

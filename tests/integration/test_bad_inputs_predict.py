@@ -55,8 +55,9 @@ def files(tiny_dataset: Path, tmp_path_factory) -> dict[str, Path]:
     mp, mc = mirror_x(pos, cell)
     out["mirrored"] = write_xyz(d / "mirrored.xyz", mp, sp, mc, {"rate": -0.1})
     perm = np.random.default_rng(3).permutation(len(sp))
-    out["shuffled"] = write_lammps_dump(d / "shuffled.dump", pos[perm], sp[perm] + 1, cell, ids=perm * 7 + 5,
-                                        origin=np.array([10.0, -4.0, 2.5]))
+    out["shuffled"] = write_lammps_dump(
+        d / "shuffled.dump", pos[perm], sp[perm] + 1, cell, ids=perm * 7 + 5, origin=np.array([10.0, -4.0, 2.5])
+    )
     s = (1.2 / 1.38) ** (1 / 3)
     out["dense"] = write_lammps_dump(d / "dense.dump", pos * s, sp + 1, cell * s)
     v = np.random.default_rng(0).normal(0.0, np.sqrt(2.0), (len(sp), 3))
@@ -99,10 +100,25 @@ REFUSED = [
     ("gsd_xy", [], 1, r"hoomd_xy\.gsd \(frame 0\): species label\(s\) \['X', 'Y'\] are not in the species map.*--species-map"),
     ("atooms_cd", [], 1, r"atooms_cd\.xyz \(frame 0\): species label\(s\) \['C1', 'D1'\] are not in the species map"),
     ("two_tilts", [], 1, r"two_tilts\.dump \(frame 0\): the cell is tilted in xy and xz .* ambiguous"),
-    ("swapped", ["--strict"], 1, r"swapped\.dump \(frame 0\): outside the training domain \(--strict\): composition: 80\.0% small .* swapped.*--species-map 1=1,2=0"),
+    (
+        "swapped",
+        ["--strict"],
+        1,
+        r"swapped\.dump \(frame 0\): outside the training domain \(--strict\): composition: 80\.0% small .* swapped.*--species-map 1=1,2=0",
+    ),
     ("dense", ["--strict"], 1, r"dense\.dump \(frame 0\): outside the training domain \(--strict\): density: N/V = 1\.38"),
-    ("hot", ["--strict"], 1, r"hot\.dump \(frame 0\): outside the training domain \(--strict\): temperature: kinetic T = [12]\.\d+ from the velocities"),
-    ("fast", ["--strict"], 1, r"fast\.xyz \(frame 0\): outside the training domain \(--strict\): shear rate 0\.5 is outside the training range \[0, 0\.1\]"),
+    (
+        "hot",
+        ["--strict"],
+        1,
+        r"hot\.dump \(frame 0\): outside the training domain \(--strict\): temperature: kinetic T = [12]\.\d+ from the velocities",
+    ),
+    (
+        "fast",
+        ["--strict"],
+        1,
+        r"fast\.xyz \(frame 0\): outside the training domain \(--strict\): shear rate 0\.5 is outside the training range \[0, 0\.1\]",
+    ),
 ]
 
 
@@ -118,8 +134,10 @@ def test_refused_inputs_write_nothing(runs, files, tmp_path, caplog, case, extra
 def test_out_that_is_a_file_or_below_one_is_refused(runs, files, tmp_path, caplog):
     f = tmp_path / "results.txt"
     f.write_text("my results\n")
-    for out, message in ((f, r"--out = .*results\.txt: exists and is not a directory"),
-                         (f / "sub", r"--out = .*results\.txt is a file")):
+    for out, message in (
+        (f, r"--out = .*results\.txt: exists and is not a directory"),
+        (f / "sub", r"--out = .*results\.txt is a file"),
+    ):
         rc, text = _cli(runs, [str(files["dump"]), "--out", str(out)], caplog)
         assert rc == 2 and re.search(message, text), text
     assert f.read_text() == "my results\n"
@@ -149,12 +167,15 @@ def test_bad_species_map_option_exits_2(runs, files, tmp_path, capsys):
 
 
 # ----------------------------------------------------------------------------- warned, not refused
-@pytest.mark.parametrize("case, message", [
-    ("swapped", r"composition: 80\.0% small particles where training had 20\.0%: the type map looks swapped"),
-    ("dense", r"density: N/V = 1\.38, training density 1\.2"),
-    ("hot", r"temperature: kinetic T = [12]\.\d+ from the velocities, training T = 0\.6"),
-    ("fast", r"shear rate 0\.5 is outside the training range"),
-])
+@pytest.mark.parametrize(
+    "case, message",
+    [
+        ("swapped", r"composition: 80\.0% small particles where training had 20\.0%: the type map looks swapped"),
+        ("dense", r"density: N/V = 1\.38, training density 1\.2"),
+        ("hot", r"temperature: kinetic T = [12]\.\d+ from the velocities, training T = 0\.6"),
+        ("fast", r"shear rate 0\.5 is outside the training range"),
+    ],
+)
 def test_out_of_domain_frames_are_flagged(runs, files, tmp_path, caplog, case, message):
     out = tmp_path / "out"
     rc, text = _cli(runs, [str(files[case]), "--out", str(out)], caplog)
@@ -191,16 +212,19 @@ def test_training_state_is_in_domain(runs, files, tiny_dataset):
 
 
 # ----------------------------------------------------------------------------- read correctly
-@pytest.mark.parametrize("case, ref, species_map, transform", [
-    ("gsd", "dump", None, ""),
-    ("atooms", "ortho", None, ""),
-    ("gsd_xy", "dump", {"X": 0, "Y": 1}, ""),
-    ("rumd", "ortho", {0: 0, 1: 1}, ""),
-    ("swapped", "dump", {1: 1, 2: 0}, ""),
-    ("xz", "dump", None, "xz->xy"),
-    ("yz", "dump", None, "yz->xy"),
-    ("mirrored", "dump", None, "mirror-x"),
-])
+@pytest.mark.parametrize(
+    "case, ref, species_map, transform",
+    [
+        ("gsd", "dump", None, ""),
+        ("atooms", "ortho", None, ""),
+        ("gsd_xy", "dump", {"X": 0, "Y": 1}, ""),
+        ("rumd", "ortho", {0: 0, 1: 1}, ""),
+        ("swapped", "dump", {1: 1, 2: 0}, ""),
+        ("xz", "dump", None, "xz->xy"),
+        ("yz", "dump", None, "yz->xy"),
+        ("mirrored", "dump", None, "mirror-x"),
+    ],
+)
 def test_other_codes_files_give_the_same_prediction(runs, files, case, ref, species_map, transform):
     """Same configuration, another code's file (or shear plane, or rate sign): the same hardness per particle."""
     p = _predict(runs, files[case], species_map)

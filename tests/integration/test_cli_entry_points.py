@@ -28,17 +28,28 @@ def test_every_console_script_resolves() -> None:
         assert callable(getattr(importlib.import_module(module), func)), name
 
 
-@pytest.mark.parametrize(("script", "entry", "overrides", "expect"), [
-    ("train.py", "train_main", ["model=ridge", "split=rate", "seed=3"], "seed: 3"),
-    ("evaluate.py", "evaluate_main", ["run=svm", "analysis.n_grid=10"], "  n_grid: 10"),
-])
-def test_console_script_composes_like_the_script(tmp_path: Path, script: str, entry: str, overrides: list[str],
-                                                  expect: str) -> None:
+@pytest.mark.parametrize(
+    ("script", "entry", "overrides", "expect"),
+    [
+        ("train.py", "train_main", ["model=ridge", "split=rate", "seed=3"], "seed: 3"),
+        ("evaluate.py", "evaluate_main", ["run=svm", "analysis.n_grid=10"], "  n_grid: 10"),
+    ],
+)
+def test_console_script_composes_like_the_script(
+    tmp_path: Path, script: str, entry: str, overrides: list[str], expect: str
+) -> None:
     args = ["--cfg", "job", *overrides]
-    direct = subprocess.run([sys.executable, str(REPO / script), *args], cwd=tmp_path, env=_env(),
-                            capture_output=True, text=True, timeout=300)
-    via = subprocess.run([sys.executable, "-c", f"from taulc.cli import {entry}; {entry}()", *args], cwd=tmp_path,
-                         env=_env(), capture_output=True, text=True, timeout=300)
+    direct = subprocess.run(
+        [sys.executable, str(REPO / script), *args], cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=300
+    )
+    via = subprocess.run(
+        [sys.executable, "-c", f"from taulc.cli import {entry}; {entry}()", *args],
+        cwd=tmp_path,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert direct.returncode == 0 and via.returncode == 0, direct.stderr[-2000:] + via.stderr[-2000:]
     assert via.stdout == direct.stdout
     assert expect in direct.stdout.splitlines()  # the override reached the composed config

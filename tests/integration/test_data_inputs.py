@@ -35,8 +35,17 @@ def input_runs(tiny_dataset: Path, tmp_path_factory) -> dict[str, Path]:
     runs = dict(trained_runs(str(tiny_dataset), str(tmp_path_factory.getbasetemp() / "predict_runs")))
     out = tmp_path_factory.mktemp("input_runs")
     for name, extra in EXTRA.items():
-        cfg = compose("train", [f"data_root={tiny_dataset.parent}", *TRAIN_OVERRIDES, f"results_table={out / 'results.csv'}",
-                                "trainer.enable_progress_bar=false", "trainer.enable_model_summary=false", *extra])
+        cfg = compose(
+            "train",
+            [
+                f"data_root={tiny_dataset.parent}",
+                *TRAIN_OVERRIDES,
+                f"results_table={out / 'results.csv'}",
+                "trainer.enable_progress_bar=false",
+                "trainer.enable_model_summary=false",
+                *extra,
+            ],
+        )
         with open_dict(cfg):
             cfg.run_dir = str(out / name)
         train(cfg)
@@ -94,8 +103,13 @@ def test_training_and_serving_build_identical_inputs(input_runs, tiny_dataset: P
     assert pred.kind == "graph"
     radius = dataset_graph_radius(c)
     assert pred.graph_radius == radius
-    dm = GraphDataModule(tiny_dataset, c["split"], descriptor=c.get("descriptor"), radius=radius,
-                         node_descriptors=int(c["model"].get("n_features") or 0) > 0)
+    dm = GraphDataModule(
+        tiny_dataset,
+        c["split"],
+        descriptor=c.get("descriptor"),
+        radius=radius,
+        node_descriptors=int(c["model"].get("n_features") or 0) > 0,
+    )
     dm.setup("fit")
     g_train = next(g for gs in dm.graphs.values() for g in gs if int(g.config_id[0]) == cid)
     g_serve = served["graph"]

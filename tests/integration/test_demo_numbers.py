@@ -36,10 +36,19 @@ TOL = 1e-3
 # the settings the numbers were published with, before the log-mean targets and the honest selection score
 # became the defaults: Kaplan-Meier targets, pooled validation Pearson (ridge) / balanced accuracy (SVM)
 PUBLISHED = ["target.estimator=km"]
-PUBLISHED_RIDGE = [*PUBLISHED, "model.selection=pearson", "model.monitor=val/pearson",
-                   "model.alpha=[1e-2,1e-1,1,10,100,1e3,1e4,1e5]"]
-PUBLISHED_SVM = [*PUBLISHED, "model.selection=balanced_accuracy", "model.monitor=val/balanced_accuracy",
-                 "model.C=[1e-3,1e-2,1e-1,1,10]", "data.balance_within_rate=false"]
+PUBLISHED_RIDGE = [
+    *PUBLISHED,
+    "model.selection=pearson",
+    "model.monitor=val/pearson",
+    "model.alpha=[1e-2,1e-1,1,10,100,1e3,1e4,1e5]",
+]
+PUBLISHED_SVM = [
+    *PUBLISHED,
+    "model.selection=balanced_accuracy",
+    "model.monitor=val/balanced_accuracy",
+    "model.C=[1e-3,1e-2,1e-1,1,10]",
+    "data.balance_within_rate=false",
+]
 
 # docs/results-demo.md, "What `python train.py model=ridge` prints (split=config)": per test rate
 # (gamma-dot 0, 1e-3, 1e-2, 3e-2, 1e-1; one held-out configuration each, 1200 big particles):
@@ -69,8 +78,18 @@ def _train(root: Path, run_dir: Path, overrides: list[str]) -> dict[str, Any]:
 
     from taulc.training import train
 
-    cfg = compose("train", ["dataset=demo", "descriptor=gl", f"data_root={root.parent}", f"results_table={run_dir.parent / 'results.csv'}",
-                            "trainer.enable_progress_bar=false", "trainer.enable_model_summary=false", *overrides])
+    cfg = compose(
+        "train",
+        [
+            "dataset=demo",
+            "descriptor=gl",
+            f"data_root={root.parent}",
+            f"results_table={run_dir.parent / 'results.csv'}",
+            "trainer.enable_progress_bar=false",
+            "trainer.enable_model_summary=false",
+            *overrides,
+        ],
+    )
     with open_dict(cfg):
         cfg.run_dir = str(run_dir)
     train(cfg)
@@ -123,9 +142,11 @@ def test_ridge_split_rate_matches_results_demo(demo_root: Path, tmp_path: Path):
     assert h["baseline_structural"] == pytest.approx(0.126, abs=TOL)
     assert h["skill"] == pytest.approx(0.060, abs=TOL)
     per_config = {g: r["pearson"] for g, r in _rows(m, "regression", "config").items()}
-    assert per_config == {"r1.000e-02_c000": pytest.approx(0.196, abs=TOL),
-                          "r1.000e-02_c001": pytest.approx(0.145, abs=TOL),
-                          "r1.000e-02_c002": pytest.approx(0.190, abs=TOL)}
+    assert per_config == {
+        "r1.000e-02_c000": pytest.approx(0.196, abs=TOL),
+        "r1.000e-02_c001": pytest.approx(0.145, abs=TOL),
+        "r1.000e-02_c002": pytest.approx(0.190, abs=TOL),
+    }
     assert _rows(m, "regression", "config_mean")["mean"]["pearson"] == pytest.approx(0.177, abs=TOL)
     assert _rows(m, "regression", "pooled_all_species")["all"]["pearson"] == pytest.approx(0.402, abs=TOL)
 
@@ -140,9 +161,13 @@ def test_svm_split_config_matches_results_demo(demo_root: Path, tmp_path: Path):
     assert h["spearman"] == pytest.approx(0.024, abs=TOL)
     assert h["skill"] == pytest.approx(-0.090, abs=TOL)
     per_rate = {g: r["pearson"] for g, r in _rows(m, "hardness", "rate").items()}
-    assert per_rate == {"0": pytest.approx(-0.003, abs=TOL), "0.001": pytest.approx(0.059, abs=TOL),
-                        "0.01": pytest.approx(0.023, abs=TOL), "0.03": pytest.approx(0.007, abs=TOL),
-                        "0.1": pytest.approx(0.051, abs=TOL)}
+    assert per_rate == {
+        "0": pytest.approx(-0.003, abs=TOL),
+        "0.001": pytest.approx(0.059, abs=TOL),
+        "0.01": pytest.approx(0.023, abs=TOL),
+        "0.03": pytest.approx(0.007, abs=TOL),
+        "0.1": pytest.approx(0.051, abs=TOL),
+    }
     assert _rows(m, "hardness", "pooled_all_species")["all"]["pearson"] == pytest.approx(-0.300, abs=TOL)
     c = m["skill"]["classification"]["headline"]
     assert c["balanced_accuracy"] == pytest.approx(0.500, abs=TOL)

@@ -60,7 +60,9 @@ def local_links(page: Path) -> list[str]:
 
 
 def test_slugify_matches_mkdocs_ids() -> None:
-    assert slugify("How the shear is implemented, and the traps it avoids") == "how-the-shear-is-implemented-and-the-traps-it-avoids"
+    assert (
+        slugify("How the shear is implemented, and the traps it avoids") == "how-the-shear-is-implemented-and-the-traps-it-avoids"
+    )
     assert slugify("Dynamics labels (τ_LC, τ_sh, fast/slow, mobility)") == "dynamics-labels-_lc-_sh-fastslow-mobility"
     assert slugify("`taulc.md` engine (owner: md)") == "taulcmd-engine-owner-md"
     assert heading_id("Measured beyond the demo: R = 64 {#beyond-the-demo}") == "beyond-the-demo"
@@ -89,16 +91,25 @@ def test_local_links_resolve(page: Path) -> None:
 def test_readme_is_an_overview() -> None:
     text = (REPO / "README.md").read_text(encoding="utf-8")
     assert len(text.splitlines()) <= 150
-    for cmd in ("pip install torch==2.13.0 -e . && python train.py model=svm",
-                'pip install torch==2.13.0 -e ".[test]" && python -m pytest -q'):
+    for cmd in (
+        "pip install torch==2.13.0 -e . && python train.py model=svm",
+        'pip install torch==2.13.0 -e ".[test]" && python -m pytest -q',
+    ):
         assert cmd in text, f"README lost the quickstart command {cmd!r}"
 
 
 def test_papers_cited_by_authors_not_file_names() -> None:
     """Users do not have the project's internal paper files: no 'seed 00x' or file-name citations."""
     bad = re.compile(r"\bseeds? 0\d\d\b|\b0\d\d_[0-9a-f]{16}\b|DESIGN\.md|docs/readme/", re.IGNORECASE)
-    files = [*PAGES, *(REPO / "src" / "taulc" / "conf").rglob("*.yaml"),
-             *(f for d in ("src", "tests", "bench") for f in (REPO / d).rglob("*.py") if f != Path(__file__))]
-    hits = [f"{f.relative_to(REPO)}:{i}" for f in files
-            for i, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1) if bad.search(line)]
+    files = [
+        *PAGES,
+        *(REPO / "src" / "taulc" / "conf").rglob("*.yaml"),
+        *(f for d in ("src", "tests", "bench") for f in (REPO / d).rglob("*.py") if f != Path(__file__)),
+    ]
+    hits = [
+        f"{f.relative_to(REPO)}:{i}"
+        for f in files
+        for i, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1)
+        if bad.search(line)
+    ]
     assert not hits, "cite papers by authors, year and title: " + ", ".join(hits)

@@ -19,8 +19,16 @@ import yaml
 from tests.helpers import REPO
 
 DOCS = REPO / "docs"
-PHYSICS = ["rheology.md", "clusters.md", "inherent-states.md", "honest-skill.md", "label-quality.md",
-           "concepts/descriptors.md", "concepts/ice-labels.md", "concepts/shear-geometry.md"]
+PHYSICS = [
+    "rheology.md",
+    "clusters.md",
+    "inherent-states.md",
+    "honest-skill.md",
+    "label-quality.md",
+    "concepts/descriptors.md",
+    "concepts/ice-labels.md",
+    "concepts/shear-geometry.md",
+]
 
 
 def mkdocs_config() -> dict:
@@ -36,7 +44,7 @@ def render(page: str) -> str:
 
     exts, configs = [], {}
     for e in mkdocs_config()["markdown_extensions"]:
-        name, conf = (next(iter(e.items())) if isinstance(e, dict) else (e, None))
+        name, conf = next(iter(e.items())) if isinstance(e, dict) else (e, None)
         if name == "pymdownx.snippets":
             continue  # reads files relative to the repository; not needed for maths
         exts.append(name)
@@ -51,8 +59,10 @@ def _without(html: str, pattern: str) -> str:
 
 def test_arithmatex_and_katex_are_configured() -> None:
     cfg = mkdocs_config()
-    exts = {next(iter(e)) if isinstance(e, dict) else e: (e[next(iter(e))] if isinstance(e, dict) else None)
-            for e in cfg["markdown_extensions"]}
+    exts = {
+        next(iter(e)) if isinstance(e, dict) else e: (e[next(iter(e))] if isinstance(e, dict) else None)
+        for e in cfg["markdown_extensions"]
+    }
     assert exts.get("pymdownx.arithmatex") == {"generic": True}
     for path in [*cfg["extra_javascript"], *cfg["extra_css"]]:
         assert (DOCS / path).is_file(), f"{path} is not shipped: the site must build and read offline (no CDN)"

@@ -93,10 +93,15 @@ def run_tutorial(workdir: Path, include_slow: bool) -> dict[str, str]:
 
 
 def test_tutorial_parser() -> None:
-    text = ("# t\n\n```bash\npip install x && python a.py k=v   # note\n```\n\n<!-- tutorial: slow -->\n"
-            "```bash\npython b.py\n```\n<!-- tutorial: readme -->\n```bash\npython -m pytest\n```\n")
-    assert tutorial_blocks(text) == [("bash", "pip install x && python a.py k=v   # note\n", ""),
-                                     ("bash", "python b.py\n", SLOW_MARK), ("bash", "python -m pytest\n", README_MARK)]
+    text = (
+        "# t\n\n```bash\npip install x && python a.py k=v   # note\n```\n\n<!-- tutorial: slow -->\n"
+        "```bash\npython b.py\n```\n<!-- tutorial: readme -->\n```bash\npython -m pytest\n```\n"
+    )
+    assert tutorial_blocks(text) == [
+        ("bash", "pip install x && python a.py k=v   # note\n", ""),
+        ("bash", "python b.py\n", SLOW_MARK),
+        ("bash", "python -m pytest\n", README_MARK),
+    ]
     assert {"taulc-train", "taulc-evaluate", "taulc-predict", "taulc-build", "taulc-simulate"} <= set(console_scripts())
 
 

@@ -19,9 +19,17 @@ import pytest
 from taulc.testing.data import TINY_OVERRIDES
 from tests.helpers import REPO, console_scripts
 
-SIM_TINY = ["system=demo", "system.n_atoms=300", "system.temperature=0.8", "system.equilibration_time=2",
-            "system.melt_time=1", "progress=false", "engine.n_threads=1", "protocol=quiescent",
-            "protocol.config_interval=1"]
+SIM_TINY = [
+    "system=demo",
+    "system.n_atoms=300",
+    "system.temperature=0.8",
+    "system.equilibration_time=2",
+    "system.melt_time=1",
+    "progress=false",
+    "engine.n_threads=1",
+    "protocol=quiescent",
+    "protocol.config_interval=1",
+]
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -35,8 +43,9 @@ def _script(name: str, *args: str, cwd: Path, timeout: float = 120) -> subproces
     """Run console script ``name`` through its [project.scripts] target (the installed script may be another checkout's)."""
     module, func = console_scripts()[name].split(":")
     code = f"import sys; sys.argv = [{name!r}, *sys.argv[1:]]; from {module} import {func}; sys.exit({func}())"
-    return subprocess.run([sys.executable, "-c", code, *args], cwd=cwd, env=_env(), capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], cwd=cwd, env=_env(), capture_output=True, text=True, timeout=timeout
+    )
 
 
 # ------------------------------------------------------------------ --version, --help
@@ -53,8 +62,14 @@ def test_every_console_script_has_version(tmp_path: Path) -> None:
 def test_help_lists_only_the_scripts_own_groups(tmp_path: Path) -> None:
     sim = _script("taulc-simulate", "--help", cwd=tmp_path).stdout
     train = _script("taulc-train", "--help", cwd=tmp_path).stdout
-    groups = {txt: {ln.split(":")[0] for ln in txt.split("== Config groups")[1].split("== Config (")[0].splitlines()
-                    if ln and not ln.startswith(("(", " ", "="))} for txt in (sim, train)}
+    groups = {
+        txt: {
+            ln.split(":")[0]
+            for ln in txt.split("== Config groups")[1].split("== Config (")[0].splitlines()
+            if ln and not ln.startswith(("(", " ", "="))
+        }
+        for txt in (sim, train)
+    }
     assert groups[sim] == {"system", "protocol"}
     assert {"model", "trainer", "logger", "split", "dataset"} <= groups[train] and "protocol" not in groups[train]
     assert "logger: csv, mlflow, tensorboard, wandb  (default: csv)" in train
@@ -99,7 +114,7 @@ def _render(raw: str) -> list[str]:
     for chunk in raw.split("\n"):
         screen = ""
         for part in chunk.split("\r"):
-            screen = part + screen[len(part):]
+            screen = part + screen[len(part) :]
         lines.append(screen.rstrip())
     return lines
 
@@ -150,8 +165,9 @@ def test_lammps_engine_takes_its_share(monkeypatch: pytest.MonkeyPatch) -> None:
 
 # ------------------------------------------------------------------ same second, kill: real processes
 def _start(module: str, *args: str, cwd: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", module, *args], cwd=cwd, env=_env(), stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", module, *args], cwd=cwd, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
 
 
 def test_same_second_simulate_runs_get_their_own_directories(tmp_path: Path) -> None:
@@ -213,9 +229,16 @@ def test_same_second_train_runs_and_a_killed_run(tiny_dataset: Path, tmp_path: P
     lines); a third, killed during training, leaves an incomplete run that ``latest`` skips."""
     from taulc.runs import Run, latest_complete
 
-    common = ["model=ridge", "dataset=demo", "descriptor=gl", f"data_root={tiny_dataset.parent}", "dataset.name=tiny",
-              *[o for o in TINY_OVERRIDES if o.startswith(("system.", "dataset.", "labels."))],
-              f"results_table={tmp_path / 'results.csv'}", "trainer.enable_progress_bar=false"]
+    common = [
+        "model=ridge",
+        "dataset=demo",
+        "descriptor=gl",
+        f"data_root={tiny_dataset.parent}",
+        "dataset.name=tiny",
+        *[o for o in TINY_OVERRIDES if o.startswith(("system.", "dataset.", "labels."))],
+        f"results_table={tmp_path / 'results.csv'}",
+        "trainer.enable_progress_bar=false",
+    ]
     same = "hydra.run.dir=${taulc_claim:" + str(tmp_path / "runs" / "ridge" / "same") + "}"
     procs = [_start("taulc.train", *common, f"seed={s}", same, cwd=tmp_path) for s in (1, 2)]
     for p in procs:
@@ -240,16 +263,27 @@ def test_same_second_train_runs_and_a_killed_run(tiny_dataset: Path, tmp_path: P
 @pytest.mark.slow
 def test_killed_build_resumes(tmp_path: Path) -> None:
     """``taulc-build`` killed after its first shard, run again: it reuses the cached shard and finishes."""
-    args = [f"data_root={tmp_path / 'data'}", *TINY_OVERRIDES, "dataset.rates=[0.0]", "dataset.n_configs=2",
-            f"hydra.run.dir={tmp_path / 'b1'}"]
+    args = [
+        f"data_root={tmp_path / 'data'}",
+        *TINY_OVERRIDES,
+        "dataset.rates=[0.0]",
+        "dataset.n_configs=2",
+        f"hydra.run.dir={tmp_path / 'b1'}",
+    ]
     p = _start("taulc.build", *args, cwd=tmp_path)
     cache = tmp_path / "data" / "tiny" / "cache"
     _wait_for(lambda: any(cache.glob("**/*.npz")), p)
     p.send_signal(signal.SIGKILL)
     p.wait(timeout=30)
     assert not (tmp_path / "data" / "tiny" / "manifest.json").exists()
-    res = subprocess.run([sys.executable, "-m", "taulc.build", *args[:-1], f"hydra.run.dir={tmp_path / 'b2'}"],
-                         cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=900)
+    res = subprocess.run(
+        [sys.executable, "-m", "taulc.build", *args[:-1], f"hydra.run.dir={tmp_path / 'b2'}"],
+        cwd=tmp_path,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
     man = json.loads((tmp_path / "data" / "tiny" / "manifest.json").read_text())
     assert len(man["shards"]) == 2

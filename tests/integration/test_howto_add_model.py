@@ -68,9 +68,18 @@ def test_the_howto_model_trains_bundles_predicts_and_reports(howto_model, tiny_d
 
     name, conf_dir = howto_model
     run = tmp_path / "runs" / name
-    cfg = compose("train", [f"hydra.searchpath=[file://{conf_dir}]", f"model={name}", f"data_root={tiny_dataset.parent}",
-                            *TRAIN_OVERRIDES, f"results_table={tmp_path / 'results.csv'}",
-                            "trainer.enable_progress_bar=false", "trainer.enable_model_summary=false"])
+    cfg = compose(
+        "train",
+        [
+            f"hydra.searchpath=[file://{conf_dir}]",
+            f"model={name}",
+            f"data_root={tiny_dataset.parent}",
+            *TRAIN_OVERRIDES,
+            f"results_table={tmp_path / 'results.csv'}",
+            "trainer.enable_progress_bar=false",
+            "trainer.enable_model_summary=false",
+        ],
+    )
     with open_dict(cfg):
         cfg.run_dir = str(run)
     assert np.isfinite(train(cfg))
@@ -98,7 +107,9 @@ def test_the_howto_model_trains_bundles_predicts_and_reports(howto_model, tiny_d
     p = pred.predict_arrays(z["positions"], z["species"], z["cell"], allow_small_cell=True).values["ln_tau_lc_pred"]
     keep = np.isfinite(np.log(z["tau_lc"]))
     np.testing.assert_allclose(p[keep], ref["y_pred"][ref["config_id"] == cid], rtol=1e-5, atol=1e-5)
-    np.testing.assert_allclose(p, a + b * pred._features(z["positions"], z["species"], z["cell"])[:, col], rtol=1e-6)  # predict_step: float32
+    np.testing.assert_allclose(
+        p, a + b * pred._features(z["positions"], z["species"], z["cell"])[:, col], rtol=1e-6
+    )  # predict_step: float32
 
     # the report picks the run for its parity section from the model's declared role
     info = load_run(run)
@@ -114,7 +125,13 @@ def test_the_howto_model_trains_bundles_predicts_and_reports(howto_model, tiny_d
     parity = rep.summary["parity"]
     assert parity["model"] == name
     # an affine function of one column: |Pearson(prediction, ln tau)| pooled over all species == |Pearson(x, ln tau)|
-    x_test = np.concatenate([pred._features(*(shard(tiny_dataset, c)[k] for k in ("positions", "species", "cell")))[:, col][
-        np.isfinite(np.log(shard(tiny_dataset, c)["tau_lc"]))] for c in np.unique(ref["config_id"])])
+    x_test = np.concatenate(
+        [
+            pred._features(*(shard(tiny_dataset, c)[k] for k in ("positions", "species", "cell")))[:, col][
+                np.isfinite(np.log(shard(tiny_dataset, c)["tau_lc"]))
+            ]
+            for c in np.unique(ref["config_id"])
+        ]
+    )
     y_test = np.concatenate([ref["true_y"][ref["config_id"] == c] for c in np.unique(ref["config_id"])])
     assert parity["pooled_all_species"] == pytest.approx(np.sign(b) * np.corrcoef(x_test, y_test)[0, 1], abs=1e-6)

@@ -7,8 +7,10 @@ import sys
 
 
 def test_metrics_skill_and_label_quality_import_without_lightning() -> None:
-    code = ("import sys, taulc.models.metrics, taulc.evaluation.skill, taulc.analysis.label_quality; "
-            "print(','.join(m for m in ('lightning', 'torch_geometric', 'torch') if m in sys.modules))")
+    code = (
+        "import sys, taulc.models.metrics, taulc.evaluation.skill, taulc.analysis.label_quality; "
+        "print(','.join(m for m in ('lightning', 'torch_geometric', 'torch') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == ""
 

@@ -46,8 +46,16 @@ def test_pip_install_then_train_from_another_directory(tmp_path: Path) -> None:
 
     work = tmp_path / "elsewhere"
     work.mkdir()
-    where = _run([str(py), "-c", "import taulc, taulc.paths as p; print(taulc.__file__); print(p.conf_dir()); "
-                  "print(p.source_checkout()); print(p.default_data_root())"], cwd=work, env=env).stdout.split()
+    where = _run(
+        [
+            str(py),
+            "-c",
+            "import taulc, taulc.paths as p; print(taulc.__file__); print(p.conf_dir()); "
+            "print(p.source_checkout()); print(p.default_data_root())",
+        ],
+        cwd=work,
+        env=env,
+    ).stdout.split()
     site = str(venv / "lib")
     assert where[0].startswith(site) and where[1].startswith(site), where  # the wheel, not a checkout
     assert where[2] == "None" and where[3] == str(work / "datasets")
@@ -56,8 +64,7 @@ def test_pip_install_then_train_from_another_directory(tmp_path: Path) -> None:
 
     ver = _run([str(venv / "bin" / "taulc-train"), "--version"], cwd=work, env=env).stdout
     assert ver.startswith("taulc-train (taulc ")
-    _run([str(venv / "bin" / "taulc-train"), "model=svm", "trainer.enable_progress_bar=false"], cwd=work, env=env,
-         timeout=1200)
+    _run([str(venv / "bin" / "taulc-train"), "model=svm", "dataset=demo", "descriptor=gl", "trainer.enable_progress_bar=false"], cwd=work, env=env, timeout=1200)
     runs = [p.parent for p in (work / "runs" / "svm").glob("*/COMPLETE") if not p.parent.is_symlink()]  # not latest/
     assert len(runs) == 1
     metrics = json.loads((runs[0] / "metrics.json").read_text())

@@ -64,8 +64,9 @@ def files(tiny_dataset: Path, tmp_path_factory) -> dict[str, Path]:
     out["gsd"] = write_gsd(d / "hoomd.gsd", pos, sp, cell, velocities=v)
     out["atooms"] = write_labelled_xyz(d / "atooms.xyz", q["positions"], np.where(q["species"] == 0, "A", "B"), q["cell"])
     # a dump with velocities, an extra compute column, shuffled ids, a shifted origin and timestep 12000
-    full = write_lammps_dump(d / "full.dump", pos[perm], sp[perm] + 1, cell, ids=perm * 3 + 7, velocities=v[perm],
-                             origin=np.array([-2.0, 1.0, 0.5]))
+    full = write_lammps_dump(
+        d / "full.dump", pos[perm], sp[perm] + 1, cell, ids=perm * 3 + 7, velocities=v[perm], origin=np.array([-2.0, 1.0, 0.5])
+    )
     lines = full.read_text().splitlines()
     lines[1] = "12000"
     lines[8] += " c_pe"
@@ -112,8 +113,11 @@ def test_unknown_element_names_fall_back_to_types_or_name_the_cause(runs, files,
     from taulc.data.ingest import InputError
 
     bad = _element_dump(tmp_path / "cu.dump", files["dump"], ("Cu", "Zr"))
-    with pytest.raises(InputError, match=r"cu\.dump \(frame 0\): species label\(s\) \['Cu', 'Zr'\] are not in the species "
-                       r"map .*--species-map"):
+    with pytest.raises(
+        InputError,
+        match=r"cu\.dump \(frame 0\): species label\(s\) \['Cu', 'Zr'\] are not in the species "
+        r"map .*--species-map",
+    ):
         _pred(runs, bad)
 
 
@@ -306,8 +310,10 @@ def hot_liquid(tiny_dataset: Path, tmp_path_factory) -> dict[str, Path]:
     finally:
         eng.close()
     d = tmp_path_factory.mktemp("hot")
-    return {"positions": write_lammps_dump(d / "hot_novel.dump", c.positions, c.species + 1, c.cell),
-            "velocities": write_lammps_dump(d / "hot_vel.dump", c.positions, c.species + 1, c.cell, velocities=c.velocities)}
+    return {
+        "positions": write_lammps_dump(d / "hot_novel.dump", c.positions, c.species + 1, c.cell),
+        "velocities": write_lammps_dump(d / "hot_vel.dump", c.positions, c.species + 1, c.cell, velocities=c.velocities),
+    }
 
 
 @pytest.mark.parametrize("model", ["gnn", "svm"])
@@ -335,8 +341,11 @@ def test_gnn_strict_refuses_the_crystal(runs, tmp_path, caplog):
     f = write_lammps_dump(tmp_path / "fcc.dump", pos, sp + 1, cell)
     out = tmp_path / "out"
     rc, text = _cli(runs, [str(f), "--out", str(out), "--strict"], caplog, model="gnn")
-    assert rc == 1 and re.search(r"fcc\.dump \(frame 0\): outside the training domain \(--strict\): structure: the "
-                                 r"radial structure g\(r\) is [\d.]+ training standard deviations", text), text
+    assert rc == 1 and re.search(
+        r"fcc\.dump \(frame 0\): outside the training domain \(--strict\): structure: the "
+        r"radial structure g\(r\) is [\d.]+ training standard deviations",
+        text,
+    ), text
     assert not out.exists() or not any(out.iterdir())
 
 
@@ -354,8 +363,9 @@ def test_velocities_of_every_format_reach_the_temperature_check(runs, files, hot
     assert abs(t0 - 0.6) < 0.1 and r.domain["in_domain"] == 1
     fin = r.frame_in
     # extxyz velo
-    a = Atoms(numbers=np.where(r.species == 0, 28, 15), positions=fin.input_positions - fin.origin, cell=fin.input_cell,
-              pbc=True)  # ASE writes no Origin: shift so the wrap (and the streaming profile) stays the same
+    a = Atoms(
+        numbers=np.where(r.species == 0, 28, 15), positions=fin.input_positions - fin.origin, cell=fin.input_cell, pbc=True
+    )  # ASE writes no Origin: shift so the wrap (and the streaming profile) stays the same
     a.new_array("velo", fin.atoms.arrays["lj_velocities"] * np.sqrt(5.0 / 0.6))
     ase.io.write(tmp_path / "hot.extxyz", a, format="extxyz")
     (x,) = _pred(runs, tmp_path / "hot.extxyz")
@@ -364,8 +374,13 @@ def test_velocities_of_every_format_reach_the_temperature_check(runs, files, hot
     rot = ROTATIONS["xz->xy"]
     c = fin.input_cell
     cxz = np.array([c[0], [0, c[2, 2], 0], [c[1, 0], 0, c[1, 1]]])
-    f = write_lammps_dump(tmp_path / "xz.dump", (fin.input_positions - fin.origin) @ rot, r.species + 1, cxz,
-                          velocities=fin.atoms.arrays["lj_velocities"] @ rot)
+    f = write_lammps_dump(
+        tmp_path / "xz.dump",
+        (fin.input_positions - fin.origin) @ rot,
+        r.species + 1,
+        cxz,
+        velocities=fin.atoms.arrays["lj_velocities"] @ rot,
+    )
     (w,) = _pred(runs, f)
     assert w.frame_in.transform == ["xz->xy"]
     assert w.domain["temperature"] == pytest.approx(t0, rel=1e-9)
@@ -382,12 +397,17 @@ def _data_file(path: Path, style: str, pos: np.ndarray, types: np.ndarray, cell:
     """A LAMMPS data file with ``Atoms # <style>`` (atomic: id type x y z; charge: id type q x y z;
     full: id mol type q x y z)."""
     n = len(types)
-    cols = {"atomic": lambda i: f"{i + 1} {types[i]}", "charge": lambda i: f"{i + 1} {types[i]} 0.0",
-            "full": lambda i: f"{i + 1} 1 {types[i]} 0.0"}[style]
+    cols = {
+        "atomic": lambda i: f"{i + 1} {types[i]}",
+        "charge": lambda i: f"{i + 1} {types[i]} 0.0",
+        "full": lambda i: f"{i + 1} 1 {types[i]} 0.0",
+    }[style]
     rows = "\n".join(f"{cols(i)} {x:.12g} {y:.12g} {z:.12g}" for i, (x, y, z) in enumerate(pos.tolist()))
-    path.write_text(f"written by a test\n\n{n} atoms\n2 atom types\n\n0 {cell[0, 0]:.12g} xlo xhi\n0 {cell[1, 1]:.12g} ylo yhi\n"
-                    f"0 {cell[2, 2]:.12g} zlo zhi\n{cell[1, 0]:.12g} {cell[2, 0]:.12g} {cell[2, 1]:.12g} xy xz yz\n\n"
-                    f"Masses\n\n1 1.0\n2 1.0\n\nAtoms # {style}\n\n{rows}\n")
+    path.write_text(
+        f"written by a test\n\n{n} atoms\n2 atom types\n\n0 {cell[0, 0]:.12g} xlo xhi\n0 {cell[1, 1]:.12g} ylo yhi\n"
+        f"0 {cell[2, 2]:.12g} zlo zhi\n{cell[1, 0]:.12g} {cell[2, 0]:.12g} {cell[2, 1]:.12g} xy xz yz\n\n"
+        f"Masses\n\n1 1.0\n2 1.0\n\nAtoms # {style}\n\n{rows}\n"
+    )
     return path
 
 
@@ -405,9 +425,14 @@ def test_unsupported_data_style_names_the_style(runs, files, tmp_path):
     from taulc.data.ingest import InputError
 
     f = tmp_path / "sphere.data"
-    f.write_text("x\n\n1 atoms\n1 atom types\n\n0 10 xlo xhi\n0 10 ylo yhi\n0 10 zlo zhi\n\nAtoms # sphere\n\n1 1 1.0 1.0 0 0 0\n")
-    with pytest.raises(InputError, match=r"sphere\.data: LAMMPS data file with 'Atoms # sphere': atom style 'sphere' is not "
-                                         r"read; taulc reads the styles atomic, charge, full"):
+    f.write_text(
+        "x\n\n1 atoms\n1 atom types\n\n0 10 xlo xhi\n0 10 ylo yhi\n0 10 zlo zhi\n\nAtoms # sphere\n\n1 1 1.0 1.0 0 0 0\n"
+    )
+    with pytest.raises(
+        InputError,
+        match=r"sphere\.data: LAMMPS data file with 'Atoms # sphere': atom style 'sphere' is not "
+        r"read; taulc reads the styles atomic, charge, full",
+    ):
         _pred(runs, f)
 
 
@@ -419,8 +444,11 @@ def test_duplicate_ids_are_refused(runs, files, tmp_path):
     f2[0] = lines[9].split()[0]  # the second atom takes the first one's id
     lines[10] = " ".join(f2)
     (tmp_path / "dup.dump").write_text("\n".join(lines) + "\n")
-    with pytest.raises(InputError, match=r"dup\.dump \(frame 0\): field 'id' has 1 duplicate\(s\) \(e\.g\. id 1 appears 2 "
-                                         r"times\); particle ids must be unique"):
+    with pytest.raises(
+        InputError,
+        match=r"dup\.dump \(frame 0\): field 'id' has 1 duplicate\(s\) \(e\.g\. id 1 appears 2 "
+        r"times\); particle ids must be unique",
+    ):
         _pred(runs, tmp_path / "dup.dump")
 
 
@@ -430,9 +458,12 @@ def test_orthogonal_header_with_tilt_values_is_refused_unless_the_tilts_are_zero
     text = files["dump"].read_text()
     bad = tmp_path / "pp.dump"
     bad.write_text(text.replace("ITEM: BOX BOUNDS xy xz yz pp pp pp", "ITEM: BOX BOUNDS pp pp pp"))
-    with pytest.raises(InputError, match=r"pp\.dump \(frame 0, line 5\): the header 'ITEM: BOX BOUNDS pp pp pp' declares an "
-                                         r"orthogonal box but the box lines carry tilt values xy=1\.\d+ xz=0 yz=0; the box is "
-                                         r"ambiguous.*'ITEM: BOX BOUNDS xy xz yz pp pp pp'"):
+    with pytest.raises(
+        InputError,
+        match=r"pp\.dump \(frame 0, line 5\): the header 'ITEM: BOX BOUNDS pp pp pp' declares an "
+        r"orthogonal box but the box lines carry tilt values xy=1\.\d+ xz=0 yz=0; the box is "
+        r"ambiguous.*'ITEM: BOX BOUNDS xy xz yz pp pp pp'",
+    ):
         _pred(runs, bad)
     ortho = files["ortho"].read_text().splitlines()
     ortho[4] = "ITEM: BOX BOUNDS pp pp pp"  # zero tilts under an orthogonal header: the same box

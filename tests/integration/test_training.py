@@ -18,8 +18,17 @@ from tests.helpers import REPO
 def _train_cfg(root: Path, run_dir: Path, extra: list[str]):
     from omegaconf import open_dict
 
-    cfg = compose("train", [f"data_root={root.parent}", *TRAIN_OVERRIDES, f"results_table={run_dir.parent / 'results.csv'}",
-                            "trainer.enable_progress_bar=false", "trainer.enable_model_summary=false", *extra])
+    cfg = compose(
+        "train",
+        [
+            f"data_root={root.parent}",
+            *TRAIN_OVERRIDES,
+            f"results_table={run_dir.parent / 'results.csv'}",
+            "trainer.enable_progress_bar=false",
+            "trainer.enable_model_summary=false",
+            *extra,
+        ],
+    )
     with open_dict(cfg):
         cfg.run_dir = str(run_dir)
     return cfg
@@ -66,7 +75,9 @@ def test_svm_hardness_is_signed_distance(tiny_dataset: Path, tmp_path: Path):
     train(_train_cfg(tiny_dataset, run, ["model=svm", "model.C=1.0"]))
     p = np.load(run / "test_predictions.npz")
     assert np.array_equal(p["hardness"] > 0, p["cls_pred"] == 1)
-    np.testing.assert_allclose(p["hardness"] * np.abs(p["decision"]).max() / np.abs(p["hardness"]).max(), p["decision"], rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(
+        p["hardness"] * np.abs(p["decision"]).max() / np.abs(p["hardness"]).max(), p["decision"], rtol=1e-4, atol=1e-6
+    )
 
 
 def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
@@ -75,8 +86,16 @@ def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
 
 def test_multirun_sweep_over_C(tiny_dataset: Path, tmp_path: Path):
     out = _run(
-        ["-m", f"data_root={tiny_dataset.parent}", *TRAIN_OVERRIDES, "model=svm", "model.C=0.01,1",
-         f"results_table={tmp_path / 'results.csv'}", f"hydra.sweep.dir={tmp_path / 'sweep'}", "trainer.enable_progress_bar=false"],
+        [
+            "-m",
+            f"data_root={tiny_dataset.parent}",
+            *TRAIN_OVERRIDES,
+            "model=svm",
+            "model.C=0.01,1",
+            f"results_table={tmp_path / 'results.csv'}",
+            f"hydra.sweep.dir={tmp_path / 'sweep'}",
+            "trainer.enable_progress_bar=false",
+        ],
         tmp_path,
     )
     assert out.returncode == 0, out.stderr[-3000:]
@@ -87,9 +106,16 @@ def test_multirun_sweep_over_C(tiny_dataset: Path, tmp_path: Path):
 @pytest.mark.slow
 def test_optuna_search_returns_the_validation_objective(tiny_dataset: Path, tmp_path: Path):
     out = _run(
-        ["hparams_search=ridge_optuna", f"data_root={tiny_dataset.parent}", *TRAIN_OVERRIDES,
-         "hydra.sweeper.n_trials=3", "hydra.sweeper.sampler.n_startup_trials=2",
-         f"results_table={tmp_path / 'results.csv'}", f"hydra.sweep.dir={tmp_path / 'optuna'}", "trainer.enable_progress_bar=false"],
+        [
+            "hparams_search=ridge_optuna",
+            f"data_root={tiny_dataset.parent}",
+            *TRAIN_OVERRIDES,
+            "hydra.sweeper.n_trials=3",
+            "hydra.sweeper.sampler.n_startup_trials=2",
+            f"results_table={tmp_path / 'results.csv'}",
+            f"hydra.sweep.dir={tmp_path / 'optuna'}",
+            "trainer.enable_progress_bar=false",
+        ],
         tmp_path,
     )
     assert out.returncode == 0, out.stderr[-3000:]

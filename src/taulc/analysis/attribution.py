@@ -158,10 +158,17 @@ def plot_attribution(perm: pd.DataFrame, prof: pd.DataFrame, model_name: str = "
     fig, axs = plt.subplots(1, 3, figsize=(13.5, 3.8))
     ax = axs[0]
     y = np.arange(len(perm))
-    ax.barh(y - 0.18, perm["pearson_y_drop"], 0.36, xerr=perm["pearson_y_drop_std"], color="tab:blue",
-            label=r"Pearson($\hat y$, $\ln\tau_{\rm LC}$)")
-    ax.barh(y + 0.18, perm["roc_auc_cls_drop"], 0.36, xerr=perm["roc_auc_cls_drop_std"], color="tab:orange",
-            label="ROC-AUC slow/fast")
+    ax.barh(
+        y - 0.18,
+        perm["pearson_y_drop"],
+        0.36,
+        xerr=perm["pearson_y_drop_std"],
+        color="tab:blue",
+        label=r"Pearson($\hat y$, $\ln\tau_{\rm LC}$)",
+    )
+    ax.barh(
+        y + 0.18, perm["roc_auc_cls_drop"], 0.36, xerr=perm["roc_auc_cls_drop_std"], color="tab:orange", label="ROC-AUC slow/fast"
+    )
     ax.set_yticks(y)
     ax.set_yticklabels(perm["input"])
     ax.axvline(0, color="k", lw=0.8)
@@ -186,4 +193,3 @@ def plot_attribution(perm: pd.DataFrame, prof: pd.DataFrame, model_name: str = "
     ax.legend()
     fig.tight_layout()
     return fig
-

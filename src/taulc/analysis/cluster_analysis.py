@@ -71,8 +71,16 @@ from taulc.structure.caging import caging_cutoffs
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ClusterAnalysisSettings", "ClustersSpec", "RateResult", "analyse_rate", "analyse_runs", "scaling_table",
-           "lc2_from_manifest", "PAPER_3D_MD"]
+__all__ = [
+    "ClusterAnalysisSettings",
+    "ClustersSpec",
+    "RateResult",
+    "analyse_rate",
+    "analyse_runs",
+    "scaling_table",
+    "lc2_from_manifest",
+    "PAPER_3D_MD",
+]
 
 REQUIRED = ("times", "unwrapped", "nonaffine", "stress_xy", "strain", "tilt", "cell", "species", "rate")
 #: Zeng, Yu & Wang 2025, Table I (3D MD, Kob-Andersen at T = 0.45)
@@ -155,15 +163,28 @@ class RateResult:
         t_y = float(np.mean([lc.yield_time for lc in done])) if done else float("nan")
         s_y = float(np.mean([lc.yield_stress for lc in done])) if done else float("nan")
         return {
-            "rate": self.rate, "eta": self.eta, "t_chi": self.t_chi, "lc2": self.lc2, "d": self.d,
-            "rho_th": self.rho_th, "n_windows": self.n_windows, "n_clusters": len(self.volumes),
+            "rate": self.rate,
+            "eta": self.eta,
+            "t_chi": self.t_chi,
+            "lc2": self.lc2,
+            "d": self.d,
+            "rho_th": self.rho_th,
+            "n_windows": self.n_windows,
+            "n_clusters": len(self.volumes),
             "V_c_mean": float(np.mean(self.volumes)) if len(self.volumes) else float("nan"),
-            "xi_c": self.xi_c, "xi_c_sem": self._xi_sem(), "P_c": self.p_c, "P_c_conv": self.p_c_conv,
+            "xi_c": self.xi_c,
+            "xi_c_sem": self._xi_sem(),
+            "P_c": self.p_c,
+            "P_c_conv": self.p_c_conv,
             "jumps_per_particle_per_tau": self.events_per_particle_time,
-            "n_life_cycles": len(self.life_cycles), "n_yielding": len(done), "t_y": t_y, "sigma_c_y": s_y,
+            "n_life_cycles": len(self.life_cycles),
+            "n_yielding": len(done),
+            "t_y": t_y,
+            "sigma_c_y": s_y,
             "eta_c": eta_c(self.p_c, s_y, self.rate) if np.isfinite(s_y) else float("nan"),
             "eta_c_conv": eta_c(self.p_c_conv, s_y, self.rate) if np.isfinite(s_y) else float("nan"),
-            "phop_at_jumps_median": self.phop_at_jumps, "phop_random_median": self.phop_random,
+            "phop_at_jumps_median": self.phop_at_jumps,
+            "phop_random_median": self.phop_random,
         }
 
     def _xi_sem(self) -> float:
@@ -183,8 +204,9 @@ def lc2_from_manifest(manifest: Path | None) -> float | None:
     return float(v) if v is not None else None
 
 
-def analyse_rate(path: Path, system: SystemSpec, s: ClusterAnalysisSettings, lc2_default: float | None = None,
-                 progress: bool = False) -> RateResult:
+def analyse_rate(
+    path: Path, system: SystemSpec, s: ClusterAnalysisSettings, lc2_default: float | None = None, progress: bool = False
+) -> RateResult:
     """Everything of the module docstring for one steady-shear trajectory file."""
     t_start = time.perf_counter()
     z = load_npz(path, required=REQUIRED)
@@ -200,14 +222,16 @@ def analyse_rate(path: Path, system: SystemSpec, s: ClusterAnalysisSettings, lc2
     eta = float(-z["stress_xy"][sel].mean() / rate)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    cor = compute_correlators(nonaffine, times, a=0.25, mask=species == 0, temperature=system.temperature,
-                              volume=vol)
+    cor = compute_correlators(nonaffine, times, a=0.25, mask=species == 0, temperature=system.temperature, volume=vol)
     t_chi = float(cor.t_chi)
     if not np.isfinite(t_chi) or t_chi >= times[-1] / 2:
         raise ValueError(f"{path}: χ4 peak t_χ = {t_chi} not resolved within half the run ({times[-1]}); run longer")
     lc2 = float(s.lc2 or lc2_default or 0.057)
-    d = float(s.d) if s.d else float(caging_cutoffs(wrap_frame(unwrapped[0], cell, tilt[0]), species,
-                                                     frame_cell(cell, tilt[0]))["bb"][1])
+    d = (
+        float(s.d)
+        if s.d
+        else float(caging_cutoffs(wrap_frame(unwrapped[0], cell, tilt[0]), species, frame_cell(cell, tilt[0]))["bb"][1])
+    )
     timings["chi4"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     ev = cage_events(nonaffine, unwrapped, times, cell, lc2, tilt=tilt, progress=progress)
@@ -216,8 +240,14 @@ def analyse_rate(path: Path, system: SystemSpec, s: ClusterAnalysisSettings, lc2
     w = max(2, int(round(t_chi / dt)))
     step = max(1, int(round(s.window_step * t_chi / dt)))
     starts = np.arange(0, len(times) - w, step)
-    settings = DemarcationSettings(d=d, threshold_c=s.threshold_c, c_prime=s.c_prime, r_stz=s.r_stz,
-                                   grid_spacing=s.grid_spacing, sieve_spacing=s.sieve_spacing)
+    settings = DemarcationSettings(
+        d=d,
+        threshold_c=s.threshold_c,
+        c_prime=s.c_prime,
+        r_stz=s.r_stz,
+        grid_spacing=s.grid_spacing,
+        sieve_spacing=s.sieve_spacing,
+    )
     t0 = time.perf_counter()
     wins = []
     for a in starts:
@@ -227,8 +257,10 @@ def analyse_rate(path: Path, system: SystemSpec, s: ClusterAnalysisSettings, lc2
         wins.append((a, e, sub, c_end))
     fields = [jump_density(sub.position, c_end, d, 24) for _, _, sub, c_end in wins]
     rho_th = background_threshold(fields, s.threshold_c)
-    clusters = [demarcate(sub.position, c_end, settings, rho_th=rho_th)
-                for _, _, sub, c_end in _bar(wins, progress, "demarcation", "window")]
+    clusters = [
+        demarcate(sub.position, c_end, settings, rho_th=rho_th)
+        for _, _, sub, c_end in _bar(wins, progress, "demarcation", "window")
+    ]
     timings["demarcation"] = time.perf_counter() - t0
     volumes = np.concatenate([c.volumes for c in clusters]) if clusters else np.zeros(0)
     p_c = float(np.mean([np.mean(c.label_of(unwrapped[e]) > 0) for (_, e, _, _), c in zip(wins, clusters)]))
@@ -237,29 +269,33 @@ def analyse_rate(path: Path, system: SystemSpec, s: ClusterAnalysisSettings, lc2
     t0 = time.perf_counter()
     ends = [e for _, e, _, _ in wins]
     p_frames = np.arange(min(back, ends[-1]) if ends else 0, (ends[-1] + 1) if ends else 0, max(1, w // 8))
-    p_c_conv = float(np.mean(convective_fraction(clusters, ends, [(e - back, e) for e in ends], unwrapped,
-                                                 strain, p_frames))) if p_frames.size else float("nan")
+    p_c_conv = (
+        float(np.mean(convective_fraction(clusters, ends, [(e - back, e) for e in ends], unwrapped, strain, p_frames)))
+        if p_frames.size
+        else float("nan")
+    )
     timings["p_c"] = time.perf_counter() - t0
     # life cycles
     t0 = time.perf_counter()
     fwd = int(round(s.trace_forward * t_chi / dt))
-    cands = [(float(c.volumes[k]), wi, k + 1) for wi, ((a, e, _, _), c) in enumerate(zip(wins, clusters))
-             if e - back >= 0 for k in range(c.n_clusters)]
+    cands = [
+        (float(c.volumes[k]), wi, k + 1)
+        for wi, ((a, e, _, _), c) in enumerate(zip(wins, clusters))
+        if e - back >= 0
+        for k in range(c.n_clusters)
+    ]
     cands.sort(reverse=True)
     cands = cands[: s.max_life_cycles]
-    need = sorted({f for _, wi, _ in cands for f in range(max(0, wins[wi][1] - back),
-                                                            min(len(times), wins[wi][1] + fwd + 1))})
+    need = sorted({f for _, wi, _ in cands for f in range(max(0, wins[wi][1] - back), min(len(times), wins[wi][1] + fwd + 1))})
     sigma_all = np.zeros((len(times), n))
     if need:
-        sigma_all[need] = atomic_shear_stress_frames(unwrapped, tilt, cell, species, system, frames=need,
-                                                     progress=progress)
+        sigma_all[need] = atomic_shear_stress_frames(unwrapped, tilt, cell, species, system, frames=need, progress=progress)
     omega = particle_volumes(system, species, vol)
     lcs = []
     for _, wi, k in _bar(cands, progress, "life cycles", "cluster"):
         e = wins[wi][1]
         frames = np.arange(max(0, e - back), min(len(times), e + fwd + 1))
-        lcs.append(life_cycle(clusters[wi], k, frames, times, unwrapped, strain, sigma_all[frames], omega,
-                              float(strain[e]), ev))
+        lcs.append(life_cycle(clusters[wi], k, frames, times, unwrapped, strain, sigma_all[frames], omega, float(strain[e]), ev))
     timings["life_cycles"] = time.perf_counter() - t0
     # g_cj(r), α(r): sources = cluster jumps around t_1, targets = all jumps in [t_1, t_2]
     t0 = time.perf_counter()
@@ -284,8 +320,11 @@ def analyse_rate(path: Path, system: SystemSpec, s: ClusterAnalysisSettings, lc2
     g_cj = None
     if g_parts:
         wts = np.array([p[0] for p in g_parts], dtype=float)
-        g_cj = (r_c, np.nansum([p[1] * wi for p, wi in zip(g_parts, wts)], axis=0) / wts.sum(),
-                np.nansum([p[2] * wi for p, wi in zip(g_parts, wts)], axis=0) / wts.sum())
+        g_cj = (
+            r_c,
+            np.nansum([p[1] * wi for p, wi in zip(g_parts, wts)], axis=0) / wts.sum(),
+            np.nansum([p[2] * wi for p, wi in zip(g_parts, wts)], axis=0) / wts.sum(),
+        )
     timings["g_cj"] = time.perf_counter() - t0
     # p_hop at Candelier jumps vs random frames
     t0 = time.perf_counter()
@@ -296,13 +335,28 @@ def analyse_rate(path: Path, system: SystemSpec, s: ClusterAnalysisSettings, lc2
     timings["phop"] = time.perf_counter() - t0
     timings["total"] = time.perf_counter() - t_start
     ex = int(np.argmax([c.n_clusters for c in clusters])) if clusters else 0
-    return RateResult(rate=rate, eta=eta, t_chi=t_chi, lc2=lc2, d=d, rho_th=rho_th, n_windows=len(wins),
-                      volumes=volumes, p_c=p_c, p_c_conv=p_c_conv, events_per_particle_time=len(ev) / (n * (times[-1] - times[0])),
-                      life_cycles=lcs, g_cj=g_cj, phop_at_jumps=float(np.nanmedian(at)),
-                      phop_random=float(np.nanmedian(rnd)), timings=timings,
-                      example_events=wins[ex][2].position if clusters else None,
-                      example_clusters=clusters[ex] if clusters else None, cluster_sets=clusters,
-                      window_ends=[int(e) for _, e, _, _ in wins])
+    return RateResult(
+        rate=rate,
+        eta=eta,
+        t_chi=t_chi,
+        lc2=lc2,
+        d=d,
+        rho_th=rho_th,
+        n_windows=len(wins),
+        volumes=volumes,
+        p_c=p_c,
+        p_c_conv=p_c_conv,
+        events_per_particle_time=len(ev) / (n * (times[-1] - times[0])),
+        life_cycles=lcs,
+        g_cj=g_cj,
+        phop_at_jumps=float(np.nanmedian(at)),
+        phop_random=float(np.nanmedian(rnd)),
+        timings=timings,
+        example_events=wins[ex][2].position if clusters else None,
+        example_clusters=clusters[ex] if clusters else None,
+        cluster_sets=clusters,
+        window_ends=[int(e) for _, e, _, _ in wins],
+    )
 
 
 def _bar(items: Sequence[Any], on: bool, desc: str, unit: str) -> Any:
@@ -332,19 +386,25 @@ def scaling_table(results: Sequence[RateResult], dim: int = 3) -> dict[str, Any]
         return out
     eta = fit_power_law(rates, [r.eta for r in results])
     xi = fit_power_law(rates, [r.xi_c for r in results], sem=[r._xi_sem() for r in results])
-    out.update(lam=eta.lam, lam_err=eta.lam_err, lambda_over_D1=eta.lam / (dim + 1),
-               lambda_over_D1_err=eta.lam_err / (dim + 1), nu_c=xi.lam, nu_c_err=xi.lam_err)
+    out.update(
+        lam=eta.lam,
+        lam_err=eta.lam_err,
+        lambda_over_D1=eta.lam / (dim + 1),
+        lambda_over_D1_err=eta.lam_err / (dim + 1),
+        nu_c=xi.lam,
+        nu_c_err=xi.lam_err,
+    )
     ty = [r.row()["t_y"] for r in results]
     if np.sum(np.isfinite(ty)) >= 2:
         fy = fit_power_law(rates, ty)
         fc = fit_power_law(rates, [r.t_chi for r in results])
-        out.update(t_y_exponent=fy.lam, t_y_exponent_err=fy.lam_err, t_chi_exponent=fc.lam,
-                   t_chi_exponent_err=fc.lam_err)
+        out.update(t_y_exponent=fy.lam, t_y_exponent_err=fy.lam_err, t_chi_exponent=fc.lam, t_chi_exponent_err=fc.lam_err)
     return out
 
 
-def analyse_runs(folder: Path, system: SystemSpec, s: ClusterAnalysisSettings, manifest: Path | None = None,
-                 progress: bool = False) -> list[RateResult]:
+def analyse_runs(
+    folder: Path, system: SystemSpec, s: ClusterAnalysisSettings, manifest: Path | None = None, progress: bool = False
+) -> list[RateResult]:
     files = sorted(Path(folder).glob("steady_r*.npz"))
     if not files:
         raise FileNotFoundError(f"{folder}: no steady_r*.npz trajectories (run bench/cluster_runs.py first)")

@@ -101,8 +101,15 @@ class GridField:
         return grid_positions(self.cell, self.fine.shape[0])
 
 
-def eq_a1_field(positions: np.ndarray, cell: np.ndarray, values: np.ndarray, *, n_grid: int = 20,
-                length: float | None = None, oversample: int = 3) -> GridField:
+def eq_a1_field(
+    positions: np.ndarray,
+    cell: np.ndarray,
+    values: np.ndarray,
+    *,
+    n_grid: int = 20,
+    length: float | None = None,
+    oversample: int = 3,
+) -> GridField:
     """Eq. A1, ``g = Σ_j v_j e^{-r/l} / Σ_j e^{-r/l}`` on a periodic grid, via FFT.
 
     ``length`` defaults to L/20 (L = V^{1/3}); ``oversample`` (odd) sets the fine grid
@@ -121,19 +128,19 @@ def eq_a1_field(positions: np.ndarray, cell: np.ndarray, values: np.ndarray, *, 
     kf = _kernel_fft(np.ascontiguousarray(cell).tobytes(), m, length)
     num = np.fft.irfftn(np.fft.rfftn(_deposit(frac, values, m)) * kf, s=(m, m, m))
     den = np.fft.irfftn(np.fft.rfftn(_deposit(frac, np.ones(len(values)), m)) * kf, s=(m, m, m))
-    return GridField(fine=num / np.maximum(den, 1e-300), cell=cell, n_grid=n_grid, oversample=oversample,
-                     length=length)
+    return GridField(fine=num / np.maximum(den, 1e-300), cell=cell, n_grid=n_grid, oversample=oversample, length=length)
 
 
-def eq_a1_direct(positions: np.ndarray, cell: np.ndarray, values: np.ndarray, points: np.ndarray,
-                 length: float, chunk: int = 256) -> np.ndarray:
+def eq_a1_direct(
+    positions: np.ndarray, cell: np.ndarray, values: np.ndarray, points: np.ndarray, length: float, chunk: int = 256
+) -> np.ndarray:
     """Brute-force Eq. A1 at Cartesian ``points`` (explicit sum over 27 images; reference)."""
     positions = np.asarray(positions, dtype=np.float64)
     points = np.asarray(points, dtype=np.float64).reshape(-1, 3)
     out = np.empty(len(points))
     shifts = _IMAGES @ cell
     for a in range(0, len(points), chunk):
-        p = points[a:a + chunk]
+        p = points[a : a + chunk]
         num = np.zeros(len(p))
         den = np.zeros(len(p))
         for sh in shifts:
@@ -141,12 +148,11 @@ def eq_a1_direct(positions: np.ndarray, cell: np.ndarray, values: np.ndarray, po
             w = np.exp(-np.sqrt(np.einsum("ijk,ijk->ij", d, d)) / length)
             num += w @ values
             den += w.sum(1)
-        out[a:a + chunk] = num / den
+        out[a : a + chunk] = num / den
     return out
 
 
-def nearest_centre(points: np.ndarray, centres: np.ndarray, cell: np.ndarray, chunk: int = 4096
-                   ) -> tuple[np.ndarray, np.ndarray]:
+def nearest_centre(points: np.ndarray, centres: np.ndarray, cell: np.ndarray, chunk: int = 4096) -> tuple[np.ndarray, np.ndarray]:
     """Index of the nearest centre of every point (periodic, tilted) and the distance to it."""
     points = np.asarray(points, dtype=np.float64).reshape(-1, 3)
     centres = np.asarray(centres, dtype=np.float64).reshape(-1, 3)
@@ -156,10 +162,10 @@ def nearest_centre(points: np.ndarray, centres: np.ndarray, cell: np.ndarray, ch
     dist = np.empty(len(points))
     step = max(1, chunk // max(1, len(centres)))
     for a in range(0, len(points), step):
-        d = minimum_image(points[a:a + step, None, :] - centres[None, :, :], cell)
+        d = minimum_image(points[a : a + step, None, :] - centres[None, :, :], cell)
         r = np.sqrt(np.einsum("ijk,ijk->ij", d, d))
-        lab[a:a + step] = np.argmin(r, axis=1)
-        dist[a:a + step] = r[np.arange(len(r)), lab[a:a + step]]
+        lab[a : a + step] = np.argmin(r, axis=1)
+        dist[a : a + step] = r[np.arange(len(r)), lab[a : a + step]]
     return lab, dist
 
 
@@ -184,9 +190,18 @@ class Clusters:
         return np.bincount(self.labels[self.labels >= 0], minlength=self.n_clusters)
 
 
-def circle_clusters(positions: np.ndarray, cell: np.ndarray, values: np.ndarray, members: np.ndarray, *,
-                    region: np.ndarray | None = None, field: GridField | None = None, n_grid: int = 20,
-                    length: float | None = None, oversample: int = 3) -> Clusters:
+def circle_clusters(
+    positions: np.ndarray,
+    cell: np.ndarray,
+    values: np.ndarray,
+    members: np.ndarray,
+    *,
+    region: np.ndarray | None = None,
+    field: GridField | None = None,
+    n_grid: int = 20,
+    length: float | None = None,
+    oversample: int = 3,
+) -> Clusters:
     """Appendix A: Eq. A1 convolution of ``values``, centres = local maxima, members -> nearest centre.
 
     For fast clusters pass ``-values`` (centres = local minima of the original field).

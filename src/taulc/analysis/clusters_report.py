@@ -42,8 +42,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     over = {}
     for kv in a.set:
         k, _, v = kv.partition("=")
-        over[k] = (None if v.lower() in ("none", "null") else v if k == "phop_form"
-                   else int(v) if k == "max_life_cycles" else float(v))
+        over[k] = (
+            None if v.lower() in ("none", "null") else v if k == "phop_form" else int(v) if k == "max_life_cycles" else float(v)
+        )
     s = ClusterAnalysisSettings.from_config(over)
     t0 = time.perf_counter()
     results = analyse_runs(Path(a.trajectories), load_system(a.system), s, Path(a.manifest), progress=True)
@@ -51,20 +52,26 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         sc = write_section(rep, results)
         rep.summary["timings_s"] = {f"{r.rate:g}": r.timings for r in results}
-        final = rep.finish("Convective clusters report", [f"- trajectories: `{a.trajectories}`",
-                                                          f"- analysis time {time.perf_counter() - t0:.0f} s"])
+        final = rep.finish(
+            "Convective clusters report",
+            [f"- trajectories: `{a.trajectories}`", f"- analysis time {time.perf_counter() - t0:.0f} s"],
+        )
     except BaseException:
         rep.abort()
         raise
     print(f"report: {final / 'report.md'}")
     for r in results:
         row = r.row()
-        print(f"rate {r.rate:g}: eta {row['eta']:.2f}  t_chi {row['t_chi']:.2f}  clusters {row['n_clusters']}  "
-              f"xi_c {row['xi_c']:.2f}  P_c {row['P_c']:.2f}  P_c_conv {row['P_c_conv']:.2f}  t_y {row['t_y']:.2f}  "
-              f"eta_c {row['eta_c']:.2f}  eta_c_conv {row['eta_c_conv']:.2f}")
+        print(
+            f"rate {r.rate:g}: eta {row['eta']:.2f}  t_chi {row['t_chi']:.2f}  clusters {row['n_clusters']}  "
+            f"xi_c {row['xi_c']:.2f}  P_c {row['P_c']:.2f}  P_c_conv {row['P_c_conv']:.2f}  t_y {row['t_y']:.2f}  "
+            f"eta_c {row['eta_c']:.2f}  eta_c_conv {row['eta_c_conv']:.2f}"
+        )
     if "nu_c" in sc:
-        print(f"lambda/(D+1) = {sc['lambda_over_D1']:.3f} +- {sc['lambda_over_D1_err']:.3f}   "
-              f"nu_c = {sc['nu_c']:.3f} +- {sc['nu_c_err']:.3f}   (paper 3D MD: 0.182 vs 0.176)")
+        print(
+            f"lambda/(D+1) = {sc['lambda_over_D1']:.3f} +- {sc['lambda_over_D1_err']:.3f}   "
+            f"nu_c = {sc['nu_c']:.3f} +- {sc['nu_c_err']:.3f}   (paper 3D MD: 0.182 vs 0.176)"
+        )
 
 
 if __name__ == "__main__":

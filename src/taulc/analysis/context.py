@@ -94,8 +94,9 @@ class AnalysisSpec:
         if not self.slice_thickness > 0:
             raise ConfigError(f"field 'analysis.slice_thickness' must be > 0, got {self.slice_thickness!r}")
         if not 0 <= self.slice_center <= 1:
-            raise ConfigError(f"field 'analysis.slice_center' must be {'>= 0' if self.slice_center < 0 else '<= 1'}, "
-                              f"got {self.slice_center!r}")
+            raise ConfigError(
+                f"field 'analysis.slice_center' must be {'>= 0' if self.slice_center < 0 else '<= 1'}, got {self.slice_center!r}"
+            )
 
 
 def analysis_spec(node: AnalysisSpec | Mapping[str, Any] | None) -> AnalysisSpec:
@@ -133,8 +134,20 @@ class EvaluateSpec:
         top = {k: c[k] for k in ("run", "runs", "runs_root", "data_root", "out") if k in c}
         return from_mapping(cls, {**top, "analysis": analysis_spec(c.get("analysis"))}, "evaluate")
 
-_LABEL_FIELDS = ("positions", "species", "cell", "rate", "tau_lc", "tau_sh", "slow", "tau_2", "t_max",
-                 "censored_lc", "censored_sh")
+
+_LABEL_FIELDS = (
+    "positions",
+    "species",
+    "cell",
+    "rate",
+    "tau_lc",
+    "tau_sh",
+    "slow",
+    "tau_2",
+    "t_max",
+    "censored_lc",
+    "censored_sh",
+)
 
 
 @dataclass
@@ -156,8 +169,9 @@ class DatasetContext:
         return np.array([float(s["rate"]) for s in self.manifest["shards"]])
 
     def concat(self, key: str) -> np.ndarray:
-        return np.concatenate([np.broadcast_to(s[key], s["species"].shape) if np.ndim(s[key]) == 0 else s[key]
-                               for s in self.shards])
+        return np.concatenate(
+            [np.broadcast_to(s[key], s["species"].shape) if np.ndim(s[key]) == 0 else s[key] for s in self.shards]
+        )
 
     @property
     def config_id(self) -> np.ndarray:
@@ -172,8 +186,9 @@ class DatasetContext:
         hor = getattr(target, "horizon", None) if target is not None else None
         key = (descriptor_key(descriptor), est, hor)
         if key not in self._tables:
-            self._tables[key] = load_dataset(self.root, self.dataset_cfg, descriptor, verify=False, progress=False,
-                                             estimator=est, horizon=hor)
+            self._tables[key] = load_dataset(
+                self.root, self.dataset_cfg, descriptor, verify=False, progress=False, estimator=est, horizon=hor
+            )
         return self._tables[key]
 
 
@@ -195,4 +210,3 @@ def dataset_of(cfg: Mapping[str, Any]) -> tuple[Path, dict[str, Any]]:
 
     root = Path(cfg["data_root"]) if cfg.get("data_root") else default_data_root()
     return root / str(cfg["dataset"]["name"]), dataset_identity(cfg)
-

@@ -105,8 +105,9 @@ def main(argv: list[str] | None = None) -> None:
     table = pd.DataFrame(rows)
     args.out.mkdir(parents=True, exist_ok=True)
     atomic_write_with(args.out / "dms.csv", lambda tmp: table.to_csv(tmp, index=False))
-    plot_dms(table, args.out / "dms.png",
-             f"{entry['id']} (N={system.n_atoms}, T={system.temperature}), $\\gamma_0$={proto.gamma0}")
+    plot_dms(
+        table, args.out / "dms.png", f"{entry['id']} (N={system.n_atoms}, T={system.temperature}), $\\gamma_0$={proto.gamma0}"
+    )
     print(table.to_string(index=False))
     print(f"wall time {time.perf_counter() - t0:.0f} s")
 

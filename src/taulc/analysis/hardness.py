@@ -25,7 +25,7 @@ def compute_hardness(model: Any, features: np.ndarray, chunk: int = 65536) -> np
     out = np.empty(len(features))
     with torch.no_grad():
         for a in range(0, len(features), chunk):
-            out[a:a + chunk] = model.hardness(torch.from_numpy(np.asarray(features[a:a + chunk]))).double().numpy()
+            out[a : a + chunk] = model.hardness(torch.from_numpy(np.asarray(features[a : a + chunk]))).double().numpy()
     return out
 
 
@@ -33,9 +33,14 @@ def _sem(v: np.ndarray) -> float:
     return float(v.std(ddof=1) / np.sqrt(len(v))) if len(v) > 1 else float("nan")
 
 
-def hardness_tables(h: np.ndarray, rate: np.ndarray, slow: np.ndarray, config_id: np.ndarray,
-                    split_of_config: Mapping[int, str] | None = None,
-                    shard_ids: Sequence[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def hardness_tables(
+    h: np.ndarray,
+    rate: np.ndarray,
+    slow: np.ndarray,
+    config_id: np.ndarray,
+    split_of_config: Mapping[int, str] | None = None,
+    shard_ids: Sequence[str] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Fig. 20 numbers: per γ̇ ``H̄`` (mean H over all particles), ``p_H`` (fraction H > 0),
     ``p_slow`` (label fraction, Eq. 2) and ``p_H − p_slow``; and the same per configuration."""
     h = np.asarray(h, dtype=np.float64)
@@ -43,18 +48,35 @@ def hardness_tables(h: np.ndarray, rate: np.ndarray, slow: np.ndarray, config_id
     for r in np.unique(rate):
         m = rate == r
         hv = h[m]
-        rows.append({"rate": float(r), "n": int(m.sum()), "n_configs": int(len(np.unique(config_id[m]))),
-                     "H_mean": float(hv.mean()), "H_sem": _sem(hv), "p_H": float((hv > 0).mean()),
-                     "p_slow": float(slow[m].mean()), "sign_agreement": float(((hv > 0) == (slow[m] > 0)).mean())})
+        rows.append(
+            {
+                "rate": float(r),
+                "n": int(m.sum()),
+                "n_configs": int(len(np.unique(config_id[m]))),
+                "H_mean": float(hv.mean()),
+                "H_sem": _sem(hv),
+                "p_H": float((hv > 0).mean()),
+                "p_slow": float(slow[m].mean()),
+                "sign_agreement": float(((hv > 0) == (slow[m] > 0)).mean()),
+            }
+        )
     per_rate = pd.DataFrame(rows)
     per_rate["p_H_minus_p_slow"] = per_rate["p_H"] - per_rate["p_slow"]
     rows = []
     for c in np.unique(config_id):
         m = config_id == c
-        rows.append({"config_id": int(c), "shard": shard_ids[int(c)] if shard_ids is not None else str(c),
-                     "rate": float(rate[m][0]), "split": (split_of_config or {}).get(int(c), "?"),
-                     "n": int(m.sum()), "H_mean": float(h[m].mean()), "p_H": float((h[m] > 0).mean()),
-                     "p_slow": float(slow[m].mean())})
+        rows.append(
+            {
+                "config_id": int(c),
+                "shard": shard_ids[int(c)] if shard_ids is not None else str(c),
+                "rate": float(rate[m][0]),
+                "split": (split_of_config or {}).get(int(c), "?"),
+                "n": int(m.sum()),
+                "H_mean": float(h[m].mean()),
+                "p_H": float((h[m] > 0).mean()),
+                "p_slow": float(slow[m].mean()),
+            }
+        )
     per_cfg = pd.DataFrame(rows)
     per_cfg["p_H_minus_p_slow"] = per_cfg["p_H"] - per_cfg["p_slow"]
     return per_rate, per_cfg
@@ -101,9 +123,18 @@ def _slice_mask(positions: np.ndarray, cell: np.ndarray, center: float, thicknes
     return np.abs(dz) <= 0.5 * thickness
 
 
-def hardness_map(ax, shard: Mapping[str, Any], h: np.ndarray, *, norm, cmap: str = "RdBu_r",
-                 thickness: float = 1.5, center_frac: float = 0.5, n_grid: int = 20,
-                 oversample: int = 3) -> dict[str, Any]:
+def hardness_map(
+    ax,
+    shard: Mapping[str, Any],
+    h: np.ndarray,
+    *,
+    norm,
+    cmap: str = "RdBu_r",
+    thickness: float = 1.5,
+    center_frac: float = 0.5,
+    n_grid: int = 20,
+    oversample: int = 3,
+) -> dict[str, Any]:
     """Draw one Fig. 19 panel: x-y slice coloured by H, slow/fast boundary (dashed) and Appendix A clusters.
 
     The boundary is the 0.5 level of the Eq. A1 convolution of the slow label (l_cg = L/20).
@@ -126,8 +157,9 @@ def hardness_map(ax, shard: Mapping[str, Any], h: np.ndarray, *, norm, cmap: str
     fast_cl = circle_clusters(pos, cell, -ln_lc, ~slow, region=~region_slow, n_grid=n_grid, oversample=oversample)
     # particles
     sizes = np.where(np.asarray(shard["species"])[sel] == 0, 34.0, 16.0)
-    sc = ax.scatter(pos[sel, 0], pos[sel, 1], c=h[sel], s=sizes, cmap=cmap, norm=norm, edgecolors="0.25",
-                    linewidths=0.3, zorder=2)
+    sc = ax.scatter(
+        pos[sel, 0], pos[sel, 1], c=h[sel], s=sizes, cmap=cmap, norm=norm, edgecolors="0.25", linewidths=0.3, zorder=2
+    )
     # fields on the fine-grid plane nearest the slice centre, wrapped by one node for periodic contours
     m = frac_field.fine.shape[0]
     k = int(np.clip(round(zc / lz * m - 0.5), 0, m - 1))
@@ -138,7 +170,7 @@ def hardness_map(ax, shard: Mapping[str, Any], h: np.ndarray, *, norm, cmap: str
     plane = np.concatenate([plane, plane[:1]], axis=0)
     plane = np.concatenate([plane, plane[:, :1]], axis=1)
     pts = np.stack([gx.ravel(), gy.ravel(), np.full(gx.size, (k + 0.5) / m * lz)], axis=1)
-    lab = np.full(gx.size, -10**6, dtype=np.int64)
+    lab = np.full(gx.size, -(10**6), dtype=np.int64)
     in_slow = plane.ravel() > 0.5
     if slow_cl.n_clusters and in_slow.any():
         lab[in_slow] = nearest_centre(pts[in_slow], slow_cl.centres, cell)[0]
@@ -177,9 +209,14 @@ def hardness_map(ax, shard: Mapping[str, Any], h: np.ndarray, *, norm, cmap: str
     }
 
 
-def plot_hardness_maps(maps: Sequence[tuple[float, str, Mapping[str, Any], np.ndarray]], *, thickness: float = 1.5,
-                       center_frac: float = 0.5, n_grid: int = 20, oversample: int = 3
-                       ) -> tuple[Any, pd.DataFrame]:
+def plot_hardness_maps(
+    maps: Sequence[tuple[float, str, Mapping[str, Any], np.ndarray]],
+    *,
+    thickness: float = 1.5,
+    center_frac: float = 0.5,
+    n_grid: int = 20,
+    oversample: int = 3,
+) -> tuple[Any, pd.DataFrame]:
     """Fig. 19: one slice per shear rate ``(rate, shard id, shard arrays, H)``, common colour bar."""
     from matplotlib.colors import TwoSlopeNorm  # noqa: PLC0415
 
@@ -193,8 +230,9 @@ def plot_hardness_maps(maps: Sequence[tuple[float, str, Mapping[str, Any], np.nd
     rows = []
     mappable = None
     for ax, (rate, sid, shard, h) in zip(axs.flat, maps):
-        st = hardness_map(ax, shard, h, norm=norm, thickness=thickness, center_frac=center_frac,
-                          n_grid=n_grid, oversample=oversample)
+        st = hardness_map(
+            ax, shard, h, norm=norm, thickness=thickness, center_frac=center_frac, n_grid=n_grid, oversample=oversample
+        )
         mappable = st.pop("mappable")
         ax.set_title(f"{rate_label(rate)}   ({sid})")
         rows.append({"rate": rate, "shard": sid, **st})
@@ -206,6 +244,7 @@ def plot_hardness_maps(maps: Sequence[tuple[float, str, Mapping[str, Any], np.nd
     axs.flat[0].plot([], [], "-", color="0.45", lw=0.6, label="cluster borders (App. A)")
     axs.flat[0].scatter([], [], marker="x", color="k", label="slow centre")
     axs.flat[0].scatter([], [], marker="+", color="k", label="fast centre")
-    fig.legend(*axs.flat[0].get_legend_handles_labels(), loc="lower center", ncol=4,
-               bbox_to_anchor=(0.45, -0.02 if nrow > 1 else -0.06))
+    fig.legend(
+        *axs.flat[0].get_legend_handles_labels(), loc="lower center", ncol=4, bbox_to_anchor=(0.45, -0.02 if nrow > 1 else -0.06)
+    )
     return fig, pd.DataFrame(rows)

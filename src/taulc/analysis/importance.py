@@ -40,8 +40,10 @@ __all__ = [
     "parse_feature_name",
 ]
 
-_NAME = re.compile(r"^(?P<family>\S+) gen=(?P<gen>\d+)(?: l=(?P<l>-?\d+))?(?: m=(?P<m>-?\d+))?"
-                   r"(?: s=(?P<s>\S+))?(?: r=(?P<r>[-\d.eE+]+))?$")
+_NAME = re.compile(
+    r"^(?P<family>\S+) gen=(?P<gen>\d+)(?: l=(?P<l>-?\d+))?(?: m=(?P<m>-?\d+))?"
+    r"(?: s=(?P<s>\S+))?(?: r=(?P<r>[-\d.eE+]+))?$"
+)
 _SPECIES = {"b": 0, "s": 1}
 
 
@@ -83,15 +85,15 @@ def gram_stats(x: np.ndarray, y: np.ndarray, chunk: int = 16384) -> GramStats:
         raise ValueError(f"need matching rows and n >= 2, got X {x.shape}, y {y.shape}")
     mx = np.zeros(f)
     for a in range(0, n, chunk):
-        mx += x[a:a + chunk].sum(0, dtype=np.float64)
+        mx += x[a : a + chunk].sum(0, dtype=np.float64)
     mx /= n
     my = float(y.mean())
     g = np.zeros((f, f))
     b = np.zeros(f)
     for a in range(0, n, chunk):
-        xc = x[a:a + chunk].astype(np.float64) - mx
+        xc = x[a : a + chunk].astype(np.float64) - mx
         g += xc.T @ xc
-        b += xc.T @ (y[a:a + chunk] - my)
+        b += xc.T @ (y[a : a + chunk] - my)
     yc = y - my
     return GramStats(gram=g, xty=b, tss=float(yc @ yc), mean_x=mx, mean_y=my, n=n)
 
@@ -105,13 +107,13 @@ def feature_pearson(x: np.ndarray, y: np.ndarray, chunk: int = 16384) -> np.ndar
     yc = y - my
     mx = np.zeros(f)
     for a in range(0, n, chunk):
-        mx += x[a:a + chunk].sum(0, dtype=np.float64)
+        mx += x[a : a + chunk].sum(0, dtype=np.float64)
     mx /= n
     sxy = np.zeros(f)
     sxx = np.zeros(f)
     for a in range(0, n, chunk):
-        xc = x[a:a + chunk].astype(np.float64) - mx
-        sxy += xc.T @ yc[a:a + chunk]
+        xc = x[a : a + chunk].astype(np.float64) - mx
+        sxy += xc.T @ yc[a : a + chunk]
         sxx += np.einsum("ij,ij->j", xc, xc)
     syy = float(yc @ yc)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -155,9 +157,9 @@ class PearsonAccumulator:
         if self.shift_x is None or self.n < 3:
             return np.full(0 if self.shift_x is None else len(self.shift_x), np.nan)
         n = self.n
-        cxx = self.sxx - self.sx ** 2 / n
+        cxx = self.sxx - self.sx**2 / n
         cxy = self.sxy - self.sx * self.sy / n
-        cyy = self.syy - self.sy ** 2 / n
+        cyy = self.syy - self.sy**2 / n
         with np.errstate(invalid="ignore", divide="ignore"):
             r = cxy / np.sqrt(cxx * cyy)
         r[(cxx <= 1e-12 * max(float(cxx.max()), 1e-300)) | (cyy <= 0)] = np.nan
@@ -184,8 +186,15 @@ class GreedyResult:
         return beta, float(st.mean_y - st.mean_x[s] @ beta)
 
 
-def greedy_forward(x: np.ndarray | None, y: np.ndarray | None, k: int = 30, *, stats: GramStats | None = None,
-                   tol: float = 1e-10, chunk: int = 16384) -> GreedyResult:
+def greedy_forward(
+    x: np.ndarray | None,
+    y: np.ndarray | None,
+    k: int = 30,
+    *,
+    stats: GramStats | None = None,
+    tol: float = 1e-10,
+    chunk: int = 16384,
+) -> GreedyResult:
     """Greedy forward selection of Appendix C (Table I, Fig. 18) by Gram-space Gram-Schmidt updates.
 
     ``x (N, F)``, ``y (N,)``; or precomputed ``stats``. Candidates whose residual
@@ -222,8 +231,7 @@ def greedy_forward(x: np.ndarray | None, y: np.ndarray | None, k: int = 30, *, s
         z -= u[step] * t
         order.append(j)
         r2[step] = min(max(explained / tss, 0.0), 1.0) if tss > 0 else 0.0
-    return GreedyResult(order=np.asarray(order, dtype=np.int64), pearson=np.sqrt(r2[:len(order)]),
-                        r2=r2[:len(order)], stats=st)
+    return GreedyResult(order=np.asarray(order, dtype=np.int64), pearson=np.sqrt(r2[: len(order)]), r2=r2[: len(order)], stats=st)
 
 
 def _ols_pearson(xs: np.ndarray, y: np.ndarray) -> float:

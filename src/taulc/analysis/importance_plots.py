@@ -50,20 +50,29 @@ def plot_fig16(df: pd.DataFrame, target_label: str = r"$\ln\tau_{\rm LC}$", n_pa
             ax.text(0.5 * (g.index.min() + g.index.max()), 1.08 * ymax, f"l={int(l)}", ha="center", fontsize=8)
         ax.axhline(0, color="0.7", lw=0.6)
         grp = ds.assign(a=ds["pearson"].abs()).groupby(["l", "m"])["a"].max().sort_values(ascending=False)
-        for (l, m) in grp.index[:2]:
+        for l, m in grp.index[:2]:
             g = ds[(ds["l"] == l) & (ds["m"] == m)]
             i = g["pearson"].abs().idxmax()
-            ax.annotate(f"$g_{{{int(l)}}}^{{{int(m)}}}$, r = {ds.loc[i, 'r']:.1f}", xy=(x[i], ds.loc[i, "pearson"]),
-                        xytext=(x[i] + (0.04 if x[i] < 0.8 * len(ds) else -0.12) * len(ds), ds.loc[i, "pearson"] * 0.75),
-                        arrowprops=dict(arrowstyle="->", color="k"), fontsize=8)
+            ax.annotate(
+                f"$g_{{{int(l)}}}^{{{int(m)}}}$, r = {ds.loc[i, 'r']:.1f}",
+                xy=(x[i], ds.loc[i, "pearson"]),
+                xytext=(x[i] + (0.04 if x[i] < 0.8 * len(ds) else -0.12) * len(ds), ds.loc[i, "pearson"] * 0.75),
+                arrowprops=dict(arrowstyle="->", color="k"),
+                fontsize=8,
+            )
         ax.set_xlim(-1, len(ds))
         ax.set_ylim(-1.2 * ymax, 1.2 * ymax)
         ax.set_ylabel(f"Pearson $p$ with {target_label}")
-        ax.set_title(f"neighbour species s = {SPECIES_NAME.get(s, s)}; reference particles: big"
-                     + (f" (n = {n_particles})" if n_particles else ""), fontsize=9, loc="left")
+        ax.set_title(
+            f"neighbour species s = {SPECIES_NAME.get(s, s)}; reference particles: big"
+            + (f" (n = {n_particles})" if n_particles else ""),
+            fontsize=9,
+            loc="left",
+        )
         ax.set_xticks([])
-    axs[-1, 0].set_xlabel("feature element: l blocks, m = −l … l (colour: blue m < 0, black m = 0, red m > 0), "
-                          "r = 0.3 … 5.0 inside each (l, m)")
+    axs[-1, 0].set_xlabel(
+        "feature element: l blocks, m = −l … l (colour: blue m < 0, black m = 0, red m > 0), r = 0.3 … 5.0 inside each (l, m)"
+    )
     fig.suptitle(r"Correlation of $g_l^m(s, r)$ (Eq. 9, $l \leq 6$, generation 0) with the target (Fig. 16)", y=1.0)
     fig.tight_layout()
     return fig
@@ -74,16 +83,26 @@ def table_one(res: GreedyResult, names: Sequence[str], holdout: np.ndarray | Non
     rows = []
     for i, j in enumerate(res.order):
         p = parse_feature_name(names[j])
-        rows.append({"rank": i + 1, "column": int(j), "generation": p["generation"], "l": p["l"], "m": p["m"],
-                     "species": SPECIES_NAME.get(p["species"], p["species"]), "r": p["r"],
-                     "cumulative_pearson_train": float(res.pearson[i]),
-                     "cumulative_pearson_test": float(holdout[i]) if holdout is not None else float("nan"),
-                     "name": names[j]})
+        rows.append(
+            {
+                "rank": i + 1,
+                "column": int(j),
+                "generation": p["generation"],
+                "l": p["l"],
+                "m": p["m"],
+                "species": SPECIES_NAME.get(p["species"], p["species"]),
+                "r": p["r"],
+                "cumulative_pearson_train": float(res.pearson[i]),
+                "cumulative_pearson_test": float(holdout[i]) if holdout is not None else float("nan"),
+                "name": names[j],
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def full_vector_pearson(st: GramStats, x_test: np.ndarray | None = None, y_test: np.ndarray | None = None,
-                        rel_ridge: float = 1e-6) -> dict[str, float]:
+def full_vector_pearson(
+    st: GramStats, x_test: np.ndarray | None = None, y_test: np.ndarray | None = None, rel_ridge: float = 1e-6
+) -> dict[str, float]:
     """Pearson of a least-squares fit on the whole vector (tiny ridge for stability): in-sample and held-out."""
 
     g = st.gram
@@ -97,14 +116,12 @@ def full_vector_pearson(st: GramStats, x_test: np.ndarray | None = None, y_test:
     return out
 
 
-def plot_fig18(t1: pd.DataFrame, full: dict[str, float], extra_lines: dict[str, float] | None = None,
-               n_train: int | None = None):
+def plot_fig18(t1: pd.DataFrame, full: dict[str, float], extra_lines: dict[str, float] | None = None, n_train: int | None = None):
     """Fig. 18: cumulative Pearson of the top-k greedy elements (train in-sample and held-out test),
     dashed: the full vector."""
     fig, ax = plt.subplots(figsize=(7.5, 4.8))
     k = t1["rank"].to_numpy()
-    ax.plot(k, t1["cumulative_pearson_train"], "o-", ms=4, color="tab:blue",
-            label="greedy top-k, training rows (in-sample)")
+    ax.plot(k, t1["cumulative_pearson_train"], "o-", ms=4, color="tab:blue", label="greedy top-k, training rows (in-sample)")
     if np.isfinite(t1["cumulative_pearson_test"]).any():
         ax.plot(k, t1["cumulative_pearson_test"], "s-", ms=4, color="tab:orange", label="same models, test rows")
     ax.axhline(full["train"], color="tab:blue", ls="--", lw=1, label="all columns, in-sample")
@@ -114,9 +131,16 @@ def plot_fig18(t1: pd.DataFrame, full: dict[str, float], extra_lines: dict[str, 
         if np.isfinite(v):
             ax.axhline(v, color="0.3", ls=":", lw=1, label=name)
     ax.set_xticks(k)
-    ax.set_xticklabels([f"{r['rank']}: g{r['generation']} l{r['l']} m{r['m']} {r['species']} {r['r']:.1f}"
-                        if r["l"] is not None and r["r"] is not None and np.isfinite(r["r"]) else f"{r['rank']}: {r['name']}"
-                        for _, r in t1.iterrows()], rotation=90, fontsize=6.5)
+    ax.set_xticklabels(
+        [
+            f"{r['rank']}: g{r['generation']} l{r['l']} m{r['m']} {r['species']} {r['r']:.1f}"
+            if r["l"] is not None and r["r"] is not None and np.isfinite(r["r"])
+            else f"{r['rank']}: {r['name']}"
+            for _, r in t1.iterrows()
+        ],
+        rotation=90,
+        fontsize=6.5,
+    )
     ax.set_xlabel("selected element (rank: generation, l, m, neighbour species, r)")
     ax.set_ylabel(r"cumulative Pearson $p$ with $\ln\tau_{\rm LC}$")
     ax.set_title("greedy forward selection (Appendix C, Fig. 18)" + (f", n_train = {n_train}" if n_train else ""))
@@ -124,4 +148,3 @@ def plot_fig18(t1: pd.DataFrame, full: dict[str, float], extra_lines: dict[str, 
     ax.legend(loc="center right", fontsize=7)
     fig.tight_layout()
     return fig
-

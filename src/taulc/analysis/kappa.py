@@ -70,7 +70,9 @@ def _mobile_immobile(mob: np.ndarray, frac: float) -> tuple[np.ndarray, np.ndarr
     return order[-k:], order[:k]
 
 
-def kappa_tables(root: Path, kappas: list[np.ndarray], man: dict[str, Any], frac: float = 0.1) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+def kappa_tables(
+    root: Path, kappas: list[np.ndarray], man: dict[str, Any], frac: float = 0.1
+) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     """Per shard and species: Spearman ρ with ln τ_LC and mobility; pooled κ/⟨κ⟩ and rank samples."""
 
     rows = []
@@ -82,12 +84,17 @@ def kappa_tables(root: Path, kappas: list[np.ndarray], man: dict[str, Any], frac
             m = sp == s
             k, t, mb = kap[m], tau[m], mob[m]
             ok = np.isfinite(t) & (t > 0)
-            rows.append({
-                "shard": entry["id"], "rate": float(entry.get("rate", np.nan)), "species": s, "n": int(m.sum()),
-                "spearman_kappa_ln_tau_lc": float(spearmanr(np.log(k[ok]), np.log(t[ok])).statistic),
-                "spearman_inv_kappa_mobility": float(spearmanr(1.0 / k, mb).statistic),
-                "kappa_mean": float(k.mean()),
-            })
+            rows.append(
+                {
+                    "shard": entry["id"],
+                    "rate": float(entry.get("rate", np.nan)),
+                    "species": s,
+                    "n": int(m.sum()),
+                    "spearman_kappa_ln_tau_lc": float(spearmanr(np.log(k[ok]), np.log(t[ok])).statistic),
+                    "spearman_inv_kappa_mobility": float(spearmanr(1.0 / k, mb).statistic),
+                    "kappa_mean": float(k.mean()),
+                }
+            )
             if s == 0:
                 mobile, immobile = _mobile_immobile(mb, frac)
                 rank = (rankdata(k) - 1) / (len(k) - 1)
@@ -116,8 +123,10 @@ def plot_kappa_distributions(pools: dict[str, np.ndarray], table: pd.DataFrame, 
     big = table[table.species == 0]
     rates = sorted(big.rate.unique())
     xs = np.arange(len(rates))
-    for col, c, lab in (("spearman_kappa_ln_tau_lc", "k", r"$\rho(\kappa, \ln\tau_{LC})$"),
-                        ("spearman_inv_kappa_mobility", "tab:red", r"$\rho(1/\kappa, \mathrm{mobility})$")):
+    for col, c, lab in (
+        ("spearman_kappa_ln_tau_lc", "k", r"$\rho(\kappa, \ln\tau_{LC})$"),
+        ("spearman_inv_kappa_mobility", "tab:red", r"$\rho(1/\kappa, \mathrm{mobility})$"),
+    ):
         for x, r in zip(xs, rates):
             v = big[big.rate == r][col].to_numpy()
             ax[2].plot(np.full(len(v), x), v, "o", color=c, alpha=0.6, label=lab if x == 0 else None)
@@ -179,10 +188,14 @@ def main(argv: list[str] | None = None) -> None:
     ids = [s["id"] for s in man["shards"]]
     k = ids.index(args.map_shard) if args.map_shard else 0
     plot_kappa_map(args.root, man["shards"][k], kappas[k], args.out / "kappa_map.png")
-    summary = table.groupby(["species", "rate"])[["spearman_kappa_ln_tau_lc", "spearman_inv_kappa_mobility"]].agg(["mean", "std", "count"])
+    summary = table.groupby(["species", "rate"])[["spearman_kappa_ln_tau_lc", "spearman_inv_kappa_mobility"]].agg(
+        ["mean", "std", "count"]
+    )
     print(summary.to_string())
-    print(f"mobile/immobile (big, 10 % extremes): mean kappa/<kappa> = {pools['mobile'].mean():.3f} / "
-          f"{pools['immobile'].mean():.3f}; mean kappa rank = {pools['rank_mobile'].mean():.3f} / {pools['rank_immobile'].mean():.3f}")
+    print(
+        f"mobile/immobile (big, 10 % extremes): mean kappa/<kappa> = {pools['mobile'].mean():.3f} / "
+        f"{pools['immobile'].mean():.3f}; mean kappa rank = {pools['rank_mobile'].mean():.3f} / {pools['rank_immobile'].mean():.3f}"
+    )
 
 
 if __name__ == "__main__":

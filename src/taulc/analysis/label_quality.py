@@ -71,9 +71,22 @@ from taulc.utils import install_tqdm_logging
 
 log = logging.getLogger(__name__)
 
-__all__ = ["KINDS", "TARGETS", "CENSORED_TARGET", "TMAX_FRACTIONS", "ShardJumps", "load_first_jumps", "replica_grid",
-           "replica_curve", "truncation_curve", "censoring_horizon", "label_quality", "quality_tables",
-           "plot_label_quality", "main"]
+__all__ = [
+    "KINDS",
+    "TARGETS",
+    "CENSORED_TARGET",
+    "TMAX_FRACTIONS",
+    "ShardJumps",
+    "load_first_jumps",
+    "replica_grid",
+    "replica_curve",
+    "truncation_curve",
+    "censoring_horizon",
+    "label_quality",
+    "quality_tables",
+    "plot_label_quality",
+    "main",
+]
 
 KINDS = {"lc": "first_jump_lc", "sh": "first_jump_sh"}
 """Label kind -> shard field of its per-replica first-jump times (shear off / shear on)."""
@@ -99,8 +112,9 @@ class ShardJumps:
     stored_reliability: dict[str, float]  # manifest's all-particle split-half reliability per kind
 
 
-def load_first_jumps(root: str | Path, species: int | None = 0, split: str | None = None
-                     ) -> tuple[dict[str, Any], list[ShardJumps]]:
+def load_first_jumps(
+    root: str | Path, species: int | None = 0, split: str | None = None
+) -> tuple[dict[str, Any], list[ShardJumps]]:
     """Manifest and per-replica first-jump arrays of every shard of the dataset at ``root``.
 
     ``split``: only the shards of that role (``train``/``val``/``test``; the manifest must
@@ -117,12 +131,16 @@ def load_first_jumps(root: str | Path, species: int | None = 0, split: str | Non
     entries = list(enumerate(man["shards"]))
     if split is not None:
         if "splits" not in man:
-            raise DatasetError(f"{root / 'manifest.json'}: --split {split}: the dataset has no fixed splits "
-                               "(dataset.splits); analyse all of it without --split")
+            raise DatasetError(
+                f"{root / 'manifest.json'}: --split {split}: the dataset has no fixed splits "
+                "(dataset.splits); analyse all of it without --split"
+            )
         entries = [(i, e) for i, e in entries if e.get("split") == split]
         if not entries:
-            raise DatasetError(f"{root / 'manifest.json'}: no shard has split '{split}' "
-                               f"(roles: {sorted({str(e.get('split')) for e in man['shards']})})")
+            raise DatasetError(
+                f"{root / 'manifest.json'}: no shard has split '{split}' "
+                f"(roles: {sorted({str(e.get('split')) for e in man['shards']})})"
+            )
     for i, entry in entries:
         path = root / entry["file"]
         z = load_npz(path, (*KINDS.values(), "t_max", "species", "rate"))
@@ -131,27 +149,46 @@ def load_first_jumps(root: str | Path, species: int | None = 0, split: str | Non
         for kind, key in KINDS.items():
             a = np.asarray(z[key], dtype=np.float64)
             if a.ndim != 2 or a.shape[1] != sel.size or a.shape[0] < 2:
-                raise DatasetError(f"{path}: field '{key}' must be (R >= 2, N = {sel.size}) per-replica first-jump "
-                                   f"times, got shape {a.shape}")
+                raise DatasetError(
+                    f"{path}: field '{key}' must be (R >= 2, N = {sel.size}) per-replica first-jump times, got shape {a.shape}"
+                )
             fj[kind] = a[:, sel]
         if not sel.any():
             raise DatasetError(f"{path}: no particle of species {species} in field 'species'")
         stats = entry.get("stats") or {}
-        out.append(ShardJumps(file=str(entry["file"]), rate=float(z["rate"]), config_index=int(entry.get("config_index", i)),
-                              t_max=float(z["t_max"]), seed=int((entry.get("seeds") or {}).get("label", i)), first_jump=fj,
-                              stored_reliability={k: float(stats.get(f"reliability_{k}", math.nan)) for k in KINDS}))
+        out.append(
+            ShardJumps(
+                file=str(entry["file"]),
+                rate=float(z["rate"]),
+                config_index=int(entry.get("config_index", i)),
+                t_max=float(z["t_max"]),
+                seed=int((entry.get("seeds") or {}).get("label", i)),
+                first_jump=fj,
+                stored_reliability={k: float(stats.get(f"reliability_{k}", math.nan)) for k in KINDS},
+            )
+        )
     return man, out
 
 
 def _stat(t_max: float, estimator: str) -> Callable[[np.ndarray], np.ndarray]:
     """Per-particle ICE estimate of a ``(R', n)`` block, as the dataset's labels use it."""
+
     def stat(x: np.ndarray) -> np.ndarray:
         return ice_estimate(x, t_max, estimator)[0]
+
     return stat
 
 
-def replica_curve(first_jump: np.ndarray, t_max: float, estimator: str, r_values: Sequence[int], *,
-                  n_subsets: int = 8, n_splits: int = 20, seed: int = 0) -> np.ndarray:
+def replica_curve(
+    first_jump: np.ndarray,
+    t_max: float,
+    estimator: str,
+    r_values: Sequence[int],
+    *,
+    n_subsets: int = 8,
+    n_splits: int = 20,
+    seed: int = 0,
+) -> np.ndarray:
     """Reliability of ``ln τ`` from ``R'`` replicas, ``(len(r_values), n_subsets)`` (NaN-padded).
 
     For each ``R'`` random subsets of ``R'`` replicas (one, all of them, when ``R' = R``)
@@ -173,8 +210,9 @@ def replica_curve(first_jump: np.ndarray, t_max: float, estimator: str, r_values
     return out
 
 
-def truncation_curve(first_jump: np.ndarray, t_max: float, estimator: str, fractions: Sequence[float], *,
-                     n_splits: int = 20, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def truncation_curve(
+    first_jump: np.ndarray, t_max: float, estimator: str, fractions: Sequence[float], *, n_splits: int = 20, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """Censored count and reliability of ``ln τ`` at horizons ``f · t_max`` (first jumps later become NaN).
 
     Returns ``(n_censored (F,), reliability (F,))``; the estimator is restricted to each horizon.
@@ -190,8 +228,9 @@ def truncation_curve(first_jump: np.ndarray, t_max: float, estimator: str, fract
     return n_cens, rel
 
 
-def censoring_horizon(first_jumps: Sequence[np.ndarray], t_max: float, t_fit: float,
-                      target: float = CENSORED_TARGET) -> tuple[float, str]:
+def censoring_horizon(
+    first_jumps: Sequence[np.ndarray], t_max: float, t_fit: float, target: float = CENSORED_TARGET
+) -> tuple[float, str]:
     """Horizon at which ``target`` of the (replica, particle) pairs are still censored, and how it was found.
 
     ``first_jumps``: the ``(R, n)`` arrays of one rate.  Inside ``t_max`` the horizon is the
@@ -230,10 +269,19 @@ def replica_grid(r: int) -> list[int]:
     return sorted({*range(2, 17), *(int(round(x)) for x in np.geomspace(16, r, 1 + 6 * max(1, math.ceil(math.log2(r / 16))))), r})
 
 
-def label_quality(root: str | Path, species: int | None = 0, *, n_splits: int = 20, n_subsets: int = 8,
-                  fractions: Sequence[float] = TMAX_FRACTIONS, seed: int = 0, progress: bool = True,
-                  estimator: str = "logmean", compare: Sequence[str] = ("km",), split: str | None = None
-                  ) -> dict[str, Any]:
+def label_quality(
+    root: str | Path,
+    species: int | None = 0,
+    *,
+    n_splits: int = 20,
+    n_subsets: int = 8,
+    fractions: Sequence[float] = TMAX_FRACTIONS,
+    seed: int = 0,
+    progress: bool = True,
+    estimator: str = "logmean",
+    compare: Sequence[str] = ("km",),
+    split: str | None = None,
+) -> dict[str, Any]:
     """Label-quality numbers of the dataset at ``root`` per shear rate (module docstring, items 1-3).
 
     ``estimator`` drives every table; each of ``compare`` adds its reliability and ceiling beside
@@ -264,20 +312,40 @@ def label_quality(root: str | Path, species: int | None = 0, *, n_splits: int = 
             halves = split_halves(fj, stat, n_splits=n_splits, seed=seed_k)
             n_cens, rel_t = truncation_curve(fj, s.t_max, estimator, fractions, n_splits=n_splits, seed=seed_k)
             rec["kinds"][kind] = {
-                "R": r, "n": fj.shape[1], "halves": halves,
+                "R": r,
+                "n": fj.shape[1],
+                "halves": halves,
                 "reliability": split_half_reliability(fj, stat, n_splits=n_splits, seed=seed_k),
-                "curve": replica_curve(fj, s.t_max, estimator, replica_grid(r), n_subsets=n_subsets,
-                                       n_splits=n_splits, seed=seed + 7919 * s.config_index + 104729 * j),
-                "n_censored": n_cens, "reliability_t": rel_t,
-                "compare": {e: (split_half_reliability(fj, _stat(s.t_max, e), n_splits=n_splits, seed=seed_k),
-                                split_halves(fj, _stat(s.t_max, e), n_splits=n_splits, seed=seed_k)) for e in compare}}
+                "curve": replica_curve(
+                    fj,
+                    s.t_max,
+                    estimator,
+                    replica_grid(r),
+                    n_subsets=n_subsets,
+                    n_splits=n_splits,
+                    seed=seed + 7919 * s.config_index + 104729 * j,
+                ),
+                "n_censored": n_cens,
+                "reliability_t": rel_t,
+                "compare": {
+                    e: (
+                        split_half_reliability(fj, _stat(s.t_max, e), n_splits=n_splits, seed=seed_k),
+                        split_halves(fj, _stat(s.t_max, e), n_splits=n_splits, seed=seed_k),
+                    )
+                    for e in compare
+                },
+            }
         per[s.rate].append(rec)
     out_rates = []
     for rate in rates:
         recs = per[rate]
         t_max = max(x["shard"].t_max for x in recs)
-        row: dict[str, Any] = {"rate": rate, "n_configs": len(recs), "t_max": t_max,
-                               "n_particles_per_config": _mean_sd([x["kinds"]["lc"]["n"] for x in recs])[0]}
+        row: dict[str, Any] = {
+            "rate": rate,
+            "n_configs": len(recs),
+            "t_max": t_max,
+            "n_particles_per_config": _mean_sd([x["kinds"]["lc"]["n"] for x in recs])[0],
+        }
         for kind in KINDS:
             ks = [x["kinds"][kind] for x in recs]
             r_min = min(k["R"] for k in ks)
@@ -289,13 +357,21 @@ def label_quality(root: str | Path, species: int | None = 0, *, n_splits: int = 
             grid = [rp for rp in replica_grid(r_min) if all(rp in replica_grid(k["R"]) for k in ks)]
             for rp in grid:
                 m, sd = _mean_sd(np.concatenate([k["curve"][replica_grid(k["R"]).index(rp)] for k in ks]))
-                curve.append({"n_replicas": rp, "reliability": m, "sd": sd,
-                              "replicas_needed": replicas_needed(m, rp, TARGETS[kind])})
+                curve.append(
+                    {"n_replicas": rp, "reliability": m, "sd": sd, "replicas_needed": replicas_needed(m, rp, TARGETS[kind])}
+                )
             tcurve = []
             for j, f in enumerate(fractions):
                 cens = float(sum(k["n_censored"][j] for k in ks) / n_pairs)
-                tcurve.append({"fraction": f, "t_max": f * t_max, "t_max_over_tau_alpha": f * t_max / tau_alpha,
-                               "censored_fraction": cens, "reliability": _mean_sd([k["reliability_t"][j] for k in ks])[0]})
+                tcurve.append(
+                    {
+                        "fraction": f,
+                        "t_max": f * t_max,
+                        "t_max_over_tau_alpha": f * t_max / tau_alpha,
+                        "censored_fraction": cens,
+                        "reliability": _mean_sd([k["reliability_t"][j] for k in ks])[0],
+                    }
+                )
             t_fit = fractions[-2] * t_max if len(fractions) > 1 else 0.0
             t_need, how = censoring_horizon([x["shard"].first_jump[kind] for x in recs], t_max, t_fit)
             check = math.nan  # the same exponential tail, fitted one horizon earlier, predicting the censored fraction at t_max
@@ -304,30 +380,51 @@ def label_quality(root: str | Path, species: int | None = 0, *, n_splits: int = 
                 check = s2 * (s2 / s3) ** ((fractions[-1] - f2) / (f2 - f3))
             by_est = {estimator: {"reliability": rho, "ceiling": _mean_sd(list(ceil.values()))[0]}}
             for e in compare:
-                ce = split_half_ceiling(np.hstack([k["compare"][e][1][0] for k in ks]),
-                                        np.hstack([k["compare"][e][1][1] for k in ks]), groups)
-                by_est[e] = {"reliability": _mean_sd([k["compare"][e][0] for k in ks])[0],
-                             "ceiling": _mean_sd(list(ce.values()))[0]}
+                ce = split_half_ceiling(
+                    np.hstack([k["compare"][e][1][0] for k in ks]), np.hstack([k["compare"][e][1][1] for k in ks]), groups
+                )
+                by_est[e] = {
+                    "reliability": _mean_sd([k["compare"][e][0] for k in ks])[0],
+                    "ceiling": _mean_sd(list(ce.values()))[0],
+                }
             row[kind] = {
-                "label": _NAMES[kind], "n_replicas": r_min, "reliability": rho, "reliability_sd_configs": rho_sd,
+                "label": _NAMES[kind],
+                "n_replicas": r_min,
+                "reliability": rho,
+                "reliability_sd_configs": rho_sd,
                 "by_estimator": by_est,
                 "reliability_configs": [k["reliability"] for k in ks],
                 "ceiling": _mean_sd(list(ceil.values()))[0],
                 "censored_fraction": float(sum(np.isnan(x["shard"].first_jump[kind]).sum() for x in recs) / n_pairs),
-                "target": TARGETS[kind], "replicas_needed": replicas_needed(rho, r_min, TARGETS[kind]),
+                "target": TARGETS[kind],
+                "replicas_needed": replicas_needed(rho, r_min, TARGETS[kind]),
                 "stored_reliability_all_species": _mean_sd([x["shard"].stored_reliability[kind] for x in recs])[0],
-                "replica_curve": curve, "t_max_curve": tcurve,
-                "censored_target": CENSORED_TARGET, "t_max_needed": t_need, "t_max_needed_method": how,
-                "t_max_needed_over_tau_alpha": t_need / tau_alpha, "tail_check_censored_at_t_max": check,
+                "replica_curve": curve,
+                "t_max_curve": tcurve,
+                "censored_target": CENSORED_TARGET,
+                "t_max_needed": t_need,
+                "t_max_needed_method": how,
+                "t_max_needed_over_tau_alpha": t_need / tau_alpha,
+                "tail_check_censored_at_t_max": check,
             }
         out_rates.append(row)
-    log.info("%s: %d shards at %d rates, estimator %s, %.1f s", root, len(shards), len(rates), estimator,
-             time.perf_counter() - t0)
-    return {"dataset": str(root), "species": "all" if species is None else int(species), "estimator": estimator,
-            "compare": list(compare), "split": split or "all",
-            "n_splits": n_splits, "n_subsets": n_subsets, "seed": seed, "tau_alpha": tau_alpha,
-            "tau_alpha_source": "manifest reference (equilibrium, species 0)", "rates": out_rates,
-            "elapsed_s": time.perf_counter() - t0}
+    log.info(
+        "%s: %d shards at %d rates, estimator %s, %.1f s", root, len(shards), len(rates), estimator, time.perf_counter() - t0
+    )
+    return {
+        "dataset": str(root),
+        "species": "all" if species is None else int(species),
+        "estimator": estimator,
+        "compare": list(compare),
+        "split": split or "all",
+        "n_splits": n_splits,
+        "n_subsets": n_subsets,
+        "seed": seed,
+        "tau_alpha": tau_alpha,
+        "tau_alpha_source": "manifest reference (equilibrium, species 0)",
+        "rates": out_rates,
+        "elapsed_s": time.perf_counter() - t0,
+    }
 
 
 def quality_tables(res: dict[str, Any]) -> dict[str, pd.DataFrame]:
@@ -338,29 +435,65 @@ def quality_tables(res: dict[str, Any]) -> dict[str, pd.DataFrame]:
     out: dict[str, pd.DataFrame] = {}
     est, cmp = res.get("estimator", "km"), list(res.get("compare", []))
     where = "" if res.get("split", "all") == "all" else f", {res['split']} configurations"
-    out[f"Reliability, noise ceiling and censoring ({who}{where}; dataset R, t_max; estimator {est})"] = pd.DataFrame([{
-        "rate": r["rate"], "configs": r["n_configs"], "R": r["lc"]["n_replicas"], "t_max": r["t_max"],
-        "ρ ln τ_LC": r["lc"]["reliability"], "ceiling LC": r["lc"]["ceiling"], "censored LC": r["lc"]["censored_fraction"],
-        "ρ ln τ_sh": r["sh"]["reliability"], "ceiling sh": r["sh"]["ceiling"], "censored sh": r["sh"]["censored_fraction"],
-        **{f"ρ LC ({e})": r["lc"]["by_estimator"][e]["reliability"] for e in cmp},
-        **{f"ρ sh ({e})": r["sh"]["by_estimator"][e]["reliability"] for e in cmp},
-        "manifest ρ_LC (all species)": r["lc"]["stored_reliability_all_species"]} for r in rows])
+    out[f"Reliability, noise ceiling and censoring ({who}{where}; dataset R, t_max; estimator {est})"] = pd.DataFrame(
+        [
+            {
+                "rate": r["rate"],
+                "configs": r["n_configs"],
+                "R": r["lc"]["n_replicas"],
+                "t_max": r["t_max"],
+                "ρ ln τ_LC": r["lc"]["reliability"],
+                "ceiling LC": r["lc"]["ceiling"],
+                "censored LC": r["lc"]["censored_fraction"],
+                "ρ ln τ_sh": r["sh"]["reliability"],
+                "ceiling sh": r["sh"]["ceiling"],
+                "censored sh": r["sh"]["censored_fraction"],
+                **{f"ρ LC ({e})": r["lc"]["by_estimator"][e]["reliability"] for e in cmp},
+                **{f"ρ sh ({e})": r["sh"]["by_estimator"][e]["reliability"] for e in cmp},
+                "manifest ρ_LC (all species)": r["lc"]["stored_reliability_all_species"],
+            }
+            for r in rows
+        ]
+    )
     for kind in KINDS:
         tgt = TARGETS[kind]
-        out[f"Reliability of {_NAMES[kind]} vs replicas R' ({who}); Spearman-Brown R for ρ = {tgt:g}"] = pd.DataFrame([
-            {"rate": r["rate"], **{f"R'={c['n_replicas']}": c["reliability"] for c in r[kind]["replica_curve"]},
-             f"R for {tgt:g}": r[kind]["replicas_needed"]} for r in rows])
+        out[f"Reliability of {_NAMES[kind]} vs replicas R' ({who}); Spearman-Brown R for ρ = {tgt:g}"] = pd.DataFrame(
+            [
+                {
+                    "rate": r["rate"],
+                    **{f"R'={c['n_replicas']}": c["reliability"] for c in r[kind]["replica_curve"]},
+                    f"R for {tgt:g}": r[kind]["replicas_needed"],
+                }
+                for r in rows
+            ]
+        )
     for kind in KINDS:
-        out[f"Censored fraction ({_NAMES[kind]} runs) vs t_max' [t_max'/τ_α, τ_α = {ta:.3g}] ({who})"] = pd.DataFrame([
-            {"rate": r["rate"], **{f"{c['t_max']:.3g} [{c['t_max_over_tau_alpha']:.2g}]": c["censored_fraction"]
-                                   for c in r[kind]["t_max_curve"]},
-             f"t_max for {CENSORED_TARGET:.0%}": r[kind]["t_max_needed"],
-             "[τ_α]": r[kind]["t_max_needed_over_tau_alpha"], "how": r[kind]["t_max_needed_method"],
-             "tail check at t_max": r[kind]["tail_check_censored_at_t_max"]} for r in rows])
+        out[f"Censored fraction ({_NAMES[kind]} runs) vs t_max' [t_max'/τ_α, τ_α = {ta:.3g}] ({who})"] = pd.DataFrame(
+            [
+                {
+                    "rate": r["rate"],
+                    **{
+                        f"{c['t_max']:.3g} [{c['t_max_over_tau_alpha']:.2g}]": c["censored_fraction"]
+                        for c in r[kind]["t_max_curve"]
+                    },
+                    f"t_max for {CENSORED_TARGET:.0%}": r[kind]["t_max_needed"],
+                    "[τ_α]": r[kind]["t_max_needed_over_tau_alpha"],
+                    "how": r[kind]["t_max_needed_method"],
+                    "tail check at t_max": r[kind]["tail_check_censored_at_t_max"],
+                }
+                for r in rows
+            ]
+        )
     for kind in KINDS:
-        out[f"Reliability of {_NAMES[kind]} vs t_max' [t_max'/τ_α] ({who})"] = pd.DataFrame([
-            {"rate": r["rate"], **{f"{c['t_max']:.3g} [{c['t_max_over_tau_alpha']:.2g}]": c["reliability"]
-                                   for c in r[kind]["t_max_curve"]}} for r in rows])
+        out[f"Reliability of {_NAMES[kind]} vs t_max' [t_max'/τ_α] ({who})"] = pd.DataFrame(
+            [
+                {
+                    "rate": r["rate"],
+                    **{f"{c['t_max']:.3g} [{c['t_max_over_tau_alpha']:.2g}]": c["reliability"] for c in r[kind]["t_max_curve"]},
+                }
+                for r in rows
+            ]
+        )
     return out
 
 
@@ -373,14 +506,24 @@ def plot_label_quality(res: dict[str, Any], path: Path) -> Path:
     fig, axes = plt.subplots(1, 3, figsize=(12.5, 3.8))
     for ax, kind in zip(axes[:2], KINDS):
         tgt = TARGETS[kind]
-        r_hi = max([r[kind]["n_replicas"] for r in rows] + [min(r[kind]["replicas_needed"], 256) for r in rows
-                                                             if math.isfinite(r[kind]["replicas_needed"])])
+        r_hi = max(
+            [r[kind]["n_replicas"] for r in rows]
+            + [min(r[kind]["replicas_needed"], 256) for r in rows if math.isfinite(r[kind]["replicas_needed"])]
+        )
         grid = np.geomspace(2, 1.3 * r_hi, 100)
         for r in rows:
             c = r[kind]["replica_curve"]
             x = [p["n_replicas"] for p in c]
-            ax.errorbar(x, [p["reliability"] for p in c], yerr=[p["sd"] for p in c], fmt="o", ms=3.5, capsize=2,
-                        color=pal(r["rate"]), label=rate_label(r["rate"]))
+            ax.errorbar(
+                x,
+                [p["reliability"] for p in c],
+                yerr=[p["sd"] for p in c],
+                fmt="o",
+                ms=3.5,
+                capsize=2,
+                color=pal(r["rate"]),
+                label=rate_label(r["rate"]),
+            )
             rho, rr = r[kind]["reliability"], r[kind]["n_replicas"]
             if math.isfinite(rho) and rho > 0:
                 ax.plot(grid, spearman_brown(rho, grid / rr), color=pal(r["rate"]), lw=1.0, alpha=0.8)
@@ -396,17 +539,27 @@ def plot_label_quality(res: dict[str, Any], path: Path) -> Path:
     for r in rows:
         for kind, ls in (("lc", "-"), ("sh", ":")):
             c = r[kind]["t_max_curve"]
-            ax.plot([p["t_max_over_tau_alpha"] for p in c], [p["censored_fraction"] for p in c], ls, marker="o", ms=3,
-                    color=pal(r["rate"]), label=rate_label(r["rate"]) if kind == "lc" else None)
+            ax.plot(
+                [p["t_max_over_tau_alpha"] for p in c],
+                [p["censored_fraction"] for p in c],
+                ls,
+                marker="o",
+                ms=3,
+                color=pal(r["rate"]),
+                label=rate_label(r["rate"]) if kind == "lc" else None,
+            )
     ax.axhline(CENSORED_TARGET, color="0.4", ls="--", lw=0.8)
     ax.set_xlabel("t_max' / τ_α")
     ax.set_ylabel("censored (replica, particle) pairs")
     ax.set_title(f"censored: solid τ_LC runs, dotted τ_sh (goal {CENSORED_TARGET:.0%})")
     axes[0].legend(loc="lower right")
     who = "all species" if res["species"] == "all" else f"species {res['species']}"
-    fig.suptitle(f"label quality of {Path(res['dataset']).name} ({who}, {res.get('split', 'all')} configurations, "
-                 f"estimator {res.get('estimator', 'km')}): points measured on replica subsets "
-                 "(bars: s.d. over configurations and subsets), lines Spearman-Brown from all R", y=1.0)
+    fig.suptitle(
+        f"label quality of {Path(res['dataset']).name} ({who}, {res.get('split', 'all')} configurations, "
+        f"estimator {res.get('estimator', 'km')}): points measured on replica subsets "
+        "(bars: s.d. over configurations and subsets), lines Spearman-Brown from all R",
+        y=1.0,
+    )
     fig.tight_layout()
     atomic_write_with(path, lambda tmp: fig.savefig(tmp, format="png", dpi=90, bbox_inches="tight"))
     plt.close(fig)
@@ -423,14 +576,26 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--out", type=Path, default=Path("."), help="directory for label_quality.json/.png (default: .)")
     p.add_argument("--splits", type=int, default=20, help="random replica halvings per reliability (default 20)")
     p.add_argument("--subsets", type=int, default=8, help="random replica subsets per R' (default 8)")
-    p.add_argument("--fractions", type=float, nargs="+", default=list(TMAX_FRACTIONS),
-                   help="truncation horizons as fractions of t_max (default 0.25 0.5 0.75 1)")
+    p.add_argument(
+        "--fractions",
+        type=float,
+        nargs="+",
+        default=list(TMAX_FRACTIONS),
+        help="truncation horizons as fractions of t_max (default 0.25 0.5 0.75 1)",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the replica subsets")
-    p.add_argument("--estimator", default="logmean",
-                   help="ICE estimator of the tables: logmean (the learning targets, default) | km (the paper's mean) | ...")
+    p.add_argument(
+        "--estimator",
+        default="logmean",
+        help="ICE estimator of the tables: logmean (the learning targets, default) | km (the paper's mean) | ...",
+    )
     p.add_argument("--compare", nargs="*", default=["km"], help="estimators reported beside it (default: km)")
-    p.add_argument("--split", default=None, choices=["train", "val", "test"],
-                   help="only the configurations of this role (datasets with fixed splits, e.g. --split test)")
+    p.add_argument(
+        "--split",
+        default=None,
+        choices=["train", "val", "test"],
+        help="only the configurations of this role (datasets with fixed splits, e.g. --split test)",
+    )
 
     add_version_flag(p, "taulc-label-quality")
     args = p.parse_args(argv)
@@ -445,15 +610,25 @@ def main(argv: list[str] | None = None) -> None:
         p.error(f"--splits and --subsets must be >= 1, got {args.splits}, {args.subsets}")
     species = None if args.species == "all" else int(args.species)
     with exit_on_error("taulc-label-quality"):
-        res = label_quality(args.root, species, n_splits=args.splits, n_subsets=args.subsets,
-                            fractions=args.fractions, seed=args.seed, estimator=args.estimator,
-                            compare=tuple(args.compare), split=args.split)
+        res = label_quality(
+            args.root,
+            species,
+            n_splits=args.splits,
+            n_subsets=args.subsets,
+            fractions=args.fractions,
+            seed=args.seed,
+            estimator=args.estimator,
+            compare=tuple(args.compare),
+            split=args.split,
+        )
         for title, df in quality_tables(res).items():
             print(f"\n{title}\n\n{markdown_table(df)}")
         atomic_write_json(args.out / "label_quality.json", res)
         plot_label_quality(res, args.out / "label_quality.png")
-    print(f"\n{res['dataset']}: {res['elapsed_s']:.1f} s; wrote {args.out / 'label_quality.json'} and "
-          f"{args.out / 'label_quality.png'}")
+    print(
+        f"\n{res['dataset']}: {res['elapsed_s']:.1f} s; wrote {args.out / 'label_quality.json'} and "
+        f"{args.out / 'label_quality.png'}"
+    )
 
 
 if __name__ == "__main__":

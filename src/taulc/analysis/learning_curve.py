@@ -52,11 +52,17 @@ def collect_runs(paths: Sequence[str | Path]) -> list[dict[str, Any]]:
         if n_cfg is None:  # all training configurations: the recorded training configurations per scored rate
             cfgs = (m.get("configs") or {}).get("train") or []
             n_cfg = len(cfgs) // max(1, len(rows)) if cfgs else math.nan
-        out.append({"run": str(run.path), "model": m.get("model"), "n_configs": n_cfg,
-                    "seed": (m.get("split") or {}).get("seed"),
-                    "pearson": {g: float(r["pearson"]) for g, r in rows.items()},
-                    "ceiling": {g: float(r["ceiling"]) for g, r in rows.items()},
-                    "within_rate_mean": float(t["headline"].get("pearson", math.nan))})
+        out.append(
+            {
+                "run": str(run.path),
+                "model": m.get("model"),
+                "n_configs": n_cfg,
+                "seed": (m.get("split") or {}).get("seed"),
+                "pearson": {g: float(r["pearson"]) for g, r in rows.items()},
+                "ceiling": {g: float(r["ceiling"]) for g, r in rows.items()},
+                "within_rate_mean": float(t["headline"].get("pearson", math.nan)),
+            }
+        )
     if not out:
         raise FileNotFoundError(f"no run with an honest-skill table under {list(map(str, paths))}")
     return out
@@ -79,8 +85,13 @@ def learning_curve(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
         pt["sd_within_rate_mean"] = float(v.std(ddof=1)) if len(v) > 1 else math.nan
         points.append(pt)
     ceil = {g: float(np.nanmean([r["ceiling"].get(g, math.nan) for r in records])) for g in rates}
-    return {"rates": rates, "points": points, "ceiling": ceil,
-            "ceiling_mean": float(np.nanmean(list(ceil.values()))), "models": sorted({str(r["model"]) for r in records})}
+    return {
+        "rates": rates,
+        "points": points,
+        "ceiling": ceil,
+        "ceiling_mean": float(np.nanmean(list(ceil.values()))),
+        "models": sorted({str(r["model"]) for r in records}),
+    }
 
 
 def plot_learning_curve(res: dict[str, Any], path: Path) -> Path:
@@ -92,10 +103,28 @@ def plot_learning_curve(res: dict[str, Any], path: Path) -> Path:
     pal = RatePalette([float(g) for g in res["rates"]])
     fig, ax = plt.subplots(figsize=(6.2, 4.2))
     for g in res["rates"]:
-        ax.errorbar(x, [p[f"pearson_{g}"] for p in pts], yerr=[p[f"sd_{g}"] for p in pts], marker="o", ms=3.5,
-                    capsize=2, lw=1.0, color=pal(float(g)), label=rate_label(float(g)))
-    ax.errorbar(x, [p["within_rate_mean"] for p in pts], yerr=[p["sd_within_rate_mean"] for p in pts], marker="s",
-                ms=4.5, capsize=2, lw=2.0, color="k", label="within-rate mean")
+        ax.errorbar(
+            x,
+            [p[f"pearson_{g}"] for p in pts],
+            yerr=[p[f"sd_{g}"] for p in pts],
+            marker="o",
+            ms=3.5,
+            capsize=2,
+            lw=1.0,
+            color=pal(float(g)),
+            label=rate_label(float(g)),
+        )
+    ax.errorbar(
+        x,
+        [p["within_rate_mean"] for p in pts],
+        yerr=[p["sd_within_rate_mean"] for p in pts],
+        marker="s",
+        ms=4.5,
+        capsize=2,
+        lw=2.0,
+        color="k",
+        label="within-rate mean",
+    )
     ax.axhline(res["ceiling_mean"], color="k", ls="--", lw=0.8, label=f"noise ceiling (mean) {res['ceiling_mean']:.2f}")
     ax.set_xlabel("training configurations per shear rate")
     ax.set_ylabel("Pearson with ln τ_LC (big particles, test)")

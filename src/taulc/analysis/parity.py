@@ -34,8 +34,16 @@ def _row(table: pd.DataFrame, scope: str) -> pd.Series | None:
     return sel.iloc[0] if len(sel) else None
 
 
-def plot_parity(y: np.ndarray, pred: np.ndarray, rate: np.ndarray, table: pd.DataFrame, palette: RatePalette,
-                model_name: str = "", target_label: str = r"$\ln\tau_{\rm LC}$", reference: str = "big particles"):
+def plot_parity(
+    y: np.ndarray,
+    pred: np.ndarray,
+    rate: np.ndarray,
+    table: pd.DataFrame,
+    palette: RatePalette,
+    model_name: str = "",
+    target_label: str = r"$\ln\tau_{\rm LC}$",
+    reference: str = "big particles",
+):
     """Fig. 17 for the reference particles: predicted vs true coloured by γ̇, y = x line, per-γ̇ mean
     arrows; text: within-rate mean Pearson with its ceiling, best baseline and skill, and the pooled values;
     inset: Pearson per γ̇ (dots) with its noise ceiling (red) and the best baseline (grey)."""
@@ -53,8 +61,12 @@ def plot_parity(y: np.ndarray, pred: np.ndarray, rate: np.ndarray, table: pd.Dat
     ax.set_ylim(lo - pad, hi + pad)
     for r in rates:
         mu = float(y[rate == r].mean())
-        ax.annotate("", xy=(mu, lo - pad + 0.06 * (hi - lo)), xytext=(mu, lo - pad),
-                    arrowprops=dict(arrowstyle="-|>", color=palette(r), lw=1.8))
+        ax.annotate(
+            "",
+            xy=(mu, lo - pad + 0.06 * (hi - lo)),
+            xytext=(mu, lo - pad),
+            arrowprops=dict(arrowstyle="-|>", color=palette(r), lw=1.8),
+        )
         ax.scatter([], [], s=20, color=palette(r), label=rate_label(r))
     ax.set_xlabel(f"true {target_label}")
     ax.set_ylabel(f"predicted {target_label}")
@@ -68,8 +80,15 @@ def plot_parity(y: np.ndarray, pred: np.ndarray, rate: np.ndarray, table: pd.Dat
         text.append(f"pooled over rates {pr.pearson:.3f} (ceiling {pr.ceiling:.2f})")
     if pa is not None:
         text.append(f"pooled, all species {pa.pearson:.3f}")
-    ax.text(0.03, 0.97, "\n".join(text), transform=ax.transAxes, va="top", fontsize=7.5,
-            bbox=dict(boxstyle="round", fc="white", ec="0.7", alpha=0.9))
+    ax.text(
+        0.03,
+        0.97,
+        "\n".join(text),
+        transform=ax.transAxes,
+        va="top",
+        fontsize=7.5,
+        bbox=dict(boxstyle="round", fc="white", ec="0.7", alpha=0.9),
+    )
     ax.legend(loc="upper left", bbox_to_anchor=(0.0, 0.84), markerscale=1.2)
     ins = ax.inset_axes([0.60, 0.30, 0.36, 0.26])
     per = table[table.scope == "rate"]

@@ -16,15 +16,17 @@ log = logging.getLogger(__name__)
 
 __all__ = ["plt", "RatePalette", "rate_label", "save_figure", "rate_axis", "plain_log_ticks"]
 
-plt.rcParams.update({
-    "figure.dpi": 110,
-    "savefig.dpi": 130,
-    "axes.grid": False,
-    "font.size": 10,
-    "axes.titlesize": 10,
-    "legend.fontsize": 8,
-    "legend.frameon": False,
-})
+plt.rcParams.update(
+    {
+        "figure.dpi": 110,
+        "savefig.dpi": 130,
+        "axes.grid": False,
+        "font.size": 10,
+        "axes.titlesize": 10,
+        "legend.fontsize": 8,
+        "legend.frameon": False,
+    }
+)
 
 GDOT = "\u03b3\u0307"  # γ̇
 
@@ -66,8 +68,7 @@ def rate_axis(ax, rates: Sequence[float], values_at: str = "x") -> dict[float, f
         ax.set_xscale("log")
         if 0.0 in coords and pos:
             ax.axvline(np.sqrt(zero_at * min(pos)), color="0.8", lw=0.8, ls=":")
-            ticks = [zero_at] + [10.0 ** k for k in range(int(np.floor(np.log10(min(pos)))),
-                                                           int(np.ceil(np.log10(max(pos)))) + 1)]
+            ticks = [zero_at] + [10.0**k for k in range(int(np.floor(np.log10(min(pos)))), int(np.ceil(np.log10(max(pos)))) + 1)]
             ax.set_xticks(ticks)
             ax.set_xticklabels(["0"] + [f"$10^{{{int(np.log10(t))}}}$" for t in ticks[1:]])
             ax.minorticks_off()
@@ -93,7 +94,7 @@ def plain_log_ticks(ax, axis: str = "both") -> None:
         a = ax.xaxis if name == "x" else ax.yaxis
         if (ax.get_xscale() if name == "x" else ax.get_yscale()) != "log":
             continue
-        lo, hi = (ax.get_xlim() if name == "x" else ax.get_ylim())
+        lo, hi = ax.get_xlim() if name == "x" else ax.get_ylim()
         subs = (1.0, 2.0, 5.0) if hi / max(lo, 1e-300) < 1e3 else (1.0,)
         a.set_major_locator(LogLocator(base=10, subs=subs))
         a.set_major_formatter(fmt)

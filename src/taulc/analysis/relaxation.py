@@ -39,8 +39,15 @@ def _log_hist(v: np.ndarray, edges: np.ndarray) -> np.ndarray:
     return h
 
 
-def plot_spectra(tau_lc: np.ndarray, tau_sh: np.ndarray, rate: np.ndarray, palette: RatePalette,
-                 t_max: float | None = None, focus_rate: float | None = None, n_bins: int = 30):
+def plot_spectra(
+    tau_lc: np.ndarray,
+    tau_sh: np.ndarray,
+    rate: np.ndarray,
+    palette: RatePalette,
+    t_max: float | None = None,
+    focus_rate: float | None = None,
+    n_bins: int = 30,
+):
     """Normalised spectra H(τ) per unit ln τ: (a) τ_LC per γ̇ (Fig. 6c), (b) τ_sh per γ̇,
     (c) τ_LC and τ_sh at one γ̇ (Fig. 2a-b). Returns ``(fig, table)`` of the histograms."""
     rates = np.unique(rate)
@@ -63,8 +70,11 @@ def plot_spectra(tau_lc: np.ndarray, tau_sh: np.ndarray, rate: np.ndarray, palet
     m = rate == focus_rate
     axs[2].plot(mid, _log_hist(tau_lc[m], edges), "-o", ms=3, color="tab:blue", label=r"$\tau_{\rm LC}$")
     axs[2].plot(mid, _log_hist(tau_sh[m], edges), "-s", ms=3, color="tab:red", label=r"$\tau_{\rm sh}$")
-    titles = [r"(a) $H(\tau_{\rm LC})$ per $\dot\gamma$ (Fig. 6c)", r"(b) $H(\tau_{\rm sh})$ per $\dot\gamma$",
-              rf"(c) $\tau_{{\rm LC}}$ vs $\tau_{{\rm sh}}$ at {rate_label(focus_rate)} (Fig. 2a-b)"]
+    titles = [
+        r"(a) $H(\tau_{\rm LC})$ per $\dot\gamma$ (Fig. 6c)",
+        r"(b) $H(\tau_{\rm sh})$ per $\dot\gamma$",
+        rf"(c) $\tau_{{\rm LC}}$ vs $\tau_{{\rm sh}}$ at {rate_label(focus_rate)} (Fig. 2a-b)",
+    ]
     for ax, t in zip(axs, titles):
         ax.set_xscale("log")
         ax.set_xlabel(TAU)
@@ -78,8 +88,9 @@ def plot_spectra(tau_lc: np.ndarray, tau_sh: np.ndarray, rate: np.ndarray, palet
     return fig, pd.DataFrame(table)
 
 
-def relation_fits(tau_lc: np.ndarray, tau_sh: np.ndarray, rate: np.ndarray, tau_2: float, *, n_bins: int = 20,
-                  min_count: int = 5) -> tuple[dict[float, Any], pd.DataFrame, list[str]]:
+def relation_fits(
+    tau_lc: np.ndarray, tau_sh: np.ndarray, rate: np.ndarray, tau_2: float, *, n_bins: int = 20, min_count: int = 5
+) -> tuple[dict[float, Any], pd.DataFrame, list[str]]:
     """Per sheared γ̇: binned τ_sh(τ_LC), Eq. 3 fit and the boundary τ_LC,c (Eq. 2: τ_LC − τ_sh = τ_2)."""
     out: dict[float, Any] = {}
     rows = []
@@ -102,9 +113,17 @@ def relation_fits(tau_lc: np.ndarray, tau_sh: np.ndarray, rate: np.ndarray, tau_
         c_bin = boundary_tau_lc(rel, tau_2)
         c_fit = boundary_tau_lc(rel, tau_2, fit=fit) if fit else float("nan")
         out[float(r)] = {"rel": rel, "fit": fit, "tau_lc_c": c_bin, "tau_lc_c_fit": c_fit}
-        rows.append({"rate": float(r), "n_bins": int(rel.tau_lc.size), "tau_sh_inf": fit[0] if fit else np.nan,
-                     "tau_0": fit[1] if fit else np.nan, "tau_lc_c_binned": c_bin, "tau_lc_c_fit": c_fit,
-                     "tau_2": tau_2})
+        rows.append(
+            {
+                "rate": float(r),
+                "n_bins": int(rel.tau_lc.size),
+                "tau_sh_inf": fit[0] if fit else np.nan,
+                "tau_0": fit[1] if fit else np.nan,
+                "tau_lc_c_binned": c_bin,
+                "tau_lc_c_fit": c_fit,
+                "tau_2": tau_2,
+            }
+        )
     return out, pd.DataFrame(rows), notes
 
 
@@ -161,14 +180,26 @@ def plot_boundary(table: pd.DataFrame, palette: RatePalette) -> tuple[Any, dict[
     if len(t):
         ax.legend(loc="upper left")
     else:
-        ax.text(0.5, 0.5, r"no rate reaches $\tau_{\rm LC} - \tau_{\rm sh} = \tau_2$", transform=ax.transAxes,
-                ha="center", color="0.4")
+        ax.text(
+            0.5,
+            0.5,
+            r"no rate reaches $\tau_{\rm LC} - \tau_{\rm sh} = \tau_2$",
+            transform=ax.transAxes,
+            ha="center",
+            color="0.4",
+        )
     fig.tight_layout()
     return fig, res
 
 
-def plot_master_curve(fits: Mapping[float, Any], tau_lc: np.ndarray, tau_sh: np.ndarray, rate: np.ndarray,
-                      palette: RatePalette, lam_eta: float | None = None) -> tuple[Any, dict[str, float]] | None:
+def plot_master_curve(
+    fits: Mapping[float, Any],
+    tau_lc: np.ndarray,
+    tau_sh: np.ndarray,
+    rate: np.ndarray,
+    palette: RatePalette,
+    lam_eta: float | None = None,
+) -> tuple[Any, dict[str, float]] | None:
     """Fig. 11: τ_0 vs 1/γ̇, τ_sh^∞ vs γ̇ (power law λ_τ) and the rescaled collapse onto Eq. 4.
     ``None`` when fewer than two sheared rates have an Eq. 3 fit."""
     good = {r: f["fit"] for r, f in fits.items() if f["fit"] is not None}
@@ -207,13 +238,23 @@ def plot_master_curve(fits: Mapping[float, Any], tau_lc: np.ndarray, tau_sh: np.
         ax.legend(loc="best")
     plain_log_ticks(axs[1])
     fig.tight_layout()
-    return fig, {"a": mc.a, "b": mc.b, "c": mc.c, "lambda_tau": mc.lam,
-                 "lambda_eta": float(lam_eta) if lam_eta is not None else float("nan")}
+    return fig, {
+        "a": mc.a,
+        "b": mc.b,
+        "c": mc.c,
+        "lambda_tau": mc.lam,
+        "lambda_eta": float(lam_eta) if lam_eta is not None else float("nan"),
+    }
 
 
-def plot_flow_curve(rates: Sequence[float], eta: Sequence[float], eta_sem: Sequence[float], palette: RatePalette,
-                    slope_threshold: float = 0.3, min_rate: float | str | None = "auto"
-                    ) -> tuple[Any, dict[str, float], pd.DataFrame]:
+def plot_flow_curve(
+    rates: Sequence[float],
+    eta: Sequence[float],
+    eta_sem: Sequence[float],
+    palette: RatePalette,
+    slope_threshold: float = 0.3,
+    min_rate: float | str | None = "auto",
+) -> tuple[Any, dict[str, float], pd.DataFrame]:
     """Fig. 1: η(γ̇) with the power law η ∝ γ̇^-λ fitted over the shear-thinning regime."""
     r = np.asarray(rates, dtype=np.float64)
     e = np.asarray(eta, dtype=np.float64)
@@ -229,12 +270,10 @@ def plot_flow_curve(rates: Sequence[float], eta: Sequence[float], eta_sem: Seque
         pl = fit_power_law(r[thin], e[thin], s[thin])
         xx = np.geomspace(r[thin].min() / 1.5, r[thin].max() * 1.5, 20)
         ax.plot(xx, pl(xx), "k--", lw=1.2, label=rf"$\eta \propto \dot\gamma^{{-\lambda}}$, $\lambda = {pl.lam:.2f}$")
-        ax.axvspan(r[thin].min() / 1.2, r[thin].max() * 1.2, color="gold", alpha=0.15, lw=0,
-                   label="shear-thinning fit range")
+        ax.axvspan(r[thin].min() / 1.2, r[thin].max() * 1.2, color="gold", alpha=0.15, lw=0, label="shear-thinning fit range")
         res = {"lambda": pl.lam, "lambda_err": pl.lam_err, "prefactor": pl.prefactor, "min_rate": float(r[thin].min())}
     else:
-        ax.text(0.5, 0.1, "fewer than 2 sheared rates: no power-law fit", transform=ax.transAxes, ha="center",
-                color="0.4")
+        ax.text(0.5, 0.1, "fewer than 2 sheared rates: no power-law fit", transform=ax.transAxes, ha="center", color="0.4")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel(rf"shear rate {GDOT} (LJ units)")
@@ -246,4 +285,3 @@ def plot_flow_curve(rates: Sequence[float], eta: Sequence[float], eta_sem: Seque
     fig.tight_layout()
     table = pd.DataFrame({"rate": r, "eta": e, "eta_sem": s, "in_thinning_fit": thin})
     return fig, res, table
-

@@ -50,9 +50,24 @@ log = logging.getLogger("taulc.evaluate")
 
 _dataset_of = dataset_of  # older name, used by docs/how-to tests
 
-__all__ = ["RunInfo", "resolve_run", "load_run", "auto_runs", "pick_run", "ReportWriter", "markdown_table",
-           "DatasetContext", "load_context", "section_dynamics", "section_hardness", "section_parity",
-           "section_importance", "section_gnn", "evaluate", "summary_lines"]
+__all__ = [
+    "RunInfo",
+    "resolve_run",
+    "load_run",
+    "auto_runs",
+    "pick_run",
+    "ReportWriter",
+    "markdown_table",
+    "DatasetContext",
+    "load_context",
+    "section_dynamics",
+    "section_hardness",
+    "section_parity",
+    "section_importance",
+    "section_gnn",
+    "evaluate",
+    "summary_lines",
+]
 
 
 def evaluate(cfg: Mapping[str, Any], output_dir: str | os.PathLike[str] | None = None) -> Path:
@@ -85,8 +100,9 @@ def evaluate(cfg: Mapping[str, Any], output_dir: str | os.PathLike[str] | None =
     for r in runs:
         rroot, _ = run_dataset_of(r, spec.data_root)
         if rroot.resolve() != root.resolve():
-            raise ValueError(f"run {r.path} was trained on {rroot}, but this report is for {root}; "
-                             "evaluate runs of one dataset together")
+            raise ValueError(
+                f"run {r.path} was trained on {rroot}, but this report is for {root}; evaluate runs of one dataset together"
+            )
     inputs = ReportInputs(ctx=ctx, runs=runs, base_cfg=base_cfg, acfg=spec.analysis, pal=RatePalette(ctx.rates))
     rep = ReportWriter(out)
     timings: dict[str, float] = {}
@@ -110,8 +126,11 @@ def evaluate(cfg: Mapping[str, Any], output_dir: str | os.PathLike[str] | None =
         header = [
             f"- dataset: `{root}` ({len(m['shards'])} configurations, rates {', '.join(f'{r:g}' for r in sorted(set(ctx.rates)))}, "
             f"{sum(len(s['species']) for s in ctx.shards)} particles)",
-            *[f"- run: `{r.path}` ({r.model_class}, split `{r.split.kind}`, "
-              f"descriptor {json.dumps(list((r.cfg.get('descriptor') or {}).get('families', {}).keys()))})" for r in runs],
+            *[
+                f"- run: `{r.path}` ({r.model_class}, split `{r.split.kind}`, "
+                f"descriptor {json.dumps(list((r.cfg.get('descriptor') or {}).get('families', {}).keys()))})"
+                for r in runs
+            ],
             f"- generated {time.strftime('%Y-%m-%d %H:%M:%S')} in {timings['total']:.1f} s "
             f"({', '.join(f'{k} {v:.1f} s' for k, v in timings.items() if k != 'total')})",
         ]
@@ -130,18 +149,24 @@ def summary_lines(s: Mapping[str, Any], path: Path) -> list[str]:
     if "lambda" in s and s["lambda"].get("lambda") is not None and np.isfinite(s["lambda"]["lambda"]):
         lines.append(f"shear thinning: lambda = {s['lambda']['lambda']:.3f} (eta ~ rate^-lambda)")
     for row in s.get("hardness", []):
-        lines.append(f"  rate {row['rate']:g}: H bar {row['H_mean']:+.3f}  p_H {row['p_H']:.3f}  "
-                     f"p_slow {row['p_slow']:.3f}  (diff {row['p_H_minus_p_slow']:+.3f})")
+        lines.append(
+            f"  rate {row['rate']:g}: H bar {row['H_mean']:+.3f}  p_H {row['p_H']:.3f}  "
+            f"p_slow {row['p_slow']:.3f}  (diff {row['p_H_minus_p_slow']:+.3f})"
+        )
     if "parity" in s:
         p, h = s["parity"], s["parity"]["headline"]
-        lines.append(f"{p['model']} parity, {p['reference']} within each shear rate: Pearson {h['pearson']:.3f} "
-                     f"(ceiling {h['ceiling']:.2f}, fraction {h['fraction_of_ceiling']:.2f}), best baseline "
-                     f"{h['best_baseline_name']} {h['best_baseline']:.3f}, skill {h['skill']:+.3f}; "
-                     f"pooled over rates {p['pooled_rates']:.3f}, pooled all species {p['pooled_all_species']:.3f}")
+        lines.append(
+            f"{p['model']} parity, {p['reference']} within each shear rate: Pearson {h['pearson']:.3f} "
+            f"(ceiling {h['ceiling']:.2f}, fraction {h['fraction_of_ceiling']:.2f}), best baseline "
+            f"{h['best_baseline_name']} {h['best_baseline']:.3f}, skill {h['skill']:+.3f}; "
+            f"pooled over rates {p['pooled_rates']:.3f}, pooled all species {p['pooled_all_species']:.3f}"
+        )
     if s.get("greedy_top"):
         t = s["greedy_top"]
-        lines.append("greedy top-3: " + "; ".join(f"gen {r['generation']} l {r['l']} m {r['m']} s {r['species']} "
-                                                 f"r {r['r']}" for r in t[:3])
-                     + f" -> Pearson {t[min(2, len(t) - 1)]['cumulative_pearson_train']:.3f}")
+        lines.append(
+            "greedy top-3: "
+            + "; ".join(f"gen {r['generation']} l {r['l']} m {r['m']} s {r['species']} r {r['r']}" for r in t[:3])
+            + f" -> Pearson {t[min(2, len(t) - 1)]['cumulative_pearson_train']:.3f}"
+        )
     lines.append(f"time: {s.get('timings_s', {}).get('total', float('nan')):.1f} s")
     return lines

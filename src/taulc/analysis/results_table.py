@@ -24,9 +24,20 @@ from taulc.runs import runs_below
 
 __all__ = ["HEADER", "table_rows", "markdown_table", "main"]
 
-HEADER = ("model", "split", "scored", "Pearson within each γ̇ (reference)", "within-rate mean", "ceiling (mean)",
-          "structural baseline", "skill", "fraction of ceiling", "pooled all species (species×rate table)",
-          "selected", "train s")
+HEADER = (
+    "model",
+    "split",
+    "scored",
+    "Pearson within each γ̇ (reference)",
+    "within-rate mean",
+    "ceiling (mean)",
+    "structural baseline",
+    "skill",
+    "fraction of ceiling",
+    "pooled all species (species×rate table)",
+    "selected",
+    "train s",
+)
 
 
 def _f(x: Any, signed: bool = False) -> str:
@@ -42,9 +53,15 @@ def _row(run: RunInfo, kind: str, table: Mapping[str, Any]) -> tuple[str, ...]:
     pooled = next((r for r in rows if r.get("scope") == "pooled_all_species"), {})
     m = run.metrics
     return (
-        run.short, str((m.get("split") or {}).get("kind", "?")), str(table.get("prediction", kind)),
-        " / ".join(f"{p:.2f}" for _, p in per_rate), _f(head.get("pearson")), _f(head.get("ceiling")),
-        _f(head.get("baseline_structural")), _f(head.get("skill"), signed=True), _f(head.get("fraction_of_ceiling")),
+        run.short,
+        str((m.get("split") or {}).get("kind", "?")),
+        str(table.get("prediction", kind)),
+        " / ".join(f"{p:.2f}" for _, p in per_rate),
+        _f(head.get("pearson")),
+        _f(head.get("ceiling")),
+        _f(head.get("baseline_structural")),
+        _f(head.get("skill"), signed=True),
+        _f(head.get("fraction_of_ceiling")),
         f"{_f(pooled.get('pearson'))} ({_f(pooled.get('baseline_species_rate'))})",
         ", ".join(f"{k} = {v:g}" if isinstance(v, (int, float)) else f"{k} = {v}" for k, v in (m.get("selected") or {}).items()),
         f"{m.get('train_seconds', float('nan')):.0f}",

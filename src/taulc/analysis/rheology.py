@@ -38,7 +38,7 @@ def fit_power_law(x: Sequence[float], y: Sequence[float], sem: Sequence[float] |
     if sem is not None:
         s = np.asarray(sem, dtype=np.float64)[ok] / y[ok]
         if np.all(np.isfinite(s) & (s > 0)):
-            w = 1.0 / s ** 2
+            w = 1.0 / s**2
     a = np.column_stack([np.ones_like(lx), lx])
     aw = a * w[:, None]
     cov = np.linalg.inv(a.T @ aw)
@@ -51,8 +51,9 @@ def fit_power_law(x: Sequence[float], y: Sequence[float], sem: Sequence[float] |
     return PowerLaw(lam=float(-coef[1]), prefactor=float(np.exp(coef[0])), lam_err=lam_err, x=x[ok])
 
 
-def thinning_regime(rates: Sequence[float], eta: Sequence[float], slope_threshold: float = 0.3,
-                    min_rate: float | str | None = "auto") -> np.ndarray:
+def thinning_regime(
+    rates: Sequence[float], eta: Sequence[float], slope_threshold: float = 0.3, min_rate: float | str | None = "auto"
+) -> np.ndarray:
     """Mask of the shear-thinning rates (Fig. 1): all γ̇ ≥ ``min_rate``, or with ``'auto'`` the
     highest rates down to the lowest one whose log-slope d ln η / d ln γ̇ towards the next lower
     rate is still ≤ −threshold (a crossover point with a flatter lower segment is left out)."""

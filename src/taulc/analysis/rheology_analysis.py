@@ -61,12 +61,12 @@ class StartupCurves:
     stress_all: np.ndarray
     stress_slow: np.ndarray
     stress_fast: np.ndarray
-    p_slow: float                 # fraction of initially slow particles (Eq. 2 via the Eq. 3 fit)
+    p_slow: float  # fraction of initially slow particles (Eq. 2 via the Eq. 3 fit)
     c_times: np.ndarray
-    cbar_slow: np.ndarray         # C̄(t) of the initially slow particles (App. B)
-    phi: np.ndarray               # fraction of all particles jumped by c_times (App. B, Fig. 31)
+    cbar_slow: np.ndarray  # C̄(t) of the initially slow particles (App. B)
+    phi: np.ndarray  # fraction of all particles jumped by c_times (App. B, Fig. 31)
     n_configs: int
-    g_ini: float                  # initial slope dσ_slow/dγ
+    g_ini: float  # initial slope dσ_slow/dγ
 
     @property
     def strain(self) -> np.ndarray:
@@ -86,22 +86,22 @@ class RheologyInputs:
     gamma_inv: float
     eta_eq: float
     eta_eq_source: str
-    rates: np.ndarray                       # sheared rates with labels
-    labels: dict[float, dict[str, np.ndarray]]   # rate -> tau_lc, tau_sh, slow (all particles)
-    eta_md: dict[float, tuple[float, float]]     # rate -> (η, sem) from the manifest
-    eq3: dict[float, tuple[float, float]]        # rate -> (τ_sh^∞, τ_0)
+    rates: np.ndarray  # sheared rates with labels
+    labels: dict[float, dict[str, np.ndarray]]  # rate -> tau_lc, tau_sh, slow (all particles)
+    eta_md: dict[float, tuple[float, float]]  # rate -> (η, sem) from the manifest
+    eq3: dict[float, tuple[float, float]]  # rate -> (τ_sh^∞, τ_0)
     binned: dict[float, Any]
     master: Any
     startup: dict[float, StartupCurves] = field(default_factory=dict)
     distortion: dict[float, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)  # Y(r), Eq. 26
     g_ini: float = float("nan")
     g_ini_source: str = ""
-    eta_eq_rate: float = float("nan")           # the rate whose Eq. 1 η defines η_eq
+    eta_eq_rate: float = float("nan")  # the rate whose Eq. 1 η defines η_eq
     eta_eq_sem: float = float("nan")
-    t_max: float = float("nan")                 # label horizon (censoring time of every replica)
+    t_max: float = float("nan")  # label horizon (censoring time of every replica)
     # per-replica first-jump times, one (R, N) array per configuration: rate -> (lc list, sh list)
     replicas: dict[float, tuple[list[np.ndarray], list[np.ndarray]]] = field(default_factory=dict)
-    replicas_eq: list[np.ndarray] = field(default_factory=list)   # rate-0 first_jump_lc per configuration
+    replicas_eq: list[np.ndarray] = field(default_factory=list)  # rate-0 first_jump_lc per configuration
 
     def tau_sh_map(self, rate: float):
         """τ_sh(τ_LC) at ``rate`` from the Eq. 4 master curve (Eq. 3 with τ_0 = a/γ̇ + b,
@@ -125,16 +125,20 @@ class RheologyInputs:
 
 
 def _eta_eq(man: Mapping[str, Any]) -> tuple[float, str, dict[float, tuple[float, float]]]:
-    eta = {float(v["rate"]): (float(v["eta"]), float(v.get("eta_sem", np.nan)))
-           for v in man.get("rates", {}).values() if v.get("eta") is not None and float(v["rate"]) > 0}
+    eta = {
+        float(v["rate"]): (float(v["eta"]), float(v.get("eta_sem", np.nan)))
+        for v in man.get("rates", {}).values()
+        if v.get("eta") is not None and float(v["rate"]) > 0
+    }
     if not eta:
         return float("nan"), "no viscosity in the manifest", eta
     r0 = min(eta)
     return eta[r0][0], f"Newtonian plateau: η(γ̇ = {r0:g}) from Eq. 1 (lowest sheared rate)", eta
 
 
-def _startup_curves(runs: Sequence[Mapping[str, np.ndarray]], eq_tau: Mapping[int, np.ndarray],
-                    rate: float, tau_c: float, g_fit_strain: float) -> StartupCurves:
+def _startup_curves(
+    runs: Sequence[Mapping[str, np.ndarray]], eq_tau: Mapping[int, np.ndarray], rate: float, tau_c: float, g_fit_strain: float
+) -> StartupCurves:
     s_all, s_slow, s_fast, cb, ph, ps = [], [], [], [], [], []
     for a in runs:
         tl = eq_tau[int(a["config_index"])]
@@ -154,17 +158,31 @@ def _startup_curves(runs: Sequence[Mapping[str, np.ndarray]], eq_tau: Mapping[in
     strain = rate * t
     m = (strain > 0) & (strain <= g_fit_strain * (1 + 1e-9)) & np.isfinite(stress_slow)
     g_ini = float(np.polyfit(strain[m], stress_slow[m], 1)[0]) if m.sum() >= 3 else float("nan")
-    return StartupCurves(rate=rate, times=t, stress_all=np.mean(s_all, axis=0), stress_slow=stress_slow,
-                         stress_fast=np.nanmean(s_fast, axis=0), p_slow=float(np.mean(ps)),
-                         c_times=runs[0]["frame_times"][runs[0]["keep_frames"]],
-                         cbar_slow=np.nanmean(cb, axis=0), phi=np.mean(ph, axis=0),
-                         n_configs=len(runs), g_ini=g_ini)
+    return StartupCurves(
+        rate=rate,
+        times=t,
+        stress_all=np.mean(s_all, axis=0),
+        stress_slow=stress_slow,
+        stress_fast=np.nanmean(s_fast, axis=0),
+        p_slow=float(np.mean(ps)),
+        c_times=runs[0]["frame_times"][runs[0]["keep_frames"]],
+        cbar_slow=np.nanmean(cb, axis=0),
+        phi=np.mean(ph, axis=0),
+        n_configs=len(runs),
+        g_ini=g_ini,
+    )
 
 
-def rheology_inputs(root: Path, manifest: Mapping[str, Any], shards: Sequence[Mapping[str, np.ndarray]],
-                    startup_runs: Mapping[float, Sequence[Mapping[str, np.ndarray]]] | None = None,
-                    n_bins: int = 20, min_count: int = 5, g_fit_strain: float = 0.04,
-                    distortion: bool = True) -> RheologyInputs:
+def rheology_inputs(
+    root: Path,
+    manifest: Mapping[str, Any],
+    shards: Sequence[Mapping[str, np.ndarray]],
+    startup_runs: Mapping[float, Sequence[Mapping[str, np.ndarray]]] | None = None,
+    n_bins: int = 20,
+    min_count: int = 5,
+    g_fit_strain: float = 0.04,
+    distortion: bool = True,
+) -> RheologyInputs:
     """Measure the models' inputs on a dataset (shards with τ_LC, τ_sh, slow, positions, cell,
     in the order of ``manifest['shards']``).
 
@@ -182,8 +200,7 @@ def rheology_inputs(root: Path, manifest: Mapping[str, Any], shards: Sequence[Ma
     if not eq:
         raise ValueError(f"{root}: no rate-0 shards: the rheology models need H_eq(τ_LC)")
     tau_lc_eq = np.concatenate([np.asarray(s["tau_lc"], dtype=np.float64) for s in eq])
-    r_min = gr_first_minimum(pair_distribution([np.asarray(s["positions"]) for s in eq],
-                                               [np.asarray(s["cell"]) for s in eq]))
+    r_min = gr_first_minimum(pair_distribution([np.asarray(s["positions"]) for s in eq], [np.asarray(s["cell"]) for s in eq]))
     sc = msd_timescales(np.asarray(ref["curves"]["t"]), np.asarray(ref["curves"]["msd"]), temp, mass)
     eta_eq, eta_src, eta_md = _eta_eq(man)
     labels: dict[float, dict[str, np.ndarray]] = {}
@@ -211,10 +228,23 @@ def rheology_inputs(root: Path, manifest: Mapping[str, Any], shards: Sequence[Ma
         except (RuntimeError, ValueError) as exc:
             log.warning("Eq. 3 fit failed at rate %g: %s", r, exc)
     master = fit_master_curve(fits) if len(fits) >= 2 else None
-    inp = RheologyInputs(temperature=temp, tau_2=tau_2, tau_lc_eq=tau_lc_eq, r_min=r_min,
-                         omega=cage_volume(r_min), t_str=sc.t_str, gamma_inv=sc.gamma_inv,
-                         eta_eq=eta_eq, eta_eq_source=eta_src, rates=np.array(sorted(labels)),
-                         labels=labels, eta_md=eta_md, eq3=fits, binned=binned, master=master)
+    inp = RheologyInputs(
+        temperature=temp,
+        tau_2=tau_2,
+        tau_lc_eq=tau_lc_eq,
+        r_min=r_min,
+        omega=cage_volume(r_min),
+        t_str=sc.t_str,
+        gamma_inv=sc.gamma_inv,
+        eta_eq=eta_eq,
+        eta_eq_source=eta_src,
+        rates=np.array(sorted(labels)),
+        labels=labels,
+        eta_md=eta_md,
+        eq3=fits,
+        binned=binned,
+        master=master,
+    )
     if eta_md:
         inp.eta_eq_rate = min(eta_md)
         inp.eta_eq_sem = eta_md[inp.eta_eq_rate][1]
@@ -229,8 +259,11 @@ def rheology_inputs(root: Path, manifest: Mapping[str, Any], shards: Sequence[Ma
             ys.setdefault(float(sh["rate"]), []).append(y)
         inp.distortion = {r: (r_k, np.mean(v, axis=0)) for r, v in sorted(ys.items())}
     if startup_runs:
-        eq_tau = {int(e["config_index"]): np.asarray(s["tau_lc"], dtype=np.float64)
-                  for e, s in zip(man["shards"], shards) if float(s["rate"]) == 0.0}
+        eq_tau = {
+            int(e["config_index"]): np.asarray(s["tau_lc"], dtype=np.float64)
+            for e, s in zip(man["shards"], shards)
+            if float(s["rate"]) == 0.0
+        }
         for r, runs in sorted(startup_runs.items()):
             runs = [a for a in runs if int(a["config_index"]) in eq_tau]
             if not runs:
@@ -238,8 +271,10 @@ def rheology_inputs(root: Path, manifest: Mapping[str, Any], shards: Sequence[Ma
             inp.startup[r] = _startup_curves(runs, eq_tau, r, inp.boundary(r), g_fit_strain)
         top = max(inp.startup)
         inp.g_ini = inp.startup[top].g_ini
-        inp.g_ini_source = (f"initial slope dσ_slow/dγ of the slow-particle MD start-up stress at "
-                            f"γ̇ = {top:g} (line over 0 < γ ≤ {g_fit_strain:g})")
+        inp.g_ini_source = (
+            f"initial slope dσ_slow/dγ of the slow-particle MD start-up stress at "
+            f"γ̇ = {top:g} (line over 0 < γ ≤ {g_fit_strain:g})"
+        )
     return inp
 
 
@@ -253,9 +288,9 @@ class RheologyModels:
     g_eff: float
     gridcell: dict[float, GridCellResult]
     gamma_res: float
-    slow_noise: dict[float, SlowFraction] = field(default_factory=dict)          # Eq. 2 noise floor
-    duality_err: dict[float, DualityUncertainty] = field(default_factory=dict)   # Eq. 5 ± bootstrap
-    pel: PELParams | None = None          # None: no G_eff (no start-up MD) -> PEL/SGR not evaluated
+    slow_noise: dict[float, SlowFraction] = field(default_factory=dict)  # Eq. 2 noise floor
+    duality_err: dict[float, DualityUncertainty] = field(default_factory=dict)  # Eq. 5 ± bootstrap
+    pel: PELParams | None = None  # None: no G_eff (no start-up MD) -> PEL/SGR not evaluated
     pel_rms: float = float("nan")
     pel_curves: dict[float, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     pel_tc: dict[str, np.ndarray] = field(default_factory=dict)
@@ -268,16 +303,16 @@ class RheologyModels:
     sgr_corrected: dict[float, SGRSteadyState] = field(default_factory=dict)
 
 
-def run_models(inp: RheologyInputs, dense_rates: np.ndarray | None = None, n_cells: int = 20000,
-               seed: int = 0) -> RheologyModels:
+def run_models(inp: RheologyInputs, dense_rates: np.ndarray | None = None, n_cells: int = 20000, seed: int = 0) -> RheologyModels:
     """Evaluate Eq. 5, the grid-cell model, PEL and SGR with the measured inputs; fit γ_res
     (grid cells, to the MD system start-up curves), α (PEL, to the binned τ_sh(τ_LC)) and Ω(γ̇)
     (Eq. 34, to τ̄_sh per rate)."""
     rates = inp.rates
     dense = np.geomspace(1e-5, 0.3, 23) if dense_rates is None else np.asarray(dense_rates)
     # --- App. B: τ_el per rate, w from C̄_slow(t) of the start-up runs, G_eff = mean w · G_ini
-    tau_el = {r: tau_el_from_spectrum(d["tau_sh"][d["slow"].astype(bool)]) if d["slow"].any() else np.nan
-              for r, d in inp.labels.items()}
+    tau_el = {
+        r: tau_el_from_spectrum(d["tau_sh"][d["slow"].astype(bool)]) if d["slow"].any() else np.nan for r, d in inp.labels.items()
+    }
     w = {}
     for r, su in inp.startup.items():
         te = tau_el.get(r, np.nan)
@@ -286,8 +321,7 @@ def run_models(inp: RheologyInputs, dense_rates: np.ndarray | None = None, n_cel
     w_mean = float(np.mean(list(w.values()))) if w else 1.0
     g_eff = w_mean * inp.g_ini if np.isfinite(inp.g_ini) else float("nan")
     # --- Eq. 5
-    duality = {r: duality_from_labels(r, d["tau_sh"], d["slow"], inp.tau_lc_eq, inp.eta_eq, g_eff)
-               for r, d in inp.labels.items()}
+    duality = {r: duality_from_labels(r, d["tau_sh"], d["slow"], inp.tau_lc_eq, inp.eta_eq, g_eff) for r, d in inp.labels.items()}
     # --- Eq. 2 under label noise and Eq. 5 with its uncertainty (needs the per-replica jump times)
     slow_noise: dict[float, SlowFraction] = {}
     duality_err: dict[float, DualityUncertainty] = {}
@@ -295,33 +329,59 @@ def run_models(inp: RheologyInputs, dense_rates: np.ndarray | None = None, n_cel
         for r, (lc, sh) in inp.replicas.items():
             slow_noise[r] = slow_fraction(lc, sh, inp.t_max, inp.tau_2, rate=r)
             if inp.replicas_eq and np.isfinite(inp.eta_eq):
-                duality_err[r] = duality_bootstrap(r, lc, sh, inp.replicas_eq, inp.t_max, inp.tau_2,
-                                                   inp.eta_eq, inp.eta_eq_sem, g_eff, seed=seed)
+                duality_err[r] = duality_bootstrap(
+                    r, lc, sh, inp.replicas_eq, inp.t_max, inp.tau_2, inp.eta_eq, inp.eta_eq_sem, g_eff, seed=seed
+                )
     # --- grid cells: c_el = τ_el / τ̄_sh,slow (Eq. 8) per rate; γ_res fitted
     gridcell: dict[float, GridCellResult] = {}
     gamma_res = float("nan")
     su_rates = [r for r in sorted(inp.startup) if r in duality and inp.master is not None]
     if su_rates and np.isfinite(g_eff):
+
         def c_el(r: float) -> float:
             c = duality[r].c_el
             return c if np.isfinite(c) else 1.0
 
         def make(r: float, gres: float) -> GridCellParams:
-            return GridCellParams(rate=r, tau_lc_eq=inp.tau_lc_eq, tau_sh_of_lc=inp.tau_sh_map(r),
-                                  tau_2=inp.tau_2, g_eff=g_eff, c_el=c_el(r), t_str=inp.t_str,
-                                  gamma_res=gres)
+            return GridCellParams(
+                rate=r,
+                tau_lc_eq=inp.tau_lc_eq,
+                tau_sh_of_lc=inp.tau_sh_map(r),
+                tau_2=inp.tau_2,
+                g_eff=g_eff,
+                c_el=c_el(r),
+                t_str=inp.t_str,
+                gamma_res=gres,
+            )
 
-        gamma_res, _ = fit_gamma_res(make, su_rates, [inp.startup[r].times for r in su_rates],
-                                     [inp.startup[r].stress_all for r in su_rates], n_cells=4000, seed=seed)
-        gridcell = {r: simulate_grid_cells(make(r, gamma_res), inp.startup[r].times, n_cells, seed)
-                    for r in su_rates}
+        gamma_res, _ = fit_gamma_res(
+            make,
+            su_rates,
+            [inp.startup[r].times for r in su_rates],
+            [inp.startup[r].stress_all for r in su_rates],
+            n_cells=4000,
+            seed=seed,
+        )
+        gridcell = {r: simulate_grid_cells(make(r, gamma_res), inp.startup[r].times, n_cells, seed) for r in su_rates}
     # --- PEL and SGR need G = G_eff (start-up MD); without it they are not evaluated
     if not np.isfinite(g_eff):
-        return RheologyModels(duality=duality, w=w, tau_el=tau_el, g_eff=g_eff, gridcell=gridcell,
-                              gamma_res=gamma_res, slow_noise=slow_noise, duality_err=duality_err)
+        return RheologyModels(
+            duality=duality,
+            w=w,
+            tau_el=tau_el,
+            g_eff=g_eff,
+            gridcell=gridcell,
+            gamma_res=gamma_res,
+            slow_noise=slow_noise,
+            duality_err=duality_err,
+        )
     base = PELParams(gamma_inv=inp.gamma_inv, g=g_eff, omega=inp.omega, temperature=inp.temperature)
-    alpha, rms = fit_alpha([inp.binned[r].tau_lc for r in rates], [inp.binned[r].tau_sh for r in rates],
-                           list(rates), lambda a: replace(base, alpha=a))
+    alpha, rms = fit_alpha(
+        [inp.binned[r].tau_lc for r in rates],
+        [inp.binned[r].tau_sh for r in rates],
+        list(rates),
+        lambda a: replace(base, alpha=a),
+    )
     pel = replace(base, alpha=alpha)
     pel_curves = {}
     for r in rates:
@@ -338,9 +398,24 @@ def run_models(inp: RheologyInputs, dense_rates: np.ndarray | None = None, n_cel
         om = fit_omega(r, float(np.nanmean(d["tau_sh"])), bd, pel)
         omega_fit[r] = om
         corrected[r] = sgr_steady_state(r, bd, replace(pel, omega=om))
-    return RheologyModels(duality=duality, w=w, tau_el=tau_el, g_eff=g_eff, gridcell=gridcell,
-                          gamma_res=gamma_res, slow_noise=slow_noise, duality_err=duality_err,
-                          pel=pel, pel_rms=rms, pel_curves=pel_curves,
-                          pel_tc={"rate": dense, "t_c": tc[:, 0], "p_slow": tc[:, 1]}, e_b_peak=e_peak,
-                          barriers=bd, sgr=sgr, sgr_rates=dense, gamma_ac_c=gac, omega_fit=omega_fit,
-                          sgr_corrected=corrected)
+    return RheologyModels(
+        duality=duality,
+        w=w,
+        tau_el=tau_el,
+        g_eff=g_eff,
+        gridcell=gridcell,
+        gamma_res=gamma_res,
+        slow_noise=slow_noise,
+        duality_err=duality_err,
+        pel=pel,
+        pel_rms=rms,
+        pel_curves=pel_curves,
+        pel_tc={"rate": dense, "t_c": tc[:, 0], "p_slow": tc[:, 1]},
+        e_b_peak=e_peak,
+        barriers=bd,
+        sgr=sgr,
+        sgr_rates=dense,
+        gamma_ac_c=gac,
+        omega_fit=omega_fit,
+        sgr_corrected=corrected,
+    )

@@ -28,8 +28,17 @@ from taulc.runs import Run, read_dataset_record, resolve_run, run_dataset
 
 log = logging.getLogger("taulc.evaluate")
 
-__all__ = ["RunInfo", "resolve_run", "load_run", "auto_runs", "pick_run", "canonical_hash_of", "run_dataset_of",
-           "dataset_key", "split_codes"]
+__all__ = [
+    "RunInfo",
+    "resolve_run",
+    "load_run",
+    "auto_runs",
+    "pick_run",
+    "canonical_hash_of",
+    "run_dataset_of",
+    "dataset_key",
+    "split_codes",
+]
 
 
 @dataclass(frozen=True)
@@ -172,4 +181,3 @@ def split_codes(run: RunInfo, table: Any) -> tuple[np.ndarray, dict[int, str]]:
         v = np.unique(codes[table.config_id == c])
         per_cfg[int(c)] = names[int(v[0])] if len(v) == 1 else "mixed (random split)"
     return codes, per_cfg
-

@@ -74,8 +74,7 @@ class ReportWriter:
         self.figures.append(f"figures/{name}.png")
         self.md += [f"![{name}](figures/{name}.png)", "", f"*{caption}*", ""]
 
-    def table(self, name: str, df: pd.DataFrame, caption: str | None = None, show: bool = True,
-              max_rows: int = 40) -> None:
+    def table(self, name: str, df: pd.DataFrame, caption: str | None = None, show: bool = True, max_rows: int = 40) -> None:
         df.to_csv(self.tmp / "tables" / f"{name}.csv", index=False)
         self.tables.append(f"tables/{name}.csv")
         if caption:
@@ -91,8 +90,14 @@ class ReportWriter:
         body = [f"# {title}", "", *header, ""]
         body += self.md
         body += ["", "## Skipped", ""] + ([f"- {s}" for s in self.skipped] or ["- nothing"]) + [""]
-        body += ["## Files", "", f"- figures: {', '.join(f'`{f}`' for f in self.figures)}",
-                 f"- tables: {', '.join(f'`{t}`' for t in self.tables)}", "- `summary.json`: the headline numbers", ""]
+        body += [
+            "## Files",
+            "",
+            f"- figures: {', '.join(f'`{f}`' for f in self.figures)}",
+            f"- tables: {', '.join(f'`{t}`' for t in self.tables)}",
+            "- `summary.json`: the headline numbers",
+            "",
+        ]
         (self.tmp / "report.md").write_text("\n".join(body))
         (self.tmp / "summary.json").write_text(json_text(self.summary, strict=True))
         old = None

@@ -87,7 +87,6 @@ class DatasetBuilder:
         sim_key["dataset"] = {k: v for k, v in self.cfg["dataset"].items() if k not in NON_SIMULATION_KEYS}
         self.inputs: list[dict[str, str]] = []
         if self.source == "ingest":  # caches keyed by content: a replaced or fixed file is a new input
-
             self.inputs = content_hashes(list(ds.files))
             sim_key["inputs"] = [f["sha256"] for f in self.inputs]
         self.k_sim = canonical_hash(sim_key)
@@ -124,8 +123,7 @@ class DatasetBuilder:
     def _ingested(self):
         if not hasattr(self, "_ingest_cache"):
             src = self.spec.dataset
-            self._ingest_cache = read_configurations(list(src.files), species_map=src.species_map, rate=src.rate,
-                                                     fmt=src.format)
+            self._ingest_cache = read_configurations(list(src.files), species_map=src.species_map, rate=src.rate, fmt=src.format)
             check_configurations(self._ingest_cache, self.cfg["system"])  # N, rho, composition, overlaps: before MD
         return self._ingest_cache
 
@@ -144,7 +142,9 @@ class DatasetBuilder:
         if man.get("format_version") != FORMAT_VERSION:
             return f"{path}: format_version {man.get('format_version')!r}, this taulc writes {FORMAT_VERSION}"
         if man.get("config_hash") != canonical_hash(self.dcfg):
-            return f"{path}: built from another config (config hash {man.get('config_hash')}, requested {canonical_hash(self.dcfg)})"
+            return (
+                f"{path}: built from another config (config hash {man.get('config_hash')}, requested {canonical_hash(self.dcfg)})"
+            )
         if self.inputs and man.get("inputs") != self.inputs:
             return f"{path}: built from other input files (dataset.files changed or were replaced)"
         for s in man["shards"]:
@@ -187,8 +187,14 @@ class DatasetBuilder:
             if all((d / f"{s.id}.extxyz").exists() for s in want) and (d / f"rate_{rate:.3e}.json").exists():
                 continue
             protocol = self.spec.dataset.steady_protocol(rate, self.spec.system.dt)
-            stages.sample_steady(self.spec, protocol, eq_path, [s.index for s in want], [d / f"{s.id}.extxyz" for s in want],
-                                 d / f"rate_{rate:.3e}.json")
+            stages.sample_steady(
+                self.spec,
+                protocol,
+                eq_path,
+                [s.index for s in want],
+                [d / f"{s.id}.extxyz" for s in want],
+                d / f"rate_{rate:.3e}.json",
+            )
 
     def reference(self) -> dict[str, Any]:
         return read_json(self.cache / f"reference_{self.k_lab}.json")
@@ -208,8 +214,9 @@ class DatasetBuilder:
         pos = self.spec.dataset.positions
         if pos is None or self.k_pos is None:
             return
-        self._per_shard("positions", self.k_pos, shards,
-                        lambda p, s: stages.cage_positions(self.spec, p, self._shard_seed(s) + 1))
+        self._per_shard(
+            "positions", self.k_pos, shards, lambda p, s: stages.cage_positions(self.spec, p, self._shard_seed(s) + 1)
+        )
 
     def stage_label(self, shards: list[ShardKey]) -> None:
         ref = self.reference()
@@ -218,8 +225,10 @@ class DatasetBuilder:
             return
         if self.spec.dataset.splits is not None:
             counts = {r: [s for s in todo if self.role(s) == r] for r in SPLIT_ROLES}
-            log.info("labels to compute: %s", ", ".join(f"{len(v)} {r} (R = {self.labels_for(v[0]).n_replicas})"
-                                                         for r, v in counts.items() if v))
+            log.info(
+                "labels to compute: %s",
+                ", ".join(f"{len(v)} {r} (R = {self.labels_for(v[0]).n_replicas})" for r, v in counts.items() if v),
+            )
         for s in self._bar(todo, len(todo), "label"):
             conf_path = self.cache / f"simulate_{self.k_sim}" / f"{s.id}.extxyz"
             arrays = stages.label(self.spec, conf_path, s.rate, ref, self._shard_seed(s), labels=self.labels_for(s))
@@ -246,8 +255,9 @@ class DatasetBuilder:
             if self.k_pos is not None:
                 extra = dict(load_npz(self.cache / f"positions_{self.k_pos}" / f"{s.id}.npz"))
                 if "cage_window" in extra:
-                    extra["cage_jump_fraction"] = np.float64(jumps_inside_window(lab["first_jump_lc"],
-                                                                                 float(extra["cage_window"])))
+                    extra["cage_jump_fraction"] = np.float64(
+                        jumps_inside_window(lab["first_jump_lc"], float(extra["cage_window"]))
+                    )
             slow = np.asarray(lab["slow"]).astype(np.int64)  # Eq. 2 with the labels' tau_2
             arrays = {
                 "positions": conf.positions,
@@ -317,9 +327,11 @@ class DatasetBuilder:
             man["inputs"] = self.inputs
         if self.spec.dataset.splits is not None:  # fixed per-rate roles, with the labels of each (docs/guide/datasets.md)
             man["splits"] = {r: [e["id"] for e in entries if e.get("split") == r] for r in SPLIT_ROLES}
-            man["labels_by_split"] = {r: {"n_replicas": int(lb.n_replicas), "t_max": float(lb.t_max)}
-                                      for r in SPLIT_ROLES
-                                      for lb in [self.spec.dataset.splits.labels_for(self.spec.labels, r)]}
+            man["labels_by_split"] = {
+                r: {"n_replicas": int(lb.n_replicas), "t_max": float(lb.t_max)}
+                for r in SPLIT_ROLES
+                for lb in [self.spec.dataset.splits.labels_for(self.spec.labels, r)]
+            }
         atomic_write_json(self.root / MANIFEST, man)
         return self.root / MANIFEST
 
@@ -339,15 +351,26 @@ class DatasetBuilder:
         if path.exists():
             before = read_json(path).get("threads")
             if before != threads:
-                log.warning("%s: cached MD results were computed with %s OpenMP thread(s), this run uses %s: shards will "
-                            "not be bitwise identical to an uninterrupted build (LAMMPS summation order); set "
-                            "engine.n_threads=%s to resume identically", self.root, before, threads, before)
+                log.warning(
+                    "%s: cached MD results were computed with %s OpenMP thread(s), this run uses %s: shards will "
+                    "not be bitwise identical to an uninterrupted build (LAMMPS summation order); set "
+                    "engine.n_threads=%s to resume identically",
+                    self.root,
+                    before,
+                    threads,
+                    before,
+                )
         else:
             atomic_write_json(path, {"threads": threads})
 
     # ------------------------------------------------------------------ run
-    def build(self, run_stages: Iterable[str] = ALL_STAGES, only_rates: Iterable[float] | None = None, force: bool = False,
-              only_roles: Iterable[str] | None = None) -> Path | None:
+    def build(
+        self,
+        run_stages: Iterable[str] = ALL_STAGES,
+        only_rates: Iterable[float] | None = None,
+        force: bool = False,
+        only_roles: Iterable[str] | None = None,
+    ) -> Path | None:
         run_stages = list(run_stages)
         unknown = [s for s in run_stages if s not in ALL_STAGES]
         if unknown:
@@ -356,8 +379,12 @@ class DatasetBuilder:
         partial = only_rates is not None or only_roles is not None
         reason = self.stale_reason() if not force and "assemble" in run_stages and not partial else "forced"
         if reason is not None and reason != "forced" and (self.root / MANIFEST).exists():
-            log.warning("%s: %s; rebuilding (finished stages are reused from %s, only what is missing reruns)",
-                        self.root, reason, self.cache)
+            log.warning(
+                "%s: %s; rebuilding (finished stages are reused from %s, only what is missing reruns)",
+                self.root,
+                reason,
+                self.cache,
+            )
         if reason is None:
             log.info("%s is up to date (config hash %s); nothing to rebuild", self.root, canonical_hash(self.dcfg))
             for name in ("featurize", "graph"):
@@ -378,8 +405,7 @@ class DatasetBuilder:
                 raise ValueError(f"build.only_roles: unknown role(s) {bad}; expected a subset of {list(SPLIT_ROLES)}")
         for name in ("simulate", "positions", "label"):
             if name in run_stages:
-                todo = shards if name == "simulate" or only_roles is None else \
-                    [s for s in shards if self.role(s) in only_roles]
+                todo = shards if name == "simulate" or only_roles is None else [s for s in shards if self.role(s) in only_roles]
                 getattr(self, f"stage_{name}")(todo)
         if only_roles is not None:
             log.info("only_roles given: skipping assemble; run once more without it to write the manifest")

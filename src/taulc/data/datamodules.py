@@ -86,8 +86,9 @@ class _DatasetModule(L.LightningDataModule):
 
     def _table(self) -> ParticleTable:
         if self.table is None:
-            self.table = load_dataset(self.root, self.dataset_config, self.descriptor, estimator=self.estimator,
-                                      horizon=self.horizon)
+            self.table = load_dataset(
+                self.root, self.dataset_config, self.descriptor, estimator=self.estimator, horizon=self.horizon
+            )
         return self.table
 
 
@@ -210,13 +211,23 @@ class GraphDataModule(_DatasetModule):
             lo, hi = t.shard_offsets[gid], t.shard_offsets[gid + 1]
             n = hi - lo
             targets = {
-                "y": y_all[lo:hi], "cls": t.slow[lo:hi], "mobility": t.mobility[lo:hi], "ln_tau_lc": t.ln_tau_lc[lo:hi],
-                "config_id": np.full(n, gid, dtype=np.int64), "rate": np.full(n, float(t.rate[lo]), dtype=np.float32),
+                "y": y_all[lo:hi],
+                "cls": t.slow[lo:hi],
+                "mobility": t.mobility[lo:hi],
+                "ln_tau_lc": t.ln_tau_lc[lo:hi],
+                "config_id": np.full(n, gid, dtype=np.int64),
+                "rate": np.full(n, float(t.rate[lo]), dtype=np.float32),
             }
             # the same graph the predictor builds (taulc.data.inputs), edges from the derived cache
-            d = model_graph(z["positions"], z["species"], z["cell"], self.radius,
-                            x=t.features[lo:hi] if self.node_descriptors else None, targets=targets,
-                            edges=shard_graph(t.root, entry, self.radius))
+            d = model_graph(
+                z["positions"],
+                z["species"],
+                z["cell"],
+                self.radius,
+                x=t.features[lo:hi] if self.node_descriptors else None,
+                targets=targets,
+                edges=shard_graph(t.root, entry, self.radius),
+            )
             base.append((d, assign[lo:hi]))
         for name, code in _STAGE.items():
             out = []

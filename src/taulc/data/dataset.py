@@ -83,8 +83,9 @@ def load_shard(root: Path, entry: Mapping[str, Any]) -> dict[str, np.ndarray]:
     return load_npz(root / entry["file"], REQUIRED_SHARD_FIELDS)
 
 
-def target_labels(z: Mapping[str, np.ndarray], estimator: str | None, horizon: float | None
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def target_labels(
+    z: Mapping[str, np.ndarray], estimator: str | None, horizon: float | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(ln τ_LC, ln τ_sh, slow)`` of one shard with ``estimator`` at ``horizon`` (module docstring).
 
     ``estimator=None`` (or a shard without per-replica times): the stored ``tau_lc``, ``tau_sh``, ``slow``.
@@ -132,7 +133,9 @@ def load_dataset(
     if verify:
         verify_shards(root, man)
     feats, names, _ = shard_features(root, man, descriptor, progress=progress)
-    cols: dict[str, list[np.ndarray]] = {k: [] for k in ("features", "tau_lc", "tau_sh", "slow", "mob", "species", "rate", "cid", "cens")}
+    cols: dict[str, list[np.ndarray]] = {
+        k: [] for k in ("features", "tau_lc", "tau_sh", "slow", "mob", "species", "rate", "cid", "cens")
+    }
     offsets = [0]
     shards = [load_shard(root, entry) for entry in man["shards"]]
     if estimator is not None and horizon is None:
@@ -140,7 +143,9 @@ def load_dataset(
     for gid, (entry, z) in enumerate(zip(man["shards"], shards)):
         n = len(z["species"])
         if len(feats[gid]) != n:
-            raise DatasetError(f"{root / entry['file']}: {n} particles but {len(feats[gid])} descriptor rows in the cache; delete {root / 'cache'}")
+            raise DatasetError(
+                f"{root / entry['file']}: {n} particles but {len(feats[gid])} descriptor rows in the cache; delete {root / 'cache'}"
+            )
         cols["features"].append(feats[gid].astype(np.float32, copy=False))
         ln_lc, ln_sh, slow = target_labels(z, estimator, horizon)
         cols["tau_lc"].append(ln_lc)

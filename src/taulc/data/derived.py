@@ -33,17 +33,18 @@ def descriptor_key(descriptor_cfg: Mapping[str, Any] | None) -> str:
     return canonical_hash(_plain(descriptor_cfg) or {})
 
 
-def _featurize_shard(root: Path, entry: Mapping[str, Any], descriptor_cfg: Mapping[str, Any] | None, out: Path
-                     ) -> list[Any]:
+def _featurize_shard(root: Path, entry: Mapping[str, Any], descriptor_cfg: Mapping[str, Any] | None, out: Path) -> list[Any]:
     """Descriptors of one shard into ``out`` (atomic); its feature names."""
     extra = descriptor_positions(descriptor_cfg)
     fields = tuple(POSITION_FIELDS[p] for p in extra)
     z = load_npz(root / entry["file"], ("positions", "species", "cell"))
     missing = [f for f in fields if f not in z]
     if missing:
-        raise DatasetError(f"{root / entry['file']}: the descriptor reads the {', '.join(extra)} positions, but the shard "
-                           f"has no field(s) {missing}: build the dataset with dataset.positions "
-                           "(docs/guide/datasets.md) or choose a descriptor of the snapshot (descriptor=gl)")
+        raise DatasetError(
+            f"{root / entry['file']}: the descriptor reads the {', '.join(extra)} positions, but the shard "
+            f"has no field(s) {missing}: build the dataset with dataset.positions "
+            "(docs/guide/datasets.md) or choose a descriptor of the snapshot (descriptor=gl)"
+        )
     sets = {p: np.asarray(z[f], dtype=np.float64) for p, f in zip(extra, fields)}
     x, names = descriptor_matrix(z["positions"], z["species"], z["cell"], descriptor_cfg, position_sets=sets)
     save_npz(out, {"features": x})
@@ -73,15 +74,15 @@ def shard_features(
     todo = [s for s in manifest["shards"] if not (d / f"{s['id']}_{s['sha256'][:12]}.npz").exists()]
     jobs = featurize_jobs(len(todo))
     if todo:
-        log.info("computing descriptors for %d shard(s) into %s (%d process%s)", len(todo), d, jobs,
-                 "es" if jobs > 1 else "")
+        log.info("computing descriptors for %d shard(s) into %s (%d process%s)", len(todo), d, jobs, "es" if jobs > 1 else "")
     bar = tqdm(total=len(todo), desc="featurize", unit="shard", disable=not progress or not todo, dynamic_ncols=True)
     paths = [d / f"{s['id']}_{s['sha256'][:12]}.npz" for s in todo]
     if jobs > 1:
         from joblib import Parallel, delayed  # noqa: PLC0415
 
         results = Parallel(n_jobs=jobs, return_as="generator_unordered")(
-            delayed(_featurize_shard)(root, s, descriptor_cfg, p) for s, p in zip(todo, paths))
+            delayed(_featurize_shard)(root, s, descriptor_cfg, p) for s, p in zip(todo, paths)
+        )
     else:
         results = (_featurize_shard(root, s, descriptor_cfg, p) for s, p in zip(todo, paths))
     for names in results:
@@ -108,7 +109,9 @@ def shard_graph(root: Path, entry: Mapping[str, Any], radius: float) -> tuple[np
     return ei, attr
 
 
-def all_graphs(root: Path, manifest: Mapping[str, Any], radius: float, progress: bool = True) -> list[tuple[np.ndarray, np.ndarray]]:
+def all_graphs(
+    root: Path, manifest: Mapping[str, Any], radius: float, progress: bool = True
+) -> list[tuple[np.ndarray, np.ndarray]]:
     return [
         shard_graph(root, s, radius)
         for s in tqdm(manifest["shards"], desc="graphs", unit="shard", disable=not progress, dynamic_ncols=True)

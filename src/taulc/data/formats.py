@@ -33,8 +33,17 @@ import numpy as np
 from taulc.data.lammps_dump import COORDS, DumpError, DumpFrame, iter_dump
 from taulc.errors import TaulcError
 
-__all__ = ["GSD_MAGIC", "InputError", "SOURCE_KEY", "SUPPORTED", "Source", "check_dump_complete", "iter_frames",
-           "resolve_format", "source_of"]
+__all__ = [
+    "GSD_MAGIC",
+    "InputError",
+    "SOURCE_KEY",
+    "SUPPORTED",
+    "Source",
+    "check_dump_complete",
+    "iter_frames",
+    "resolve_format",
+    "source_of",
+]
 
 SUPPORTED = "LAMMPS text dump, LAMMPS data file, extxyz / xyz (any species labels), HOOMD gsd"
 GSD_MAGIC = bytes.fromhex("df65df65df65df65")
@@ -91,8 +100,10 @@ def _guess_format(path: Path) -> str | None:
 
 
 def _unsupported(path: Path, why: str) -> InputError:
-    return InputError(f"{path}: unsupported format ({why}); taulc reads {SUPPORTED} "
-                      "(name the format with --format / dataset.format if the file name does not say it)")
+    return InputError(
+        f"{path}: unsupported format ({why}); taulc reads {SUPPORTED} "
+        "(name the format with --format / dataset.format if the file name does not say it)"
+    )
 
 
 def _sniff(path: Path) -> str:
@@ -176,7 +187,7 @@ def _column_spec(comment: str, width: int) -> list[tuple[str, str, int]]:
         while k < len(names):
             n = names[k]
             for trio, folded in ((("x", "y", "z"), "pos"), (("vx", "vy", "vz"), "velo")):
-                if tuple(names[k:k + 3]) == trio:
+                if tuple(names[k : k + 3]) == trio:
                     out.append((folded, "R", 3))
                     k += 3
                     break
@@ -225,8 +236,10 @@ def _iter_plain_xyz(path: Path) -> Iterator[Any]:
             try:
                 n = int(first.split()[0])
             except ValueError:
-                raise InputError(f"{path}: cannot read as xyz (frame {frame}): line {first.strip()[:40]!r} is not an atom "
-                                 "count; the file is corrupt or in an unsupported format") from None
+                raise InputError(
+                    f"{path}: cannot read as xyz (frame {frame}): line {first.strip()[:40]!r} is not an atom "
+                    "count; the file is corrupt or in an unsupported format"
+                ) from None
             comment = fh.readline()
             rows = [fh.readline() for _ in range(n)]
             if len(rows) < n or not rows[-1].strip():
@@ -237,30 +250,40 @@ def _iter_plain_xyz(path: Path) -> Iterator[Any]:
                 raise InputError(f"{path} (frame {frame}): atom lines have different numbers of columns") from None
             spec = _column_spec(comment, table.shape[1])
             if sum(c for _, _, c in spec) != table.shape[1]:
-                raise InputError(f"{path} (frame {frame}): the comment line's Properties= declare "
-                                 f"{sum(c for _, _, c in spec)} columns, the atom lines have {table.shape[1]}")
+                raise InputError(
+                    f"{path} (frame {frame}): the comment line's Properties= declare "
+                    f"{sum(c for _, _, c in spec)} columns, the atom lines have {table.shape[1]}"
+                )
             cols: dict[str, tuple[str, np.ndarray]] = {}
             k = 0
             for name, kind, cnt in spec:
-                cols[name] = (kind, table[:, k:k + cnt] if cnt > 1 else table[:, k])
+                cols[name] = (kind, table[:, k : k + cnt] if cnt > 1 else table[:, k])
                 k += cnt
-            lname = next((c for c in cols if c.lower() in _LABEL_NAMES),
-                         next((c for c, (t, _) in cols.items() if t == "S"), None))
+            lname = next(
+                (c for c in cols if c.lower() in _LABEL_NAMES), next((c for c, (t, _) in cols.items() if t == "S"), None)
+            )
             pname = next((c for c in cols if c.lower() in _POS_NAMES), None)
             if lname is None or pname is None or cols[pname][1].ndim != 2 or cols[pname][1].shape[1] != 3:
-                raise InputError(f"{path} (frame {frame}): atom lines need 'label x y z' (or Properties= with a species "
-                                 f"and a pos:R:3 column); found columns {[c for c, _, _ in spec]}")
+                raise InputError(
+                    f"{path} (frame {frame}): atom lines need 'label x y z' (or Properties= with a species "
+                    f"and a pos:R:3 column); found columns {[c for c, _, _ in spec]}"
+                )
             try:
                 pos = cols[pname][1].astype(np.float64)
             except ValueError:
                 raise InputError(f"{path} (frame {frame}): column '{pname}' holds values that are not coordinates") from None
             cell = _plain_xyz_cell(comment)
             if cell is None:
-                raise InputError(f"{path} (frame {frame}): no cell: the comment line has no Lattice=, boxLengths= or cell: "
-                                 "box (periodic box lengths are required)")
+                raise InputError(
+                    f"{path} (frame {frame}): no cell: the comment line has no Lattice=, boxLengths= or cell: "
+                    "box (periodic box lengths are required)"
+                )
             om = re.search(r'Origin="([^"]+)"', comment)
-            origin = (np.array([float(v) for v in om.group(1).split()]) if om else np.zeros(3)) if "Lattice=" in comment \
+            origin = (
+                (np.array([float(v) for v in om.group(1).split()]) if om else np.zeros(3))
+                if "Lattice=" in comment
                 else -0.5 * cell.sum(axis=0)
+            )
             atoms = Atoms(positions=pos, cell=cell, pbc=True, celldisp=origin)
             atoms.new_array("label", cols[lname][1])
             arrays = {"type" if lname.lower() == "species" else lname: "label"}
@@ -270,8 +293,9 @@ def _iter_plain_xyz(path: Path) -> Iterator[Any]:
                 try:
                     arr = (val == "T") if kind == "L" else val.astype({"I": np.int64, "R": np.float64}.get(kind, str))
                 except ValueError:
-                    raise InputError(f"{path} (frame {frame}): column '{name}' ({kind}) holds {str(val.ravel()[0])!r}, "
-                                     "expected a number") from None
+                    raise InputError(
+                        f"{path} (frame {frame}): column '{name}' ({kind}) holds {str(val.ravel()[0])!r}, expected a number"
+                    ) from None
                 atoms.new_array(name, arr)
                 arrays[name] = name
                 if name.lower() in VELOCITY_ARRAYS and arr.shape == (n, 3):
@@ -332,8 +356,12 @@ def _iter_gsd(path: Path) -> Iterator[Any]:
             n = int(fr.particles.N)
             cell = np.array([[lx, 0, 0], [xy * ly, ly, 0], [xz * lz, yz * lz, lz]])
             types = np.asarray(fr.particles.types)
-            atoms = Atoms(positions=np.asarray(fr.particles.position, dtype=np.float64), cell=cell, pbc=True,
-                          celldisp=-0.5 * cell.sum(axis=0))
+            atoms = Atoms(
+                positions=np.asarray(fr.particles.position, dtype=np.float64),
+                cell=cell,
+                pbc=True,
+                celldisp=-0.5 * cell.sum(axis=0),
+            )
             atoms.new_array("label", types[np.asarray(fr.particles.typeid, dtype=np.int64)])
             arrays = {"type": "label"}
             if fr.particles.velocity is not None and np.any(fr.particles.velocity):
@@ -371,8 +399,9 @@ def _iter_dump(path: Path) -> Iterator[Any]:
         if "element" in df.data:
             atoms.new_array("label", df.data["element"])
         if "type" not in df.data and "element" not in df.data:
-            raise InputError(f"{path}: missing species: the LAMMPS dump has no 'type' or 'element' column "
-                             f"(ITEM: ATOMS {' '.join(df.columns)})")
+            raise InputError(
+                f"{path}: missing species: the LAMMPS dump has no 'type' or 'element' column (ITEM: ATOMS {' '.join(df.columns)})"
+            )
         if all(c in df.data for c in ("vx", "vy", "vz")):
             atoms.new_array("lj_velocities", np.column_stack([df.data[c] for c in ("vx", "vy", "vz")]).astype(np.float64))
         if df.timestep is not None:
@@ -400,7 +429,9 @@ def check_dump_complete(path: Path) -> int:
             for lineno, line in enumerate(fh, 1):
                 if line.startswith("ITEM:"):
                     if state == "atoms" and have != expect:
-                        raise InputError(f"{path}: frame {frames - 1} has {have} atom lines, header says {expect} (line {lineno}); the file is truncated or corrupt")
+                        raise InputError(
+                            f"{path}: frame {frames - 1} has {have} atom lines, header says {expect} (line {lineno}); the file is truncated or corrupt"
+                        )
                     item = line[5:].strip()
                     state = "natoms" if item.startswith("NUMBER OF ATOMS") else "atoms" if item.startswith("ATOMS") else "other"
                     if state == "atoms":
@@ -435,9 +466,11 @@ def _data_style(path: Path) -> str | None:
             if line.strip().startswith("Atoms"):
                 m = re.search(r"#\s*(\S+)", line)
                 if m and m.group(1) not in DATA_STYLES:
-                    raise InputError(f"{path}: LAMMPS data file with 'Atoms # {m.group(1)}': atom style {m.group(1)!r} is "
-                                     f"not read; taulc reads the styles {', '.join(DATA_STYLES)} (positions and types "
-                                     "are all it needs: write_data from a run with one of these styles)")
+                    raise InputError(
+                        f"{path}: LAMMPS data file with 'Atoms # {m.group(1)}': atom style {m.group(1)!r} is "
+                        f"not read; taulc reads the styles {', '.join(DATA_STYLES)} (positions and types "
+                        "are all it needs: write_data from a run with one of these styles)"
+                    )
                 return m.group(1) if m else None
     raise InputError(f"{path}: LAMMPS data file without an 'Atoms' section")
 
@@ -477,11 +510,18 @@ def iter_frames(path: str | Path, fmt: str | None = None, index: str | int = ":"
             kwargs["sort_by_id"] = False  # keep the file order; ids are kept in the 'id' array
             index = 0 if index == ":" else index
         ase_fmt = "extxyz" if fmt == "xyz" else fmt
-        it = ase.io.iread(path, index=index, format=ase_fmt, **kwargs) if index == ":" else [ase.io.read(path, index=index, format=ase_fmt, **kwargs)]
+        it = (
+            ase.io.iread(path, index=index, format=ase_fmt, **kwargs)
+            if index == ":"
+            else [ase.io.read(path, index=index, format=ase_fmt, **kwargs)]
+        )
         vfac = _ase_velocity_factor() if fmt == "lammps-data" else 1.0
         for atoms in it:
             arrays = {k: k for k in atoms.arrays if k not in ("numbers", "positions")}
-            vel = next((atoms.arrays[k] for k in VELOCITY_ARRAYS if k in atoms.arrays and np.shape(atoms.arrays[k]) == (len(atoms), 3)), None)
+            vel = next(
+                (atoms.arrays[k] for k in VELOCITY_ARRAYS if k in atoms.arrays and np.shape(atoms.arrays[k]) == (len(atoms), 3)),
+                None,
+            )
             if vel is not None:
                 atoms.new_array("lj_velocities", np.asarray(vel, dtype=np.float64))
             elif "momenta" in atoms.arrays and np.any(atoms.arrays["momenta"]):
@@ -495,5 +535,7 @@ def iter_frames(path: str | Path, fmt: str | None = None, index: str | int = ":"
     except UnicodeDecodeError:
         raise _unsupported(path, f"binary data, not a {fmt} text file") from None
     except Exception as exc:  # ASE raises many types for malformed input
-        raise InputError(f"{path}: cannot read as {fmt} ({_cause(exc)}); the file may be truncated "
-                         f"or in another format (taulc reads {SUPPORTED})") from exc
+        raise InputError(
+            f"{path}: cannot read as {fmt} ({_cause(exc)}); the file may be truncated "
+            f"or in another format (taulc reads {SUPPORTED})"
+        ) from exc

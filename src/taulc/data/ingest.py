@@ -48,7 +48,9 @@ def _key(v: Any) -> Any:
     return int(s) if s.lstrip("-").isdigit() else s
 
 
-def _lookup(keys: np.ndarray, lut: Mapping[Any, int], symbols: np.ndarray | None) -> tuple[np.ndarray, dict[Any, int], dict[Any, tuple[int, int]]]:
+def _lookup(
+    keys: np.ndarray, lut: Mapping[Any, int], symbols: np.ndarray | None
+) -> tuple[np.ndarray, dict[Any, int], dict[Any, tuple[int, int]]]:
     """Species of every particle from its label (vectorised over unique labels): (species, unknown, used map)."""
     uniq, inv = np.unique(keys, return_inverse=True)
     counts = np.bincount(inv, minlength=len(uniq))
@@ -113,6 +115,7 @@ ROTATIONS = {
 }
 """Proper rotations that bring a cell tilted in xz / yz into the xy shear frame (applied as ``v @ R.T``)."""
 
+
 def to_shear_frame(pos: np.ndarray, cell: np.ndarray, where: str) -> tuple[np.ndarray, np.ndarray, str]:
     """Rotate a cell tilted in the xz or yz plane into taulc's xy shear frame.
 
@@ -128,9 +131,11 @@ def to_shear_frame(pos: np.ndarray, cell: np.ndarray, where: str) -> tuple[np.nd
     if tilted in ([], ["xy"]):
         return pos, cell, ""
     if len(tilted) > 1:
-        raise InputError(f"{where}: the cell is tilted in {' and '.join(tilted)} (xy={xy:g}, xz={xz:g}, yz={yz:g}); "
-                         "the shear plane is ambiguous. taulc needs simple shear in one plane (x flow, y gradient); "
-                         "rotate the configuration so that only the xy tilt is non-zero")
+        raise InputError(
+            f"{where}: the cell is tilted in {' and '.join(tilted)} (xy={xy:g}, xz={xz:g}, yz={yz:g}); "
+            "the shear plane is ambiguous. taulc needs simple shear in one plane (x flow, y gradient); "
+            "rotate the configuration so that only the xy tilt is non-zero"
+        )
     rot = ROTATIONS[f"{tilted[0]}->xy"]
     new_pos = pos @ rot.T
     a, b, c = cell @ rot.T
@@ -197,8 +202,11 @@ def recorded_temperature(info: Mapping[str, Any]) -> tuple[float, str] | None:
 
 
 def _frame_info(atoms: Any) -> dict[str, Any]:
-    info = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in atoms.info.items()
-            if isinstance(v, (int, float, str, bool, np.integer, np.floating, np.bool_)) and k != "taulc_meta"}
+    info = {
+        k: (v.item() if isinstance(v, np.generic) else v)
+        for k, v in atoms.info.items()
+        if isinstance(v, (int, float, str, bool, np.integer, np.floating, np.bool_)) and k != "taulc_meta"
+    }
     meta = atoms.info.get("taulc_meta")
     if isinstance(meta, str):
         try:
@@ -222,7 +230,11 @@ def read_frame(atoms: Any, path: Path, frame: int, species_map: Mapping[Any, int
     cell = np.asarray(atoms.cell.array, dtype=np.float64)
     if not np.all(np.isfinite(cell)) or abs(np.linalg.det(cell)) < 1e-12:
         raise InputError(f"{where}: no cell (field 'cell' / 'Lattice' is missing or degenerate)")
-    if abs(cell[0, 1]) > TILT_TOL * abs(cell[0, 0]) or abs(cell[0, 2]) > TILT_TOL * abs(cell[0, 0]) or abs(cell[1, 2]) > TILT_TOL * abs(cell[1, 1]):
+    if (
+        abs(cell[0, 1]) > TILT_TOL * abs(cell[0, 0])
+        or abs(cell[0, 2]) > TILT_TOL * abs(cell[0, 0])
+        or abs(cell[1, 2]) > TILT_TOL * abs(cell[1, 1])
+    ):
         raise InputError(
             f"{where}: cell {cell.tolist()} is not in the shear frame; expected rows "
             "a=(Lx,0,0), b=(xy,Ly,0), c=(xz,yz,Lz) with x = flow, y = gradient"
@@ -257,13 +269,17 @@ def read_frame(atoms: Any, path: Path, frame: int, species_map: Mapping[Any, int
         uniq, counts = np.unique(ids, return_counts=True)
         if uniq.size < ids.size:
             dup = uniq[counts > 1]
-            raise InputError(f"{where}: field 'id' has {int((counts[counts > 1] - 1).sum())} duplicate(s) (e.g. id {int(dup[0])} "
-                             f"appears {int(counts[counts > 1][0])} times); particle ids must be unique (two frames "
-                             "written into one, or a merge gone wrong)")
+            raise InputError(
+                f"{where}: field 'id' has {int((counts[counts > 1] - 1).sum())} duplicate(s) (e.g. id {int(dup[0])} "
+                f"appears {int(counts[counts > 1][0])} times); particle ids must be unique (two frames "
+                "written into one, or a merge gone wrong)"
+            )
     return Frame(frac @ shear_cell, sp, shear_cell, raw, cell, origin, ids, vel, r, transform, info, atoms)
 
 
-def atoms_to_arrays(atoms: Any, path: Path, frame: int, species_map: Mapping[Any, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def atoms_to_arrays(
+    atoms: Any, path: Path, frame: int, species_map: Mapping[Any, int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Validate one ASE frame and return (positions wrapped into the cell from origin 0, species, cell)."""
     f = read_frame(atoms, path, frame, species_map)
     return f.positions, f.species, f.cell

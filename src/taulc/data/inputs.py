@@ -30,8 +30,15 @@ from taulc.structure.features import featurize, required_positions
 from taulc.structure.graphs import DEFAULT_GRAPH_RADIUS, build_graph, edge_features
 from taulc.utils import to_plain
 
-__all__ = ["DEFAULT_GRAPH_RADIUS", "descriptor_matrix", "descriptor_positions", "dataset_graph_radius", "graph_edges",
-           "model_graph", "POSITION_FIELDS"]
+__all__ = [
+    "DEFAULT_GRAPH_RADIUS",
+    "descriptor_matrix",
+    "descriptor_positions",
+    "dataset_graph_radius",
+    "graph_edges",
+    "model_graph",
+    "POSITION_FIELDS",
+]
 
 POSITION_FIELDS = {"inherent": "positions_inherent", "cage": "positions_cage"}
 """Shard field of each stored position set (:class:`taulc.data.specs.CagePositionsSpec`)."""
@@ -45,7 +52,10 @@ def dataset_graph_radius(cfg: Mapping[str, Any] | None) -> float:
 
 
 def descriptor_matrix(
-    positions: np.ndarray, species: np.ndarray, cell: np.ndarray, descriptor: Mapping[str, Any] | None,
+    positions: np.ndarray,
+    species: np.ndarray,
+    cell: np.ndarray,
+    descriptor: Mapping[str, Any] | None,
     position_sets: Mapping[str, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, list[Any]]:
     """Per-particle descriptors (N, F) float32 (C order) and their names (``FeatureName`` objects).

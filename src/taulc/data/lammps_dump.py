@@ -29,7 +29,10 @@ __all__ = ["DumpFrame", "iter_dump", "box_lines", "COORDS"]
 
 #: coordinate column triples in order of preference, and whether they are scaled by the box
 COORDS: tuple[tuple[tuple[str, str, str], bool], ...] = (
-    (("x", "y", "z"), False), (("xu", "yu", "zu"), False), (("xs", "ys", "zs"), True), (("xsu", "ysu", "zsu"), True),
+    (("x", "y", "z"), False),
+    (("xu", "yu", "zu"), False),
+    (("xs", "ys", "zs"), True),
+    (("xsu", "ysu", "zsu"), True),
 )
 _INT_COLS = {"id", "type", "mol", "proc", "procp1", "ix", "iy", "iz"}
 _STR_COLS = {"element", "type_label", "typelabel"}
@@ -80,7 +83,8 @@ def _box(item: str, rows: list[str], where: str) -> tuple[np.ndarray, np.ndarray
             raise DumpError(
                 f"{where}: the header 'ITEM: {item}' declares an orthogonal box but the box lines carry tilt values "
                 f"xy={tilt[0]:g} xz={tilt[1]:g} yz={tilt[2]:g}; the box is ambiguous (LAMMPS read_dump would drop the tilt). "
-                "If the box is triclinic, write the header as 'ITEM: BOX BOUNDS xy xz yz pp pp pp'")
+                "If the box is triclinic, write the header as 'ITEM: BOX BOUNDS xy xz yz pp pp pp'"
+            )
     xy, xz, yz = (vals[0][2], vals[1][2], vals[2][2]) if tilted else (0.0, 0.0, 0.0)
     xlo = vals[0][0] - min(0.0, xy, xz, xy + xz)
     xhi = vals[0][1] - max(0.0, xy, xz, xy + xz)
@@ -98,12 +102,20 @@ def box_lines(cell: np.ndarray, origin: np.ndarray) -> list[str]:
     xlo, ylo, zlo = (float(v) for v in origin)
     f = "%.17g"
     if xy == 0.0 and xz == 0.0 and yz == 0.0:
-        return ["ITEM: BOX BOUNDS pp pp pp", f"{f % xlo} {f % (xlo + lx)}", f"{f % ylo} {f % (ylo + ly)}",
-                f"{f % zlo} {f % (zlo + lz)}"]
+        return [
+            "ITEM: BOX BOUNDS pp pp pp",
+            f"{f % xlo} {f % (xlo + lx)}",
+            f"{f % ylo} {f % (ylo + ly)}",
+            f"{f % zlo} {f % (zlo + lz)}",
+        ]
     xlo_b, xhi_b = xlo + min(0.0, xy, xz, xy + xz), xlo + lx + max(0.0, xy, xz, xy + xz)
     ylo_b, yhi_b = ylo + min(0.0, yz), ylo + ly + max(0.0, yz)
-    return ["ITEM: BOX BOUNDS xy xz yz pp pp pp", f"{f % xlo_b} {f % xhi_b} {f % xy}", f"{f % ylo_b} {f % yhi_b} {f % xz}",
-            f"{f % zlo} {f % (zlo + lz)} {f % yz}"]
+    return [
+        "ITEM: BOX BOUNDS xy xz yz pp pp pp",
+        f"{f % xlo_b} {f % xhi_b} {f % xy}",
+        f"{f % ylo_b} {f % yhi_b} {f % xz}",
+        f"{f % zlo} {f % (zlo + lz)} {f % yz}",
+    ]
 
 
 def _columns(lines: list[str], cols: list[str], where: str, first_line: int) -> dict[str, np.ndarray]:
@@ -113,8 +125,10 @@ def _columns(lines: list[str], cols: list[str], where: str, first_line: int) -> 
     bad = np.flatnonzero(widths != len(cols))
     if bad.size:
         k = int(bad[0])
-        raise DumpError(f"{where}: line {first_line + k}: {widths[k]} values where 'ITEM: ATOMS' names {len(cols)} columns "
-                        f"({' '.join(cols)}); the file is truncated or corrupt")
+        raise DumpError(
+            f"{where}: line {first_line + k}: {widths[k]} values where 'ITEM: ATOMS' names {len(cols)} columns "
+            f"({' '.join(cols)}); the file is truncated or corrupt"
+        )
     table = np.array(split, dtype=str).reshape(len(lines), len(cols))
     out: dict[str, np.ndarray] = {}
     for j, name in enumerate(cols):
@@ -132,8 +146,9 @@ def _columns(lines: list[str], cols: list[str], where: str, first_line: int) -> 
                     out[name] = col
                     continue
                 k = next(i for i, v in enumerate(col) if not _is_number(v))
-                raise DumpError(f"{where}: line {first_line + k}: column '{name}' holds {str(col[k])!r}, expected a number"
-                                ) from None
+                raise DumpError(
+                    f"{where}: line {first_line + k}: column '{name}' holds {str(col[k])!r}, expected a number"
+                ) from None
     return out
 
 
@@ -161,16 +176,20 @@ def iter_dump(path: str | Path) -> Iterator[DumpFrame]:
                 line = fh.readline()
                 if not line:
                     if header:
-                        raise DumpError(f"{path} (frame {frame}): the file ends inside a frame header (line {lineno}); "
-                                        "no 'ITEM: ATOMS' section: the file is truncated")
+                        raise DumpError(
+                            f"{path} (frame {frame}): the file ends inside a frame header (line {lineno}); "
+                            "no 'ITEM: ATOMS' section: the file is truncated"
+                        )
                     return
                 lineno += 1
                 if not line.strip() and not header:
                     continue
                 where = f"{path} (frame {frame}, line {lineno})"
                 if not line.startswith("ITEM:"):
-                    raise DumpError(f"{where}: expected an 'ITEM:' line, got {line.strip()[:60]!r}; not a LAMMPS text "
-                                    "dump, or the previous frame has more atom lines than its header says")
+                    raise DumpError(
+                        f"{where}: expected an 'ITEM:' line, got {line.strip()[:60]!r}; not a LAMMPS text "
+                        "dump, or the previous frame has more atom lines than its header says"
+                    )
                 item = line[5:].strip()
                 header.append(line.rstrip("\n"))
                 if item.startswith("ATOMS"):
@@ -214,7 +233,8 @@ def iter_dump(path: str | Path) -> Iterator[DumpFrame]:
                     pos = origin + xyz @ cell if scaled else xyz
                     break
             if pos is None:
-                raise DumpError(f"{where}: no coordinates: 'ITEM: ATOMS {' '.join(cols)}' has none of x y z, xu yu zu, "
-                                "xs ys zs, xsu ysu zsu")
+                raise DumpError(
+                    f"{where}: no coordinates: 'ITEM: ATOMS {' '.join(cols)}' has none of x y z, xu yu zu, xs ys zs, xsu ysu zsu"
+                )
             yield DumpFrame(timestep, cell, origin, cols, data, pos, header, lines)
             frame += 1

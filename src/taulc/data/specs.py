@@ -42,8 +42,16 @@ from taulc.md.protocol import ProtocolSpec
 from taulc.md.system import SystemSpec
 from taulc.structure.graphs import DEFAULT_GRAPH_RADIUS
 
-__all__ = ["ALL_STAGES", "DEFAULT_STAGES", "BuildConfig", "BuildSpec", "CagePositionsSpec", "DatasetSpec",
-           "SPLIT_ROLES", "SplitLabelsSpec"]
+__all__ = [
+    "ALL_STAGES",
+    "DEFAULT_STAGES",
+    "BuildConfig",
+    "BuildSpec",
+    "CagePositionsSpec",
+    "DatasetSpec",
+    "SPLIT_ROLES",
+    "SplitLabelsSpec",
+]
 
 ALL_STAGES = ("simulate", "positions", "label", "assemble", "featurize", "graph", "startup")
 """``startup`` (rheology start-up runs, :mod:`taulc.data.startup_runs`) is opt-in: not in the default ``build.stages``.
@@ -213,8 +221,10 @@ class DatasetSpec:
         if self.splits is not None and self.n_configs is not None:
             held = self.splits.val + self.splits.test
             if held >= self.n_configs:
-                raise ConfigError(f"field 'dataset.splits': val + test = {held} configurations per rate leaves none of "
-                                  f"dataset.n_configs = {self.n_configs} for training")
+                raise ConfigError(
+                    f"field 'dataset.splits': val + test = {held} configurations per rate leaves none of "
+                    f"dataset.n_configs = {self.n_configs} for training"
+                )
 
     def role(self, index: int) -> str:
         """``train`` | ``val`` | ``test`` of configuration ``index`` (``train`` without fixed splits)."""
@@ -231,9 +241,15 @@ class DatasetSpec:
 
     def steady_protocol(self, rate: float, dt: float) -> ProtocolSpec:
         """The steady-shear sampling at ``rate`` as the protocol ``taulc.simulate`` runs (module docstring)."""
-        return ProtocolSpec(name="steady", kind="steady" if rate > 0 else "quiescent", rate=float(rate),
-                            transient_time=self.transient(rate), transient_strain=0.0,
-                            config_interval=self.spacing, sample_every=max(1, int(round(self.sample_interval / dt))))
+        return ProtocolSpec(
+            name="steady",
+            kind="steady" if rate > 0 else "quiescent",
+            rate=float(rate),
+            transient_time=self.transient(rate),
+            transient_strain=0.0,
+            config_interval=self.spacing,
+            sample_every=max(1, int(round(self.sample_interval / dt))),
+        )
 
     def reference_duration(self, t_max: float) -> float:
         """Length of each quiescent reference run: ``reference_time`` or 2 ``labels.t_max``."""

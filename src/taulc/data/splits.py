@@ -56,9 +56,11 @@ class SplitSpec:
             raise ConfigError(f"field 'split.train_configs' must be >= 1 or null, got {self.train_configs!r}")
         total = float(self.test_fraction) + float(self.val_fraction)
         if self.kind != "rate" and total >= 1.0:
-            raise ConfigError(f"fields 'split.test_fraction' + 'split.val_fraction' = {self.test_fraction:g} + "
-                              f"{self.val_fraction:g} = {total:g} leave nothing to train on; their sum must be < 1 "
-                              "(e.g. 0.2 + 0.1)")
+            raise ConfigError(
+                f"fields 'split.test_fraction' + 'split.val_fraction' = {self.test_fraction:g} + "
+                f"{self.val_fraction:g} = {total:g} leave nothing to train on; their sum must be < 1 "
+                "(e.g. 0.2 + 0.1)"
+            )
 
     @classmethod
     def from_config(cls, node: SplitSpec | Mapping[str, Any] | None) -> SplitSpec:
@@ -107,13 +109,20 @@ def split_particles(
     ``roles``: the dataset's role per configuration (``ParticleTable.shard_roles``); used by
     ``config`` and ``rate`` when ``spec.fixed`` and every configuration has one.
     """
-    if spec.fixed and spec.kind != "random" and roles is not None and len(roles) and all(r in ("train", "val", "test") for r in roles):
+    if (
+        spec.fixed
+        and spec.kind != "random"
+        and roles is not None
+        and len(roles)
+        and all(r in ("train", "val", "test") for r in roles)
+    ):
         out = _fixed_split(spec, np.asarray(config_id), np.asarray(rate, dtype=np.float64), list(roles))
     else:
         out = _drawn_split(spec, np.asarray(config_id), np.asarray(rate, dtype=np.float64))
     if spec.train_configs is not None:
-        out = limit_train_configs(out, np.asarray(config_id), np.asarray(rate, dtype=np.float64), int(spec.train_configs),
-                                  spec.seed)
+        out = limit_train_configs(
+            out, np.asarray(config_id), np.asarray(rate, dtype=np.float64), int(spec.train_configs), spec.seed
+        )
     return out
 
 

@@ -40,8 +40,7 @@ def steps(interval: float, dt: float) -> int:
     return max(1, int(round(interval / dt)))
 
 
-def make_engine(system: SystemSpec, engine: EngineSpec, sample_every: int | None = None,
-                labels: LabelSettings | None = None):
+def make_engine(system: SystemSpec, engine: EngineSpec, sample_every: int | None = None, labels: LabelSettings | None = None):
     """An MD engine for ``system`` streaming every ``sample_every`` MD steps.
 
     LAMMPS with the ``engine`` node's settings (threads, affine integral, log), unless
@@ -52,8 +51,15 @@ def make_engine(system: SystemSpec, engine: EngineSpec, sample_every: int | None
 
     kw: dict[str, Any] = {} if sample_every is None else {"sample_every": int(sample_every)}
     if labels is not None and labels.engine == "openmm":
-        return md_engine(system, "openmm", device=labels.device, batch_replicas=int(labels.batch_replicas),
-                         thermostat=labels.thermostat, **engine.engine_kwargs("openmm"), **kw)
+        return md_engine(
+            system,
+            "openmm",
+            device=labels.device,
+            batch_replicas=int(labels.batch_replicas),
+            thermostat=labels.thermostat,
+            **engine.engine_kwargs("openmm"),
+            **kw,
+        )
     return md_engine(system, "lammps", **engine.engine_kwargs("lammps"), **kw)
 
 
@@ -82,8 +88,15 @@ def reference(spec: BuildConfig, eq_path: Path) -> dict[str, Any]:
     eng = make_engine(spec.system, spec.engine, steps(lab.sample_interval, spec.system.dt))
     try:
         conf = load_configuration(eq_path)
-        ref = equilibrium_reference(eng, conf, lab, t_run=ds.reference_duration(lab.t_max), n_runs=ds.reference_runs,
-                                    seed=ds.seed + 17, temperature=spec.system.temperature)
+        ref = equilibrium_reference(
+            eng,
+            conf,
+            lab,
+            t_run=ds.reference_duration(lab.t_max),
+            n_runs=ds.reference_runs,
+            seed=ds.seed + 17,
+            temperature=spec.system.temperature,
+        )
     finally:
         _close(eng)
     return ref.to_dict()
@@ -130,8 +143,9 @@ def sample_steady(
             stats["mean_pxy"] = float(pxy.mean())
             if rate > 0:
                 stats["eta"] = float(-pxy.mean() / rate)
-            corr = compute_correlators([np.asarray(traj.nonaffine, dtype=np.float32)], np.asarray(traj.times),
-                                       q=spec.dataset.q, a=0.25)
+            corr = compute_correlators(
+                [np.asarray(traj.nonaffine, dtype=np.float32)], np.asarray(traj.times), q=spec.dataset.q, a=0.25
+            )
             stats["tau_alpha"] = float(corr.tau_alpha)
             save_configuration(out, conf)
             atomic_write_json(out.with_suffix(".json"), stats)
@@ -156,14 +170,24 @@ def cage_positions(spec: BuildConfig, conf_path: Path, seed: int) -> dict[str, n
     eng = make_engine(spec.system, spec.engine)
     try:
         conf = load_configuration(conf_path)
-        return compute(eng, conf, window=pos.window, seed=seed, sample_every=pos.sample_every,
-                       style=pos.minimize_style, ftol=pos.ftol, inherent=pos.inherent, cage=pos.cage)
+        return compute(
+            eng,
+            conf,
+            window=pos.window,
+            seed=seed,
+            sample_every=pos.sample_every,
+            style=pos.minimize_style,
+            ftol=pos.ftol,
+            inherent=pos.inherent,
+            cage=pos.cage,
+        )
     finally:
         _close(eng)
 
 
-def label(spec: BuildConfig, conf_path: Path, rate: float, ref: Mapping[str, Any], seed: int,
-          labels: LabelSettings | None = None) -> dict[str, np.ndarray]:
+def label(
+    spec: BuildConfig, conf_path: Path, rate: float, ref: Mapping[str, Any], seed: int, labels: LabelSettings | None = None
+) -> dict[str, np.ndarray]:
     """ICE labels of one configuration (τ_LC, τ_sh, censoring, mobility, reliability).
 
     ``labels``: the settings of this configuration's role (test configurations get

@@ -37,8 +37,7 @@ from taulc.utils import install_tqdm_logging
 
 log = logging.getLogger(__name__)
 
-__all__ = ["StartupSettings", "StartupSpec", "startup_dir", "run_startup_stage", "load_startup_runs",
-           "equilibrium_shards"]
+__all__ = ["StartupSettings", "StartupSpec", "startup_dir", "run_startup_stage", "load_startup_runs", "equilibrium_shards"]
 
 DEFAULT_STRAIN = 0.3
 #: stored stress frames per run (windows merged exactly, see ``coarsen_windows``)
@@ -57,8 +56,10 @@ class StartupSettings:
 
     def __post_init__(self) -> None:
         if not (self.strain > 0 and self.max_time > 0 and self.n_replicas >= 1):
-            raise ValueError(f"startup settings: strain, max_time > 0 and n_replicas >= 1 required, "
-                             f"got {self.strain}, {self.max_time}, {self.n_replicas}")
+            raise ValueError(
+                f"startup settings: strain, max_time > 0 and n_replicas >= 1 required, "
+                f"got {self.strain}, {self.max_time}, {self.n_replicas}"
+            )
         for name, tp in (("strain", float), ("max_time", float), ("n_replicas", int), ("seed", int)):
             object.__setattr__(self, name, tp(getattr(self, name)))  # the key hashes 1.0, never 1
 
@@ -85,24 +86,29 @@ def startup_dir(root: str | Path, man: dict[str, Any], settings: StartupSettings
 
 def equilibrium_shards(root: str | Path, man: dict[str, Any]) -> list[tuple[int, dict[str, np.ndarray]]]:
     """``(config_index, shard arrays)`` of the rate-0 shards (equilibrium τ_LC labels)."""
-    out = [(int(s["config_index"]), load_npz(Path(root) / s["file"], ("positions", "species", "cell")))
-           for s in man["shards"] if float(s["rate"]) == 0.0]
+    out = [
+        (int(s["config_index"]), load_npz(Path(root) / s["file"], ("positions", "species", "cell")))
+        for s in man["shards"]
+        if float(s["rate"]) == 0.0
+    ]
     if not out:
-        raise DatasetError(f"{root}: manifest has no rate-0 (equilibrium) shards; the start-up "
-                           "runs and H_eq(τ_LC) need them (add 0.0 to dataset.rates)")
+        raise DatasetError(
+            f"{root}: manifest has no rate-0 (equilibrium) shards; the start-up "
+            "runs and H_eq(τ_LC) need them (add 0.0 to dataset.rates)"
+        )
     return sorted(out, key=lambda x: x[0])
 
 
-def run_startup_stage(root: str | Path, rates: list[float], settings: StartupSettings,
-                      threads: int = 1, progress: bool = True) -> Path:
+def run_startup_stage(
+    root: str | Path, rates: list[float], settings: StartupSettings, threads: int = 1, progress: bool = True
+) -> Path:
     """Run (or resume) the start-up runs of every equilibrium configuration at ``rates``."""
 
     man = read_manifest(root)
     system = SystemSpec.from_config(man["config"]["system"])
     lc2 = float(man["reference"]["lc2"])
     eq = equilibrium_shards(root, man)
-    r_cut = gr_first_minimum(pair_distribution([a["positions"] for _, a in eq],
-                                               [a["cell"] for _, a in eq]))
+    r_cut = gr_first_minimum(pair_distribution([a["positions"] for _, a in eq], [a["cell"] for _, a in eq]))
     out = startup_dir(root, man, settings)
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_json(out / "settings.json", {**settings.key(), "r_cut": r_cut, "lc2": lc2})
@@ -113,13 +119,19 @@ def run_startup_stage(root: str | Path, rates: list[float], settings: StartupSet
                 path = out / f"{shard_id(rate, idx)}.npz"
                 if path.exists():
                     continue
-                conf = Configuration(arr["positions"], arr["species"], arr["cell"], None,
-                                     {"system": system.name})
+                conf = Configuration(arr["positions"], arr["species"], arr["cell"], None, {"system": system.name})
                 t0 = time.perf_counter()
-                run = run_startup(eng, conf, rate, settings.duration(rate),
-                                  n_replicas=settings.n_replicas,
-                                  seed=settings.seed + 1000 * idx + int(round(rate * 1e6)),
-                                  lc2=lc2, r_cut=r_cut, progress=progress)
+                run = run_startup(
+                    eng,
+                    conf,
+                    rate,
+                    settings.duration(rate),
+                    n_replicas=settings.n_replicas,
+                    seed=settings.seed + 1000 * idx + int(round(rate * 1e6)),
+                    lc2=lc2,
+                    r_cut=r_cut,
+                    progress=progress,
+                )
                 arrays = run.to_arrays(max_frames=MAX_FRAMES)
                 arrays["config_index"] = np.int64(idx)
                 arrays["wall_seconds"] = np.float64(time.perf_counter() - t0)
@@ -131,8 +143,7 @@ def run_startup_stage(root: str | Path, rates: list[float], settings: StartupSet
     return out
 
 
-def load_startup_runs(root: str | Path, settings: StartupSettings | None = None
-                      ) -> dict[float, list[dict[str, np.ndarray]]]:
+def load_startup_runs(root: str | Path, settings: StartupSettings | None = None) -> dict[float, list[dict[str, np.ndarray]]]:
     """Start-up runs of a dataset by rate (each a list over configurations); {} if none.
 
     With ``settings=None`` the most recently written ``startup/<key>`` folder is used.
@@ -141,8 +152,11 @@ def load_startup_runs(root: str | Path, settings: StartupSettings | None = None
     if settings is not None:
         dirs = [startup_dir(root, read_manifest(root), settings)]
     else:
-        dirs = sorted((p for p in (root / "startup").glob("*") if p.is_dir()),
-                      key=lambda p: p.stat().st_mtime)[-1:] if (root / "startup").is_dir() else []
+        dirs = (
+            sorted((p for p in (root / "startup").glob("*") if p.is_dir()), key=lambda p: p.stat().st_mtime)[-1:]
+            if (root / "startup").is_dir()
+            else []
+        )
     runs: dict[float, list[dict[str, np.ndarray]]] = {}
     for d in dirs:
         for f in sorted(d.glob("r*_c*.npz")):
@@ -169,8 +183,7 @@ def main(argv: list[str] | None = None) -> None:
 
     install_tqdm_logging()  # log lines above the progress bars
     t0 = time.perf_counter()
-    d = run_startup_stage(a.root, a.rates, StartupSettings(a.strain, a.max_time, a.replicas, a.seed),
-                          threads=a.threads)
+    d = run_startup_stage(a.root, a.rates, StartupSettings(a.strain, a.max_time, a.replicas, a.seed), threads=a.threads)
     log.info("start-up runs in %s (%.0f s)", d, time.perf_counter() - t0)
 
 

@@ -26,8 +26,18 @@ from taulc.fileio import atomic_write_bytes, atomic_write_json, atomic_write_tex
 from taulc.fileio import read_json as _read_json
 
 __all__ = [  # the atomic writers live in taulc.fileio; re-exported here for existing callers
-    "FORMAT_VERSION", "SHARD_FIELDS", "DatasetError", "atomic_write_bytes", "atomic_write_json",
-    "atomic_write_text", "atomic_write_with", "load_npz", "read_json", "save_npz", "sha256_file", "shard_id",
+    "FORMAT_VERSION",
+    "SHARD_FIELDS",
+    "DatasetError",
+    "atomic_write_bytes",
+    "atomic_write_json",
+    "atomic_write_text",
+    "atomic_write_with",
+    "load_npz",
+    "read_json",
+    "save_npz",
+    "sha256_file",
+    "shard_id",
 ]
 
 FORMAT_VERSION = 1

@@ -88,8 +88,7 @@ class CageJumps:
 
 
 # ----------------------------------------------------------------------------- kernel
-def _p2(s1: np.ndarray, q1: np.ndarray, n1: np.ndarray,
-        s2: np.ndarray, q2: np.ndarray, n2: np.ndarray) -> np.ndarray:
+def _p2(s1: np.ndarray, q1: np.ndarray, n1: np.ndarray, s2: np.ndarray, q2: np.ndarray, n2: np.ndarray) -> np.ndarray:
     """Squared Candelier separation ``p(t_c)²`` (Eq. 11) from set sums.
 
     ``s_k`` are ``(..., 3)`` coordinate sums, ``q_k`` sums of ``|r|²`` and ``n_k``
@@ -206,8 +205,9 @@ def _first_jump_chunk(x: np.ndarray, thr2: float) -> np.ndarray:
     return first
 
 
-def first_jump_frames(nonaffine: np.ndarray, lc2: float, *, chunk_size: int | None = None,
-                      memory_mb: float = 256.0) -> np.ndarray:
+def first_jump_frames(
+    nonaffine: np.ndarray, lc2: float, *, chunk_size: int | None = None, memory_mb: float = 256.0
+) -> np.ndarray:
     """Frame index of each particle's first cage jump (Eq. 11 recursion, earliest cut).
 
     Args:
@@ -231,8 +231,7 @@ def first_jump_frames(nonaffine: np.ndarray, lc2: float, *, chunk_size: int | No
     return out
 
 
-def first_jump_times(nonaffine: np.ndarray, times: np.ndarray, lc2: float,
-                     **kwargs) -> np.ndarray:
+def first_jump_times(nonaffine: np.ndarray, times: np.ndarray, lc2: float, **kwargs) -> np.ndarray:
     """First cage-jump time τ_p of every particle from the time origin.
 
     Returns ``(N,)`` float64 with ``NaN`` for censored particles (no jump before
@@ -249,8 +248,7 @@ def first_jump_times(nonaffine: np.ndarray, times: np.ndarray, lc2: float,
 
 
 # ----------------------------------------------------------------------------- full recursion
-def _segment_chunk(x: np.ndarray, thr2: float, offset: int
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _segment_chunk(x: np.ndarray, thr2: float, offset: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Full Candelier recursion on a chunk, segment-id formulation, level by level."""
     n, f, _ = x.shape
     pp, rr = _prefix(x)
@@ -296,8 +294,9 @@ def _segment_chunk(x: np.ndarray, thr2: float, offset: int
     return np.concatenate(jp), np.concatenate(jf), np.concatenate(jv)
 
 
-def segment_trajectories(nonaffine: np.ndarray, lc2: float, *, chunk_size: int | None = None,
-                         memory_mb: float = 256.0) -> CageJumps:
+def segment_trajectories(
+    nonaffine: np.ndarray, lc2: float, *, chunk_size: int | None = None, memory_mb: float = 256.0
+) -> CageJumps:
     """All cage jumps of all particles (full Eq. 11 recursion, vectorised).
 
     Args:
@@ -308,8 +307,7 @@ def segment_trajectories(nonaffine: np.ndarray, lc2: float, *, chunk_size: int |
     f, n = _check_traj(nonaffine, lc2)
     chunk = chunk_size or default_chunk_size(f, memory_mb)
     thr2 = float(lc2) ** 2
-    parts = [_segment_chunk(_as_pfx(nonaffine, slice(a, min(n, a + chunk))), thr2, a)
-             for a in range(0, n, chunk)]
+    parts = [_segment_chunk(_as_pfx(nonaffine, slice(a, min(n, a + chunk))), thr2, a) for a in range(0, n, chunk)]
     p = np.concatenate([q[0] for q in parts])
     fr = np.concatenate([q[1] for q in parts])
     v = np.concatenate([q[2] for q in parts])
@@ -338,8 +336,7 @@ def _p_direct(traj: np.ndarray, s: int, e: int) -> tuple[int, float]:
 def _p_prefix(pp: np.ndarray, rr: np.ndarray, s: int, e: int) -> tuple[int, float]:
     """Same as :func:`_p_direct` for one particle using its prefix sums (O(n))."""
     c = np.arange(s + 1, e)
-    p2 = _p2(pp[c] - pp[s], rr[c] - rr[s], (c - s).astype(float),
-             pp[e] - pp[c], rr[e] - rr[c], (e - c).astype(float))
+    p2 = _p2(pp[c] - pp[s], rr[c] - rr[s], (c - s).astype(float), pp[e] - pp[c], rr[e] - rr[c], (e - c).astype(float))
     k = int(np.argmax(p2))
     return int(c[k]), float(np.sqrt(max(p2[k], 0.0)))
 
@@ -405,8 +402,9 @@ def segment_trajectories_reference(nonaffine: np.ndarray, lc2: float) -> CageJum
 
 
 # ----------------------------------------------------------------------------- helpers
-def nonaffine_displacement(times: np.ndarray, unwrapped: np.ndarray,
-                           rate: float | np.ndarray, y_origin: float = 0.0) -> np.ndarray:
+def nonaffine_displacement(
+    times: np.ndarray, unwrapped: np.ndarray, rate: float | np.ndarray, y_origin: float = 0.0
+) -> np.ndarray:
     """Non-affine displacement from unwrapped positions (Yamamoto-Onuki).
 
     ``Δr̃_i(t) = r_i(t) - r_i(0) - e_x ∫_0^t γ̇(t') (y_i(t') - y_origin) dt'``, the
@@ -417,8 +415,7 @@ def nonaffine_displacement(times: np.ndarray, unwrapped: np.ndarray,
     times = np.asarray(times, dtype=np.float64)
     u = np.asarray(unwrapped, dtype=np.float64)
     if u.ndim != 3 or u.shape[0] != times.shape[0] or u.shape[2] != 3:
-        raise ValueError(f"unwrapped must be (F, N, 3) with F = len(times); got {u.shape}, "
-                         f"{times.shape}")
+        raise ValueError(f"unwrapped must be (F, N, 3) with F = len(times); got {u.shape}, {times.shape}")
     g = np.broadcast_to(np.asarray(rate, dtype=np.float64), times.shape)
     flux = g[:, None] * (u[:, :, 1] - y_origin)  # (F, N) streaming velocity
     dt = np.diff(times)[:, None]
@@ -429,8 +426,14 @@ def nonaffine_displacement(times: np.ndarray, unwrapped: np.ndarray,
     return out
 
 
-def lc2_from_msd(times: np.ndarray, msd: np.ndarray, *, method: str = "plateau",
-                 slope_threshold: float = 0.5, alpha2_peak_time: float | None = None) -> float:
+def lc2_from_msd(
+    times: np.ndarray,
+    msd: np.ndarray,
+    *,
+    method: str = "plateau",
+    slope_threshold: float = 0.5,
+    alpha2_peak_time: float | None = None,
+) -> float:
     """Squared cage size ``l_c²`` = MSD at the end of the plateau (Zeng, Yu & Wang 2025, Methods).
 
     ``method="slope"``: with ``s(t) = d ln MSD / d ln t`` (central
@@ -465,13 +468,13 @@ def lc2_from_msd(times: np.ndarray, msd: np.ndarray, *, method: str = "plateau",
     if method == "plateau":
         return float(m[imin])
     if s[imin] >= slope_threshold:
-        logger.warning("MSD has no plateau (min log-slope %.2f >= %.2f); l_c² taken at the "
-                       "slope minimum", s[imin], slope_threshold)
+        logger.warning(
+            "MSD has no plateau (min log-slope %.2f >= %.2f); l_c² taken at the slope minimum", s[imin], slope_threshold
+        )
         return float(m[imin])
     after = np.nonzero(s[imin:] >= slope_threshold)[0]
     if after.size == 0:
-        logger.warning("MSD log-slope never returns to %.2f; l_c² taken at the last time",
-                       slope_threshold)
+        logger.warning("MSD log-slope never returns to %.2f; l_c² taken at the last time", slope_threshold)
         return float(m[-1])
     j = imin + int(after[0])
     w = (slope_threshold - s[j - 1]) / (s[j] - s[j - 1])

@@ -76,8 +76,9 @@ def _first_jump_chunk(x: torch.Tensor, thr2: float) -> torch.Tensor:
     return first
 
 
-def first_jump_frames_torch(nonaffine: torch.Tensor, lc2: float, *, memory_mb: float = 256.0,
-                            chunk_size: int | None = None) -> torch.Tensor:
+def first_jump_frames_torch(
+    nonaffine: torch.Tensor, lc2: float, *, memory_mb: float = 256.0, chunk_size: int | None = None
+) -> torch.Tensor:
     """Frame of each trajectory's first cage jump (``-1``: censored).
 
     Args:
@@ -107,12 +108,11 @@ def first_jump_frames_torch(nonaffine: torch.Tensor, lc2: float, *, memory_mb: f
         rep, part = idx // n, idx % n
         traj = x[rep, :, part, :].to(torch.float64)  # (m, F, 3)
         traj = traj - traj[:, :1, :]
-        flat[a:a + idx.numel()] = _first_jump_chunk(traj, thr2)
+        flat[a : a + idx.numel()] = _first_jump_chunk(traj, thr2)
     return out[0] if squeeze else out
 
 
-def first_jump_times_torch(nonaffine: torch.Tensor, times: torch.Tensor, lc2: float,
-                           **kwargs) -> torch.Tensor:
+def first_jump_times_torch(nonaffine: torch.Tensor, times: torch.Tensor, lc2: float, **kwargs) -> torch.Tensor:
     """First cage-jump times ``times[c] - times[0]`` (NaN = censored), shape as the frames' result."""
     fr = first_jump_frames_torch(nonaffine, lc2, **kwargs)
     t = torch.as_tensor(times, dtype=torch.float64, device=fr.device)

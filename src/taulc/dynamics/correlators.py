@@ -102,8 +102,8 @@ def peak_time(t: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     if i == 0 or i == y.size - 1:
         logger.warning("peak at the edge of the time window (t=%.4g); not refined", t[i])
         return float(t[i]), float(y[i])
-    x = np.log(t[i - 1:i + 2])
-    c2, c1, c0 = np.polyfit(x, y[i - 1:i + 2], 2)
+    x = np.log(t[i - 1 : i + 2])
+    c2, c1, c0 = np.polyfit(x, y[i - 1 : i + 2], 2)
     if c2 >= 0:
         return float(t[i]), float(y[i])
     xm = float(np.clip(-c1 / (2 * c2), x[0], x[2]))
@@ -217,10 +217,19 @@ def compute_correlators(
     else:
         chi4 = var_q / n_sel
     t = times[lags] - times[0]
-    out = Correlators(t=t, msd=msd, r4=r4, alpha2=alpha2_from_moments(msd, r4), fs=fs,
-                      overlap=ov, chi4=chi4, n_samples=ns, q=float(q), a=float(a),
-                      meta={"multi_origin": bool(multi_origin), "n_particles": int(n_sel),
-                            "n_replicas": len(trajs)})
+    out = Correlators(
+        t=t,
+        msd=msd,
+        r4=r4,
+        alpha2=alpha2_from_moments(msd, r4),
+        fs=fs,
+        overlap=ov,
+        chi4=chi4,
+        n_samples=ns,
+        q=float(q),
+        a=float(a),
+        meta={"multi_origin": bool(multi_origin), "n_particles": int(n_sel), "n_replicas": len(trajs)},
+    )
     out.tau_2, out.alpha2_max = peak_time(t, out.alpha2)
     out.tau_alpha = crossing_time(t, fs)
     if np.isfinite(chi4).sum() >= 3:
@@ -228,9 +237,17 @@ def compute_correlators(
     return out
 
 
-def structure_factor(positions: np.ndarray, cell: np.ndarray, *, q_max: float = 12.0,
-                     dq: float = 0.1, max_per_bin: int = 300, mask: np.ndarray | None = None,
-                     seed: int = 0, chunk: int = 256) -> tuple[np.ndarray, np.ndarray]:
+def structure_factor(
+    positions: np.ndarray,
+    cell: np.ndarray,
+    *,
+    q_max: float = 12.0,
+    dq: float = 0.1,
+    max_per_bin: int = 300,
+    mask: np.ndarray | None = None,
+    seed: int = 0,
+    chunk: int = 256,
+) -> tuple[np.ndarray, np.ndarray]:
     """Static structure factor ``S(q) = |Σ_j exp(-i q·r_j)|²/N`` on the reciprocal lattice.
 
     Wave vectors are the reciprocal-lattice vectors of the (possibly tilted)
@@ -265,8 +282,8 @@ def structure_factor(positions: np.ndarray, cell: np.ndarray, *, q_max: float = 
     qv, b = qv[chosen], b[chosen]
     sq = np.empty(qv.shape[0])
     for i in range(0, qv.shape[0], chunk):
-        ph = r @ qv[i:i + chunk].T  # (N, c)
-        sq[i:i + chunk] = (np.cos(ph).sum(0) ** 2 + np.sin(ph).sum(0) ** 2) / r.shape[0]
+        ph = r @ qv[i : i + chunk].T  # (N, c)
+        sq[i : i + chunk] = (np.cos(ph).sum(0) ** 2 + np.sin(ph).sum(0) ** 2) / r.shape[0]
     nb = np.bincount(b)
     sb = np.bincount(b, weights=sq, minlength=nb.size)
     nz = nb > 0
@@ -274,8 +291,7 @@ def structure_factor(positions: np.ndarray, cell: np.ndarray, *, q_max: float = 
     return centres[nz], sb[nz] / nb[nz]
 
 
-def first_peak_q(positions: np.ndarray, cell: np.ndarray, *, q_range: tuple[float, float] = (4.0, 10.0),
-                 **kwargs) -> float:
+def first_peak_q(positions: np.ndarray, cell: np.ndarray, *, q_range: tuple[float, float] = (4.0, 10.0), **kwargs) -> float:
     """Position of the main peak of S(q) in ``q_range`` (default 4-10 σ⁻¹).
 
     The peak is refined by a parabola through the three highest neighbouring shells.
@@ -288,5 +304,5 @@ def first_peak_q(positions: np.ndarray, cell: np.ndarray, *, q_range: tuple[floa
     # smooth over 3 shells to be robust to sparse shells
     ss = np.convolve(s, np.ones(3) / 3, mode="same")
     i = int(np.clip(np.argmax(ss), 1, q.size - 2))
-    c2, c1, _ = np.polyfit(q[i - 1:i + 2], ss[i - 1:i + 2], 2)
+    c2, c1, _ = np.polyfit(q[i - 1 : i + 2], ss[i - 1 : i + 2], 2)
     return float(-c1 / (2 * c2)) if c2 < 0 else float(q[i])

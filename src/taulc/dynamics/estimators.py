@@ -72,8 +72,9 @@ def km_restricted_mean(first_jump: np.ndarray, t_max: float | np.ndarray) -> np.
     if tau.ndim != 2:
         raise ValueError(f"first_jump must be (R, N), got {tau.shape}")
     r, n = tau.shape
-    cens = np.broadcast_to(np.asarray(t_max, dtype=np.float64).reshape(
-        (-1, 1) if np.ndim(t_max) == 1 else np.shape(t_max)), (r, n))
+    cens = np.broadcast_to(
+        np.asarray(t_max, dtype=np.float64).reshape((-1, 1) if np.ndim(t_max) == 1 else np.shape(t_max)), (r, n)
+    )
     horizon = float(np.max(cens))
     event = np.isfinite(tau) & (tau <= cens)
     obs = np.where(event, tau, cens)
@@ -108,8 +109,7 @@ def log_mean(first_jump: np.ndarray, horizon: float) -> np.ndarray:
     return np.log(clipped).mean(axis=0)
 
 
-def ice_estimate(first_jump: np.ndarray, t_max: float, estimator: str = "km"
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def ice_estimate(first_jump: np.ndarray, t_max: float, estimator: str = "km") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """ICE average ``<τ_p>_ICE`` of ``(R, N)`` first-jump times (NaN = censored).
 
     ``estimator``:
@@ -156,16 +156,14 @@ def spearman_brown(r: float | np.ndarray, factor: float | np.ndarray = 2.0) -> f
     return float(out) if out.ndim == 0 else out
 
 
-def replicas_needed(rho: float | np.ndarray, n_replicas: float | np.ndarray, target: float
-                    ) -> float | np.ndarray:
+def replicas_needed(rho: float | np.ndarray, n_replicas: float | np.ndarray, target: float) -> float | np.ndarray:
     """Replicas for reliability ``target`` given ``rho`` measured with ``n_replicas`` (inverse Spearman-Brown).
 
     ``R* = R · target (1 - ρ) / (ρ (1 - target))``; ``inf`` where ``ρ <= 0``.
     """
     rho = np.asarray(rho, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.where(rho > 0, np.asarray(n_replicas, dtype=np.float64) * target * (1.0 - rho)
-                       / (rho * (1.0 - target)), np.inf)
+        out = np.where(rho > 0, np.asarray(n_replicas, dtype=np.float64) * target * (1.0 - rho) / (rho * (1.0 - target)), np.inf)
     return float(out) if out.ndim == 0 else out
 
 
@@ -178,10 +176,14 @@ def _pearson(a: np.ndarray, b: np.ndarray) -> float:
     return float((a * b).sum() / den) if den > 0 else float("nan")
 
 
-def split_halves(per_replica: np.ndarray, stat: Callable[[np.ndarray], np.ndarray],
-                 *, n_splits: int = 10, seed: int = 0,
-                 transform: Callable[[np.ndarray], np.ndarray] | None = np.log
-                 ) -> tuple[np.ndarray, np.ndarray]:
+def split_halves(
+    per_replica: np.ndarray,
+    stat: Callable[[np.ndarray], np.ndarray],
+    *,
+    n_splits: int = 10,
+    seed: int = 0,
+    transform: Callable[[np.ndarray], np.ndarray] | None = np.log,
+) -> tuple[np.ndarray, np.ndarray]:
     """Labels of two disjoint random halves of the ``R`` replicas, ``n_splits`` times.
 
     ``stat`` maps a half ``(R//2, ...)`` to a per-particle label; returns
@@ -198,7 +200,7 @@ def split_halves(per_replica: np.ndarray, stat: Callable[[np.ndarray], np.ndarra
     a_out, b_out = [], []
     for _ in range(max(1, n_splits)):
         perm = rng.permutation(r)
-        a, b = stat(x[perm[:h]]), stat(x[perm[h:2 * h]])
+        a, b = stat(x[perm[:h]]), stat(x[perm[h : 2 * h]])
         if transform is not None:
             with np.errstate(divide="ignore", invalid="ignore"):
                 a, b = transform(a), transform(b)
@@ -207,10 +209,14 @@ def split_halves(per_replica: np.ndarray, stat: Callable[[np.ndarray], np.ndarra
     return np.stack(a_out), np.stack(b_out)
 
 
-def split_half_reliability(per_replica: np.ndarray, stat: Callable[[np.ndarray], np.ndarray],
-                           *, n_splits: int = 10, seed: int = 0,
-                           transform: Callable[[np.ndarray], np.ndarray] | None = np.log
-                           ) -> float:
+def split_half_reliability(
+    per_replica: np.ndarray,
+    stat: Callable[[np.ndarray], np.ndarray],
+    *,
+    n_splits: int = 10,
+    seed: int = 0,
+    transform: Callable[[np.ndarray], np.ndarray] | None = np.log,
+) -> float:
     """Split-half reliability of an ICE label, Spearman-Brown corrected.
 
     The ``R`` replicas (axis 0 of ``per_replica``) are split ``n_splits`` times at

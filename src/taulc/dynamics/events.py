@@ -55,12 +55,14 @@ class CageEvents:
         if not parts:
             z = np.zeros(0, dtype=np.int64)
             return cls(z, z.copy(), np.zeros(0), np.zeros((0, 3)), np.zeros((0, 3)), np.zeros(0))
-        return cls(*(np.concatenate([getattr(q, k) for q in parts]) for k in
-                     ("particle", "frame", "time", "position", "jump", "p")))
+        return cls(
+            *(np.concatenate([getattr(q, k) for q in parts]) for k in ("particle", "frame", "time", "position", "jump", "p"))
+        )
 
     def select(self, mask: np.ndarray) -> CageEvents:
-        return CageEvents(self.particle[mask], self.frame[mask], self.time[mask], self.position[mask],
-                          self.jump[mask], self.p[mask])
+        return CageEvents(
+            self.particle[mask], self.frame[mask], self.time[mask], self.position[mask], self.jump[mask], self.p[mask]
+        )
 
     def in_window(self, t0: float, t1: float) -> CageEvents:
         """Events with ``t0 <= time < t1``."""
@@ -76,8 +78,7 @@ class CageEvents:
         return {k: getattr(self, k) for k in ("particle", "frame", "time", "position", "jump", "p")}
 
 
-def wrap_into_cell(positions: np.ndarray, cell: np.ndarray, tilt: np.ndarray | float | None = None
-                   ) -> np.ndarray:
+def wrap_into_cell(positions: np.ndarray, cell: np.ndarray, tilt: np.ndarray | float | None = None) -> np.ndarray:
     """Wrap positions (M, 3) into an upper-triangular ``cell`` (origin 0), fractions in [0, 1).
 
     ``tilt`` (scalar or (M,)) replaces the cell's xy tilt per position (frames of a sheared run).
@@ -132,10 +133,19 @@ def _windows(f: int, window: int | None, overlap: int) -> list[tuple[int, int, i
         s += step
 
 
-def iter_cage_events(nonaffine: np.ndarray, unwrapped: np.ndarray, times: np.ndarray, cell: np.ndarray,
-                     lc2: float, *, tilt: np.ndarray | None = None, chunk_size: int = 64,
-                     window: int | None = None, overlap: int = 100,
-                     progress: bool = False) -> Iterator[CageEvents]:
+def iter_cage_events(
+    nonaffine: np.ndarray,
+    unwrapped: np.ndarray,
+    times: np.ndarray,
+    cell: np.ndarray,
+    lc2: float,
+    *,
+    tilt: np.ndarray | None = None,
+    chunk_size: int = 64,
+    window: int | None = None,
+    overlap: int = 100,
+    progress: bool = False,
+) -> Iterator[CageEvents]:
     """Yield the cage-jump events of ``chunk_size`` particles at a time (see module docstring).
 
     Args:
@@ -149,8 +159,10 @@ def iter_cage_events(nonaffine: np.ndarray, unwrapped: np.ndarray, times: np.nda
     times = np.asarray(times, dtype=np.float64)
     f, n = nonaffine.shape[0], nonaffine.shape[1]
     if unwrapped.shape != nonaffine.shape or times.shape != (f,):
-        raise ValueError(f"nonaffine {nonaffine.shape}, unwrapped {unwrapped.shape} and times {times.shape} "
-                         "must agree as (F, N, 3), (F, N, 3), (F,)")
+        raise ValueError(
+            f"nonaffine {nonaffine.shape}, unwrapped {unwrapped.shape} and times {times.shape} "
+            "must agree as (F, N, 3), (F, N, 3), (F,)"
+        )
     tilts = None if tilt is None else np.asarray(tilt, dtype=np.float64)
     if tilts is not None and tilts.shape != (f,):
         raise ValueError(f"tilt must have shape ({f},), got {tilts.shape}")

@@ -138,8 +138,10 @@ class LabelSettings:
         if int(self.n_replicas) < 1:
             raise ValueError(f"labels.n_replicas must be >= 1, got {self.n_replicas}")
         if not self.t_max > 0 or not self.sample_interval > 0 or self.sample_interval >= self.t_max:
-            raise ValueError("labels.t_max and labels.sample_interval must be positive with "
-                             f"sample_interval < t_max, got {self.t_max}, {self.sample_interval}")
+            raise ValueError(
+                "labels.t_max and labels.sample_interval must be positive with "
+                f"sample_interval < t_max, got {self.t_max}, {self.sample_interval}"
+            )
         for name in ("lc2", "tau_2", "tau_alpha", "q"):
             v = getattr(self, name)
             if isinstance(v, str) and v != "auto":
@@ -193,8 +195,7 @@ class IceRun:
         """``(R, N)`` squared displacement at time ``t`` (linear interpolation in ln t)."""
         lt = np.log(self.lag_times)
         if not (self.lag_times[0] <= t <= self.lag_times[-1]):
-            logger.warning("mobility time %.4g outside [%.4g, %.4g]: NaN", t, self.lag_times[0],
-                           self.lag_times[-1])
+            logger.warning("mobility time %.4g outside [%.4g, %.4g]: NaN", t, self.lag_times[0], self.lag_times[-1])
             return np.full((self.r2.shape[0], self.r2.shape[2]), np.nan)
         j = int(np.clip(np.searchsorted(lt, np.log(t)), 1, lt.size - 1))
         w = (np.log(t) - lt[j - 1]) / (lt[j] - lt[j - 1])
@@ -210,10 +211,19 @@ class IceRun:
         qv = (r <= a).sum(axis=2).astype(np.float64)  # (R, L)
         n = r2.shape[2]
         chi4 = qv.var(axis=0) / n if qv.shape[0] > 1 else np.full(msd.shape, np.nan)
-        c = Correlators(t=self.lag_times, msd=msd, r4=r4, alpha2=alpha2_from_moments(msd, r4),
-                        fs=fs, overlap=qv.mean(axis=0) / n, chi4=chi4,
-                        n_samples=np.full(msd.shape, qv.shape[0]), q=q, a=a,
-                        meta={"multi_origin": False, "n_particles": n, "n_replicas": qv.shape[0]})
+        c = Correlators(
+            t=self.lag_times,
+            msd=msd,
+            r4=r4,
+            alpha2=alpha2_from_moments(msd, r4),
+            fs=fs,
+            overlap=qv.mean(axis=0) / n,
+            chi4=chi4,
+            n_samples=np.full(msd.shape, qv.shape[0]),
+            q=q,
+            a=a,
+            meta={"multi_origin": False, "n_particles": n, "n_replicas": qv.shape[0]},
+        )
         c.tau_2, c.alpha2_max = peak_time(c.t, c.alpha2)
         c.tau_alpha = crossing_time(c.t, c.fs)
         if np.isfinite(chi4).sum() >= 3:
@@ -279,8 +289,9 @@ def derived_seed(seed: int, stream: int) -> int:
     return int(st[0]) % (2**31 - 2) + 1
 
 
-def iter_replicas(engine: Any, conf: Any, rate_after: float, *, n_replicas: int, t_max: float,
-                  sample_interval: float, seed: int) -> Iterator[TrajectoryLike]:
+def iter_replicas(
+    engine: Any, conf: Any, rate_after: float, *, n_replicas: int, t_max: float, sample_interval: float, seed: int
+) -> Iterator[TrajectoryLike]:
     """Stream ICE replica trajectories from an engine (adapter to the ``taulc.md`` API).
 
     ``taulc.md.engine.MDEngine.ice(conf, n_replicas, rate_after, duration, seed,
@@ -295,20 +306,39 @@ def iter_replicas(engine: Any, conf: Any, rate_after: float, *, n_replicas: int,
         dt = float(engine.system.dt)
         every = max(1, int(round(sample_interval / dt)))
         if not np.isclose(every * dt, sample_interval, rtol=1e-6):
-            logger.warning("sample_interval %.4g is not a multiple of dt=%.4g: using %.4g",
-                           sample_interval, dt, every * dt)
-        yield from ice(conf, n_replicas=int(n_replicas), rate_after=float(rate_after),
-                       duration=float(t_max), seed=int(seed), sample_every=every)
+            logger.warning("sample_interval %.4g is not a multiple of dt=%.4g: using %.4g", sample_interval, dt, every * dt)
+        yield from ice(
+            conf,
+            n_replicas=int(n_replicas),
+            rate_after=float(rate_after),
+            duration=float(t_max),
+            seed=int(seed),
+            sample_every=every,
+        )
         return
     if not callable(engine):
         raise TypeError(f"engine {engine!r} has no ice() method and is not callable")
-    yield from engine(conf, rate_after=float(rate_after), n_replicas=int(n_replicas),
-                      t_max=float(t_max), sample_interval=float(sample_interval), seed=int(seed))
+    yield from engine(
+        conf,
+        rate_after=float(rate_after),
+        n_replicas=int(n_replicas),
+        t_max=float(t_max),
+        sample_interval=float(sample_interval),
+        seed=int(seed),
+    )
 
 
 # ----------------------------------------------------------------------------- ICE runs
-def run_ice(engine: Any, conf: Any, rate_after: float, settings: LabelSettings, seed: int,
-            *, lc2: float | None = None, progress: bool = False) -> IceRun:
+def run_ice(
+    engine: Any,
+    conf: Any,
+    rate_after: float,
+    settings: LabelSettings,
+    seed: int,
+    *,
+    lc2: float | None = None,
+    progress: bool = False,
+) -> IceRun:
     """Run ``settings.n_replicas`` ICE replicas at ``rate_after`` and detect every first cage jump.
 
     If ``lc2`` is None it is set from the MSD of the first replica
@@ -322,8 +352,9 @@ def run_ice(engine: Any, conf: Any, rate_after: float, settings: LabelSettings, 
     n_rep = int(settings.n_replicas)
     times0: np.ndarray | None = None
     lag_idx: np.ndarray | None = None
-    it: Iterable = iter_replicas(engine, conf, rate_after, n_replicas=n_rep, t_max=settings.t_max,
-                                 sample_interval=settings.sample_interval, seed=seed)
+    it: Iterable = iter_replicas(
+        engine, conf, rate_after, n_replicas=n_rep, t_max=settings.t_max, sample_interval=settings.sample_interval, seed=seed
+    )
     if progress:
         from tqdm.auto import tqdm  # noqa: PLC0415
 
@@ -343,23 +374,33 @@ def run_ice(engine: Any, conf: Any, rate_after: float, settings: LabelSettings, 
         d = na[lag_idx] - na[:1]
         r2 = np.einsum("lnk,lnk->ln", d, d).astype(np.float32)
         if lc2 is None:
-            lc2 = lc2_from_msd(times0[lag_idx], r2.mean(axis=1, dtype=np.float64),
-                               method=settings.lc2_method,
-                               slope_threshold=settings.lc2_slope_threshold)
+            lc2 = lc2_from_msd(
+                times0[lag_idx],
+                r2.mean(axis=1, dtype=np.float64),
+                method=settings.lc2_method,
+                slope_threshold=settings.lc2_slope_threshold,
+            )
             logger.info("l_c² = %.4g from the MSD of the first replica (rate_after=%g)", lc2, rate_after)
         fj.append(first_jump_times(na, times, lc2, memory_mb=settings.memory_mb))
         r2s.append(r2)
     if times0 is None or lag_idx is None or lc2 is None:
         raise RuntimeError(f"engine produced no replicas for rate_after={rate_after}")
     first = np.stack(fj)
-    logger.info("ICE rate_after=%g: %d replicas, censored fraction %.3f", rate_after, first.shape[0],
-                np.isnan(first).mean())
-    return IceRun(rate_after=float(rate_after), times=times0, first_jump=first,
-                  lag_times=times0[lag_idx], r2=np.stack(r2s), lc2=float(lc2), seeds=list(seeds))
+    logger.info("ICE rate_after=%g: %d replicas, censored fraction %.3f", rate_after, first.shape[0], np.isnan(first).mean())
+    return IceRun(
+        rate_after=float(rate_after),
+        times=times0,
+        first_jump=first,
+        lag_times=times0[lag_idx],
+        r2=np.stack(r2s),
+        lc2=float(lc2),
+        seeds=list(seeds),
+    )
 
 
-def _run_ice_batched(engine: Any, conf: Any, rate_after: float, settings: LabelSettings, seed: int,
-                     *, lc2: float | None, progress: bool) -> IceRun:
+def _run_ice_batched(
+    engine: Any, conf: Any, rate_after: float, settings: LabelSettings, seed: int, *, lc2: float | None, progress: bool
+) -> IceRun:
     """:func:`run_ice` for batched engines (``iter_ice_batches``, e.g. OpenMM on a GPU).
 
     Trajectories stay torch tensors on the engine's device; the first jumps are
@@ -379,15 +420,22 @@ def _run_ice_batched(engine: Any, conf: Any, rate_after: float, settings: LabelS
         from tqdm.auto import tqdm  # noqa: PLC0415
 
         n_chunks = -(-n_rep // int(getattr(engine, "batch_replicas", n_rep)))
-        bar = tqdm(total=n_chunks * n_steps, unit="step", leave=False,
-                   desc=f"ICE rate_after={rate_after:g} ({n_rep} replicas batched)")
+        bar = tqdm(
+            total=n_chunks * n_steps, unit="step", leave=False, desc=f"ICE rate_after={rate_after:g} ({n_rep} replicas batched)"
+        )
     fj, r2s, seeds = [], [], []
     times0: np.ndarray | None = None
     lag_idx: np.ndarray | None = None
     try:
-        for batch in engine.iter_ice_batches(conf, n_rep, float(rate_after), float(settings.t_max),
-                                             int(seed), sample_every=every,
-                                             progress=bar.update if bar is not None else None):
+        for batch in engine.iter_ice_batches(
+            conf,
+            n_rep,
+            float(rate_after),
+            float(settings.t_max),
+            int(seed),
+            sample_every=every,
+            progress=bar.update if bar is not None else None,
+        ):
             times = np.asarray(batch.times, dtype=np.float64)
             if times0 is None:
                 times0 = times - times[0]
@@ -397,11 +445,13 @@ def _run_ice_batched(engine: Any, conf: Any, rate_after: float, settings: LabelS
             d = na[:, lag_idx] - na[:, :1]
             r2 = (d * d).sum(dim=-1).float().cpu().numpy()  # (B, L, N)
             if lc2 is None:
-                lc2 = lc2_from_msd(times0[lag_idx], r2[0].mean(axis=1, dtype=np.float64),
-                                   method=settings.lc2_method,
-                                   slope_threshold=settings.lc2_slope_threshold)
-                logger.info("l_c² = %.4g from the MSD of the first replica (rate_after=%g)", lc2,
-                            rate_after)
+                lc2 = lc2_from_msd(
+                    times0[lag_idx],
+                    r2[0].mean(axis=1, dtype=np.float64),
+                    method=settings.lc2_method,
+                    slope_threshold=settings.lc2_slope_threshold,
+                )
+                logger.info("l_c² = %.4g from the MSD of the first replica (rate_after=%g)", lc2, rate_after)
             fj.append(first_jump_times_torch(na, times, lc2, memory_mb=settings.memory_mb).cpu().numpy())
             r2s.append(r2)
             seeds.extend(int(s) for s in batch.seeds)
@@ -412,14 +462,21 @@ def _run_ice_batched(engine: Any, conf: Any, rate_after: float, settings: LabelS
     if times0 is None or lag_idx is None or lc2 is None:
         raise RuntimeError(f"engine produced no replicas for rate_after={rate_after}")
     first = np.concatenate(fj)
-    logger.info("ICE rate_after=%g: %d replicas (batched), censored fraction %.3f", rate_after,
-                first.shape[0], np.isnan(first).mean())
-    return IceRun(rate_after=float(rate_after), times=times0, first_jump=first,
-                  lag_times=times0[lag_idx], r2=np.concatenate(r2s), lc2=float(lc2), seeds=seeds)
+    logger.info(
+        "ICE rate_after=%g: %d replicas (batched), censored fraction %.3f", rate_after, first.shape[0], np.isnan(first).mean()
+    )
+    return IceRun(
+        rate_after=float(rate_after),
+        times=times0,
+        first_jump=first,
+        lag_times=times0[lag_idx],
+        r2=np.concatenate(r2s),
+        lc2=float(lc2),
+        seeds=seeds,
+    )
 
 
-def _ref_value(name: str, setting: float | str, reference: Mapping[str, Any] | None,
-               fallback: float) -> tuple[float, str]:
+def _ref_value(name: str, setting: float | str, reference: Mapping[str, Any] | None, fallback: float) -> tuple[float, str]:
     if not isinstance(setting, str):
         return float(setting), "config"
     if reference is not None and reference.get(name) is not None and np.isfinite(reference[name]):
@@ -427,10 +484,17 @@ def _ref_value(name: str, setting: float | str, reference: Mapping[str, Any] | N
     return float(fallback), "shear-off replicas"
 
 
-def label_configuration(engine: Any, conf: Any, rate: float,
-                        settings: LabelSettings | Mapping[str, Any] | None = None, *,
-                        reference: Mapping[str, Any] | None = None, seed: int = 0,
-                        lc_run: IceRun | None = None, progress: bool = False) -> Labels:
+def label_configuration(
+    engine: Any,
+    conf: Any,
+    rate: float,
+    settings: LabelSettings | Mapping[str, Any] | None = None,
+    *,
+    reference: Mapping[str, Any] | None = None,
+    seed: int = 0,
+    lc_run: IceRun | None = None,
+    progress: bool = False,
+) -> Labels:
     """Label every particle of ``conf`` for shear rate ``rate`` from ICE runs.
 
     Runs ``n_replicas`` replicas with the shear switched off (→ τ_LC) and
@@ -476,20 +540,24 @@ def label_configuration(engine: Any, conf: Any, rate: float,
     tau_2, src2 = _ref_value("tau_2", st.tau_2, reference, corr.tau_2)
     tau_a, srca = _ref_value("tau_alpha", st.tau_alpha, reference, corr.tau_alpha)
     if src2 != "config" and src2 != "reference":
-        logger.warning("τ_2 = %.4g taken from the shear-off replicas of this configuration "
-                       "(single origin); pass an equilibrium reference for consistent labels", tau_2)
+        logger.warning(
+            "τ_2 = %.4g taken from the shear-off replicas of this configuration "
+            "(single origin); pass an equilibrium reference for consistent labels",
+            tau_2,
+        )
     if rate == 0:
         sh_run = lc_run
     else:
         sh_run = run_ice(engine, conf, float(rate), st, seed_sh, lc2=lc2, progress=progress)
     tau_lc, cens_lc, all_lc = lc_run.estimate(st.estimator)
     tau_sh, cens_sh, all_sh = sh_run.estimate(st.estimator)
-    mob_t = np.array([tau_2 if t == "tau_2" else tau_a if t == "tau_alpha" else float(t)
-                      for t in st.mobility_times], dtype=np.float64)
-    sq_lc = np.stack([lc_run.sq_displacement_at(t) for t in mob_t], axis=1) if mob_t.size else \
-        np.zeros((n_rep, 0, tau_lc.size))  # (R, n_t, N)
-    sq_sh = np.stack([sh_run.sq_displacement_at(t) for t in mob_t], axis=1) if mob_t.size else \
-        np.zeros((n_rep, 0, tau_lc.size))
+    mob_t = np.array(
+        [tau_2 if t == "tau_2" else tau_a if t == "tau_alpha" else float(t) for t in st.mobility_times], dtype=np.float64
+    )
+    sq_lc = (
+        np.stack([lc_run.sq_displacement_at(t) for t in mob_t], axis=1) if mob_t.size else np.zeros((n_rep, 0, tau_lc.size))
+    )  # (R, n_t, N)
+    sq_sh = np.stack([sh_run.sq_displacement_at(t) for t in mob_t], axis=1) if mob_t.size else np.zeros((n_rep, 0, tau_lc.size))
     slow = classify_slow(tau_lc, tau_sh, tau_2)
     t_max = lc_run.t_max
 
@@ -497,27 +565,58 @@ def label_configuration(engine: Any, conf: Any, rate: float,
         return ice_estimate(x, t_max, st.estimator)[0]
 
     rel_lc = split_half_reliability(lc_run.first_jump, _tau_stat, n_splits=st.reliability_splits, seed=seed)
-    rel_sh = split_half_reliability(sh_run.first_jump, _tau_stat, n_splits=st.reliability_splits,
-                                    seed=seed + 1)
-    rel_mob = np.array([split_half_reliability(sq_lc[:, k], lambda x: x.mean(axis=0),
-                                               n_splits=st.reliability_splits, seed=seed + 2,
-                                               transform=None) for k in range(mob_t.size)])
+    rel_sh = split_half_reliability(sh_run.first_jump, _tau_stat, n_splits=st.reliability_splits, seed=seed + 1)
+    rel_mob = np.array(
+        [
+            split_half_reliability(
+                sq_lc[:, k], lambda x: x.mean(axis=0), n_splits=st.reliability_splits, seed=seed + 2, transform=None
+            )
+            for k in range(mob_t.size)
+        ]
+    )
     lab = Labels(
-        tau_lc=tau_lc, tau_sh=tau_sh, censored_lc=cens_lc, censored_sh=cens_sh,
-        all_censored_lc=all_lc, all_censored_sh=all_sh,
-        first_jump_lc=lc_run.first_jump, first_jump_sh=sh_run.first_jump,
-        mobility=sq_lc.mean(axis=0), mobility_sh=sq_sh.mean(axis=0), mobility_times=mob_t,
-        slow=slow, tau_2=tau_2, tau_alpha=tau_a, lc2=float(lc2), t_max=t_max, rate=float(rate),
-        p_slow=float(slow.mean()), reliability_lc=rel_lc, reliability_sh=rel_sh,
+        tau_lc=tau_lc,
+        tau_sh=tau_sh,
+        censored_lc=cens_lc,
+        censored_sh=cens_sh,
+        all_censored_lc=all_lc,
+        all_censored_sh=all_sh,
+        first_jump_lc=lc_run.first_jump,
+        first_jump_sh=sh_run.first_jump,
+        mobility=sq_lc.mean(axis=0),
+        mobility_sh=sq_sh.mean(axis=0),
+        mobility_times=mob_t,
+        slow=slow,
+        tau_2=tau_2,
+        tau_alpha=tau_a,
+        lc2=float(lc2),
+        t_max=t_max,
+        rate=float(rate),
+        p_slow=float(slow.mean()),
+        reliability_lc=rel_lc,
+        reliability_sh=rel_sh,
         reliability_mobility=rel_mob,
         censored_fraction_lc=float(np.isnan(lc_run.first_jump).mean()),
         censored_fraction_sh=float(np.isnan(sh_run.first_jump).mean()),
-        estimator=st.estimator, seeds_lc=np.asarray(lc_run.seeds), seeds_sh=np.asarray(sh_run.seeds),
-        meta={"lc2_source": lc2_src, "tau_2_source": src2, "tau_alpha_source": srca,
-              "shear_off_correlators": {"tau_2": corr.tau_2, "tau_alpha": corr.tau_alpha,
-                                        "alpha2_max": corr.alpha2_max}},
+        estimator=st.estimator,
+        seeds_lc=np.asarray(lc_run.seeds),
+        seeds_sh=np.asarray(sh_run.seeds),
+        meta={
+            "lc2_source": lc2_src,
+            "tau_2_source": src2,
+            "tau_alpha_source": srca,
+            "shear_off_correlators": {"tau_2": corr.tau_2, "tau_alpha": corr.tau_alpha, "alpha2_max": corr.alpha2_max},
+        },
     )
-    logger.info("labels rate=%g: <τ_LC>=%.3g <τ_sh>=%.3g p_slow=%.3f censored lc/sh=%.3f/%.3f "
-                "reliability lc/sh=%.2f/%.2f", rate, np.mean(tau_lc), np.mean(tau_sh), lab.p_slow,
-                lab.censored_fraction_lc, lab.censored_fraction_sh, rel_lc, rel_sh)
+    logger.info(
+        "labels rate=%g: <τ_LC>=%.3g <τ_sh>=%.3g p_slow=%.3f censored lc/sh=%.3f/%.3f reliability lc/sh=%.2f/%.2f",
+        rate,
+        np.mean(tau_lc),
+        np.mean(tau_sh),
+        lab.p_slow,
+        lab.censored_fraction_lc,
+        lab.censored_fraction_sh,
+        rel_lc,
+        rel_sh,
+    )
     return lab

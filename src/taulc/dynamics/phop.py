@@ -61,8 +61,9 @@ T_R_SHARMA = 15.0
 FORMS = ("length", "length2")
 
 
-def phop(trajectory: np.ndarray, times: np.ndarray, t_r: float = T_R_SHARMA, *, chunk_size: int = 256,
-         form: str = "length") -> np.ndarray:
+def phop(
+    trajectory: np.ndarray, times: np.ndarray, t_r: float = T_R_SHARMA, *, chunk_size: int = 256, form: str = "length"
+) -> np.ndarray:
     """p_hop (Eq. 2) of every particle at every frame, ``(F, N)`` (NaN within t_R/2 of the ends).
 
     Args:
@@ -77,8 +78,7 @@ def phop(trajectory: np.ndarray, times: np.ndarray, t_r: float = T_R_SHARMA, *, 
         raise ValueError(f"field 'form' must be one of {FORMS}, got {form!r}")
     times = np.asarray(times, dtype=np.float64)
     if trajectory.ndim != 3 or trajectory.shape[2] != 3 or trajectory.shape[0] != times.shape[0]:
-        raise ValueError(f"trajectory must be (F, N, 3) with F = len(times); got {trajectory.shape}, "
-                         f"{times.shape}")
+        raise ValueError(f"trajectory must be (F, N, 3) with F = len(times); got {trajectory.shape}, {times.shape}")
     dt = np.diff(times)
     if dt.size == 0 or not np.allclose(dt, dt[0], rtol=1e-6):
         raise ValueError("p_hop needs at least 2 uniformly spaced frames")
@@ -98,7 +98,7 @@ def phop_reference(trajectory: np.ndarray, h: int) -> np.ndarray:
     for i in range(n):
         r = trajectory[:, i]
         for t in range(h, f - h):
-            u, v = r[t - h:t + 1], r[t:t + h + 1]
+            u, v = r[t - h : t + 1], r[t : t + h + 1]
             a = np.mean(np.sum((v - u.mean(0)) ** 2, axis=1))
             b = np.mean(np.sum((u - v.mean(0)) ** 2, axis=1))
             out[t, i] = np.sqrt(a * b)

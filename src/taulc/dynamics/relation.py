@@ -45,8 +45,9 @@ class BinnedRelation:
     edges: np.ndarray
 
 
-def bin_relation(tau_lc: np.ndarray, tau_sh: np.ndarray, *, n_bins: int = 20,
-                 min_count: int = 5, edges: np.ndarray | None = None) -> BinnedRelation:
+def bin_relation(
+    tau_lc: np.ndarray, tau_sh: np.ndarray, *, n_bins: int = 20, min_count: int = 5, edges: np.ndarray | None = None
+) -> BinnedRelation:
     """Bin particles by τ_LC in ``n_bins`` log-spaced bins and average τ_sh (Fig. 3a-b).
 
     Non-finite or non-positive entries are dropped; bins with fewer than
@@ -71,8 +72,7 @@ def bin_relation(tau_lc: np.ndarray, tau_sh: np.ndarray, *, n_bins: int = 20,
     c = cnt[keep].astype(np.float64)
     my = sy[keep] / c
     var = np.maximum(syy[keep] / c - my * my, 0.0) * c / np.maximum(c - 1, 1)
-    return BinnedRelation(tau_lc=sx[keep] / c, tau_sh=my, sem=np.sqrt(var / c), count=cnt[keep],
-                          edges=np.asarray(edges))
+    return BinnedRelation(tau_lc=sx[keep] / c, tau_sh=my, sem=np.sqrt(var / c), count=cnt[keep], edges=np.asarray(edges))
 
 
 def eq3(tau_lc: np.ndarray, tau_sh_inf: float, tau_0: float) -> np.ndarray:
@@ -91,13 +91,13 @@ def fit_eq3(rel: BinnedRelation) -> tuple[float, float, np.ndarray]:
         raise ValueError("need at least 3 bins to fit Eq. 3")
     sig = np.maximum(rel.sem, 0.01 * np.abs(y) + 1e-12)
     p0 = (float(y.max()) * 1.1, float(y.max()))
-    popt, pcov = curve_fit(eq3, x, y, p0=p0, sigma=sig, absolute_sigma=False,
-                           bounds=([1e-12, 1e-12], [np.inf, np.inf]), maxfev=20000)
+    popt, pcov = curve_fit(
+        eq3, x, y, p0=p0, sigma=sig, absolute_sigma=False, bounds=([1e-12, 1e-12], [np.inf, np.inf]), maxfev=20000
+    )
     return float(popt[0]), float(popt[1]), pcov
 
 
-def boundary_tau_lc(rel: BinnedRelation, tau_2: float, *, fit: tuple[float, float] | None = None
-                    ) -> float:
+def boundary_tau_lc(rel: BinnedRelation, tau_2: float, *, fit: tuple[float, float] | None = None) -> float:
     """Fast/slow boundary τ_LC,c: smallest τ_LC with ``τ_LC - τ_sh(τ_LC) = τ_2`` (Eq. 2).
 
     From the binned curve by linear interpolation of ``Δ = τ_LC - τ_sh`` between
@@ -159,12 +159,9 @@ def fit_master_curve(fits: Mapping[float, tuple[float, float]]) -> MasterCurve:
     t0 = np.array([fits[r][1] for r in sorted(fits)])
     a, b = linear_fit(1.0 / rates, t0)
     slope, logc = linear_fit(np.log(rates), np.log(tinf))
-    return MasterCurve(a=a, b=b, c=float(np.exp(logc)), lam=-slope, rates=rates, tau_0=t0,
-                       tau_sh_inf=tinf)
+    return MasterCurve(a=a, b=b, c=float(np.exp(logc)), lam=-slope, rates=rates, tau_0=t0, tau_sh_inf=tinf)
 
 
-def rescale(tau_lc: np.ndarray, tau_sh: np.ndarray, rate: float, mc: MasterCurve
-            ) -> tuple[np.ndarray, np.ndarray]:
+def rescale(tau_lc: np.ndarray, tau_sh: np.ndarray, rate: float, mc: MasterCurve) -> tuple[np.ndarray, np.ndarray]:
     """``(τ*_LC, τ*_sh)`` of Eq. 4; data on the master curve satisfy ``τ*_sh = 1 - exp(-τ*_LC)``."""
-    return (np.asarray(tau_lc) / (mc.a / rate + mc.b),
-            np.asarray(tau_sh) / (mc.c * rate ** (-mc.lam)))
+    return (np.asarray(tau_lc) / (mc.a / rate + mc.b), np.asarray(tau_sh) / (mc.c * rate ** (-mc.lam)))

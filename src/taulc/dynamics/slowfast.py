@@ -36,8 +36,7 @@ import numpy as np
 __all__ = ["paired_difference", "classify_slow_tested", "SlowFraction", "slow_fraction"]
 
 
-def paired_difference(first_lc: np.ndarray, first_sh: np.ndarray, t_max: float
-                      ) -> tuple[np.ndarray, np.ndarray]:
+def paired_difference(first_lc: np.ndarray, first_sh: np.ndarray, t_max: float) -> tuple[np.ndarray, np.ndarray]:
     """Per-particle ``D = τ_LC − τ_sh`` and its replica standard error from paired replicas.
 
     Args:
@@ -112,9 +111,15 @@ def _mean_se(x: np.ndarray) -> tuple[float, float]:
     return float(np.mean(x)), float(np.std(x, ddof=1) / np.sqrt(x.size))
 
 
-def slow_fraction(first_lc: list[np.ndarray], first_sh: list[np.ndarray], t_max: float, tau_2: float,
-                  rate: float = float("nan"), z: float = 1.645, mask: list[np.ndarray] | None = None
-                  ) -> SlowFraction:
+def slow_fraction(
+    first_lc: list[np.ndarray],
+    first_sh: list[np.ndarray],
+    t_max: float,
+    tau_2: float,
+    rate: float = float("nan"),
+    z: float = 1.645,
+    mask: list[np.ndarray] | None = None,
+) -> SlowFraction:
     """p_slow with its noise floor, over configurations (one ``(R, N)`` pair per configuration).
 
     ``mask`` (per configuration, ``(N,)`` bool) restricts the particles (e.g. one species).
@@ -126,9 +131,15 @@ def slow_fraction(first_lc: list[np.ndarray], first_sh: list[np.ndarray], t_max:
         d, se = paired_difference(a, b, t_max)
         m = np.ones(d.size, bool) if mask is None else np.asarray(mask[k], bool)
         d, se = d[m], se[m]
-        rows.append([np.mean(d >= tau_2), np.mean(d <= -tau_2),
-                     np.mean(classify_slow_tested(d, se, tau_2, z)),
-                     np.mean(classify_slow_tested(-d, se, tau_2, z)), d.size])
+        rows.append(
+            [
+                np.mean(d >= tau_2),
+                np.mean(d <= -tau_2),
+                np.mean(classify_slow_tested(d, se, tau_2, z)),
+                np.mean(classify_slow_tested(-d, se, tau_2, z)),
+                d.size,
+            ]
+        )
     x = np.asarray(rows)
     w = x[:, 4] / x[:, 4].sum()
     ps, pm, pt, ptm = (float(np.sum(w * x[:, i])) for i in range(4))
@@ -138,8 +149,20 @@ def slow_fraction(first_lc: list[np.ndarray], first_sh: list[np.ndarray], t_max:
     _, pt_se = _mean_se(x[:, 2])
     _, ptm_se = _mean_se(x[:, 3])
     ex = ps - pm
-    return SlowFraction(rate=float(rate), n_particles=int(x[:, 4].sum()), n_configs=len(rows),
-                        p_slow=ps, p_slow_se=ps_se, p_mirror=pm, p_mirror_se=pm_se, excess=ex,
-                        excess_se=ex_se, z_excess=ex / ex_se if ex_se > 0 else float("nan"),
-                        p_tested=pt, p_tested_se=pt_se, p_tested_mirror=ptm, p_tested_mirror_se=ptm_se,
-                        z=float(z))
+    return SlowFraction(
+        rate=float(rate),
+        n_particles=int(x[:, 4].sum()),
+        n_configs=len(rows),
+        p_slow=ps,
+        p_slow_se=ps_se,
+        p_mirror=pm,
+        p_mirror_se=pm_se,
+        excess=ex,
+        excess_se=ex_se,
+        z_excess=ex / ex_se if ex_se > 0 else float("nan"),
+        p_tested=pt,
+        p_tested_se=pt_se,
+        p_tested_mirror=ptm,
+        p_tested_mirror_se=ptm_se,
+        z=float(z),
+    )

@@ -14,8 +14,7 @@ import numpy as np
 __all__ = ["caged_noise", "plant_jumps", "planted_trajectories"]
 
 
-def caged_noise(n_frames: int, n: int, cage_sigma: float, *, corr_frames: float = 3.0,
-                rng: np.random.Generator) -> np.ndarray:
+def caged_noise(n_frames: int, n: int, cage_sigma: float, *, corr_frames: float = 3.0, rng: np.random.Generator) -> np.ndarray:
     """``(F, N, 3)`` stationary OU noise, std ``cage_sigma`` per coordinate."""
     a = float(np.exp(-1.0 / max(corr_frames, 1e-9)))
     x = np.empty((n_frames, n, 3))
@@ -26,8 +25,9 @@ def caged_noise(n_frames: int, n: int, cage_sigma: float, *, corr_frames: float 
     return x
 
 
-def plant_jumps(x: np.ndarray, jump_frames: list[np.ndarray] | np.ndarray, jump_length: float,
-                rng: np.random.Generator) -> np.ndarray:
+def plant_jumps(
+    x: np.ndarray, jump_frames: list[np.ndarray] | np.ndarray, jump_length: float, rng: np.random.Generator
+) -> np.ndarray:
     """Add cage jumps in place: ``jump_frames[j]`` is ``(N,)`` frame of the j-th jump (-1 = none).
 
     Frames ``>= k`` are displaced by ``jump_length`` in a random direction; each
@@ -50,10 +50,19 @@ def plant_jumps(x: np.ndarray, jump_frames: list[np.ndarray] | np.ndarray, jump_
     return x
 
 
-def planted_trajectories(n: int, n_frames: int, *, cage_sigma: float, jump_length: float,
-                         frac_jumping: float = 0.8, edge: float = 0.1, min_gap: float = 0.1,
-                         max_jumps: int = 3, corr_frames: float = 3.0, seed: int = 0
-                         ) -> tuple[np.ndarray, np.ndarray]:
+def planted_trajectories(
+    n: int,
+    n_frames: int,
+    *,
+    cage_sigma: float,
+    jump_length: float,
+    frac_jumping: float = 0.8,
+    edge: float = 0.1,
+    min_gap: float = 0.1,
+    max_jumps: int = 3,
+    corr_frames: float = 3.0,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
     """Trajectories ``(F, N, 3)`` and planted first-jump frames ``(N,)`` (-1: never jumps).
 
     A fraction ``frac_jumping`` of particles jumps 1..``max_jumps`` times; jump

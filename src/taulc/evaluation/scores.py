@@ -19,8 +19,9 @@ from taulc.utils import fmt as _fmt
 __all__ = ["evaluate_predictions", "noise_ceiling", "summary_lines"]
 
 
-def evaluate_predictions(pred: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray],
-                         outputs: Sequence[Any]) -> dict[str, Any]:
+def evaluate_predictions(
+    pred: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray], outputs: Sequence[Any]
+) -> dict[str, Any]:
     """Test metrics from per-particle predictions (by ``predict_step`` key) and the matching ground truth, for
     the model's declared ``outputs`` (:mod:`taulc.models.outputs`): its regression, classification-score and
     mobility outputs."""
@@ -73,9 +74,13 @@ def summary_lines(metrics: Mapping[str, Any]) -> list[str]:
         )
         n = cl.get("score_name")  # the declared score (taulc.models.outputs): H of the SVM, a logit
         if n:
-            lines.append(f"{cl.get('score_label', n)} (all species, Fig. 20)  mean {n} {_fmt(cl['mean_score'])} | "
-                         f"p_{n} ({n} > 0) {_fmt(cl['p_pred'])} | p_slow {_fmt(cl['p_true'])}")
+            lines.append(
+                f"{cl.get('score_label', n)} (all species, Fig. 20)  mean {n} {_fmt(cl['mean_score'])} | "
+                f"p_{n} ({n} > 0) {_fmt(cl['p_pred'])} | p_slow {_fmt(cl['p_true'])}"
+            )
             ph, ps, hb = cl.get("p_pred_rate", {}), cl.get("p_true_rate", {}), cl.get("mean_score_rate", {})
             for r in ph:
-                lines.append(f"  rate {r}: {n} bar {_fmt(hb.get(r, float('nan')))}  p_{n} {_fmt(ph[r])}  p_slow {_fmt(ps.get(r, float('nan')))}")
+                lines.append(
+                    f"  rate {r}: {n} bar {_fmt(hb.get(r, float('nan')))}  p_{n} {_fmt(ph[r])}  p_slow {_fmt(ps.get(r, float('nan')))}"
+                )
     return lines

@@ -57,8 +57,19 @@ from taulc.runs.files import METRICS
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "SCORE_FIELDS", "CLASS_FIELDS", "BASELINES", "TargetSpec", "target_spec", "reference_mask", "Baselines",
-    "label_halves", "structural_scalar", "score_table", "classification_table", "headline", "honest_scores",
+    "SCORE_FIELDS",
+    "CLASS_FIELDS",
+    "BASELINES",
+    "TargetSpec",
+    "target_spec",
+    "reference_mask",
+    "Baselines",
+    "label_halves",
+    "structural_scalar",
+    "score_table",
+    "classification_table",
+    "headline",
+    "honest_scores",
     "table_lines",
 ]
 
@@ -66,15 +77,36 @@ BASELINES = ("rate", "species_rate", "structural")
 """Baseline names: rate mean, species x rate mean, linear fit on the structural scalar per species x rate."""
 
 SCORE_FIELDS = (
-    "scope", "group", "n", "pearson", "spearman", "ceiling",
-    "baseline_rate", "baseline_species_rate", "baseline_structural", "best_baseline", "best_baseline_name",
-    "skill", "fraction_of_ceiling",
+    "scope",
+    "group",
+    "n",
+    "pearson",
+    "spearman",
+    "ceiling",
+    "baseline_rate",
+    "baseline_species_rate",
+    "baseline_structural",
+    "best_baseline",
+    "best_baseline_name",
+    "skill",
+    "fraction_of_ceiling",
 )
 """Columns of a score table (one row per scope x group)."""
 
 CLASS_FIELDS = (
-    "scope", "group", "n", "p_true", "p_pred", "accuracy", "balanced_accuracy", "roc_auc", "precision", "recall",
-    "f1", "mcc", "average_precision",
+    "scope",
+    "group",
+    "n",
+    "p_true",
+    "p_pred",
+    "accuracy",
+    "balanced_accuracy",
+    "roc_auc",
+    "precision",
+    "recall",
+    "f1",
+    "mcc",
+    "average_precision",
 )
 """Columns of the slow/fast classification table."""
 
@@ -113,8 +145,11 @@ class TargetSpec:
 
     @property
     def reference_label(self) -> str:
-        return "all species" if self.reference_species is None else \
-            f"species {self.reference_species} ({'big' if self.reference_species == 0 else 'small'})"
+        return (
+            "all species"
+            if self.reference_species is None
+            else f"species {self.reference_species} ({'big' if self.reference_species == 0 else 'small'})"
+        )
 
 
 TARGET_NAMES = ("ln_tau_lc", "ln_tau_sh", "mobility")
@@ -154,6 +189,7 @@ def reference_mask(species: np.ndarray, ref: int | None) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- baselines
+
 
 def _log_rate(rate: np.ndarray) -> np.ndarray:
     r = np.asarray(rate, dtype=np.float64)
@@ -203,7 +239,7 @@ class Baselines:
 
     def _rate_index(self, rate: np.ndarray) -> np.ndarray:
         lr = _log_rate(np.concatenate([self.rates, np.asarray(rate, dtype=np.float64).reshape(-1)]))
-        lt, lq = lr[: len(self.rates)], lr[len(self.rates):]
+        lt, lq = lr[: len(self.rates)], lr[len(self.rates) :]
         return np.abs(lq[:, None] - lt[None, :]).argmin(axis=1)
 
     def predict(self, species: np.ndarray, rate: np.ndarray, scalar: np.ndarray | None = None) -> dict[str, np.ndarray]:
@@ -222,8 +258,10 @@ class Baselines:
 
 # --------------------------------------------------------------------------- inputs from a dataset
 
-def label_halves(table: Any, rows: np.ndarray, target: str, n_splits: int = 10, seed: int = 0
-                 ) -> tuple[np.ndarray, np.ndarray] | None:
+
+def label_halves(
+    table: Any, rows: np.ndarray, target: str, n_splits: int = 10, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray] | None:
     """Split-half labels ``(a, b)``, each ``(n_splits, len(rows))``, of the table rows ``rows``.
 
     Re-estimates ``ln tau`` from two disjoint halves of each particle's stored
@@ -238,8 +276,9 @@ def label_halves(table: Any, rows: np.ndarray, target: str, n_splits: int = 10, 
     if key is None:
         return None
     rows = np.asarray(rows, dtype=np.int64)
-    estimator = getattr(table, "estimator", None) or \
-        str(((table.manifest.get("config") or {}).get("labels") or {}).get("estimator", "km"))
+    estimator = getattr(table, "estimator", None) or str(
+        ((table.manifest.get("config") or {}).get("labels") or {}).get("estimator", "km")
+    )
     horizon = getattr(table, "horizon", None) if getattr(table, "estimator", None) else None
     offsets = np.asarray(table.shard_offsets)
     shard = np.searchsorted(offsets, rows, side="right") - 1
@@ -264,8 +303,7 @@ def label_halves(table: Any, rows: np.ndarray, target: str, n_splits: int = 10, 
     return a, b
 
 
-def structural_scalar(table: Any, system: Mapping[str, Any] | None, name: str | None = "caging"
-                      ) -> tuple[np.ndarray | None, str]:
+def structural_scalar(table: Any, system: Mapping[str, Any] | None, name: str | None = "caging") -> tuple[np.ndarray | None, str]:
     """One structural scalar per table row and its description (``None`` if ``name`` is null).
 
     ``caging``: the local caging-potential depth βΦ_i (Sharma, Nandi &
@@ -279,7 +317,9 @@ def structural_scalar(table: Any, system: Mapping[str, Any] | None, name: str | 
         raise ValueError(f"target.structural_baseline must be caging or null, got {name!r}")
     from omegaconf import OmegaConf  # noqa: PLC0415
 
-    node = OmegaConf.create({"system": dict(system or {}), "descriptor": OmegaConf.load(conf_dir() / "descriptor" / "caging.yaml")})
+    node = OmegaConf.create(
+        {"system": dict(system or {}), "descriptor": OmegaConf.load(conf_dir() / "descriptor" / "caging.yaml")}
+    )
     dcfg = OmegaConf.to_container(node.descriptor, resolve=True)
     feats, _names, fields = shard_features(table.root, table.manifest, dcfg, progress=False)
     col = [j for j, f in enumerate(fields) if f.get("generation") == 0 and f.get("species") is None]
@@ -292,6 +332,7 @@ def structural_scalar(table: Any, system: Mapping[str, Any] | None, name: str | 
 
 
 # --------------------------------------------------------------------------- tables
+
 
 def _group_str(u: Any) -> str:
     return f"{float(u):g}" if isinstance(u, (float, np.floating)) else str(u)
@@ -311,8 +352,15 @@ def _finish_row(row: dict[str, Any], names: Sequence[str]) -> dict[str, Any]:
     return {k: row[k] for k in SCORE_FIELDS}
 
 
-def _scope_rows(scope: str, y: np.ndarray, pred: np.ndarray, groups: np.ndarray, base: Mapping[str, np.ndarray],
-                halves: tuple[np.ndarray, np.ndarray] | None, names: Mapping[Any, str] | None = None) -> list[dict[str, Any]]:
+def _scope_rows(
+    scope: str,
+    y: np.ndarray,
+    pred: np.ndarray,
+    groups: np.ndarray,
+    base: Mapping[str, np.ndarray],
+    halves: tuple[np.ndarray, np.ndarray] | None,
+    names: Mapping[Any, str] | None = None,
+) -> list[dict[str, Any]]:
     uniq, inv = np.unique(groups, return_inverse=True)
     k = len(uniq)
     n = np.bincount(inv, minlength=k)
@@ -337,9 +385,15 @@ def _scope_rows(scope: str, y: np.ndarray, pred: np.ndarray, groups: np.ndarray,
     bs = {b: corr(v) for b, v in base.items()}
     rows = []
     for j, u in enumerate(uniq):
-        row = {"scope": scope, "group": (names or {}).get(_k(u), _group_str(u)), "n": int(n[j]),
-               "pearson": float(pr[j]), "spearman": sr[j], "ceiling": ce[j],
-               **{f"baseline_{b}": float(v[j]) for b, v in bs.items()}}
+        row = {
+            "scope": scope,
+            "group": (names or {}).get(_k(u), _group_str(u)),
+            "n": int(n[j]),
+            "pearson": float(pr[j]),
+            "spearman": sr[j],
+            "ceiling": ce[j],
+            **{f"baseline_{b}": float(v[j]) for b, v in bs.items()},
+        }
         rows.append(_finish_row(row, list(base)))
     return rows
 
@@ -353,9 +407,17 @@ def _mean_row(scope: str, rows: Sequence[Mapping[str, Any]], names: Sequence[str
     return _finish_row(out, names)
 
 
-def score_table(y: np.ndarray, pred: np.ndarray, species: np.ndarray, rate: np.ndarray, config_id: np.ndarray,
-                baselines: Mapping[str, np.ndarray], halves: tuple[np.ndarray, np.ndarray] | None,
-                reference_species: int | None, config_names: Mapping[int, str] | None = None) -> list[dict[str, Any]]:
+def score_table(
+    y: np.ndarray,
+    pred: np.ndarray,
+    species: np.ndarray,
+    rate: np.ndarray,
+    config_id: np.ndarray,
+    baselines: Mapping[str, np.ndarray],
+    halves: tuple[np.ndarray, np.ndarray] | None,
+    reference_species: int | None,
+    config_names: Mapping[int, str] | None = None,
+) -> list[dict[str, Any]]:
     """Score rows (:data:`SCORE_FIELDS`) of one prediction on the test particles.
 
     All arrays are aligned per test particle; ``baselines`` maps a baseline name
@@ -371,23 +433,27 @@ def score_table(y: np.ndarray, pred: np.ndarray, species: np.ndarray, rate: np.n
 
     def sub(m: np.ndarray, groups: np.ndarray, scope: str, cn: Mapping[Any, str] | None = None) -> list[dict[str, Any]]:
         hv = (halves[0][:, m], halves[1][:, m]) if halves is not None else None
-        return _scope_rows(scope, y[m], pred[m], groups[m], {b: np.asarray(v, np.float64)[m] for b, v in baselines.items()},
-                           hv, cn)
+        return _scope_rows(
+            scope, y[m], pred[m], groups[m], {b: np.asarray(v, np.float64)[m] for b, v in baselines.items()}, hv, cn
+        )
 
     rate = np.asarray(rate, dtype=np.float64)
     cid = np.asarray(config_id, dtype=np.int64)
     per_rate = sub(ref, rate, "rate")
     per_cfg = sub(ref, cid, "config", config_names)
     return [
-        *per_rate, _mean_row("within_rate_mean", per_rate, names),
-        *per_cfg, _mean_row("config_mean", per_cfg, names),
+        *per_rate,
+        _mean_row("within_rate_mean", per_rate, names),
+        *per_cfg,
+        _mean_row("config_mean", per_cfg, names),
         *sub(ref, np.zeros(len(y), dtype=np.int64), "pooled_rates", {0: "reference"}),
         *sub(ok, np.zeros(len(y), dtype=np.int64), "pooled_all_species", {0: "all"}),
     ]
 
 
-def classification_table(cls: np.ndarray, score: np.ndarray, species: np.ndarray, rate: np.ndarray,
-                         reference_species: int | None) -> list[dict[str, Any]]:
+def classification_table(
+    cls: np.ndarray, score: np.ndarray, species: np.ndarray, rate: np.ndarray, reference_species: int | None
+) -> list[dict[str, Any]]:
     """Slow/fast rows (:data:`CLASS_FIELDS`): per rate and their mean for the reference species, then pooled."""
     cls, score, rate = np.asarray(cls), np.asarray(score, dtype=np.float64), np.asarray(rate, dtype=np.float64)
     ref = reference_mask(species, reference_species)
@@ -409,9 +475,16 @@ def headline(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     return next((dict(r) for r in rows if r["scope"] == "within_rate_mean"), {})
 
 
-def honest_scores(table: Any, train_rows: np.ndarray, test_rows: np.ndarray, predictions: Mapping[str, np.ndarray],
-                  spec: TargetSpec, system: Mapping[str, Any] | None = None, seed: int = 0,
-                  prediction_names: Mapping[str, str] | None = None) -> dict[str, Any]:
+def honest_scores(
+    table: Any,
+    train_rows: np.ndarray,
+    test_rows: np.ndarray,
+    predictions: Mapping[str, np.ndarray],
+    spec: TargetSpec,
+    system: Mapping[str, Any] | None = None,
+    seed: int = 0,
+    prediction_names: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
     """Score tables of one run (the ``skill`` section of its metrics).
 
     ``table``: the :class:`~taulc.data.dataset.ParticleTable`; ``train_rows`` /
@@ -423,11 +496,15 @@ def honest_scores(table: Any, train_rows: np.ndarray, test_rows: np.ndarray, pre
     train_rows, test_rows = np.asarray(train_rows, np.int64), np.asarray(test_rows, np.int64)
     scalar, scalar_doc = structural_scalar(table, system, spec.structural_baseline)
     names = {int(i): sid for i, sid in enumerate(table.shard_ids)}
-    out: dict[str, Any] = {"reference_species": "all" if spec.reference_species is None else spec.reference_species,
-                           "reference": spec.reference_label, "structural_baseline": scalar_doc,
-                           "scopes": SCOPES}
-    te = {k: np.asarray(v)[test_rows] for k, v in (("species", table.species), ("rate", table.rate),
-                                                    ("config_id", table.config_id))}
+    out: dict[str, Any] = {
+        "reference_species": "all" if spec.reference_species is None else spec.reference_species,
+        "reference": spec.reference_label,
+        "structural_baseline": scalar_doc,
+        "scopes": SCOPES,
+    }
+    te = {
+        k: np.asarray(v)[test_rows] for k, v in (("species", table.species), ("rate", table.rate), ("config_id", table.config_id))
+    }
     cache: dict[str, tuple[Any, Any]] = {}
 
     def inputs(target: str) -> tuple[dict[str, np.ndarray], Any]:
@@ -445,19 +522,29 @@ def honest_scores(table: Any, train_rows: np.ndarray, test_rows: np.ndarray, pre
             continue
         bp, halves = inputs(target)
         y = table.target(target)[test_rows]
-        rows = score_table(y, predictions[kind], te["species"], te["rate"], te["config_id"], bp, halves,
-                           spec.reference_species, names)
-        out[kind] = {"prediction": (prediction_names or {}).get(kind, kind), "target": target,
-                     "headline": headline(rows), "rows": rows}
+        rows = score_table(
+            y, predictions[kind], te["species"], te["rate"], te["config_id"], bp, halves, spec.reference_species, names
+        )
+        out[kind] = {
+            "prediction": (prediction_names or {}).get(kind, kind),
+            "target": target,
+            "headline": headline(rows),
+            "rows": rows,
+        }
     if "hardness" in predictions:
-        rows = classification_table(table.slow[test_rows], predictions["hardness"], te["species"], te["rate"],
-                                    spec.reference_species)
-        out["classification"] = {"prediction": (prediction_names or {}).get("hardness", "hardness"),
-                                 "headline": headline(rows), "rows": rows}
+        rows = classification_table(
+            table.slow[test_rows], predictions["hardness"], te["species"], te["rate"], spec.reference_species
+        )
+        out["classification"] = {
+            "prediction": (prediction_names or {}).get("hardness", "hardness"),
+            "headline": headline(rows),
+            "rows": rows,
+        }
     return out
 
 
 # --------------------------------------------------------------------------- text
+
 
 def _f(x: Any, w: int = 6, signed: bool = False) -> str:
     if isinstance(x, (float, np.floating)):
@@ -465,47 +552,64 @@ def _f(x: Any, w: int = 6, signed: bool = False) -> str:
     return f"{x!s:>{w}}"
 
 
-_SCOPE_LABEL = {"rate": "rate", "within_rate_mean": "WITHIN-RATE MEAN", "config": "config",
-                "config_mean": "per-config mean", "pooled_rates": "POOLED over rates",
-                "pooled_all_species": "POOLED all species"}
+_SCOPE_LABEL = {
+    "rate": "rate",
+    "within_rate_mean": "WITHIN-RATE MEAN",
+    "config": "config",
+    "config_mean": "per-config mean",
+    "pooled_rates": "POOLED over rates",
+    "pooled_all_species": "POOLED all species",
+}
 
 
 def table_lines(skill: Mapping[str, Any], max_configs: int = 12) -> list[str]:
     """Fixed-width text of the score tables (terminal summary, model card)."""
-    lines = [f"honest skill on the test split -- reference particles: {skill.get('reference', '?')}; "
-             f"baselines fitted on the training split; structural = {skill.get('structural_baseline', '?')}"]
+    lines = [
+        f"honest skill on the test split -- reference particles: {skill.get('reference', '?')}; "
+        f"baselines fitted on the training split; structural = {skill.get('structural_baseline', '?')}"
+    ]
     for kind in ("regression", "hardness"):
         t = skill.get(kind)
         if not t:
             continue
         lines.append(f"{kind}: Pearson/Spearman of {t['prediction']} with {t['target']}")
-        lines.append(f"  {'scope':<18} {'group':>16} {'n':>6} {'pearson':>7} {'spearman':>8} {'ceiling':>7} | "
-                     f"{'b_rate':>6} {'b_sp×rate':>9} {'b_struct':>8} | {'skill':>6} {'frac':>6}")
+        lines.append(
+            f"  {'scope':<18} {'group':>16} {'n':>6} {'pearson':>7} {'spearman':>8} {'ceiling':>7} | "
+            f"{'b_rate':>6} {'b_sp×rate':>9} {'b_struct':>8} | {'skill':>6} {'frac':>6}"
+        )
         n_cfg = 0
         for r in t["rows"]:
             if r["scope"] == "config":
                 n_cfg += 1
                 if n_cfg > max_configs:
                     continue
-            lines.append(f"  {_SCOPE_LABEL[r['scope']]:<18} {str(r['group'])[:16]:>16} {r['n']:>6d} {_f(r['pearson'], 7)} "
-                         f"{_f(r['spearman'], 8)} {_f(r['ceiling'], 7)} | {_f(r['baseline_rate'])} "
-                         f"{_f(r['baseline_species_rate'], 9)} {_f(r['baseline_structural'], 8)} | "
-                         f"{_f(r['skill'], 6, True)} {_f(r['fraction_of_ceiling'])}")
+            lines.append(
+                f"  {_SCOPE_LABEL[r['scope']]:<18} {str(r['group'])[:16]:>16} {r['n']:>6d} {_f(r['pearson'], 7)} "
+                f"{_f(r['spearman'], 8)} {_f(r['ceiling'], 7)} | {_f(r['baseline_rate'])} "
+                f"{_f(r['baseline_species_rate'], 9)} {_f(r['baseline_structural'], 8)} | "
+                f"{_f(r['skill'], 6, True)} {_f(r['fraction_of_ceiling'])}"
+            )
         if n_cfg > max_configs:
             lines.append(f"  ... {n_cfg - max_configs} more configurations in {METRICS}")
         h = t["headline"]
         if h:
-            lines.append(f"  => within-rate {skill.get('reference', '')} Pearson {_f(h['pearson'], 0)} "
-                         f"(ceiling {_f(h['ceiling'], 0)}, fraction of ceiling {_f(h['fraction_of_ceiling'], 0)}); "
-                         f"best baseline {h['best_baseline_name']} {_f(h['best_baseline'], 0)}; skill {_f(h['skill'], 0, True)}")
+            lines.append(
+                f"  => within-rate {skill.get('reference', '')} Pearson {_f(h['pearson'], 0)} "
+                f"(ceiling {_f(h['ceiling'], 0)}, fraction of ceiling {_f(h['fraction_of_ceiling'], 0)}); "
+                f"best baseline {h['best_baseline_name']} {_f(h['best_baseline'], 0)}; skill {_f(h['skill'], 0, True)}"
+            )
     c = skill.get("classification")
     if c:
         lines.append(f"slow/fast classification by {c['prediction']} > 0 (slow = positive class)")
-        lines.append(f"  {'scope':<18} {'group':>10} {'n':>6} {'p_true':>6} {'p_pred':>6} {'acc':>6} {'bal_acc':>7} "
-                     f"{'roc_auc':>7} {'prec':>6} {'recall':>6} {'f1':>6} {'mcc':>6} {'avg_prec':>8}")
+        lines.append(
+            f"  {'scope':<18} {'group':>10} {'n':>6} {'p_true':>6} {'p_pred':>6} {'acc':>6} {'bal_acc':>7} "
+            f"{'roc_auc':>7} {'prec':>6} {'recall':>6} {'f1':>6} {'mcc':>6} {'avg_prec':>8}"
+        )
         for r in c["rows"]:
-            lines.append(f"  {_SCOPE_LABEL[r['scope']]:<18} {str(r['group'])[:10]:>10} {r['n']:>6d} {_f(r['p_true'])} "
-                         f"{_f(r['p_pred'])} {_f(r['accuracy'])} {_f(r['balanced_accuracy'], 7)} {_f(r['roc_auc'], 7)} "
-                         f"{_f(r['precision'])} {_f(r['recall'])} {_f(r['f1'])} {_f(r['mcc'], 6, True)} "
-                         f"{_f(r['average_precision'], 8)}")
+            lines.append(
+                f"  {_SCOPE_LABEL[r['scope']]:<18} {str(r['group'])[:10]:>10} {r['n']:>6d} {_f(r['p_true'])} "
+                f"{_f(r['p_pred'])} {_f(r['accuracy'])} {_f(r['balanced_accuracy'], 7)} {_f(r['roc_auc'], 7)} "
+                f"{_f(r['precision'])} {_f(r['recall'])} {_f(r['f1'])} {_f(r['mcc'], 6, True)} "
+                f"{_f(r['average_precision'], 8)}"
+            )
     return lines

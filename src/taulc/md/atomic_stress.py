@@ -33,8 +33,7 @@ import numpy as np
 __all__ = ["particle_volumes", "region_stress"]
 
 
-def particle_volumes(species: np.ndarray, volume: float, diameter_ratio: float,
-                     dim: int = 3) -> np.ndarray:
+def particle_volumes(species: np.ndarray, volume: float, diameter_ratio: float, dim: int = 3) -> np.ndarray:
     """Per-particle volume Ω_i from Eq. 3 (species 0 = big, 1 = small).
 
     Args:

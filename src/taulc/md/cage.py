@@ -34,16 +34,16 @@ log = logging.getLogger(__name__)
 __all__ = ["inherent_positions", "cage_average_positions", "cage_positions", "jumps_inside_window"]
 
 
-def inherent_positions(engine: Any, conf: Configuration, *, style: str = "cg", ftol: float = 1e-6
-                       ) -> tuple[np.ndarray, dict[str, float]]:
+def inherent_positions(
+    engine: Any, conf: Configuration, *, style: str = "cg", ftol: float = 1e-6
+) -> tuple[np.ndarray, dict[str, float]]:
     """Inherent-state positions of ``conf`` (N, 3) and the minimiser's record (energy, |F|, iterations)."""
     out = engine.minimize(conf, style=style, etol=0.0, ftol=float(ftol))
     info = dict(out.meta.get("minimize", {}))
     return _wrap(np.asarray(out.positions, dtype=np.float64), np.asarray(conf.cell, dtype=np.float64)), info
 
 
-def cage_average_positions(engine: Any, conf: Configuration, *, window: float, seed: int,
-                           sample_every: int = 1) -> np.ndarray:
+def cage_average_positions(engine: Any, conf: Configuration, *, window: float, seed: int, sample_every: int = 1) -> np.ndarray:
     """Mean unwrapped position of every particle over a shear-off run of ``window`` (N, 3), wrapped.
 
     The run starts at ``conf``'s positions and cell with fresh Maxwell-Boltzmann velocities at
@@ -61,9 +61,18 @@ def cage_average_positions(engine: Any, conf: Configuration, *, window: float, s
     return _wrap(mean, np.asarray(conf.cell, dtype=np.float64))
 
 
-def cage_positions(engine: Any, conf: Configuration, *, window: float, seed: int, sample_every: int = 1,
-                   style: str = "cg", ftol: float = 1e-6, inherent: bool = True, cage: bool = True
-                   ) -> dict[str, np.ndarray]:
+def cage_positions(
+    engine: Any,
+    conf: Configuration,
+    *,
+    window: float,
+    seed: int,
+    sample_every: int = 1,
+    style: str = "cg",
+    ftol: float = 1e-6,
+    inherent: bool = True,
+    cage: bool = True,
+) -> dict[str, np.ndarray]:
     """Both position sets of one configuration as shard arrays.
 
     Keys: ``positions_inherent`` (float32), ``is_energy`` (U/N), ``is_fnorm``, ``is_iterations``;
@@ -77,8 +86,9 @@ def cage_positions(engine: Any, conf: Configuration, *, window: float, seed: int
         out["is_fnorm"] = np.float64(info.get("fnorm", np.nan))
         out["is_iterations"] = np.int64(info.get("iterations", -1))
     if cage:
-        out["positions_cage"] = cage_average_positions(engine, conf, window=window, seed=seed,
-                                                       sample_every=sample_every).astype(np.float32)
+        out["positions_cage"] = cage_average_positions(engine, conf, window=window, seed=seed, sample_every=sample_every).astype(
+            np.float32
+        )
         out["cage_window"] = np.float64(window)
     return out
 

@@ -73,40 +73,27 @@ class Configuration:
         """Raise :class:`ConfigurationError` naming the offending field."""
         n = self.positions.shape[0] if self.positions.ndim == 2 else -1
         if self.positions.ndim != 2 or self.positions.shape[1] != 3:
-            raise ConfigurationError(
-                f"{source}: field 'positions' must have shape (N, 3), got {self.positions.shape}"
-            )
+            raise ConfigurationError(f"{source}: field 'positions' must have shape (N, 3), got {self.positions.shape}")
         if self.species.shape != (n,):
-            raise ConfigurationError(
-                f"{source}: field 'species' must have shape ({n},), got {self.species.shape}"
-            )
+            raise ConfigurationError(f"{source}: field 'species' must have shape ({n},), got {self.species.shape}")
         bad = ~np.isin(self.species, (0, 1))
         if bad.any():
             raise ConfigurationError(
-                f"{source}: field 'species' must be 0 (big) or 1 (small); "
-                f"found {sorted(set(self.species[bad].tolist()))[:5]}"
+                f"{source}: field 'species' must be 0 (big) or 1 (small); found {sorted(set(self.species[bad].tolist()))[:5]}"
             )
         if self.cell.shape != (3, 3):
-            raise ConfigurationError(
-                f"{source}: field 'cell' must be a (3, 3) matrix, got {self.cell.shape}"
-            )
+            raise ConfigurationError(f"{source}: field 'cell' must be a (3, 3) matrix, got {self.cell.shape}")
         c = self.cell
         if not (c[0, 1] == 0 and c[0, 2] == 0 and c[1, 2] == 0):
             raise ConfigurationError(
-                f"{source}: field 'cell' must be upper-triangular with rows a=(Lx,0,0), "
-                f"b=(xy,Ly,0), c=(xz,yz,Lz); got\n{c}"
+                f"{source}: field 'cell' must be upper-triangular with rows a=(Lx,0,0), b=(xy,Ly,0), c=(xz,yz,Lz); got\n{c}"
             )
         if not (c[0, 0] > 0 and c[1, 1] > 0 and c[2, 2] > 0):
-            raise ConfigurationError(
-                f"{source}: field 'cell' needs positive Lx, Ly, Lz; got {np.diag(c)}"
-            )
+            raise ConfigurationError(f"{source}: field 'cell' needs positive Lx, Ly, Lz; got {np.diag(c)}")
         if not np.isfinite(self.positions).all():
             raise ConfigurationError(f"{source}: field 'positions' has non-finite values")
         if self.velocities is not None and self.velocities.shape != (n, 3):
-            raise ConfigurationError(
-                f"{source}: field 'velocities' must have shape ({n}, 3), "
-                f"got {self.velocities.shape}"
-            )
+            raise ConfigurationError(f"{source}: field 'velocities' must have shape ({n}, 3), got {self.velocities.shape}")
 
     # --------------------------------------------------------------- geometry
     @property
@@ -147,9 +134,7 @@ def _fmt(x: float) -> str:
     return repr(float(x))
 
 
-def write_configuration(
-    path: str | os.PathLike, conf: Configuration, symbols: tuple[str, str] | None = None
-) -> Path:
+def write_configuration(path: str | os.PathLike, conf: Configuration, symbols: tuple[str, str] | None = None) -> Path:
     """Write ``conf`` to ``path`` as extended XYZ, atomically (temp file + rename).
 
     Positions, velocities and the cell are written with 17 significant digits
@@ -171,27 +156,20 @@ def write_configuration(
     meta_json = json.dumps(jsonable(meta), sort_keys=True)
     # extxyz strings: double-quoted, backslash-escaped
     meta_str = meta_json.replace("\\", "\\\\").replace('"', '\\"')
-    header = (
-        f'Lattice="{lattice}" Properties={props} pbc="T T T" '
-        f'taulc_meta="{meta_str}"'
-    )
+    header = f'Lattice="{lattice}" Properties={props} pbc="T T T" taulc_meta="{meta_str}"'
     sym = np.asarray(symbols, dtype=object)[conf.species]
     cols = [conf.positions]
     if conf.velocities is not None:
         cols.append(conf.velocities)
     data = np.concatenate(cols, axis=1)
-    body = "\n".join(
-        s + " " + " ".join(map(repr, row)) for s, row in zip(sym, data.tolist())
-    )
+    body = "\n".join(s + " " + " ".join(map(repr, row)) for s, row in zip(sym, data.tolist()))
     text = f"{conf.n_atoms}\n{header}\n{body}\n"
     atomic_write_text(path, text)
     log.debug("wrote %s (%d atoms)", path, conf.n_atoms)
     return path
 
 
-def read_configuration(
-    path: str | os.PathLike, symbols: tuple[str, str] | None = None, index: int = -1
-) -> Configuration:
+def read_configuration(path: str | os.PathLike, symbols: tuple[str, str] | None = None, index: int = -1) -> Configuration:
     """Read an extended XYZ file (taulc's or any ASE-readable one) into a Configuration.
 
     Species are mapped from chemical symbols (``symbols[0]`` -> 0 = big,
@@ -223,15 +201,11 @@ def read_configuration(
                 raise ConfigurationError(f"{path}: field 'taulc_meta' is not valid JSON") from exc
     if not atoms.pbc.all() or atoms.cell.rank != 3:
         raise ConfigurationError(
-            f"{path}: field 'Lattice' (the periodic cell) is missing or not 3-D periodic; "
-            "taulc needs a full periodic cell"
+            f"{path}: field 'Lattice' (the periodic cell) is missing or not 3-D periodic; taulc needs a full periodic cell"
         )
     cell = np.array(atoms.cell[:], dtype=np.float64)
     if not (cell[0, 1] == 0 and cell[0, 2] == 0 and cell[1, 2] == 0):
-        raise ConfigurationError(
-            f"{path}: field 'Lattice' must be upper-triangular (a=(Lx,0,0), b=(xy,Ly,0)); "
-            f"got\n{cell}"
-        )
+        raise ConfigurationError(f"{path}: field 'Lattice' must be upper-triangular (a=(Lx,0,0), b=(xy,Ly,0)); got\n{cell}")
     syms = tuple(symbols or meta.get("symbols") or DEFAULT_SYMBOLS)
     file_syms = np.asarray(atoms.get_chemical_symbols())
     species = np.full(len(atoms), -1, dtype=np.int64)
@@ -240,8 +214,7 @@ def read_configuration(
     if (species < 0).any():
         unknown = sorted(set(file_syms[species < 0].tolist()))
         raise ConfigurationError(
-            f"{path}: field 'species' has unknown symbols {unknown}; expected "
-            f"{syms[0]!r} (big) and {syms[1]!r} (small)"
+            f"{path}: field 'species' has unknown symbols {unknown}; expected {syms[0]!r} (big) and {syms[1]!r} (small)"
         )
     vel = atoms.arrays.get("velo")
     if vel is None and "momenta" in atoms.arrays:

@@ -112,9 +112,7 @@ def replica_seeds(seed: int, n: int) -> list[int]:
     return out
 
 
-def maxwell_boltzmann(
-    n: int, temperature: float, mass: float, seed: int
-) -> np.ndarray:
+def maxwell_boltzmann(n: int, temperature: float, mass: float, seed: int) -> np.ndarray:
     """Gaussian velocities with zero total momentum, rescaled to exactly ``temperature``.
 
     The kinetic temperature uses 3N - 3 degrees of freedom (centre of mass fixed).
@@ -274,8 +272,13 @@ class MDEngine(ABC):
         self.thermalize(seed + 1, sysm.melt_temperature)
         log.info(
             "equilibrating %s (N=%d, rho=%g): melt %g at T=%g, then %g at T=%g",
-            sysm.name, sysm.n_atoms, sysm.density, sysm.melt_time,
-            sysm.melt_temperature, duration, sysm.temperature,
+            sysm.name,
+            sysm.n_atoms,
+            sysm.density,
+            sysm.melt_time,
+            sysm.melt_temperature,
+            duration,
+            sysm.temperature,
         )
         self.run([Segment(sysm.melt_time, 0.0, record=False)], progress=progress)
         self.set_temperature(sysm.temperature)
@@ -359,9 +362,7 @@ class MDEngine(ABC):
                 if rem:
                     self._advance(rem, None, None)
                     self._tick(rem)
-                n_frames = 1 + sum(
-                    nn for s2, nn in zip(segs, n_rec_steps) if s2.record
-                ) // k
+                n_frames = 1 + sum(nn for s2, nn in zip(segs, n_rec_steps) if s2.record) // k
                 rec = _Recorder(self, n_frames, record_positions)
                 rec.add(self._frame(first=True), 0.0, self.rate, None)
             start = self._timestep()
@@ -420,13 +421,20 @@ class MDEngine(ABC):
             self.seeds = {**self.seeds, "ice": int(seed), "replica": int(s)}
             self.protocol = f"ice(rate_after={rate_after:g})"
             traj = self.run(
-                [Segment(duration, rate_after)], sample_every, record_positions, progress,
+                [Segment(duration, rate_after)],
+                sample_every,
+                record_positions,
+                progress,
                 record_atom_stress=record_atom_stress,
             )
             assert traj is not None
             traj.meta.update(
-                replica=r, seed=int(s), ice_seed=int(seed), n_replicas=n_replicas,
-                rate_after=float(rate_after), source_meta=conf.meta,
+                replica=r,
+                seed=int(s),
+                ice_seed=int(seed),
+                n_replicas=n_replicas,
+                rate_after=float(rate_after),
+                source_meta=conf.meta,
             )
             yield traj
 
@@ -436,8 +444,9 @@ class MDEngine(ABC):
         Engines that can minimise override this (the LAMMPS engine does); the others refuse.
         """
 
-        raise ConfigError(f"field 'engine.backend': MD engine {self.backend!r} does not minimise "
-                          "(inherent states need engine.backend=lammps)")
+        raise ConfigError(
+            f"field 'engine.backend': MD engine {self.backend!r} does not minimise (inherent states need engine.backend=lammps)"
+        )
 
     # -------------------------------------------------------------- helpers
     def _require_state(self) -> None:
@@ -512,9 +521,7 @@ class _Recorder:
         self.omega: np.ndarray | None = None
         if engine.atom_stress:
             sysm = engine.system
-            self.omega = particle_volumes(
-                engine._species(), sysm.volume, sysm.sigma["bb"] / sysm.sigma["ss"]
-            )
+            self.omega = particle_volumes(engine._species(), sysm.volume, sysm.sigma["bb"] / sysm.sigma["ss"])
             self.atom_stress = np.empty((n_frames, n_atoms))
 
     def add(self, fr: Frame, dt: float, rate: float, window: float | None) -> None:
@@ -541,8 +548,11 @@ class _Recorder:
                 self.nonaffine[i] = self.integ.update(fr.unwrapped, rate, dt, fr.y_integral)
         if i == 0:
             self.initial = Configuration(
-                _wrap(fr.positions, fr.cell), self.engine._species(), fr.cell,
-                fr.velocities, {"time_origin": self.engine.time},
+                _wrap(fr.positions, fr.cell),
+                self.engine._species(),
+                fr.cell,
+                fr.velocities,
+                {"time_origin": self.engine.time},
             )
         self.last = fr
         self.i += 1
@@ -553,9 +563,7 @@ class _Recorder:
         eng = self.engine
         fr = self.last
         assert fr is not None
-        final = Configuration(
-            _wrap(fr.positions, fr.cell), eng._species(), fr.cell, fr.velocities, eng._meta()
-        )
+        final = Configuration(_wrap(fr.positions, fr.cell), eng._species(), fr.cell, fr.velocities, eng._meta())
         return Trajectory(
             times=self.times,
             unwrapped=self.unwrapped if self.positions else None,
@@ -563,9 +571,12 @@ class _Recorder:
             stress_xy=self.stress,
             rate=self.rate,
             final=final,
-            meta={"seeds": dict(eng.seeds), "system": eng.system.name,
-                  "sample_every": int(round((self.times[1] - self.times[0]) / eng.system.dt))
-                  if self.n > 1 else None, "protocol": eng.protocol},
+            meta={
+                "seeds": dict(eng.seeds),
+                "system": eng.system.name,
+                "sample_every": int(round((self.times[1] - self.times[0]) / eng.system.dt)) if self.n > 1 else None,
+                "protocol": eng.protocol,
+            },
             temperature=self.temp,
             potential_energy=self.pe,
             strain=self.strain,

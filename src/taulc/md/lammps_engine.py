@@ -68,8 +68,6 @@ def _f(x: float) -> str:
     return repr(float(x))
 
 
-
-
 class LammpsEngine(MDEngine):
     """MD engine on top of the LAMMPS library.
 
@@ -101,9 +99,7 @@ class LammpsEngine(MDEngine):
     ) -> None:
         super().__init__(system, sample_every)
         if affine_integral not in ("trapezoid", "step"):
-            raise ValueError(
-                f"field 'affine_integral' must be 'trapezoid' or 'step', got {affine_integral!r}"
-            )
+            raise ValueError(f"field 'affine_integral' must be 'trapezoid' or 'step', got {affine_integral!r}")
         self.affine_integral = affine_integral
         if stress_every < 1:
             raise ValueError(f"field 'stress_every' must be >= 1, got {stress_every}")
@@ -133,9 +129,7 @@ class LammpsEngine(MDEngine):
         self._span: tuple[int, int] | None = None
         self._y_last: np.ndarray | None = None
         self._version = f"LAMMPS {self.lmp.version()}"
-        log.debug(
-            "LAMMPS engine: %d MPI rank(s) x %d OpenMP thread(s)", self.world_size, self.n_threads
-        )
+        log.debug("LAMMPS engine: %d MPI rank(s) x %d OpenMP thread(s)", self.world_size, self.n_threads)
 
     # ------------------------------------------------------------- plumbing
     @property
@@ -171,9 +165,7 @@ class LammpsEngine(MDEngine):
         lines = [f"pair_style lj/cut {s.max_cutoff:.12g}", "pair_modify shift yes"]
         for p in PAIRS:
             i, j = _TYPE[p]
-            lines.append(
-                f"pair_coeff {i} {j} {s.epsilon[p]:.12g} {s.sigma[p]:.12g} {s.pair_cutoff(p):.12g}"
-            )
+            lines.append(f"pair_coeff {i} {j} {s.epsilon[p]:.12g} {s.sigma[p]:.12g} {s.pair_cutoff(p):.12g}")
         return lines
 
     def _setup_box(self, cell: np.ndarray) -> None:
@@ -207,8 +199,7 @@ class LammpsEngine(MDEngine):
         self._window_atom = False
         self._dirty = True
 
-    def _create_atoms(self, positions: np.ndarray, species: np.ndarray,
-                      velocities: np.ndarray | None) -> None:
+    def _create_atoms(self, positions: np.ndarray, species: np.ndarray, velocities: np.ndarray | None) -> None:
         n = positions.shape[0]
         ids = list(range(1, n + 1))
         types = (species + 1).tolist()
@@ -231,7 +222,7 @@ class LammpsEngine(MDEngine):
         cell = np.diag([length] * 3)
         pos = rng.uniform(0.0, length, size=(s.n_atoms, 3))
         species = np.zeros(s.n_atoms, dtype=np.int64)
-        species[s.n_big:] = 1
+        species[s.n_big :] = 1
         self._setup_box(cell)
         self._create_atoms(pos, species, None)
         # soft push-off: cosine potential of range σ_αβ, then full LJ minimisation
@@ -404,8 +395,14 @@ class LammpsEngine(MDEngine):
             y_int = dt * (k * ymean - 0.5 * (unwrapped[:, 1] - self._y_last))
         self._y_last = unwrapped[:, 1].copy()
         return Frame(
-            unwrapped=unwrapped, velocities=vp, positions=x, cell=cell,
-            stress_xy=stress, potential_energy=pe, y_integral=y_int, atom_stress_xy=satom,
+            unwrapped=unwrapped,
+            velocities=vp,
+            positions=x,
+            cell=cell,
+            stress_xy=stress,
+            potential_energy=pe,
+            y_integral=y_int,
+            atom_stress_xy=satom,
         )
 
     def _species(self) -> np.ndarray:
@@ -451,15 +448,21 @@ class LammpsEngine(MDEngine):
         self._cmd("thermo_style custom step pe fnorm fmax")
         self._cmd(f"minimize {_f(etol)} {_f(ftol)} {int(maxiter)} {int(maxeval)}")
         info = {
-            "style": style, "etol": float(etol), "ftol": float(ftol),
+            "style": style,
+            "etol": float(etol),
+            "ftol": float(ftol),
             "iterations": int(self.lmp.extract_global("ntimestep")),
             "fnorm": float(self.lmp.get_thermo("fnorm")),
             "fmax": float(self.lmp.get_thermo("fmax")),
             "energy": float(self.lmp.get_thermo("pe")),
         }
         if info["iterations"] >= maxiter:
-            log.warning("minimize: stopped at maxiter=%d with |F| = %.2e > ftol = %g (ftol below the "
-                        "round-off floor?)", maxiter, info["fnorm"], ftol)
+            log.warning(
+                "minimize: stopped at maxiter=%d with |F| = %.2e > ftol = %g (ftol below the round-off floor?)",
+                maxiter,
+                info["fnorm"],
+                ftol,
+            )
         self._cmd("thermo_style custom step pe c_pvir[4]")
         self._cmd("thermo_modify norm yes lost error")
         self._cmd("reset_timestep 0")
@@ -530,8 +533,7 @@ class LammpsEngine(MDEngine):
         self._sllod_thermostat(t)
         start = self._timestep()
         # SLLOD body force m γ̈(t) (y - ylo) of the time-dependent rate (t from fix deform's start)
-        self._cmd(f"variable sllodfx atom -mass*{_f(gamma0 * omega**2)}*"
-                  f"sin({_f(omega * s.dt)}*(step-{start}))*(y-ylo)")
+        self._cmd(f"variable sllodfx atom -mass*{_f(gamma0 * omega**2)}*sin({_f(omega * s.dt)}*(step-{start}))*(y-ylo)")
         self._cmd("fix sllodf all addforce v_sllodfx 0.0 0.0")
         self._integrator = "wiggle"
         self.protocol = f"oscillatory(gamma0={gamma0:g}, period={period:g})"
@@ -555,5 +557,12 @@ class LammpsEngine(MDEngine):
                 self._cmd(f"unfix {fid}")
         self._integrator = None
         self._dirty = True
-        return {"times": np.array(times), "strain": np.array(strain), "stress": np.array(stress),
-                "configurations": confs, "final": final, "gamma0": float(gamma0), "period": float(period)}
+        return {
+            "times": np.array(times),
+            "strain": np.array(strain),
+            "stress": np.array(stress),
+            "configurations": confs,
+            "final": final,
+            "gamma0": float(gamma0),
+            "period": float(period),
+        }

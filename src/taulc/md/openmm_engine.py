@@ -213,8 +213,7 @@ class OpenMMEngine(MDEngine):
             raise ValueError(f"field 'batch_replicas' must be >= 1, got {batch_replicas}")
         if stress_every < 1:
             raise ValueError(f"field 'stress_every' must be >= 1, got {stress_every}")
-        self.device = resolve_device(device) if platform is None else (
-            "cuda" if platform in ("CUDA", "OpenCL", "HIP") else "cpu")
+        self.device = resolve_device(device) if platform is None else ("cuda" if platform in ("CUDA", "OpenCL", "HIP") else "cpu")
         self.platform_name = platform or ("CUDA" if self.device == "cuda" else "CPU")
         self.precision = precision
         self.batch_replicas = int(batch_replicas)
@@ -257,8 +256,10 @@ class OpenMMEngine(MDEngine):
         mm = self.mm
         s = self.system
         t = self._tables
-        expr = ("step(rc - r)*(4*eps*(s6*s6 - s6) - sh); s6 = (sig/r)^6; "
-                "eps = epsT(t1, t2); sig = sigT(t1, t2); rc = rcT(t1, t2); sh = shT(t1, t2)")
+        expr = (
+            "step(rc - r)*(4*eps*(s6*s6 - s6) - sh); s6 = (sig/r)^6; "
+            "eps = epsT(t1, t2); sig = sigT(t1, t2); rc = rcT(t1, t2); sh = shT(t1, t2)"
+        )
         f = mm.CustomNonbondedForce(expr)
         f.addPerParticleParameter("t")
         for name, key in (("epsT", "eps"), ("sigT", "sig"), ("rcT", "rc"), ("shT", "shift")):
@@ -373,8 +374,7 @@ class OpenMMEngine(MDEngine):
         if n_copies > 1 and self.thermostat == "replica":
             rep = np.repeat(np.arange(n_copies, dtype=np.float64), s.n_atoms)
             ig.setPerDofVariableByName("rep", [self.mm.Vec3(r, r, r) for r in rep])
-        log.debug("OpenMM context: %d replica(s) x %d atoms on %s", n_copies, s.n_atoms,
-                  self._ctx.getPlatform().getName())
+        log.debug("OpenMM context: %d replica(s) x %d atoms on %s", n_copies, s.n_atoms, self._ctx.getPlatform().getName())
 
     def _box_vectors(self, cell: np.ndarray):
         vec = self.mm.Vec3
@@ -437,9 +437,8 @@ class OpenMMEngine(MDEngine):
         rng = np.random.default_rng(seed)
         length = s.box_length
         species = np.zeros(s.n_atoms, dtype=np.int64)
-        species[s.n_big:] = 1
-        conf = Configuration(rng.uniform(0.0, length, size=(s.n_atoms, 3)), species,
-                             np.diag([length] * 3), None, {})
+        species[s.n_big :] = 1
+        conf = Configuration(rng.uniform(0.0, length, size=(s.n_atoms, 3)), species, np.diag([length] * 3), None, {})
         self.rate = 0.0
         self._start(conf, 1)
         soft = mm.System()
@@ -563,8 +562,14 @@ class OpenMMEngine(MDEngine):
             stress = vir
         else:
             stress = float(np.mean(self._stress_acc))
-        return Frame(unwrapped=unwrapped, velocities=vel, positions=pos, cell=self._cell_now(),
-                     stress_xy=stress, potential_energy=float(pe))
+        return Frame(
+            unwrapped=unwrapped,
+            velocities=vel,
+            positions=pos,
+            cell=self._cell_now(),
+            stress_xy=stress,
+            potential_energy=float(pe),
+        )
 
     def _timestep(self) -> int:
         return self._step
@@ -579,8 +584,7 @@ class OpenMMEngine(MDEngine):
         """Potential energy per particle and forces ``(N, 3)`` of ``conf`` (no dynamics)."""
         self.load(conf)
         st = self._ctx.getState(getEnergy=True, getForces=True)
-        return (st.getPotentialEnergy()._value / self.system.n_atoms,
-                np.asarray(st.getForces(asNumpy=True)._value))
+        return (st.getPotentialEnergy()._value / self.system.n_atoms, np.asarray(st.getForces(asNumpy=True)._value))
 
     # -------------------------------------------------------- batched ICE
     def ice_batch(
@@ -640,8 +644,7 @@ class OpenMMEngine(MDEngine):
                 if progress:
                     progress(k)
             st = self._ctx.getState(getPositions=True, getVelocities=True)
-            pos = torch.as_tensor(np.asarray(st.getPositions(asNumpy=True)._value).reshape(b, n, 3),
-                                  device=dev)
+            pos = torch.as_tensor(np.asarray(st.getPositions(asNumpy=True)._value).reshape(b, n, 3), device=dev)
             vel = np.asarray(st.getVelocities(asNumpy=True)._value).reshape(b, n, 3)
             cell_c = self._cell_now(continuous=True)
             if unw is None:
@@ -665,11 +668,17 @@ class OpenMMEngine(MDEngine):
             tilt[f] = reduce_tilt(self._tilt, cell_c[0, 0])
         st = self._ctx.getState(getPositions=True, getVelocities=True)
         return ReplicaBatch(
-            times=np.arange(n_frames) * dt_frame, unwrapped=unwrapped, nonaffine=nonaffine,
-            temperature=temps, potential_energy=pe, tilt=tilt, seeds=[int(x) for x in seeds],
+            times=np.arange(n_frames) * dt_frame,
+            unwrapped=unwrapped,
+            nonaffine=nonaffine,
+            temperature=temps,
+            potential_energy=pe,
+            tilt=tilt,
+            seeds=[int(x) for x in seeds],
             final_positions=np.asarray(st.getPositions(asNumpy=True)._value).reshape(b, n, 3),
             final_velocities=np.asarray(st.getVelocities(asNumpy=True)._value).reshape(b, n, 3),
-            cell=self._cell_now(), initial_velocities=v0,
+            cell=self._cell_now(),
+            initial_velocities=v0,
         )
 
     def iter_ice_batches(
@@ -691,8 +700,9 @@ class OpenMMEngine(MDEngine):
             raise ValueError(f"field 'rate_after' must be >= 0, got {rate_after}")
         seeds = replica_seeds(seed, n_replicas)
         for a in range(0, n_replicas, self.batch_replicas):
-            yield self.ice_batch(conf, seeds[a:a + self.batch_replicas], rate_after, duration,
-                                 sample_every, keep_unwrapped, progress, energies)
+            yield self.ice_batch(
+                conf, seeds[a : a + self.batch_replicas], rate_after, duration, sample_every, keep_unwrapped, progress, energies
+            )
 
     def ice(
         self,
@@ -708,28 +718,50 @@ class OpenMMEngine(MDEngine):
         """Same contract as :meth:`MDEngine.ice` (one Trajectory per replica, host arrays),
         but the replicas are integrated in batches."""
         r_glob = 0
-        for batch in self.iter_ice_batches(conf, n_replicas, rate_after, duration, seed,
-                                           sample_every, record_positions, progress, energies=True):
+        for batch in self.iter_ice_batches(
+            conf, n_replicas, rate_after, duration, seed, sample_every, record_positions, progress, energies=True
+        ):
             k = int(round((batch.times[1] - batch.times[0]) / self.system.dt)) if batch.times.size > 1 else None
             na = batch.nonaffine.cpu().numpy()
             uw = batch.unwrapped.cpu().numpy() if batch.unwrapped is not None else None
             for i, sd in enumerate(batch.seeds):
-                final = Configuration(_wrap(batch.final_positions[i], batch.cell), self._species(),
-                                      batch.cell, batch.final_velocities[i], self._meta())
-                initial = Configuration(conf.positions.copy(), self._species(), conf.cell.copy(),
-                                        batch.initial_velocities[i], {"time_origin": 0.0})
+                final = Configuration(
+                    _wrap(batch.final_positions[i], batch.cell),
+                    self._species(),
+                    batch.cell,
+                    batch.final_velocities[i],
+                    self._meta(),
+                )
+                initial = Configuration(
+                    conf.positions.copy(), self._species(), conf.cell.copy(), batch.initial_velocities[i], {"time_origin": 0.0}
+                )
                 nf = batch.times.size
                 traj = Trajectory(
-                    times=batch.times.copy(), unwrapped=None if uw is None else uw[i],
+                    times=batch.times.copy(),
+                    unwrapped=None if uw is None else uw[i],
                     nonaffine=na[i] if record_positions else None,
-                    stress_xy=np.full(nf, np.nan), rate=np.full(nf, float(rate_after)), final=final,
-                    meta={"seeds": {"ice": int(seed), "replica": int(sd)}, "system": self.system.name,
-                          "sample_every": k, "protocol": f"ice(rate_after={rate_after:g})"},
-                    temperature=batch.temperature[i], potential_energy=batch.potential_energy,
-                    strain=rate_after * batch.times, tilt=batch.tilt, initial=initial,
+                    stress_xy=np.full(nf, np.nan),
+                    rate=np.full(nf, float(rate_after)),
+                    final=final,
+                    meta={
+                        "seeds": {"ice": int(seed), "replica": int(sd)},
+                        "system": self.system.name,
+                        "sample_every": k,
+                        "protocol": f"ice(rate_after={rate_after:g})",
+                    },
+                    temperature=batch.temperature[i],
+                    potential_energy=batch.potential_energy,
+                    strain=rate_after * batch.times,
+                    tilt=batch.tilt,
+                    initial=initial,
                 )
-                traj.meta.update(replica=r_glob, seed=int(sd), ice_seed=int(seed),
-                                 n_replicas=n_replicas, rate_after=float(rate_after),
-                                 source_meta=conf.meta)
+                traj.meta.update(
+                    replica=r_glob,
+                    seed=int(sd),
+                    ice_seed=int(seed),
+                    n_replicas=n_replicas,
+                    rate_after=float(rate_after),
+                    source_meta=conf.meta,
+                )
                 r_glob += 1
                 yield traj

@@ -84,9 +84,7 @@ class ProtocolSpec:
                 raise self._err(f, f"must be a finite number, got {v!r}")
             if v < 0:
                 raise self._err(f, f"must be >= 0, got {v}")
-        if self.rate_final is not None and not (
-            math.isfinite(self.rate_final) and self.rate_final >= 0
-        ):
+        if self.rate_final is not None and not (math.isfinite(self.rate_final) and self.rate_final >= 0):
             raise self._err("rate_final", f"must be a finite number >= 0, got {self.rate_final}")
         if not self.config_interval > 0:
             raise self._err("config_interval", f"must be > 0, got {self.config_interval}")
@@ -102,8 +100,7 @@ class ProtocolSpec:
         if k != "switch" and self.rate_final is not None:
             raise self._err("rate_final", f"is only used by switch protocols (kind={k})")
         if k == "oscillatory" and not (self.gamma0 > 0 and self.n_cycles >= 1):
-            raise self._err("gamma0", f"must be > 0 with n_cycles >= 1 for oscillatory shear, got "
-                            f"{self.gamma0}, {self.n_cycles}")
+            raise self._err("gamma0", f"must be > 0 with n_cycles >= 1 for oscillatory shear, got {self.gamma0}, {self.n_cycles}")
         if k != "startup" and self.t0 != 0:
             raise self._err("t0", f"is only used by startup protocols (kind={k})")
 
@@ -143,14 +140,10 @@ class ProtocolSpec:
         name = str(data.get("name", "<unnamed>"))
         unknown = sorted(set(data) - set(cls.__dataclass_fields__))
         if unknown:
-            raise ProtocolError(
-                f"protocol '{name}': unknown field(s) {unknown}; known: "
-                f"{sorted(cls.__dataclass_fields__)}"
-            )
+            raise ProtocolError(f"protocol '{name}': unknown field(s) {unknown}; known: {sorted(cls.__dataclass_fields__)}")
         if "name" not in data:
             raise ProtocolError("protocol: required field 'name' is missing")
-        for f in ("rate", "transient_time", "transient_strain", "config_interval", "t0",
-                  "after_duration", "gamma0"):
+        for f in ("rate", "transient_time", "transient_strain", "config_interval", "t0", "after_duration", "gamma0"):
             if isinstance(data.get(f), int) and not isinstance(data.get(f), bool):
                 data[f] = float(data[f])
         return cls(**data)

@@ -55,12 +55,8 @@ class SystemSpec:
     density: float
     temperature: float
     fraction_small: float = 0.2
-    epsilon: Mapping[str, float] = field(
-        default_factory=lambda: {"bb": 1.0, "bs": 1.5, "ss": 0.5}
-    )
-    sigma: Mapping[str, float] = field(
-        default_factory=lambda: {"bb": 1.0, "bs": 0.8, "ss": 0.88}
-    )
+    epsilon: Mapping[str, float] = field(default_factory=lambda: {"bb": 1.0, "bs": 1.5, "ss": 0.5})
+    sigma: Mapping[str, float] = field(default_factory=lambda: {"bb": 1.0, "bs": 0.8, "ss": 0.88})
     mass: float = 1.0
     cutoff: float = 2.5
     cutoff_mode: str = "global"
@@ -143,8 +139,7 @@ class SystemSpec:
         """Check that a configuration (N, V) matches this system's N and ρ."""
         if n_atoms != self.n_atoms:
             raise SystemSpecError(
-                f"{source}: field 'n_atoms' = {n_atoms} does not match system "
-                f"'{self.name}' (n_atoms = {self.n_atoms})"
+                f"{source}: field 'n_atoms' = {n_atoms} does not match system '{self.name}' (n_atoms = {self.n_atoms})"
             )
         rho = n_atoms / volume
         if abs(rho - self.density) > 1e-6 * self.density:
@@ -162,9 +157,7 @@ class SystemSpec:
         known = set(cls.__dataclass_fields__)
         unknown = sorted(set(data) - known)
         if unknown:
-            raise SystemSpecError(
-                f"system '{name}': unknown field(s) {unknown}; known: {sorted(known)}"
-            )
+            raise SystemSpecError(f"system '{name}': unknown field(s) {unknown}; known: {sorted(known)}")
         for req in ("name", "n_atoms", "density", "temperature"):
             if req not in data:
                 raise SystemSpecError(f"system '{name}': required field '{req}' is missing")

@@ -39,8 +39,16 @@ _WHERE = {
 }
 
 __all__ = [
-    "TaulcModule", "RidgeRegressor", "LinearSVM", "ParticleGNN", "DescriptorMLP",
-    "MODEL_CLASSES", "save_model", "load_model", "register_model", "model_class",
+    "TaulcModule",
+    "RidgeRegressor",
+    "LinearSVM",
+    "ParticleGNN",
+    "DescriptorMLP",
+    "MODEL_CLASSES",
+    "save_model",
+    "load_model",
+    "register_model",
+    "model_class",
 ]
 
 

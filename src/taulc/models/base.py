@@ -133,9 +133,16 @@ class TaulcModule(pl.LightningModule, metaclass=ABCMeta):
         return None
 
     @torch.no_grad()
-    def predict_particles(self, positions: np.ndarray, species: np.ndarray, cell: np.ndarray,
-                          x: np.ndarray | None = None, *, target: str = "ln_tau_lc",
-                          graph_radius: float | None = None) -> dict[str, np.ndarray]:
+    def predict_particles(
+        self,
+        positions: np.ndarray,
+        species: np.ndarray,
+        cell: np.ndarray,
+        x: np.ndarray | None = None,
+        *,
+        target: str = "ln_tau_lc",
+        graph_radius: float | None = None,
+    ) -> dict[str, np.ndarray]:
         """Per-particle outputs (:meth:`outputs`) of one validated configuration; ``x``: its descriptors.
 
         Floating outputs come back as float64, integer ones (predicted classes) as int64."""
@@ -178,9 +185,7 @@ class TaulcModule(pl.LightningModule, metaclass=ABCMeta):
     # -- collection ---------------------------------------------------------
     def collect(self, stage: str, **arrays: Tensor | None) -> None:
         """Store detached CPU copies of per-particle arrays for epoch-end metrics."""
-        self._collected.setdefault(stage, []).append(
-            {k: v.detach().cpu() for k, v in arrays.items() if v is not None}
-        )
+        self._collected.setdefault(stage, []).append({k: v.detach().cpu() for k, v in arrays.items() if v is not None})
 
     def gathered(self, stage: str) -> dict[str, np.ndarray]:
         """Concatenate what :meth:`collect` stored for ``stage`` (numpy), over
@@ -228,8 +233,7 @@ class TaulcModule(pl.LightningModule, metaclass=ABCMeta):
         for name, value in flat.items():
             if name.split("/", 1)[1] == "n":
                 continue
-            self.log(name, value if math.isfinite(value) else float("nan"),
-                     prog_bar=name in prog_bar, logger=True, on_epoch=True)
+            self.log(name, value if math.isfinite(value) else float("nan"), prog_bar=name in prog_bar, logger=True, on_epoch=True)
 
     def finish_eval_epoch(self, stage: str, prog_bar: tuple[str, ...] = ()) -> None:
         """Compute and log metrics for ``stage`` from the collected arrays."""

@@ -69,8 +69,7 @@ class EdgeBasis(nn.Module):
 
     def envelope(self, r: Tensor) -> Tensor:
         """Cosine cutoff: 1 at r = 0, 0 (with zero slope) at r = cutoff."""
-        return torch.where(r < self.cutoff, 0.5 * (torch.cos(math.pi * r / self.cutoff) + 1.0),
-                           torch.zeros_like(r))
+        return torch.where(r < self.cutoff, 0.5 * (torch.cos(math.pi * r / self.cutoff) + 1.0), torch.zeros_like(r))
 
     def angular_features(self, u: Tensor) -> Tensor:
         ux, uy, uz = u.unbind(-1)
@@ -167,15 +166,15 @@ class ParticleGNN(MultiTaskModule):
         monitor_mode: str | None = None,
     ) -> None:
         task_weights = plain(task_weights)  # plain dict in hparams/checkpoints
-        super().__init__(hidden, task_weights, balance_classes, lr, weight_decay, scheduler,
-                         dropout, n_features, monitor, monitor_mode)
+        super().__init__(
+            hidden, task_weights, balance_classes, lr, weight_decay, scheduler, dropout, n_features, monitor, monitor_mode
+        )
         self.save_hyperparameters()
         self.basis = EdgeBasis(radius, n_rbf, angular)
         self.edge_embed = mlp(self.basis.dim, hidden, hidden, 2)
         self.species_embed = nn.Embedding(n_species, hidden)
         self.x_embed = mlp(int(n_features), hidden, hidden, 2) if n_features else None
-        self.blocks = nn.ModuleList(
-            InteractionBlock(hidden, hidden, dropout, avg_neighbors) for _ in range(n_layers))
+        self.blocks = nn.ModuleList(InteractionBlock(hidden, hidden, dropout, avg_neighbors) for _ in range(n_layers))
         self.out_norm = nn.LayerNorm(hidden)
 
     def encode(self, batch: Any) -> Tensor:

@@ -31,9 +31,15 @@ log = logging.getLogger(__name__)
 __all__ = ["BoostedTreeRegressor"]
 
 #: per-node buffers (name -> dtype) of the exported trees
-_NODE_FIELDS = {"tree_feature": torch.int64, "tree_threshold": torch.float64, "tree_left": torch.int64,
-                "tree_right": torch.int64, "tree_value": torch.float64, "tree_is_leaf": torch.bool,
-                "tree_missing_left": torch.bool}
+_NODE_FIELDS = {
+    "tree_feature": torch.int64,
+    "tree_threshold": torch.float64,
+    "tree_left": torch.int64,
+    "tree_right": torch.int64,
+    "tree_value": torch.float64,
+    "tree_is_leaf": torch.bool,
+    "tree_missing_left": torch.bool,
+}
 
 
 @register_model
@@ -56,10 +62,20 @@ class BoostedTreeRegressor(TaulcModule):
     default_monitor = "val/pearson_within_rate"
     resizable_buffers = (*_NODE_FIELDS, "tree_roots")
 
-    def __init__(self, max_iter: int = 50, learning_rate: float = 0.2, max_leaf_nodes: int = 15,
-                 min_samples_leaf: int = 20, l2_regularization: float = 0.0, max_bins: int = 63,
-                 reference_species: int | None = 0, n_features: int | None = None, seed: int = 0,
-                 monitor: str | None = None, monitor_mode: str | None = None) -> None:
+    def __init__(
+        self,
+        max_iter: int = 50,
+        learning_rate: float = 0.2,
+        max_leaf_nodes: int = 15,
+        min_samples_leaf: int = 20,
+        l2_regularization: float = 0.0,
+        max_bins: int = 63,
+        reference_species: int | None = 0,
+        n_features: int | None = None,
+        seed: int = 0,
+        monitor: str | None = None,
+        monitor_mode: str | None = None,
+    ) -> None:
         super().__init__()
         if max_iter < 1:
             raise ValueError(f"max_iter must be >= 1, got {max_iter}")
@@ -99,12 +115,17 @@ class BoostedTreeRegressor(TaulcModule):
         y = np.concatenate([r[1] for r in self._rows])
         hp = self.hparams
         self._estimator = HistGradientBoostingRegressor(
-            max_iter=hp.max_iter, learning_rate=hp.learning_rate, max_leaf_nodes=hp.max_leaf_nodes,
-            min_samples_leaf=hp.min_samples_leaf, l2_regularization=hp.l2_regularization, max_bins=hp.max_bins,
-            early_stopping=False, random_state=hp.seed).fit(x, y)
+            max_iter=hp.max_iter,
+            learning_rate=hp.learning_rate,
+            max_leaf_nodes=hp.max_leaf_nodes,
+            min_samples_leaf=hp.min_samples_leaf,
+            l2_regularization=hp.l2_regularization,
+            max_bins=hp.max_bins,
+            early_stopping=False,
+            random_state=hp.seed,
+        ).fit(x, y)
         self._rows = []
-        log.info("BoostedTreeRegressor: %d iterations fitted on %d particles x %d descriptors",
-                 self._estimator.n_iter_, *x.shape)
+        log.info("BoostedTreeRegressor: %d iterations fitted on %d particles x %d descriptors", self._estimator.n_iter_, *x.shape)
 
     def _export(self, n_iter: int) -> None:
         """The first ``n_iter`` trees of the fitted estimator into the node buffers (global node indices)."""
@@ -149,11 +170,17 @@ class BoostedTreeRegressor(TaulcModule):
         x = arrays.pop("x")
         if self._estimator is not None:  # choose the number of iterations on the validation split
             staged = list(self._estimator.staged_predict(x))
-            scores = [within_rate_pearson(arrays["y"], p, arrays.get("species"), arrays.get("rate"),
-                                          self.hparams.reference_species) for p in staged]
+            scores = [
+                within_rate_pearson(arrays["y"], p, arrays.get("species"), arrays.get("rate"), self.hparams.reference_species)
+                for p in staged
+            ]
             n = int(np.argmax([s if math.isfinite(s) else -math.inf for s in scores])) + 1
-            log.info("BoostedTreeRegressor: %d of %d iterations chosen on validation (within-rate Pearson %.4f)",
-                     n, len(staged), scores[n - 1])
+            log.info(
+                "BoostedTreeRegressor: %d of %d iterations chosen on validation (within-rate Pearson %.4f)",
+                n,
+                len(staged),
+                scores[n - 1],
+            )
             self._export(n)
         with torch.no_grad():
             arrays["y_pred"] = self(torch.from_numpy(x)).cpu().numpy()
@@ -173,13 +200,19 @@ class BoostedTreeRegressor(TaulcModule):
 
     # -------------------------------------------------------------- evaluation
     def test_step(self, batch: Any, batch_idx: int) -> None:
-        self.collect("test", y_pred=self(get_field(batch, "x")),
-                     **{k: get_field(batch, k) for k in ("y", "config_id", "rate", "species")})
+        self.collect(
+            "test", y_pred=self(get_field(batch, "x")), **{k: get_field(batch, k) for k in ("y", "config_id", "rate", "species")}
+        )
 
     def compute_metrics(self, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
-        return regression_metrics(arrays["y"], arrays["y_pred"], config_id=arrays.get("config_id"),
-                                  rate=arrays.get("rate"), species=arrays.get("species"),
-                                  reference_species=self.hparams.reference_species)
+        return regression_metrics(
+            arrays["y"],
+            arrays["y_pred"],
+            config_id=arrays.get("config_id"),
+            rate=arrays.get("rate"),
+            species=arrays.get("species"),
+            reference_species=self.hparams.reference_species,
+        )
 
     # -------------------------------------------------------------- prediction
     def forward(self, x: Tensor) -> Tensor:

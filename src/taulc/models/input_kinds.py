@@ -48,8 +48,17 @@ class InputKind(ABC):
 
     # ------------------------------------------------------------------ training
     @abstractmethod
-    def datamodule(self, c: Mapping[str, Any], model_cls: type, root: Path, split: SplitSpec, data: TrainDataSpec,
-                   target: str, estimator: str | None, horizon: float | None) -> L.LightningDataModule:
+    def datamodule(
+        self,
+        c: Mapping[str, Any],
+        model_cls: type,
+        root: Path,
+        split: SplitSpec,
+        data: TrainDataSpec,
+        target: str,
+        estimator: str | None,
+        horizon: float | None,
+    ) -> L.LightningDataModule:
         """The datamodule of a training run (``c``: the resolved train config)."""
 
     @abstractmethod
@@ -74,13 +83,27 @@ class InputKind(ABC):
         """Whether ``model`` reads descriptor columns (the bundle then records the descriptor config)."""
 
     @abstractmethod
-    def particle_batch(self, model: Any, positions: np.ndarray, species: np.ndarray, cell: np.ndarray,
-                       x: np.ndarray | None, graph_radius: float | None = None) -> Any:
+    def particle_batch(
+        self,
+        model: Any,
+        positions: np.ndarray,
+        species: np.ndarray,
+        cell: np.ndarray,
+        x: np.ndarray | None,
+        graph_radius: float | None = None,
+    ) -> Any:
         """One validated configuration as a batch for ``model.predict_step`` (on the model's device)."""
 
     @abstractmethod
-    def serving_inputs(self, model: Any, positions: np.ndarray, species: np.ndarray, cell: np.ndarray,
-                       x: np.ndarray | None, graph_radius: float | None = None) -> dict[str, Any]:
+    def serving_inputs(
+        self,
+        model: Any,
+        positions: np.ndarray,
+        species: np.ndarray,
+        cell: np.ndarray,
+        x: np.ndarray | None,
+        graph_radius: float | None = None,
+    ) -> dict[str, Any]:
         """What the model is fed, on the CPU: ``x`` (descriptors or None) and, for graphs, ``graph``."""
 
     @abstractmethod
@@ -105,16 +128,32 @@ class TabularInputs(InputKind):
     name = "tabular"
     scores_every_configuration = True
 
-    def datamodule(self, c: Mapping[str, Any], model_cls: type, root: Path, split: SplitSpec, data: TrainDataSpec,
-                   target: str, estimator: str | None, horizon: float | None) -> L.LightningDataModule:
+    def datamodule(
+        self,
+        c: Mapping[str, Any],
+        model_cls: type,
+        root: Path,
+        split: SplitSpec,
+        data: TrainDataSpec,
+        target: str,
+        estimator: str | None,
+        horizon: float | None,
+    ) -> L.LightningDataModule:
         from taulc.data.datamodules import TabularDataModule  # noqa: PLC0415 - lazy: the datamodules load Lightning and torch
 
         return TabularDataModule(
-            root, split, target=target, species=data.species,
+            root,
+            split,
+            target=target,
+            species=data.species,
             balance_classes=data.balance_classes or model_cls.balance_classes_default,
             balance_within_rate=data.balance_within_rate,
-            batch_size=data.batch_size, dataset_config=dataset_identity(c), seed=int(c["seed"]),
-            descriptor=c.get("descriptor"), estimator=estimator, horizon=horizon,
+            batch_size=data.batch_size,
+            dataset_config=dataset_identity(c),
+            seed=int(c["seed"]),
+            descriptor=c.get("descriptor"),
+            estimator=estimator,
+            horizon=horizon,
         )
 
     def model_config(self, model_cfg: Mapping[str, Any], dm: Any) -> dict[str, Any]:
@@ -138,8 +177,15 @@ class TabularInputs(InputKind):
     def reads_descriptors(self, model: Any) -> bool:
         return True
 
-    def particle_batch(self, model: Any, positions: np.ndarray, species: np.ndarray, cell: np.ndarray,
-                       x: np.ndarray | None, graph_radius: float | None = None) -> Any:
+    def particle_batch(
+        self,
+        model: Any,
+        positions: np.ndarray,
+        species: np.ndarray,
+        cell: np.ndarray,
+        x: np.ndarray | None,
+        graph_radius: float | None = None,
+    ) -> Any:
         """``{"x": (N, F)}`` in the dtype given (float32 from :func:`taulc.data.inputs.descriptor_matrix`;
         float64 kept, so exact solvers see the values as passed); other dtypes become float32."""
         import torch  # noqa: PLC0415
@@ -151,8 +197,15 @@ class TabularInputs(InputKind):
             x = x.astype(np.float32)
         return {"x": torch.from_numpy(np.ascontiguousarray(x)).to(model.device)}
 
-    def serving_inputs(self, model: Any, positions: np.ndarray, species: np.ndarray, cell: np.ndarray,
-                       x: np.ndarray | None, graph_radius: float | None = None) -> dict[str, Any]:
+    def serving_inputs(
+        self,
+        model: Any,
+        positions: np.ndarray,
+        species: np.ndarray,
+        cell: np.ndarray,
+        x: np.ndarray | None,
+        graph_radius: float | None = None,
+    ) -> dict[str, Any]:
         return {"x": x}
 
     def collate(self, batches: Sequence[Any]) -> Any:
@@ -173,14 +226,30 @@ class GraphInputs(InputKind):
 
     name = "graph"
 
-    def datamodule(self, c: Mapping[str, Any], model_cls: type, root: Path, split: SplitSpec, data: TrainDataSpec,
-                   target: str, estimator: str | None, horizon: float | None) -> L.LightningDataModule:
+    def datamodule(
+        self,
+        c: Mapping[str, Any],
+        model_cls: type,
+        root: Path,
+        split: SplitSpec,
+        data: TrainDataSpec,
+        target: str,
+        estimator: str | None,
+        horizon: float | None,
+    ) -> L.LightningDataModule:
         from taulc.data.datamodules import GraphDataModule  # noqa: PLC0415 - lazy: the datamodules load Lightning and torch
 
         return GraphDataModule(
-            root, split, target=target, node_descriptors=int(c["model"].get("n_features") or 0) > 0,
-            batch_size=data.graph_batch_size, dataset_config=dataset_identity(c),
-            radius=dataset_graph_radius(c), descriptor=c.get("descriptor"), estimator=estimator, horizon=horizon,
+            root,
+            split,
+            target=target,
+            node_descriptors=int(c["model"].get("n_features") or 0) > 0,
+            batch_size=data.graph_batch_size,
+            dataset_config=dataset_identity(c),
+            radius=dataset_graph_radius(c),
+            descriptor=c.get("descriptor"),
+            estimator=estimator,
+            horizon=horizon,
         )
 
     def model_config(self, model_cfg: Mapping[str, Any], dm: Any) -> dict[str, Any]:
@@ -211,19 +280,40 @@ class GraphInputs(InputKind):
     def reads_descriptors(self, model: Any) -> bool:
         return model.n_node_features > 0
 
-    def _graph(self, model: Any, positions: np.ndarray, species: np.ndarray, cell: np.ndarray,
-               x: np.ndarray | None, graph_radius: float | None) -> Any:
+    def _graph(
+        self,
+        model: Any,
+        positions: np.ndarray,
+        species: np.ndarray,
+        cell: np.ndarray,
+        x: np.ndarray | None,
+        graph_radius: float | None,
+    ) -> Any:
 
         return model_graph(positions, species, cell, float(graph_radius or model.cutoff), x=x)
 
-    def particle_batch(self, model: Any, positions: np.ndarray, species: np.ndarray, cell: np.ndarray,
-                       x: np.ndarray | None, graph_radius: float | None = None) -> Any:
+    def particle_batch(
+        self,
+        model: Any,
+        positions: np.ndarray,
+        species: np.ndarray,
+        cell: np.ndarray,
+        x: np.ndarray | None,
+        graph_radius: float | None = None,
+    ) -> Any:
         """The graph training uses: edges within ``graph_radius`` (default: the model's ``cutoff``),
         ``edge_attr`` = (dx, dy, dz, |r|) under the minimum image of the tilted cell."""
         return self._graph(model, positions, species, cell, x, graph_radius).to(model.device)
 
-    def serving_inputs(self, model: Any, positions: np.ndarray, species: np.ndarray, cell: np.ndarray,
-                       x: np.ndarray | None, graph_radius: float | None = None) -> dict[str, Any]:
+    def serving_inputs(
+        self,
+        model: Any,
+        positions: np.ndarray,
+        species: np.ndarray,
+        cell: np.ndarray,
+        x: np.ndarray | None,
+        graph_radius: float | None = None,
+    ) -> dict[str, Any]:
         return {"x": x, "graph": self._graph(model, positions, species, cell, x, graph_radius)}
 
     def collate(self, batches: Sequence[Any]) -> Any:
@@ -232,8 +322,10 @@ class GraphInputs(InputKind):
         return Batch.from_data_list(list(batches))
 
     def bundle_fields(self, model: Any, c: Mapping[str, Any]) -> dict[str, Any]:
-        return {"descriptor": c.get("descriptor") if self.reads_descriptors(model) else None,
-                "graph_radius": dataset_graph_radius(c)}
+        return {
+            "descriptor": c.get("descriptor") if self.reads_descriptors(model) else None,
+            "graph_radius": dataset_graph_radius(c),
+        }
 
     def check_bundle_fields(self, model: Any, descriptor: Mapping[str, Any] | None, graph_radius: float | None) -> None:
         if not graph_radius:

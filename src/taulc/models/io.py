@@ -32,8 +32,10 @@ def model_payload(model: TaulcModule) -> dict[str, Any]:
     """The dict :func:`save_model` writes (for embedding in a predictor bundle)."""
     name = type(model).__name__
     if model_class_or_none(name) is not type(model):
-        raise TypeError(f"cannot save {name}: not a registered model ({sorted(MODEL_CLASSES)}); "
-                        "decorate the class with @taulc.models.registry.register_model")
+        raise TypeError(
+            f"cannot save {name}: not a registered model ({sorted(MODEL_CLASSES)}); "
+            "decorate the class with @taulc.models.registry.register_model"
+        )
     return {
         "format": FORMAT,
         "class": name,

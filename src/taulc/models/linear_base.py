@@ -60,8 +60,7 @@ class ExactLinearModule(TaulcModule):
     #: sized by the first training batch (the descriptor width), resized on load
     resizable_buffers = ("mean_", "scale_", "coef_std")
 
-    def __init__(self, n_features: int | None, standardize: bool, cache_bytes: float,
-                 weight_key: str | None) -> None:
+    def __init__(self, n_features: int | None, standardize: bool, cache_bytes: float, weight_key: str | None) -> None:
         super().__init__()
         self.automatic_optimization = False
         f = int(n_features or 0)
@@ -85,8 +84,10 @@ class ExactLinearModule(TaulcModule):
 
     def setup(self, stage: str) -> None:
         if self.trainer is not None and self.trainer.world_size > 1:
-            raise RuntimeError(f"{type(self).__name__} is an exact single-device solver "
-                               f"(world_size={self.trainer.world_size}); use trainer.devices=1")
+            raise RuntimeError(
+                f"{type(self).__name__} is an exact single-device solver "
+                f"(world_size={self.trainer.world_size}); use trainer.devices=1"
+            )
 
     @property
     def n_features(self) -> int:
@@ -113,8 +114,7 @@ class ExactLinearModule(TaulcModule):
 
     def _check_fitted(self) -> None:
         if not bool(self.fitted):
-            raise RuntimeError(f"{type(self).__name__} is not fitted: run trainer.fit first "
-                               "or load a fitted state_dict")
+            raise RuntimeError(f"{type(self).__name__} is not fitted: run trainer.fit first or load a fitted state_dict")
 
     # ------------------------------------------------------------ statistics
     @abstractmethod
@@ -147,8 +147,7 @@ class ExactLinearModule(TaulcModule):
                 self._buffers[name] = torch.zeros(f, dtype=torch.float64, device=dev)
         if "shift" not in self._acc:  # moments about the first batch mean: fewer cancellations
             ok = w > 0
-            shift = x[ok].to(torch.float64).mean(0) if bool(ok.any()) else \
-                torch.zeros(f, dtype=torch.float64, device=x.device)
+            shift = x[ok].to(torch.float64).mean(0) if bool(ok.any()) else torch.zeros(f, dtype=torch.float64, device=x.device)
             self._acc["shift"] = shift
         self._accumulate(x, t, w)
         if self._cache is not None:
@@ -157,8 +156,11 @@ class ExactLinearModule(TaulcModule):
                 self._cache.append((x.detach(), t.detach(), w.detach()))
                 self._cache_size += nbytes
             else:
-                log.info("%s: training data exceed cache_bytes=%.3g, later passes stream "
-                         "from the dataloader", type(self).__name__, self._cache_bytes)
+                log.info(
+                    "%s: training data exceed cache_bytes=%.3g, later passes stream from the dataloader",
+                    type(self).__name__,
+                    self._cache_bytes,
+                )
                 self._cache = None
         return None
 
@@ -291,9 +293,16 @@ class ExactLinearModule(TaulcModule):
         return {**{k: v.float() if v.is_floating_point() else v for k, v in raw.items()}, **self.passthrough(batch)}
 
     @torch.no_grad()
-    def predict_particles(self, positions: np.ndarray, species: np.ndarray, cell: np.ndarray,
-                          x: np.ndarray | None = None, *, target: str = "ln_tau_lc",
-                          graph_radius: float | None = None) -> dict[str, np.ndarray]:
+    def predict_particles(
+        self,
+        positions: np.ndarray,
+        species: np.ndarray,
+        cell: np.ndarray,
+        x: np.ndarray | None = None,
+        *,
+        target: str = "ln_tau_lc",
+        graph_radius: float | None = None,
+    ) -> dict[str, np.ndarray]:
         """The declared outputs in full precision (float64; classes int64), not the float32 of ``predict_step``."""
         raw = self.raw_outputs(self.inputs.particle_batch(self, positions, species, cell, x)["x"])
         return {o.name: raw[o.key].cpu().numpy() for o in self.outputs(target)}

@@ -248,20 +248,37 @@ def classification_metrics(
     out: dict[str, Any] = {"n": int(lab.sum())}
     if ct.size:
         out["accuracy"] = float((ct == pt).mean())
-        out["balanced_accuracy"] = (
-            float(balanced_accuracy_score(ct, pt)) if np.unique(ct).size == 2 else float("nan")
-        )
+        out["balanced_accuracy"] = float(balanced_accuracy_score(ct, pt)) if np.unique(ct).size == 2 else float("nan")
         two = np.unique(ct).size == 2
         out["roc_auc"] = float(roc_auc_score(ct, st)) if two else float("nan")
-        prec, rec, f1, _ = precision_recall_fscore_support(ct, pt, average="binary", pos_label=1,
-                                                         zero_division=np.nan)  # undefined -> NaN, not 0
-        out.update(precision=float(prec), recall=float(rec), f1=float(f1),
-                   mcc=float(matthews_corrcoef(ct, pt)) if two else float("nan"),
-                   average_precision=float(average_precision_score(ct, st)) if two else float("nan"))
+        prec, rec, f1, _ = precision_recall_fscore_support(
+            ct, pt, average="binary", pos_label=1, zero_division=np.nan
+        )  # undefined -> NaN, not 0
+        out.update(
+            precision=float(prec),
+            recall=float(rec),
+            f1=float(f1),
+            mcc=float(matthews_corrcoef(ct, pt)) if two else float("nan"),
+            average_precision=float(average_precision_score(ct, st)) if two else float("nan"),
+        )
         out["p_true"] = float(ct.mean())
     else:
-        out.update({k: float("nan") for k in ("accuracy", "balanced_accuracy", "roc_auc", "precision", "recall",
-                                              "f1", "mcc", "average_precision", "p_true")})
+        out.update(
+            {
+                k: float("nan")
+                for k in (
+                    "accuracy",
+                    "balanced_accuracy",
+                    "roc_auc",
+                    "precision",
+                    "recall",
+                    "f1",
+                    "mcc",
+                    "average_precision",
+                    "p_true",
+                )
+            }
+        )
     fin = np.isfinite(s)
     out["p_pred"] = float(pred_all[fin].mean()) if fin.any() else float("nan")
     out["mean_score"] = float(s[fin].mean()) if fin.any() else float("nan")

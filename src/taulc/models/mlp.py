@@ -44,11 +44,11 @@ class DescriptorMLP(MultiTaskModule):
         if not n_features or n_features < 1:
             raise ValueError("DescriptorMLP needs n_features >= 1 (the width of batch['x'])")
         task_weights = plain(task_weights)  # plain dict in hparams/checkpoints
-        super().__init__(hidden, task_weights, balance_classes, lr, weight_decay, scheduler,
-                         dropout, n_features, monitor, monitor_mode)
+        super().__init__(
+            hidden, task_weights, balance_classes, lr, weight_decay, scheduler, dropout, n_features, monitor, monitor_mode
+        )
         self.save_hyperparameters()
-        self.encoder = nn.Sequential(mlp(n_features, hidden, hidden, n_layers, dropout), nn.SiLU(),
-                                     nn.LayerNorm(hidden))
+        self.encoder = nn.Sequential(mlp(n_features, hidden, hidden, n_layers, dropout), nn.SiLU(), nn.LayerNorm(hidden))
 
     @classmethod
     def owns_state_dict(cls, keys: set[str]) -> bool:

@@ -37,8 +37,9 @@ TASKS: tuple[str, ...] = ("y", "cls", "mobility")
 DEFAULT_TASK_WEIGHTS: dict[str, float] = {"y": 1.0, "cls": 1.0, "mobility": 0.0}
 
 
-def mlp(d_in: int, d_hidden: int, d_out: int, n_layers: int = 2, dropout: float = 0.0,
-        act: type[nn.Module] = nn.SiLU) -> nn.Sequential:
+def mlp(
+    d_in: int, d_hidden: int, d_out: int, n_layers: int = 2, dropout: float = 0.0, act: type[nn.Module] = nn.SiLU
+) -> nn.Sequential:
     """Plain MLP: (Linear, act, dropout) x (n_layers - 1), Linear."""
     layers: list[nn.Module] = []
     d = d_in
@@ -72,8 +73,8 @@ class MultiTaskModule(TaulcModule):
     """
 
     callbacks_default = "early_stopping"  # trained by gradient descent: stop on the monitored metric
-    report_roles = ("regression",)        # parity section when the y head is on (y_pred predicted)
-    report_priority = 1                   # after ridge, the paper's Fig. 17 model
+    report_roles = ("regression",)  # parity section when the y head is on (y_pred predicted)
+    report_priority = 1  # after ridge, the paper's Fig. 17 model
 
     def __init__(
         self,
@@ -145,8 +146,10 @@ class MultiTaskModule(TaulcModule):
             return None
         x = get_field(batch, "x")
         if x is None or x.ndim != 2 or x.shape[1] != self.x_mean.numel():
-            raise ValueError(f"{type(self).__name__} expects batch.x of shape (N, {self.x_mean.numel()}), "
-                             f"got {None if x is None else tuple(x.shape)}")
+            raise ValueError(
+                f"{type(self).__name__} expects batch.x of shape (N, {self.x_mean.numel()}), "
+                f"got {None if x is None else tuple(x.shape)}"
+            )
         return (x.float() - self.x_mean) / self.x_scale
 
     def forward(self, batch: Any) -> dict[str, Tensor]:
@@ -175,18 +178,21 @@ class MultiTaskModule(TaulcModule):
             tgt = tgt.float()
             ok = mask & torch.isfinite(tgt)
             mean, scale = (self.y_mean, self.y_scale) if t == "y" else (self.mobility_mean, self.mobility_scale)
-            parts[t] = (nn.functional.mse_loss(out[key][ok], (tgt[ok] - mean) / scale)
-                        if ok.any() else zero)
+            parts[t] = nn.functional.mse_loss(out[key][ok], (tgt[ok] - mean) / scale) if ok.any() else zero
         cls = get_field(batch, "cls")
         if self.task_weights["cls"] > 0 and cls is not None:
             ok = mask & ((cls == 0) | (cls == 1))
-            parts["cls"] = (nn.functional.binary_cross_entropy_with_logits(
-                out["logit"][ok], cls[ok].float(),
-                pos_weight=self.pos_weight if self.hparams.balance_classes else None)
-                if ok.any() else zero)
+            parts["cls"] = (
+                nn.functional.binary_cross_entropy_with_logits(
+                    out["logit"][ok], cls[ok].float(), pos_weight=self.pos_weight if self.hparams.balance_classes else None
+                )
+                if ok.any()
+                else zero
+            )
         if not parts:
-            raise KeyError("batch carries none of the targets of the enabled tasks "
-                           f"{[t for t, w in self.task_weights.items() if w > 0]}")
+            raise KeyError(
+                f"batch carries none of the targets of the enabled tasks {[t for t, w in self.task_weights.items() if w > 0]}"
+            )
         # zero-weighted link keeps disabled heads in the graph (DDP: no unused parameters)
         tie = 0.0 * (out["_y_std"].sum() + out["logit"].sum() + out["_mobility_std"].sum())
         parts["total"] = sum(self.task_weights[t] * v for t, v in parts.items()) + tie
@@ -207,13 +213,16 @@ class MultiTaskModule(TaulcModule):
     def _eval_step(self, stage: str, batch: Any) -> None:
         out = self(batch)
         parts = self.losses(batch, out)
-        self.log(f"{stage}/loss", parts["total"], batch_size=max(self._n_masked(batch), 1),
-                 on_step=False, on_epoch=True)
+        self.log(f"{stage}/loss", parts["total"], batch_size=max(self._n_masked(batch), 1), on_step=False, on_epoch=True)
         m = self.node_mask(batch)
         fields = {k: get_field(batch, k) for k in ("y", "cls", "mobility", "config_id", "rate", "species")}
-        self.collect(stage, y_pred=out["y_pred"][m], logit=out["logit"][m],
-                     mobility_pred=out["mobility_pred"][m],
-                     **{k: (v[m] if v is not None else None) for k, v in fields.items()})
+        self.collect(
+            stage,
+            y_pred=out["y_pred"][m],
+            logit=out["logit"][m],
+            mobility_pred=out["mobility_pred"][m],
+            **{k: (v[m] if v is not None else None) for k, v in fields.items()},
+        )
 
     def validation_step(self, batch: Any, batch_idx: int) -> None:
         self._eval_step("val", batch)
@@ -235,8 +244,7 @@ class MultiTaskModule(TaulcModule):
         if self.task_weights["y"] > 0 and "y" in a:
             out.update(regression_metrics(a["y"], a["y_pred"], a.get("config_id"), a.get("rate"), a.get("species")))
         if self.task_weights["cls"] > 0 and "cls" in a:
-            cm = classification_metrics(a["cls"], a["logit"], ln_tau=a.get("y"), rate=a.get("rate"),
-                                        species=a.get("species"))
+            cm = classification_metrics(a["cls"], a["logit"], ln_tau=a.get("y"), rate=a.get("rate"), species=a.get("species"))
             cm.pop("n", None)
             out.update(cm)
         if self.task_weights["mobility"] > 0 and "mobility" in a:
@@ -249,8 +257,13 @@ class MultiTaskModule(TaulcModule):
         """All heads for every node: ``y_pred``, ``logit``, ``p_slow``,
         ``mobility_pred``, plus ``mask``/``batch`` (graphs) and ids when present."""
         out = self(batch)
-        res = {"y_pred": out["y_pred"], "logit": out["logit"], "p_slow": torch.sigmoid(out["logit"]),
-               "mobility_pred": out["mobility_pred"], **self.passthrough(batch)}
+        res = {
+            "y_pred": out["y_pred"],
+            "logit": out["logit"],
+            "p_slow": torch.sigmoid(out["logit"]),
+            "mobility_pred": out["mobility_pred"],
+            **self.passthrough(batch),
+        }
         for k in ("mask", "batch"):
             v = get_field(batch, k)
             if v is not None:
@@ -264,8 +277,10 @@ class MultiTaskModule(TaulcModule):
         if self.task_weights["y"] > 0:
             out.append(regression_output(target))
         if self.task_weights["cls"] > 0:
-            out += [Output("logit", "logit", SCORE, label="slow/fast logit", summary=(("p_slow_pred", "positive_fraction"),)),
-                    Output("p_slow", "p_slow", PROBABILITY, summary=(("p_slow_mean", "mean"),))]
+            out += [
+                Output("logit", "logit", SCORE, label="slow/fast logit", summary=(("p_slow_pred", "positive_fraction"),)),
+                Output("p_slow", "p_slow", PROBABILITY, summary=(("p_slow_mean", "mean"),)),
+            ]
         if self.task_weights["mobility"] > 0:
             out.append(Output("mobility_pred", "mobility_pred", MOBILITY))
         return tuple(out)
@@ -299,8 +314,7 @@ class MultiTaskModule(TaulcModule):
             if self.x_mean.numel():
                 x = get_field(batch, "x")
                 if x is None:
-                    raise KeyError(f"{type(self).__name__} built with n_features={self.x_mean.numel()} "
-                                   "but the batch has no 'x'")
+                    raise KeyError(f"{type(self).__name__} built with n_features={self.x_mean.numel()} but the batch has no 'x'")
                 x = x.cpu()
                 add("x", x[torch.isfinite(x).all(1)])
             for t in ("y", "mobility"):
@@ -321,8 +335,11 @@ class MultiTaskModule(TaulcModule):
             std = torch.sqrt(torch.clamp(s2 / n - mean * mean, min=0.0))
             return mean, torch.where(std > 1e-8, std, torch.ones_like(std))
 
-        for name, (mb, sb) in {"x": (self.x_mean, self.x_scale), "y": (self.y_mean, self.y_scale),
-                               "mobility": (self.mobility_mean, self.mobility_scale)}.items():
+        for name, (mb, sb) in {
+            "x": (self.x_mean, self.x_scale),
+            "y": (self.y_mean, self.y_scale),
+            "mobility": (self.mobility_mean, self.mobility_scale),
+        }.items():
             ms = mean_std(name)
             if ms is not None:
                 mb.copy_(ms[0].to(mb))
@@ -330,27 +347,38 @@ class MultiTaskModule(TaulcModule):
         if n_cls.min() > 0:
             self.pos_weight.fill_(float(n_cls[0] / n_cls[1]))
         self.stats_ready.fill_(True)
-        log.info("%s: target stats y=%.3g+-%.3g, mobility=%.3g+-%.3g, pos_weight=%.3g",
-                 type(self).__name__, float(self.y_mean), float(self.y_scale),
-                 float(self.mobility_mean), float(self.mobility_scale), float(self.pos_weight))
+        log.info(
+            "%s: target stats y=%.3g+-%.3g, mobility=%.3g+-%.3g, pos_weight=%.3g",
+            type(self).__name__,
+            float(self.y_mean),
+            float(self.y_scale),
+            float(self.mobility_mean),
+            float(self.mobility_scale),
+            float(self.pos_weight),
+        )
 
     # ------------------------------------------------------------ optimiser
     def configure_optimizers(self) -> Any:
-        opt = torch.optim.AdamW(self.parameters(), lr=self.hparams.lr,
-                                weight_decay=self.hparams.weight_decay)
+        opt = torch.optim.AdamW(self.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
         sched = self.hparams.scheduler
         if sched == "cosine":
             t_max = self.trainer.max_epochs if self.trainer is not None else None
             if not t_max or t_max < 1:
                 return opt
-            return {"optimizer": opt, "lr_scheduler": {
-                "scheduler": torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=t_max,
-                                                                        eta_min=self.hparams.lr * 1e-2),
-                "interval": "epoch"}}
+            return {
+                "optimizer": opt,
+                "lr_scheduler": {
+                    "scheduler": torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=t_max, eta_min=self.hparams.lr * 1e-2),
+                    "interval": "epoch",
+                },
+            }
         if sched == "plateau":
-            return {"optimizer": opt, "lr_scheduler": {
-                "scheduler": torch.optim.lr_scheduler.ReduceLROnPlateau(
-                    opt, mode=self.monitor_mode, factor=0.5, patience=5),
-                "monitor": self.monitor, "interval": "epoch"}}
+            return {
+                "optimizer": opt,
+                "lr_scheduler": {
+                    "scheduler": torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode=self.monitor_mode, factor=0.5, patience=5),
+                    "monitor": self.monitor,
+                    "interval": "epoch",
+                },
+            }
         return opt
-

@@ -24,8 +24,21 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["REGRESSION", "SCORE", "MOBILITY", "CLASS", "PROBABILITY", "TASKS", "STATISTICS", "Output",
-           "regression_output", "first_output", "score_output", "outputs_record", "check_outputs"]
+__all__ = [
+    "REGRESSION",
+    "SCORE",
+    "MOBILITY",
+    "CLASS",
+    "PROBABILITY",
+    "TASKS",
+    "STATISTICS",
+    "Output",
+    "regression_output",
+    "first_output",
+    "score_output",
+    "outputs_record",
+    "check_outputs",
+]
 
 REGRESSION = "regression"
 SCORE = "classification-score"

@@ -45,7 +45,9 @@ def register_model(cls: M) -> M:
     if other is not None and other is not cls and other.__module__ != cls.__module__:
         raise UnknownModelError(f"model class name {name} is registered twice ({other.__module__}, {cls.__module__})")
     if not getattr(cls, "short_name", ""):
-        raise UnknownModelError(f"{cls.__module__}.{name} declares no short_name (the src/taulc/conf/model/<short_name>.yaml name)")
+        raise UnknownModelError(
+            f"{cls.__module__}.{name} declares no short_name (the src/taulc/conf/model/<short_name>.yaml name)"
+        )
     MODEL_CLASSES[name] = cls
     for key in (cls.short_name, *getattr(cls, "aliases", ())):
         _ALIASES[key] = name
@@ -96,6 +98,8 @@ def model_class(name: str | None) -> type[TaulcModule]:
     cls = model_class_or_none(name)
     if cls is None:
         known = sorted({*MODEL_CLASSES, *_ALIASES})
-        raise UnknownModelError(f"unknown model {name!r}; registered models: {known} "
-                                "(a new model registers itself with @register_model, docs/howto/add-model.md)")
+        raise UnknownModelError(
+            f"unknown model {name!r}; registered models: {known} "
+            "(a new model registers itself with @register_model, docs/howto/add-model.md)"
+        )
     return cls

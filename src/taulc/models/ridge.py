@@ -143,28 +143,38 @@ class RidgeRegressor(ExactLinearModule):
         scores = []
         for k in range(out.shape[1]):
             if sel == "within_rate":
-                s = within_rate_pearson(arrays["y"], out[:, k], arrays.get("species"), arrays.get("rate"),
-                                        self.hparams.get("reference_species", 0))
+                s = within_rate_pearson(
+                    arrays["y"], out[:, k], arrays.get("species"), arrays.get("rate"), self.hparams.get("reference_species", 0)
+                )
                 scores.append(s if math.isfinite(s) else -math.inf)
                 continue
-            mtr = regression_metrics(arrays["y"], out[:, k],
-                                     config_id=arrays.get("config_id") if sel == "pearson_config" else None)
+            mtr = regression_metrics(
+                arrays["y"], out[:, k], config_id=arrays.get("config_id") if sel == "pearson_config" else None
+            )
             s = -mtr["mse"] if sel == "mse" else mtr[sel]
             scores.append(s if math.isfinite(s) else -math.inf)
         k = int(np.argmax(scores))
         self.alpha_.fill_(self.alphas[k])
-        log.info("RidgeRegressor: alpha=%g chosen on validation by %s (%s)", self.alphas[k], sel,
-                 ", ".join(f"{a:g}: {s:.4f}" for a, s in zip(self.alphas, scores)))
+        log.info(
+            "RidgeRegressor: alpha=%g chosen on validation by %s (%s)",
+            self.alphas[k],
+            sel,
+            ", ".join(f"{a:g}: {s:.4f}" for a, s in zip(self.alphas, scores)),
+        )
         return k
 
     def selected_hyperparameters(self) -> dict[str, float]:
         return {"alpha": float(self.alpha_)}
 
     def compute_metrics(self, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
-        return regression_metrics(arrays[self.hparams.target] if self.hparams.target in arrays
-                                  else arrays["y"], arrays["out"],
-                                  config_id=arrays.get("config_id"), rate=arrays.get("rate"),
-                                  species=arrays.get("species"), reference_species=self.hparams.get("reference_species", 0))
+        return regression_metrics(
+            arrays[self.hparams.target] if self.hparams.target in arrays else arrays["y"],
+            arrays["out"],
+            config_id=arrays.get("config_id"),
+            rate=arrays.get("rate"),
+            species=arrays.get("species"),
+            reference_species=self.hparams.get("reference_species", 0),
+        )
 
     def _eval_fields(self, batch: Any) -> dict[str, Tensor | None]:
         f = super()._eval_fields(batch)

@@ -248,8 +248,11 @@ class LinearSVM(ExactLinearModule):
             if bool(done.all()):
                 break
         if not bool(done.all()):
-            log.warning("LinearSVM: Newton solver did not converge in %d passes for C=%s",
-                        self.hparams.max_iter, [c for c, d_ in zip(self.Cs, done.tolist()) if not d_])
+            log.warning(
+                "LinearSVM: Newton solver did not converge in %d passes for C=%s",
+                self.hparams.max_iter,
+                [c for c, d_ in zip(self.Cs, done.tolist()) if not d_],
+            )
         log.info("LinearSVM: solved %d value(s) of C in %d Newton passes", k, n_pass)
         self._path = acc
         self._objective = obj_acc
@@ -275,15 +278,24 @@ class LinearSVM(ExactLinearModule):
         scores = []
         for k in range(out.shape[1]):
             if sel == "within_rate":
-                s = within_rate_pearson(arrays.get("y"), out[:, k], arrays.get("species"), arrays.get("rate"),
-                                        self.hparams.get("reference_species", 0))
+                s = within_rate_pearson(
+                    arrays.get("y"),
+                    out[:, k],
+                    arrays.get("species"),
+                    arrays.get("rate"),
+                    self.hparams.get("reference_species", 0),
+                )
             else:
                 s = classification_metrics(arrays["cls"], out[:, k], ln_tau=arrays.get("y"))[sel]
             scores.append(s if math.isfinite(s) else -math.inf)
         k = int(np.argmax(scores))
         self.C_.fill_(self.Cs[k])
-        log.info("LinearSVM: C=%g chosen on validation by %s (%s)", self.Cs[k], sel,
-                 ", ".join(f"{c:g}: {s:.4f}" for c, s in zip(self.Cs, scores)))
+        log.info(
+            "LinearSVM: C=%g chosen on validation by %s (%s)",
+            self.Cs[k],
+            sel,
+            ", ".join(f"{c:g}: {s:.4f}" for c, s in zip(self.Cs, scores)),
+        )
         return k
 
     def selected_hyperparameters(self) -> dict[str, float]:
@@ -295,9 +307,14 @@ class LinearSVM(ExactLinearModule):
         return f
 
     def compute_metrics(self, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
-        return classification_metrics(arrays["cls"], arrays["out"], ln_tau=arrays.get("y"),
-                                      rate=arrays.get("rate"), species=arrays.get("species"),
-                                      reference_species=self.hparams.get("reference_species", 0))
+        return classification_metrics(
+            arrays["cls"],
+            arrays["out"],
+            ln_tau=arrays.get("y"),
+            rate=arrays.get("rate"),
+            species=arrays.get("species"),
+            reference_species=self.hparams.get("reference_species", 0),
+        )
 
     # ------------------------------------------------------------- inference
     @property
@@ -319,8 +336,10 @@ class LinearSVM(ExactLinearModule):
 
     def outputs(self, target: str = "ln_tau_lc") -> tuple[Output, ...]:
         """Hardness ``H`` (Sec. IV.B) and the predicted class ``slow_pred`` (H > 0)."""
-        return (Output("H", "hardness", SCORE, label="hardness", summary=(("p_H", "positive_fraction"), ("H_mean", "mean"))),
-                Output("slow_pred", "cls_pred", CLASS))
+        return (
+            Output("H", "hardness", SCORE, label="hardness", summary=(("p_H", "positive_fraction"), ("H_mean", "mean"))),
+            Output("slow_pred", "cls_pred", CLASS),
+        )
 
     @classmethod
     def owns_state_dict(cls, keys: set[str]) -> bool:

@@ -39,8 +39,14 @@ class TensorDictDataset(Dataset):
         return {k: v[i] for k, v in self.data.items()}
 
 
-def planted_tabular(n: int = 2000, n_features: int = 16, noise: float = 0.3, n_configs: int = 8,
-                    rates: tuple[float, ...] = (0.0, 0.01, 0.1), seed: int = 0) -> dict[str, Tensor]:
+def planted_tabular(
+    n: int = 2000,
+    n_features: int = 16,
+    noise: float = 0.3,
+    n_configs: int = 8,
+    rates: tuple[float, ...] = (0.0, 0.01, 0.1),
+    seed: int = 0,
+) -> dict[str, Tensor]:
     """Tabular batch-contract columns with ``y = X w + c + noise``, ``cls = [y > median]``.
 
     Features have heterogeneous scales and offsets (standardisation matters).
@@ -73,12 +79,18 @@ def radius_edges(pos: np.ndarray, radius: float) -> tuple[Tensor, Tensor]:
     dst = np.concatenate([pairs[:, 1], pairs[:, 0]])
     vec = pos[dst] - pos[src]
     attr = np.concatenate([vec, np.linalg.norm(vec, axis=1, keepdims=True)], 1)
-    return (torch.tensor(np.stack([src, dst]), dtype=torch.long),
-            torch.tensor(attr, dtype=torch.float32))
+    return (torch.tensor(np.stack([src, dst]), dtype=torch.long), torch.tensor(attr, dtype=torch.float32))
 
 
-def planted_graphs(n_graphs: int = 8, n_nodes: int = 40, box: float = 4.0, radius: float = 1.6,
-                   rate: float = 0.01, seed: int = 0, mask_fraction: float = 1.0) -> list:
+def planted_graphs(
+    n_graphs: int = 8,
+    n_nodes: int = 40,
+    box: float = 4.0,
+    radius: float = 1.6,
+    rate: float = 0.01,
+    seed: int = 0,
+    mask_fraction: float = 1.0,
+) -> list:
     """Particle graphs with ``y_i = sum_j ux uy (1 - r/radius)`` over neighbours + species shift.
 
     Returns a list of PyG ``Data`` with the graph contract's fields
@@ -99,10 +111,19 @@ def planted_graphs(n_graphs: int = 8, n_nodes: int = 40, box: float = 4.0, radiu
         np.add.at(y, ei[1].numpy(), contrib)
         y = 3 * y + 0.5 * species
         cls = (y > 0).astype(np.int64)
-        graphs.append(Data(
-            species=torch.tensor(species), pos=torch.tensor(pos, dtype=torch.float32),
-            edge_index=ei, edge_attr=ea, y=torch.tensor(y, dtype=torch.float32),
-            cls=torch.tensor(cls), mobility=torch.tensor(-y, dtype=torch.float32),
-            config_id=torch.full((n_nodes,), g), rate=torch.full((n_nodes,), rate),
-            mask=torch.tensor(rng.random(n_nodes) < mask_fraction), num_nodes=n_nodes))
+        graphs.append(
+            Data(
+                species=torch.tensor(species),
+                pos=torch.tensor(pos, dtype=torch.float32),
+                edge_index=ei,
+                edge_attr=ea,
+                y=torch.tensor(y, dtype=torch.float32),
+                cls=torch.tensor(cls),
+                mobility=torch.tensor(-y, dtype=torch.float32),
+                config_id=torch.full((n_nodes,), g),
+                rate=torch.full((n_nodes,), rate),
+                mask=torch.tensor(rng.random(n_nodes) < mask_fraction),
+                num_nodes=n_nodes,
+            )
+        )
     return graphs

@@ -13,8 +13,14 @@ from typing import Any
 
 from taulc.errors import ConfigError
 
-__all__ = ["LOGGER_MODULES", "check_logger_config", "build_logger", "is_exact_solver", "one_lightning_log_stream",
-           "quiet_lightning"]
+__all__ = [
+    "LOGGER_MODULES",
+    "check_logger_config",
+    "build_logger",
+    "is_exact_solver",
+    "one_lightning_log_stream",
+    "quiet_lightning",
+]
 
 
 #: logger group option -> the module its Lightning logger needs (src/taulc/conf/logger/)
@@ -28,12 +34,16 @@ def check_logger_config(logger_cfg: Mapping[str, Any] | None) -> None:
         return
     target = str(logger_cfg.get("_target_", ""))
     if not target:
-        raise ConfigError("field 'logger._target_' is missing: expected a Lightning logger class "
-                          "(src/taulc/conf/logger/: csv | tensorboard | wandb | mlflow, or ~logger for none)")
+        raise ConfigError(
+            "field 'logger._target_' is missing: expected a Lightning logger class "
+            "(src/taulc/conf/logger/: csv | tensorboard | wandb | mlflow, or ~logger for none)"
+        )
     mods = LOGGER_MODULES.get(target.rsplit(".", 1)[-1], ())
     if mods and not any(importlib.util.find_spec(m) is not None for m in mods):
-        raise ConfigError(f"logger {target.rsplit('.', 1)[-1]} needs the '{mods[0]}' package, which is not installed: "
-                          f"`pip install {mods[0]}`, or choose another logger (logger=csv is the default)")
+        raise ConfigError(
+            f"logger {target.rsplit('.', 1)[-1]} needs the '{mods[0]}' package, which is not installed: "
+            f"`pip install {mods[0]}`, or choose another logger (logger=csv is the default)"
+        )
 
 
 def build_logger(logger_cfg: Mapping[str, Any] | None, run_dir: Path) -> Any:
@@ -94,7 +104,11 @@ def quiet_lightning(exact: bool) -> Any:
 
     @contextlib.contextmanager
     def _ctx() -> Any:
-        names = ("lightning.pytorch.utilities.rank_zero", "lightning.pytorch.accelerators.cuda", "lightning.fabric.utilities.seed")
+        names = (
+            "lightning.pytorch.utilities.rank_zero",
+            "lightning.pytorch.accelerators.cuda",
+            "lightning.fabric.utilities.seed",
+        )
         needles = ("Tip: For seamless cloud logging",)
         if exact:
             needles += ("GPU available", "TPU available", "HPU available")

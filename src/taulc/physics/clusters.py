@@ -122,7 +122,7 @@ class DemarcationSettings:
     @property
     def v_min(self) -> float:
         """Lower volume limit C' V_stz."""
-        return self.c_prime * 4.0 / 3.0 * math.pi * self.r_stz ** 3
+        return self.c_prime * 4.0 / 3.0 * math.pi * self.r_stz**3
 
 
 def _n_nodes(cell: np.ndarray, spacing: float) -> int:
@@ -175,7 +175,7 @@ def jump_density(positions: np.ndarray, cell: np.ndarray, d: float, n_grid: int)
     dep = deposit_cic(frac, np.ones(len(pts)), n_grid)
     kf = periodic_kernel_fft(np.ascontiguousarray(cell).tobytes(), n_grid, float(d))
     conv = np.fft.irfftn(np.fft.rfftn(dep) * kf, s=dep.shape)
-    v_node = abs(np.linalg.det(cell)) / n_grid ** 3
+    v_node = abs(np.linalg.det(cell)) / n_grid**3
     return conv / (kf[0, 0, 0].real * v_node)
 
 
@@ -261,8 +261,9 @@ def _sphere_counts(nodes: np.ndarray, events: np.ndarray, cell: np.ndarray, radi
     return np.bincount(node_side, minlength=nn)
 
 
-def demarcate(positions: np.ndarray, cell: np.ndarray, settings: DemarcationSettings | None = None, *,
-              rho_th: float | None = None) -> ClusterSet:
+def demarcate(
+    positions: np.ndarray, cell: np.ndarray, settings: DemarcationSettings | None = None, *, rho_th: float | None = None
+) -> ClusterSet:
     """Cage-jump clusters of events at ``positions`` (Cartesian, any image) in ``cell``.
 
     ``rho_th`` defaults to the iteration on this window alone (pass the mean over
@@ -277,7 +278,7 @@ def demarcate(positions: np.ndarray, cell: np.ndarray, settings: DemarcationSett
     th = iterate_threshold(rho, s.threshold_c) if rho_th is None else float(rho_th)
     lab = _grow(rho, (rho >= th) & (rho > 0), s.n_levels)  # no events: no cluster
     k = int(lab.max())
-    coarse_vol = np.bincount(lab.ravel(), minlength=k + 1)[1:] * vol / n ** 3
+    coarse_vol = np.bincount(lab.ravel(), minlength=k + 1)[1:] * vol / n**3
     keep = np.nonzero(coarse_vol >= s.v_min)[0] + 1
     remap = np.zeros(k + 1, dtype=np.int64)
     remap[keep] = np.arange(1, len(keep) + 1)
@@ -299,14 +300,20 @@ def demarcate(positions: np.ndarray, cell: np.ndarray, settings: DemarcationSett
         r_s = math.sqrt(2.0) * (vol ** (1.0 / 3.0) / ns) / 2.0
         counts = np.zeros(len(nodes), dtype=np.int64)
         counts[inside] = _sphere_counts(nodes[inside], pts, cell, r_s)
-        dens = counts / (4.0 / 3.0 * math.pi * r_s ** 3)
+        dens = counts / (4.0 / 3.0 * math.pi * r_s**3)
         final = np.where(inside & (dens >= th), node_lab, 0).reshape(ns, ns, ns)
         n_final = ns
-    volumes = np.bincount(final.ravel(), minlength=k + 1)[1:] * vol / n_final ** 3
-    return ClusterSet(cell=cell, labels=final, volumes=volumes, centres=np.asarray(centres), peak=np.asarray(peak),
-                      coarse_volumes=coarse_vol, rho_th=th,
-                      meta={"n_coarse": n, "n_final": n_final, "n_events": len(pts), "rho_mean": float(rho.mean()),
-                            "settings": s.__dict__})
+    volumes = np.bincount(final.ravel(), minlength=k + 1)[1:] * vol / n_final**3
+    return ClusterSet(
+        cell=cell,
+        labels=final,
+        volumes=volumes,
+        centres=np.asarray(centres),
+        peak=np.asarray(peak),
+        coarse_volumes=coarse_vol,
+        rho_th=th,
+        meta={"n_coarse": n, "n_final": n_final, "n_events": len(pts), "rho_mean": float(rho.mean()), "settings": s.__dict__},
+    )
 
 
 def sphere_region(cell: np.ndarray, centre: np.ndarray, radius: float, n_grid: int = 40) -> ClusterSet:
@@ -314,11 +321,18 @@ def sphere_region(cell: np.ndarray, centre: np.ndarray, radius: float, n_grid: i
     cell = np.asarray(cell, dtype=np.float64)
     nodes = grid_positions(cell, n_grid).reshape(-1, 3)
     d = minimum_image(nodes - np.asarray(centre, dtype=np.float64), cell)
-    lab = (np.einsum("ij,ij->i", d, d) <= radius ** 2).astype(np.int64).reshape(n_grid, n_grid, n_grid)
-    vol = lab.sum() * abs(np.linalg.det(cell)) / n_grid ** 3
-    return ClusterSet(cell=cell, labels=lab, volumes=np.array([vol]), centres=np.asarray(centre, float)[None],
-                      peak=np.array([np.nan]), coarse_volumes=np.array([vol]), rho_th=float("nan"),
-                      meta={"sphere_radius": float(radius)})
+    lab = (np.einsum("ij,ij->i", d, d) <= radius**2).astype(np.int64).reshape(n_grid, n_grid, n_grid)
+    vol = lab.sum() * abs(np.linalg.det(cell)) / n_grid**3
+    return ClusterSet(
+        cell=cell,
+        labels=lab,
+        volumes=np.array([vol]),
+        centres=np.asarray(centre, float)[None],
+        peak=np.array([np.nan]),
+        coarse_volumes=np.array([vol]),
+        rho_th=float("nan"),
+        meta={"sphere_radius": float(radius)},
+    )
 
 
 # ----------------------------------------------------------------------------- traceback
@@ -373,8 +387,9 @@ class LifeCycle:
         return {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in self.__dict__.items()}
 
 
-def characteristic_times(t: np.ndarray, sigma: np.ndarray, smooth: int = 5, frac: float = 0.1
-                         ) -> tuple[float, float, float, float]:
+def characteristic_times(
+    t: np.ndarray, sigma: np.ndarray, smooth: int = 5, frac: float = 0.1
+) -> tuple[float, float, float, float]:
     """Operational t_0, t_1, t_2, t_3 of a σ_c(t) curve (the paper gives no algorithm).
 
     σ_c is smoothed with a running mean over ``smooth`` frames; t_2 = its maximum (yield);
@@ -388,9 +403,9 @@ def characteristic_times(t: np.ndarray, sigma: np.ndarray, smooth: int = 5, frac
     i2 = int(np.argmax(y))
     if i2 == 0 or i2 == len(y) - 1:
         return nan, nan, nan, nan
-    lo = float(y[:i2 + 1].min())
+    lo = float(y[: i2 + 1].min())
     rise = y[i2] - lo
-    below = np.nonzero(y[:i2 + 1] <= lo + frac * rise)[0]
+    below = np.nonzero(y[: i2 + 1] <= lo + frac * rise)[0]
     i0 = int(below[-1]) if below.size else 0
     after = y[i2:]
     lo2 = float(after.min())
@@ -399,15 +414,26 @@ def characteristic_times(t: np.ndarray, sigma: np.ndarray, smooth: int = 5, frac
     i3 = i2 + int(hit[0]) if hit.size else len(y) - 1
     i1 = i0
     if i2 - i0 >= 2:
-        tt, yy = t[i0:i2 + 1], y[i0:i2 + 1]
+        tt, yy = t[i0 : i2 + 1], y[i0 : i2 + 1]
         chord = yy[0] + (yy[-1] - yy[0]) * (tt - tt[0]) / (tt[-1] - tt[0])
         i1 = i0 + int(np.argmax(yy - chord))
     return float(t[i0]), float(t[i1]), float(t[i2]), float(t[i3])
 
 
-def life_cycle(clusters: ClusterSet, label: int, frames: np.ndarray, times: np.ndarray, unwrapped: np.ndarray,
-               strain: np.ndarray, sigma: np.ndarray, omega: np.ndarray, strain_ref: float,
-               events: CageEvents | None = None, p_ext_window: int = 10, smooth: int = 5) -> LifeCycle:
+def life_cycle(
+    clusters: ClusterSet,
+    label: int,
+    frames: np.ndarray,
+    times: np.ndarray,
+    unwrapped: np.ndarray,
+    strain: np.ndarray,
+    sigma: np.ndarray,
+    omega: np.ndarray,
+    strain_ref: float,
+    events: CageEvents | None = None,
+    p_ext_window: int = 10,
+    smooth: int = 5,
+) -> LifeCycle:
     """Trace cluster ``label`` (defined at ``strain_ref``) over ``frames`` of a trajectory.
 
     Args:
@@ -466,13 +492,34 @@ def life_cycle(clusters: ClusterSet, label: int, frames: np.ndarray, times: np.n
         res = (members & members[i0]).sum(axis=1)
         if res[i0] > 0:
             residual[i0:] = 1.0 - res[i0:] / res[i0]
-    return LifeCycle(times=tsel, sigma=sig, gamma=gamma, n_members=members.sum(axis=1).astype(float), n_cj=n_cj,
-                     p_ext=p_ext, residual=residual, volume=vol, t0=t0, t1=t1, t2=t2, t3=t3,
-                     gamma_t0=gamma_t0, applied=np.asarray(strain, dtype=np.float64)[frames] - float(strain[frames[0]]))
+    return LifeCycle(
+        times=tsel,
+        sigma=sig,
+        gamma=gamma,
+        n_members=members.sum(axis=1).astype(float),
+        n_cj=n_cj,
+        p_ext=p_ext,
+        residual=residual,
+        volume=vol,
+        t0=t0,
+        t1=t1,
+        t2=t2,
+        t3=t3,
+        gamma_t0=gamma_t0,
+        applied=np.asarray(strain, dtype=np.float64)[frames] - float(strain[frames[0]]),
+    )
 
 
-def _strain_since(clusters: ClusterSet, label: int, frames: np.ndarray, unwrapped: np.ndarray,
-                  strain: np.ndarray, strain_ref: float, m0: np.ndarray, i_ref: int) -> np.ndarray:
+def _strain_since(
+    clusters: ClusterSet,
+    label: int,
+    frames: np.ndarray,
+    unwrapped: np.ndarray,
+    strain: np.ndarray,
+    strain_ref: float,
+    m0: np.ndarray,
+    i_ref: int,
+) -> np.ndarray:
     """Eq. 5-7 referenced to frame ``i_ref``: J_xy of the particles ``m0`` between that frame and
     every later one (their own continuous displacements); NaN before ``i_ref``."""
     out = np.full(len(frames), np.nan)
@@ -495,10 +542,21 @@ def _strain_since(clusters: ClusterSet, label: int, frames: np.ndarray, unwrappe
     return out
 
 
-def ice_life_cycles(engine: Any, regions: Sequence[tuple[ClusterSet, int]], positions: np.ndarray,
-                    species: np.ndarray, cell: np.ndarray, strain_start: float, strain_ref: float, rate: float,
-                    duration: float, n_replicas: int, seed: int, lc2: float | None = None,
-                    sample_every: int | None = None) -> list[list[LifeCycle]]:
+def ice_life_cycles(
+    engine: Any,
+    regions: Sequence[tuple[ClusterSet, int]],
+    positions: np.ndarray,
+    species: np.ndarray,
+    cell: np.ndarray,
+    strain_start: float,
+    strain_ref: float,
+    rate: float,
+    duration: float,
+    n_replicas: int,
+    seed: int,
+    lc2: float | None = None,
+    sample_every: int | None = None,
+) -> list[list[LifeCycle]]:
     """Life cycles of ``regions`` in an isoconfigurational ensemble (the paper's 50 ICE replicas, 3D MD).
 
     Every replica starts from ``positions`` in ``cell`` (the state at accumulated strain
@@ -509,8 +567,13 @@ def ice_life_cycles(engine: Any, regions: Sequence[tuple[ClusterSet, int]], posi
     """
 
     system = engine.system
-    conf = Configuration(wrap_into_cell(positions, cell), np.asarray(species, dtype=np.int64), cell, None,
-                         {"time": 0.0, "strain": float(strain_start)})
+    conf = Configuration(
+        wrap_into_cell(positions, cell),
+        np.asarray(species, dtype=np.int64),
+        cell,
+        None,
+        {"time": 0.0, "strain": float(strain_start)},
+    )
     omega = particle_volumes(system, species, abs(np.linalg.det(cell)))
     out: list[list[LifeCycle]] = [[] for _ in regions]
     for traj in engine.ice(conf, n_replicas, rate, duration, seed, sample_every=sample_every):
@@ -521,8 +584,7 @@ def ice_life_cycles(engine: Any, regions: Sequence[tuple[ClusterSet, int]], posi
             ev = cage_events(traj.nonaffine, traj.unwrapped, traj.times, traj.final.cell, lc2, tilt=traj.tilt)
         frames = np.arange(traj.n_frames)
         for r, (cl, lab) in enumerate(regions):
-            out[r].append(life_cycle(cl, lab, frames, traj.times, traj.unwrapped, strain, sig, omega,
-                                     strain_ref, ev))
+            out[r].append(life_cycle(cl, lab, frames, traj.times, traj.unwrapped, strain, sig, omega, strain_ref, ev))
     return out
 
 
@@ -533,9 +595,11 @@ def mean_life_cycle(cycles: Sequence[LifeCycle], smooth: int = 5) -> LifeCycle:
     t = cycles[0].times
     with warnings.catch_warnings():  # all-NaN frames (R before t_0, P_ext without jumps) stay NaN
         warnings.simplefilter("ignore", RuntimeWarning)
-        avg = {k: np.nanmean(np.stack([getattr(c, k) for c in cycles]), axis=0)
-               for k in ("sigma", "gamma", "n_members", "n_cj", "p_ext", "residual", "gamma_t0", "applied")
-               if all(getattr(c, k).shape == t.shape for c in cycles)}
+        avg = {
+            k: np.nanmean(np.stack([getattr(c, k) for c in cycles]), axis=0)
+            for k in ("sigma", "gamma", "n_members", "n_cj", "p_ext", "residual", "gamma_t0", "applied")
+            if all(getattr(c, k).shape == t.shape for c in cycles)
+        }
     t0, t1, t2, t3 = characteristic_times(t, avg["sigma"], smooth=smooth)
     return LifeCycle(times=t, volume=cycles[0].volume, t0=t0, t1=t1, t2=t2, t3=t3, **avg)
 
@@ -547,9 +611,14 @@ def cluster_radius(volumes: np.ndarray) -> float:
     return float((3.0 * v.mean() / (4.0 * math.pi)) ** (1.0 / 3.0)) if v.size else float("nan")
 
 
-def convective_fraction(cluster_sets: Sequence[ClusterSet], ref_frames: Sequence[int],
-                        spans: Sequence[tuple[int, int]], unwrapped: np.ndarray, strain: np.ndarray,
-                        frames: np.ndarray) -> np.ndarray:
+def convective_fraction(
+    cluster_sets: Sequence[ClusterSet],
+    ref_frames: Sequence[int],
+    spans: Sequence[tuple[int, int]],
+    unwrapped: np.ndarray,
+    strain: np.ndarray,
+    frames: np.ndarray,
+) -> np.ndarray:
     """P_c(t) of Fig. 3a: fraction of particles inside a convective cluster alive at each of ``frames``.
 
     Cluster set ``k`` is demarcated at frame ``ref_frames[k]`` and alive over the frames
@@ -573,8 +642,9 @@ def eta_c(p_c: float, sigma_y: float, rate: float) -> float:
     return float(p_c * sigma_y / (2.0 * rate))
 
 
-def jump_correlation(sources: np.ndarray, targets: np.ndarray, cell: np.ndarray, r_max: float, dr: float = 0.25,
-                     n_cos: int = 6, n_phi: int = 12) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def jump_correlation(
+    sources: np.ndarray, targets: np.ndarray, cell: np.ndarray, r_max: float, dr: float = 0.25, n_cos: int = 6, n_phi: int = 12
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """g_cj(r) (Eq. 10, orientation averaged) and its anisotropy α(r) = <[g(r)/g(r) - 1]²>_Ω.
 
     ``g`` counts target events at ``r`` from source events, normalised by the number

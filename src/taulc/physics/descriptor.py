@@ -39,13 +39,15 @@ def kappa_family(
     extra = set(params) - KEYS
     if extra:
         raise ValueError(f"descriptor config: family 'kappa' has unknown options {sorted(extra)}; allowed {sorted(KEYS)}")
-    conf = Configuration(np.asarray(positions, dtype=np.float64), np.asarray(species, dtype=np.int64),
-                         np.asarray(cell, dtype=np.float64))
+    conf = Configuration(
+        np.asarray(positions, dtype=np.float64), np.asarray(species, dtype=np.int64), np.asarray(cell, dtype=np.float64)
+    )
     system = system_for(conf, params.get("lj"))
     if params.get("inherent", True):
         conf = inherent_state(conf, system, params.get("minimize"), params.get("cache_dir"))
-    res = dipole_stiffness(conf.positions, conf.species, conf.cell, PairTable.from_system(system),
-                           batch=int(params.get("batch", 128)))
+    res = dipole_stiffness(
+        conf.positions, conf.species, conf.cell, PairTable.from_system(system), batch=int(params.get("batch", 128))
+    )
     k = res.kappa_local
     if params.get("log", False):
         k = np.log(k)

@@ -70,8 +70,8 @@ def _match_dense(a: np.ndarray, b: np.ndarray, cell: np.ndarray, chunk: int = 51
     n = len(a)
     cost = np.empty((n, n))
     for k in range(0, n, chunk):  # rows in chunks: (chunk, n, 3) minimum-image vectors at a time
-        d = minimum_image(b[k:k + chunk, None, :] - a[None, :, :], cell)
-        cost[k:k + chunk] = np.einsum("ijk,ijk->ij", d, d)
+        d = minimum_image(b[k : k + chunk, None, :] - a[None, :, :], cell)
+        cost[k : k + chunk] = np.einsum("ijk,ijk->ij", d, d)
     rows, col = linear_sum_assignment(cost)
     out = np.empty(n, dtype=np.int64)
     out[rows] = col
@@ -111,8 +111,11 @@ def is_dmin(
     if method == "auto":
         method = "dense" if np.bincount(sp).max() <= dense_max else "sparse"
         if method == "sparse":
-            log.warning("IS D_min: %d particles in a species > dense_max = %d: sparse candidates, "
-                        "an upper bound of the optimal D_min", int(np.bincount(sp).max()), dense_max)
+            log.warning(
+                "IS D_min: %d particles in a species > dense_max = %d: sparse candidates, an upper bound of the optimal D_min",
+                int(np.bincount(sp).max()),
+                dense_max,
+            )
     for s in np.unique(sp):
         idx = np.nonzero(sp == s)[0]
         if method == "dense":
@@ -134,7 +137,10 @@ def is_dmin(
     lab = minimum_image(pb - pa, c)
     n = len(pa)
     return MinimalDisplacement(
-        float(np.sqrt(np.einsum("ij,ij->", vec, vec) / n)), vec, sigma,
+        float(np.sqrt(np.einsum("ij,ij->", vec, vec) / n)),
+        vec,
+        sigma,
         float(np.sqrt(np.einsum("ij,ij->", lab, lab) / n)),
-        min(r, limit) if method == "sparse" else float("nan"), method,
+        min(r, limit) if method == "sparse" else float("nan"),
+        method,
     )

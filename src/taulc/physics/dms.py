@@ -38,9 +38,7 @@ class DMSResult:
     n_periods: int
 
 
-def fit_dms(
-    times: np.ndarray, stress: np.ndarray, gamma0: float, period: float, skip_periods: int = 1
-) -> DMSResult:
+def fit_dms(times: np.ndarray, stress: np.ndarray, gamma0: float, period: float, skip_periods: int = 1) -> DMSResult:
     """Fit Eq. 5 to ``stress(times)`` (σ_xy; ``times`` from the strain origin) over whole periods
     after ``skip_periods`` (transient)."""
     t = np.asarray(times, dtype=np.float64)
@@ -53,9 +51,7 @@ def fit_dms(
     # half a window before the end of the run)
     n_per = int(math.floor(t[-1] / period + 0.02)) - int(skip_periods)
     if n_per < 1:
-        raise ValueError(
-            f"fit_dms: need at least {skip_periods + 1} periods of t_w = {period:g}, got {t[-1] / period:.2f}"
-        )
+        raise ValueError(f"fit_dms: need at least {skip_periods + 1} periods of t_w = {period:g}, got {t[-1] / period:.2f}")
     t0 = skip_periods * period
     sel = (t >= t0 - 1e-9) & (t <= t0 + n_per * period + 1e-9)
     w = 2.0 * math.pi / period
@@ -96,16 +92,21 @@ def dms_scan(
     settings = minimize_settings(minimize)
     rows = []
     for k, tw in enumerate(periods):
-        run = engine.oscillate(conf, gamma0, tw, n_cycles, seed=seed + k, sample_every=sample_every,
-                               snapshot_every_cycle=True)
+        run = engine.oscillate(conf, gamma0, tw, n_cycles, seed=seed + k, sample_every=sample_every, snapshot_every_cycle=True)
         fit = fit_dms(run["times"], run["stress"], gamma0, tw, skip_periods=skip_cycles)
         ends = [c for c in run["configurations"] if c.meta["cycle"] >= skip_cycles]
         inh = [engine.minimize(c, **settings) for c in ends]
         d = [is_dmin(a.positions, b.positions, a.species, a.cell) for a, b in zip(inh[:-1], inh[1:])]
-        rows.append({
-            "period": float(tw), "gamma0": float(gamma0), "storage": fit.storage, "loss": fit.loss,
-            "delta": fit.delta, "n_periods_fit": fit.n_periods,
-            "is_dmin": float(np.mean([x.dmin for x in d])) if d else float("nan"),
-            "labelled_rmsd": float(np.mean([x.labelled_rmsd for x in d])) if d else float("nan"),
-        })
+        rows.append(
+            {
+                "period": float(tw),
+                "gamma0": float(gamma0),
+                "storage": fit.storage,
+                "loss": fit.loss,
+                "delta": fit.delta,
+                "n_periods_fit": fit.n_periods,
+                "is_dmin": float(np.mean([x.dmin for x in d])) if d else float("nan"),
+                "labelled_rmsd": float(np.mean([x.labelled_rmsd for x in d])) if d else float("nan"),
+            }
+        )
     return rows

@@ -81,8 +81,9 @@ def weakening_factor(t: np.ndarray, cbar: np.ndarray, tau_el: float) -> float:
     return _integral_to(t, modulus_from_neighbor_keeping(cbar, 1.0), tau_el) / tau_el
 
 
-def duality_stress(rate: float, p_slow: float, g_eff: float, tau_el: float, eta_eq: float,
-                   tau_sh_fast_mean: float, tau_lc_eq_mean: float) -> tuple[float, float]:
+def duality_stress(
+    rate: float, p_slow: float, g_eff: float, tau_el: float, eta_eq: float, tau_sh_fast_mean: float, tau_lc_eq_mean: float
+) -> tuple[float, float]:
     """Eq. 5 split into (slow, fast) contributions; the total is their sum.
 
     With ``p_slow = 0`` the viscosity is η_eq τ̄_sh,fast / τ̄_LC,eq (Eq. 6).
@@ -121,9 +122,17 @@ class DualityResult:
         return {**asdict(self), "eta": self.eta, "c_el": self.c_el}
 
 
-def duality_from_labels(rate: float, tau_sh: np.ndarray, slow: np.ndarray, tau_lc_eq: np.ndarray,
-                        eta_eq: float, g_eff: float, el_fraction: float = 0.1,
-                        fast_time: str = "tau_sh", tau_lc: np.ndarray | None = None) -> DualityResult:
+def duality_from_labels(
+    rate: float,
+    tau_sh: np.ndarray,
+    slow: np.ndarray,
+    tau_lc_eq: np.ndarray,
+    eta_eq: float,
+    g_eff: float,
+    el_fraction: float = 0.1,
+    fast_time: str = "tau_sh",
+    tau_lc: np.ndarray | None = None,
+) -> DualityResult:
     """Eq. 5 from per-particle labels of one rate.
 
     Args:
@@ -148,9 +157,18 @@ def duality_from_labels(rate: float, tau_sh: np.ndarray, slow: np.ndarray, tau_l
     t_el = tau_el_from_spectrum(ts[sl], el_fraction) if sl.any() else 0.0
     t_eq = float(np.nanmean(np.asarray(tau_lc_eq, dtype=np.float64)))
     s_slow, s_fast = duality_stress(rate, p_slow, g_eff, t_el, eta_eq, t_fast, t_eq)
-    return DualityResult(rate=float(rate), p_slow=p_slow, tau_el=t_el, tau_sh_fast_mean=t_fast,
-                         tau_sh_slow_mean=t_slow, tau_lc_eq_mean=t_eq, g_eff=float(g_eff),
-                         eta_eq=float(eta_eq), sigma_slow=s_slow, sigma_fast=s_fast)
+    return DualityResult(
+        rate=float(rate),
+        p_slow=p_slow,
+        tau_el=t_el,
+        tau_sh_fast_mean=t_fast,
+        tau_sh_slow_mean=t_slow,
+        tau_lc_eq_mean=t_eq,
+        g_eff=float(g_eff),
+        eta_eq=float(eta_eq),
+        sigma_slow=s_slow,
+        sigma_fast=s_fast,
+    )
 
 
 @dataclass
@@ -182,10 +200,20 @@ def _restricted(first: np.ndarray, t_max: float) -> np.ndarray:
     return np.minimum(np.where(np.isfinite(x), x, t_max), t_max)
 
 
-def duality_bootstrap(rate: float, first_lc: list[np.ndarray], first_sh: list[np.ndarray],
-                      first_lc_eq: list[np.ndarray], t_max: float, tau_2: float, eta_eq: float,
-                      eta_eq_se: float, g_eff: float, n_boot: int = 200, seed: int = 0,
-                      el_fraction: float = 0.1) -> DualityUncertainty:
+def duality_bootstrap(
+    rate: float,
+    first_lc: list[np.ndarray],
+    first_sh: list[np.ndarray],
+    first_lc_eq: list[np.ndarray],
+    t_max: float,
+    tau_2: float,
+    eta_eq: float,
+    eta_eq_se: float,
+    g_eff: float,
+    n_boot: int = 200,
+    seed: int = 0,
+    el_fraction: float = 0.1,
+) -> DualityUncertainty:
     """Eq. 5 with its uncertainty from the per-replica first-jump times of one rate.
 
     Each bootstrap draw resamples the configurations of the rate and of the equilibrium set,
@@ -199,8 +227,9 @@ def duality_bootstrap(rate: float, first_lc: list[np.ndarray], first_sh: list[np
     sh = [_restricted(a, t_max) for a in first_sh]
     eq = [_restricted(a, t_max) for a in first_lc_eq]
 
-    def one(idx_c: np.ndarray, reps: list[np.ndarray], idx_e: np.ndarray, reps_e: list[np.ndarray],
-            eta0: float) -> tuple[float, float, float, float, float]:
+    def one(
+        idx_c: np.ndarray, reps: list[np.ndarray], idx_e: np.ndarray, reps_e: list[np.ndarray], eta0: float
+    ) -> tuple[float, float, float, float, float]:
         t_lc = np.concatenate([lc[c][r].mean(axis=0) for c, r in zip(idx_c, reps)])
         t_sh = np.concatenate([sh[c][r].mean(axis=0) for c, r in zip(idx_c, reps)])
         t_eq = np.concatenate([eq[c][r].mean(axis=0) for c, r in zip(idx_e, reps_e)])
@@ -208,8 +237,9 @@ def duality_bootstrap(rate: float, first_lc: list[np.ndarray], first_sh: list[np
         res = duality_from_labels(rate, t_sh, slow, t_eq, eta0, g_eff, el_fraction)
         return res.eta, res.p_slow, res.tau_sh_fast_mean, res.tau_lc_eq_mean, res.tau_el
 
-    full = one(np.arange(len(lc)), [np.arange(a.shape[0]) for a in lc],
-               np.arange(len(eq)), [np.arange(a.shape[0]) for a in eq], eta_eq)
+    full = one(
+        np.arange(len(lc)), [np.arange(a.shape[0]) for a in lc], np.arange(len(eq)), [np.arange(a.shape[0]) for a in eq], eta_eq
+    )
     draws = []
     for _ in range(int(n_boot)):
         ic = rng.integers(0, len(lc), len(lc))
@@ -219,8 +249,17 @@ def duality_bootstrap(rate: float, first_lc: list[np.ndarray], first_sh: list[np
         eta0 = eta_eq + (eta_eq_se * rng.standard_normal() if np.isfinite(eta_eq_se) else 0.0)
         draws.append(one(ic, reps, ie, reps_e, eta0))
     sd = np.nanstd(np.asarray(draws), axis=0, ddof=1)
-    return DualityUncertainty(rate=float(rate), eta=full[0], eta_se=float(sd[0]), p_slow=full[1],
-                              p_slow_se=float(sd[1]), tau_sh_fast_mean=full[2],
-                              tau_sh_fast_mean_se=float(sd[2]), tau_lc_eq_mean=full[3],
-                              tau_lc_eq_mean_se=float(sd[3]), tau_el=full[4], tau_el_se=float(sd[4]),
-                              n_boot=int(n_boot))
+    return DualityUncertainty(
+        rate=float(rate),
+        eta=full[0],
+        eta_se=float(sd[0]),
+        p_slow=full[1],
+        p_slow_se=float(sd[1]),
+        tau_sh_fast_mean=full[2],
+        tau_sh_fast_mean_se=float(sd[2]),
+        tau_lc_eq_mean=full[3],
+        tau_lc_eq_mean_se=float(sd[3]),
+        tau_el=full[4],
+        tau_el_se=float(sd[4]),
+        n_boot=int(n_boot),
+    )

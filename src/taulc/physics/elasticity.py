@@ -42,8 +42,7 @@ from taulc.structure.neighbors import validate_system
 
 log = logging.getLogger(__name__)
 
-__all__ = ["HessianSolver", "ShearModulus", "shear_modulus", "DipoleStiffness", "dipole_stiffness",
-           "DENSE_MAX_DOF"]
+__all__ = ["HessianSolver", "ShearModulus", "shear_modulus", "DipoleStiffness", "dipole_stiffness", "DENSE_MAX_DOF"]
 
 #: Largest reduced dimension 3N - 3 factorised densely by ``backend="auto"`` (~1.2 GB).
 DENSE_MAX_DOF = 12_000
@@ -76,7 +75,7 @@ class HessianSolver:
         self.pin = pin
         keep = np.ones(3 * self.n, dtype=bool)
         if pin is not None:
-            keep[3 * pin: 3 * pin + 3] = False
+            keep[3 * pin : 3 * pin + 3] = False
         self.keep = np.nonzero(keep)[0]
         red = m[self.keep][:, self.keep]
         if backend == "auto":
@@ -145,7 +144,8 @@ class HessianSolver:
         for a in range(0, n3, chunk):  # M g = P, column by column (stated tolerance)
             cols = slice(a, min(n3, a + chunk))
             p = -np.full((n3, cols.stop - cols.start), 1.0 / self.n) * (
-                (np.arange(n3)[:, None] % 3) == (np.arange(cols.start, cols.stop)[None, :] % 3))
+                (np.arange(n3)[:, None] % 3) == (np.arange(cols.start, cols.stop)[None, :] % 3)
+            )
             p[np.arange(cols.start, cols.stop), np.arange(cols.stop - cols.start)] += 1.0
             res = self.residual(g[:, cols], p)
             self.max_residual = max(self.max_residual, float(res.max()))
@@ -170,8 +170,14 @@ def _project(x: np.ndarray) -> np.ndarray:
     return x
 
 
-def _prepare(positions: np.ndarray, species: np.ndarray, cell: np.ndarray, table: PairTable,
-             solver: HessianSolver | None, pairs: Pairs | None):
+def _prepare(
+    positions: np.ndarray,
+    species: np.ndarray,
+    cell: np.ndarray,
+    table: PairTable,
+    solver: HessianSolver | None,
+    pairs: Pairs | None,
+):
     """Validated (positions, cell, species), the interacting pairs and a solver (built if not given)."""
     pos, c, sp = validate_system(positions, cell, species)
     assert sp is not None
@@ -264,8 +270,7 @@ def dipole_stiffness(
     order = np.argsort(p.i, kind="stable")  # pairs grouped by their first particle
     starts = np.searchsorted(p.i[order], np.arange(n + 1))
     nb = max(1, int(batch))
-    for a0 in tqdm(range(0, n, nb), desc="kappa solves", unit="batch", disable=not progress,
-                   total=math.ceil(n / nb)):
+    for a0 in tqdm(range(0, n, nb), desc="kappa solves", unit="batch", disable=not progress, total=math.ceil(n / nb)):
         a = np.arange(a0, min(n, a0 + nb))
         b = len(a)
         rhs = np.zeros((3 * n, 3 * b))
@@ -278,7 +283,7 @@ def dipole_stiffness(
         kk = np.arange(b)
         gdiag[a] = zr[a, :, kk, :]
         sdiag[a] = wr[a, :, kk, :]
-        sel = order[starts[a0]: starts[a0 + b]]  # pairs whose i is in this batch
+        sel = order[starts[a0] : starts[a0 + b]]  # pairs whose i is in this batch
         if sel.size:
             k_of = p.i[sel] - a0
             blk_g = zr[p.j[sel], :, k_of, :]  # (M⁺)_{j i} (3x3)
@@ -290,8 +295,16 @@ def dipole_stiffness(
     return _kappa(n, p, nvec, gdiag, sdiag, gcross, scross, solver.max_residual)
 
 
-def _kappa(n: int, p: Pairs, nvec: np.ndarray, gdiag: np.ndarray, sdiag: np.ndarray, gcross: np.ndarray,
-           scross: np.ndarray, max_residual: float) -> DipoleStiffness:
+def _kappa(
+    n: int,
+    p: Pairs,
+    nvec: np.ndarray,
+    gdiag: np.ndarray,
+    sdiag: np.ndarray,
+    gcross: np.ndarray,
+    scross: np.ndarray,
+    max_residual: float,
+) -> DipoleStiffness:
     """Eq. A4 from the 3x3 blocks of M⁺ (g) and M⁺² (s): κ = n·(g_ii+g_jj-2g_ij)·n / (same with s)."""
     gi = np.einsum("pa,pab,pb->p", nvec, gdiag[p.i], nvec)
     gj = np.einsum("pa,pab,pb->p", nvec, gdiag[p.j], nvec)

@@ -88,8 +88,9 @@ def _draw(p: GridCellParams, rng: np.random.Generator, n: int) -> tuple[np.ndarr
     return np.where(slow, p.c_el * sh, sh), slow
 
 
-def simulate_grid_cells(p: GridCellParams, times: np.ndarray, n_cells: int = 20000,
-                        seed: int = 0, max_passes: int = 100000) -> GridCellResult:
+def simulate_grid_cells(
+    p: GridCellParams, times: np.ndarray, n_cells: int = 20000, seed: int = 0, max_passes: int = 100000
+) -> GridCellResult:
     """Mean start-up stress of ``n_cells`` independent cells on ``times`` (t ≥ 0, increasing)."""
     t_out = np.asarray(times, dtype=np.float64)
     if t_out.ndim != 1 or np.any(np.diff(t_out) < 0) or t_out[0] < 0:
@@ -128,8 +129,7 @@ def simulate_grid_cells(p: GridCellParams, times: np.ndarray, n_cells: int = 200
             # loading ends -> unloading (slow: restructuring time; fast: reload at once)
             li = due[load]
             if li.size:
-                res = np.where(slow_cur[li], rng.exponential(p.gamma_res / p.rate, li.size)
-                               if p.gamma_res > 0 else 0.0, 0.0)
+                res = np.where(slow_cur[li], rng.exponential(p.gamma_res / p.rate, li.size) if p.gamma_res > 0 else 0.0, 0.0)
                 stage[li], t0[li], s0[li] = 1, te[load], s_at[load]
                 t_end[li] = te[load] + res
             # unloading/restructuring ends -> new cycle, loading from the residual stress
@@ -142,26 +142,34 @@ def simulate_grid_cells(p: GridCellParams, times: np.ndarray, n_cells: int = 200
         out[it] = value_at(np.full(n_cells, t), every, stage, t0, s0, k, p.t_str)
     mean = out.mean(axis=1)
     res = GridCellResult(
-        times=t_out, stress=mean,
+        times=t_out,
+        stress=mean,
         stress_slow=out[:, slow0].mean(axis=1) if slow0.any() else np.full(t_out.size, np.nan),
         stress_fast=out[:, ~slow0].mean(axis=1) if (~slow0).any() else np.full(t_out.size, np.nan),
-        p_slow_initial=float(slow0.mean()), rate=float(p.rate),
+        p_slow_initial=float(slow0.mean()),
+        rate=float(p.rate),
     )
     return res
 
 
-def value_at(t: np.ndarray, idx: np.ndarray, stage: np.ndarray, t0: np.ndarray, s0: np.ndarray,
-             k: float, t_str: float) -> np.ndarray:
+def value_at(
+    t: np.ndarray, idx: np.ndarray, stage: np.ndarray, t0: np.ndarray, s0: np.ndarray, k: float, t_str: float
+) -> np.ndarray:
     """Stress of cells ``idx`` at their own times ``t`` (end of the current stage)."""
     dt = t - t0[idx]
     decay = np.exp(-dt / t_str) if t_str > 0 else (dt <= 0).astype(float)
     return np.where(stage[idx] == 0, s0[idx] * decay + k * dt, s0[idx] * decay)
 
 
-def fit_gamma_res(make_params: Callable[[float, float], GridCellParams], rates: Sequence[float],
-                  md_times: Sequence[np.ndarray], md_stress: Sequence[np.ndarray],
-                  bounds: tuple[float, float] = (1e-3, 3.0), n_cells: int = 5000, seed: int = 0
-                  ) -> tuple[float, float]:
+def fit_gamma_res(
+    make_params: Callable[[float, float], GridCellParams],
+    rates: Sequence[float],
+    md_times: Sequence[np.ndarray],
+    md_stress: Sequence[np.ndarray],
+    bounds: tuple[float, float] = (1e-3, 3.0),
+    n_cells: int = 5000,
+    seed: int = 0,
+) -> tuple[float, float]:
     """Fit γ_res to MD start-up curves of the whole system at several rates.
 
     Minimises Σ_rates mean((σ_model − σ_MD)²)/mean(σ_MD²) over ln γ_res (bounded), with
@@ -169,14 +177,14 @@ def fit_gamma_res(make_params: Callable[[float, float], GridCellParams], rates: 
     ``make_params(rate, gamma_res)`` returns the model parameters at a rate.
     Returns ``(γ_res, objective)``.
     """
+
     def loss(lg: float) -> float:
         tot = 0.0
         for r, t, s in zip(rates, md_times, md_stress):
             m = simulate_grid_cells(make_params(r, float(np.exp(lg))), np.asarray(t), n_cells, seed)
             s = np.asarray(s)
-            tot += float(np.mean((m.stress - s) ** 2) / max(np.mean(s ** 2), 1e-30))
+            tot += float(np.mean((m.stress - s) ** 2) / max(np.mean(s**2), 1e-30))
         return tot
 
-    r = minimize_scalar(loss, bounds=(np.log(bounds[0]), np.log(bounds[1])), method="bounded",
-                        options={"xatol": 0.02})
+    r = minimize_scalar(loss, bounds=(np.log(bounds[0]), np.log(bounds[1])), method="bounded", options={"xatol": 0.02})
     return float(np.exp(r.x)), float(r.fun)

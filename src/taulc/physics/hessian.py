@@ -59,9 +59,7 @@ class PairTable:
     @classmethod
     def kob_andersen(cls, cutoff: float = 2.5, cutoff_mode: str = "global") -> PairTable:
         """The KA 80:20 table (ε_bs = 1.5, σ_bs = 0.8, ε_ss = 0.5, σ_ss = 0.88)."""
-        return cls.from_system(
-            SystemSpec("ka", 1000, 1.2, 1.0, cutoff=cutoff, cutoff_mode=cutoff_mode)
-        )
+        return cls.from_system(SystemSpec("ka", 1000, 1.2, 1.0, cutoff=cutoff, cutoff_mode=cutoff_mode))
 
     @property
     def max_cutoff(self) -> float:
@@ -110,8 +108,7 @@ def interacting_pairs(
             # once with each end active; keep it where the active end has the lower index
             ia, ja = block.i_active, block.j_active
             keep &= (ia & ja) | (ia & ~ja & (block.i < block.j)) | (~ia & ja & (block.j < block.i))
-        out.append((block.i[keep].copy(), block.j[keep].copy(), block.vectors[keep].copy(),
-                    block.distances[keep].copy()))
+        out.append((block.i[keep].copy(), block.j[keep].copy(), block.vectors[keep].copy(), block.distances[keep].copy()))
         del block
     i, j, v, d = (np.concatenate(x) for x in zip(*out))
     return Pairs(i.astype(np.int64), j.astype(np.int64), v, d)

@@ -94,8 +94,9 @@ def inherent_state(
         if own:
             engine.close()
     info = out.meta["minimize"]
-    log.info("inherent state: %s, %d iterations, |F| = %.2e, U/N = %.5f", s["style"], info["iterations"],
-             info["fnorm"], info["energy"])
+    log.info(
+        "inherent state: %s, %d iterations, |F| = %.2e, U/N = %.5f", s["style"], info["iterations"], info["fnorm"], info["energy"]
+    )
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_configuration(path, out)

@@ -48,8 +48,9 @@ class GofR:
     g: np.ndarray
 
 
-def pair_distribution(positions: np.ndarray | list[np.ndarray], cell: np.ndarray | list[np.ndarray],
-                      r_max: float = 3.0, dr: float = 0.02) -> GofR:
+def pair_distribution(
+    positions: np.ndarray | list[np.ndarray], cell: np.ndarray | list[np.ndarray], r_max: float = 3.0, dr: float = 0.02
+) -> GofR:
     """Total g(r) of one or several configurations (all species; vesin pairs, tilted cells)."""
     pos_list = positions if isinstance(positions, list) else [positions]
     cell_list = cell if isinstance(cell, list) else [cell] * len(pos_list)
@@ -82,7 +83,7 @@ def gr_first_minimum(gr: GofR, window: int = 7) -> float:
 
 def cage_volume(r_min: float) -> float:
     """Ω of Sec. V.A: volume of the sphere whose radius is the first minimum of g(r)."""
-    return float(4.0 / 3.0 * np.pi * r_min ** 3)
+    return float(4.0 / 3.0 * np.pi * r_min**3)
 
 
 @dataclass
@@ -94,8 +95,7 @@ class MsdTimescales:
     plateau_msd: float
 
 
-def msd_timescales(t: np.ndarray, msd: np.ndarray, temperature: float, mass: float = 1.0
-                   ) -> MsdTimescales:
+def msd_timescales(t: np.ndarray, msd: np.ndarray, temperature: float, mass: float = 1.0) -> MsdTimescales:
     """t_str and Γ⁻¹ from the equilibrium MSD (Sec. III.C and V.A).
 
     The plateau is located at the minimum of the log-slope d ln MSD / d ln t after the
@@ -108,12 +108,12 @@ def msd_timescales(t: np.ndarray, msd: np.ndarray, temperature: float, mass: flo
     m = np.asarray(msd, dtype=np.float64)
     plateau = lc2_from_msd(t, m, method="plateau")  # MSD at the log-slope minimum
     gamma_inv = float(t[np.flatnonzero(m == plateau)[0]])
-    return MsdTimescales(t_str=float(np.sqrt(mass * plateau / (3.0 * temperature))),
-                         gamma_inv=gamma_inv, plateau_msd=float(plateau))
+    return MsdTimescales(
+        t_str=float(np.sqrt(mass * plateau / (3.0 * temperature))), gamma_inv=gamma_inv, plateau_msd=float(plateau)
+    )
 
 
-def neighbor_keeping(unwrapped: np.ndarray, cells: np.ndarray, r_cut: float,
-                     frames: np.ndarray | None = None) -> np.ndarray:
+def neighbor_keeping(unwrapped: np.ndarray, cells: np.ndarray, r_cut: float, frames: np.ndarray | None = None) -> np.ndarray:
     """C_i(t) = n_i(t|0) / n_i(0) of App. B for every frame and particle.
 
     Args:
@@ -143,8 +143,9 @@ def neighbor_keeping(unwrapped: np.ndarray, cells: np.ndarray, r_cut: float,
     return out
 
 
-def green_kubo_viscosity(pxy: np.ndarray, dt: float, volume: float, temperature: float,
-                         t_max: float) -> tuple[np.ndarray, np.ndarray]:
+def green_kubo_viscosity(
+    pxy: np.ndarray, dt: float, volume: float, temperature: float, t_max: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Running Green-Kubo integral η(t) = V/T ∫_0^t ⟨p_xy(0) p_xy(t')⟩ dt'.
 
     Args:
@@ -167,8 +168,9 @@ def green_kubo_viscosity(pxy: np.ndarray, dt: float, volume: float, temperature:
     return np.arange(n_lag) * dt, volume / temperature * run
 
 
-def structural_distortion(positions: np.ndarray, cell: np.ndarray, r_min: float = 0.5,
-                          r_max: float = 5.0, dr: float = 0.05, rc: float = 4.0) -> tuple[np.ndarray, np.ndarray]:
+def structural_distortion(
+    positions: np.ndarray, cell: np.ndarray, r_min: float = 0.5, r_max: float = 5.0, dr: float = 0.05, rc: float = 4.0
+) -> tuple[np.ndarray, np.ndarray]:
     """Y(r_k) of Eq. 25-26: ``(r_k, Y)`` from one configuration.
 
     g_2^-2(r) of Eq. 9 with all particles as one species, coarse-grained twice (Eq. 11-12,
@@ -180,7 +182,7 @@ def structural_distortion(positions: np.ndarray, cell: np.ndarray, r_min: float 
     pos = np.asarray(positions, dtype=np.float64)
     g = glm_descriptors(pos, np.zeros(pos.shape[0], dtype=np.int64), cell, lm=((2, -2),), grid=grid)
     x0 = g[:, 0, 0, :]  # all particles counted as species 0
-    x2 = coarse_grain(x0, coarse_graining_matrix(pos, cell, rc), generations=2)[:, -x0.shape[1]:]
+    x2 = coarse_grain(x0, coarse_graining_matrix(pos, cell, rc), generations=2)[:, -x0.shape[1] :]
     return grid.values, x2.mean(axis=0)
 
 

@@ -75,7 +75,7 @@ def basin_shape(e_b: np.ndarray, p: PELParams) -> tuple[np.ndarray, np.ndarray, 
     gx = np.sqrt(2.0 * p.alpha * e / (p.g * p.omega))
     dx = 3.0 * (1.0 - p.alpha) * gx / (4.0 * p.alpha)
     with np.errstate(divide="ignore", invalid="ignore"):
-        a = np.where(dx > 0, (1.0 - p.alpha) * e / dx ** 1.5, 0.0)
+        a = np.where(dx > 0, (1.0 - p.alpha) * e / dx**1.5, 0.0)
     return gx, gx + dx, a
 
 
@@ -111,13 +111,13 @@ def _time_grid(e_b: np.ndarray, rate: float, p: PELParams, n: int) -> np.ndarray
     return np.concatenate([[0.0], np.geomspace(1e-4 * p.gamma_inv, t_end, n - 1)])
 
 
-def _hazard_survival(t: np.ndarray, e_b: np.ndarray, rate: float, p: PELParams
-                     ) -> tuple[np.ndarray, np.ndarray]:
+def _hazard_survival(t: np.ndarray, e_b: np.ndarray, rate: float, p: PELParams) -> tuple[np.ndarray, np.ndarray]:
     """Escape rate k(t) (Eq. 15) and survival S(t) = exp(−∫k) for each E_b (rows) on ``t``."""
     e = np.asarray(e_b, dtype=np.float64)[:, None]
     k = np.exp(-(e - deformation_energy(rate * t[None, :], e, p)) / p.temperature) / p.gamma_inv
-    cum = np.concatenate([np.zeros((e.shape[0], 1)),
-                          np.cumsum(0.5 * (k[:, 1:] + k[:, :-1]) * np.diff(t)[None, :], axis=1)], axis=1)
+    cum = np.concatenate(
+        [np.zeros((e.shape[0], 1)), np.cumsum(0.5 * (k[:, 1:] + k[:, :-1]) * np.diff(t)[None, :], axis=1)], axis=1
+    )
     return k, np.exp(-cum)
 
 
@@ -130,24 +130,23 @@ def jump_time_density(t: np.ndarray, e_b: float, rate: float, p: PELParams) -> n
     return (k * s)[0]
 
 
-def mean_jump_time(e_b: np.ndarray, rate: float, p: PELParams, n_grid: int = 4000,
-                   chunk: int = 256) -> np.ndarray:
+def mean_jump_time(e_b: np.ndarray, rate: float, p: PELParams, n_grid: int = 4000, chunk: int = 256) -> np.ndarray:
     """t̄(E_b, γ̇) of Eq. 18 = ∫_0^∞ S(t) dt for every E_b (vectorised, chunked)."""
     e = np.atleast_1d(np.asarray(e_b, dtype=np.float64))
     out = np.empty(e.shape)
     flat, res = e.ravel(), out.reshape(-1)
     for a in range(0, flat.size, chunk):
-        sub = flat[a:a + chunk]
+        sub = flat[a : a + chunk]
         t = _time_grid(sub, rate, p, n_grid)
         _, s = _hazard_survival(t, sub, rate, p)
-        tail = s[:, -1] / np.maximum(np.exp(-(sub - deformation_energy(rate * t[-1], sub, p))
-                                            / p.temperature) / p.gamma_inv, 1e-300)
-        res[a:a + chunk] = np.trapezoid(s, t, axis=1) + tail  # exponential tail beyond t_end
+        tail = s[:, -1] / np.maximum(
+            np.exp(-(sub - deformation_energy(rate * t[-1], sub, p)) / p.temperature) / p.gamma_inv, 1e-300
+        )
+        res[a : a + chunk] = np.trapezoid(s, t, axis=1) + tail  # exponential tail beyond t_end
     return out
 
 
-def deviation_time(e_b: float, rate: float, p: PELParams, tol: float = 0.1,
-                   n_grid: int = 4000) -> tuple[float, float]:
+def deviation_time(e_b: float, rate: float, p: PELParams, tol: float = 0.1, n_grid: int = 4000) -> tuple[float, float]:
     """``(t_c, p'_slow)`` of Fig. 24: first time f(t) departs from f_eq(t) by ``tol`` (relative),
     and the probability ∫_{t_c}^∞ f dt = S(t_c) of jumping later (slow)."""
     t = _time_grid(np.array([e_b]), 0.0, p, n_grid)
@@ -161,14 +160,19 @@ def deviation_time(e_b: float, rate: float, p: PELParams, tol: float = 0.1,
     return float(t[i]), float(s[0, i])
 
 
-def fit_alpha(tau_lc: Sequence[np.ndarray], tau_sh: Sequence[np.ndarray], rates: Sequence[float],
-              make: Callable[[float], PELParams], bounds: tuple[float, float] = (0.002, 0.98)
-              ) -> tuple[float, float]:
+def fit_alpha(
+    tau_lc: Sequence[np.ndarray],
+    tau_sh: Sequence[np.ndarray],
+    rates: Sequence[float],
+    make: Callable[[float], PELParams],
+    bounds: tuple[float, float] = (0.002, 0.98),
+) -> tuple[float, float]:
     """Fit α to binned MD τ_sh(τ_LC) at several rates (least squares in ln τ_sh).
 
     ``make(alpha)`` returns PELParams; ``tau_lc[k]``/``tau_sh[k]`` are bin means at ``rates[k]``.
     Returns ``(α, rms of ln τ_sh residuals)``.
     """
+
     def loss(a: float) -> float:
         p = make(a)
         r2 = []

@@ -120,6 +120,4 @@ def pseudo_harmonic_mode(
         log.warning("PHM: not converged after %d iterations (relative cost change %.2e)", max_iter, change)
     flat = pi.ravel()
     amp2 = np.einsum("ka,ka->k", pi, pi)
-    return PseudoHarmonicMode(
-        pi, float(flat @ (m @ flat)), float(amp2.sum() ** 2 / (n * np.sum(amp2**2))), it, converged
-    )
+    return PseudoHarmonicMode(pi, float(flat @ (m @ flat)), float(amp2.sum() ** 2 / (n * np.sum(amp2**2))), it, converged)

@@ -35,8 +35,15 @@ from taulc.physics.pel import (
     mean_jump_time,
 )
 
-__all__ = ["BarrierDensity", "barrier_density", "SGRSteadyState", "sgr_steady_state",
-           "activation_cutoff", "mean_jump_time_averaged", "fit_omega"]
+__all__ = [
+    "BarrierDensity",
+    "barrier_density",
+    "SGRSteadyState",
+    "sgr_steady_state",
+    "activation_cutoff",
+    "mean_jump_time_averaged",
+    "fit_omega",
+]
 
 
 @dataclass
@@ -73,12 +80,12 @@ class SGRSteadyState:
     rate: float
     e_b: np.ndarray
     gamma: np.ndarray
-    p_s: np.ndarray          # (E, G) normalised joint density
-    p_gamma: np.ndarray      # P_s(γ), Eq. 23
-    mean_strain: float       # γ̄, Eq. 24
-    tau_lc_mean: float       # τ̄_LC, Eq. 29
-    p_ac: np.ndarray         # P_ac(γ_ac), Eq. 30 (normalised)
-    stress: float            # σ_SGR, Eq. 32 (prefactor of "∼" set to 1)
+    p_s: np.ndarray  # (E, G) normalised joint density
+    p_gamma: np.ndarray  # P_s(γ), Eq. 23
+    mean_strain: float  # γ̄, Eq. 24
+    tau_lc_mean: float  # τ̄_LC, Eq. 29
+    p_ac: np.ndarray  # P_ac(γ_ac), Eq. 30 (normalised)
+    stress: float  # σ_SGR, Eq. 32 (prefactor of "∼" set to 1)
 
     @property
     def viscosity(self) -> float:
@@ -99,22 +106,20 @@ def _gamma_grid(rate: float, bd: BarrierDensity, p: PELParams, n: int) -> np.nda
     return np.concatenate([[0.0], np.geomspace(g_lo, g_hi, n - 1)])
 
 
-def sgr_steady_state(rate: float, bd: BarrierDensity, p: PELParams, n_gamma: int = 3000
-                     ) -> SGRSteadyState:
+def sgr_steady_state(rate: float, bd: BarrierDensity, p: PELParams, n_gamma: int = 3000) -> SGRSteadyState:
     """Steady state of Eq. 19 at ``rate`` (> 0) and its observables (Eq. 23-32)."""
     if not rate > 0:
         raise ValueError(f"SGR steady state needs rate > 0, got {rate}")
     gam = _gamma_grid(rate, bd, p, n_gamma)
     e = bd.e_b[:, None]
-    en = deformation_energy(gam[None, :], e, p)                        # (E, G)
-    w = np.exp((en - e) / p.temperature)                               # e^{-(E_b - E)/T}
+    en = deformation_energy(gam[None, :], e, p)  # (E, G)
+    w = np.exp((en - e) / p.temperature)  # e^{-(E_b - E)/T}
     # (1/g) ∫_0^γ e^{E/T} dγ' = (Γ/γ̇) ∫_0^γ e^{-(E_b - E)/T} dγ'
-    cum = np.concatenate([np.zeros((e.shape[0], 1)),
-                          np.cumsum(0.5 * (w[:, 1:] + w[:, :-1]) * np.diff(gam)[None, :], axis=1)],
-                         axis=1) / (rate * p.gamma_inv)
+    cum = np.concatenate(
+        [np.zeros((e.shape[0], 1)), np.cumsum(0.5 * (w[:, 1:] + w[:, :-1]) * np.diff(gam)[None, :], axis=1)], axis=1
+    ) / (rate * p.gamma_inv)
     ps = bd.rho[:, None] * np.exp(-cum)
-    norm = np.trapezoid(np.trapezoid(ps, gam, axis=1), bd.e_b) if bd.e_b.size > 1 else \
-        np.trapezoid(ps[0], gam)
+    norm = np.trapezoid(np.trapezoid(ps, gam, axis=1), bd.e_b) if bd.e_b.size > 1 else np.trapezoid(ps[0], gam)
     ps = ps / norm
 
     def e_int(y: np.ndarray) -> np.ndarray:
@@ -127,8 +132,17 @@ def sgr_steady_state(rate: float, bd: BarrierDensity, p: PELParams, n_gamma: int
     pac = e_int(w / (rate * p.gamma_inv) * ps)
     pac = pac / np.trapezoid(pac, gam)
     stress = float(np.trapezoid(e_int(deformation_slope(gam[None, :], e, p) * ps), gam))
-    return SGRSteadyState(rate=float(rate), e_b=bd.e_b, gamma=gam, p_s=ps, p_gamma=pg,
-                          mean_strain=mean_strain, tau_lc_mean=tau_mean, p_ac=pac, stress=stress)
+    return SGRSteadyState(
+        rate=float(rate),
+        e_b=bd.e_b,
+        gamma=gam,
+        p_s=ps,
+        p_gamma=pg,
+        mean_strain=mean_strain,
+        tau_lc_mean=tau_mean,
+        p_ac=pac,
+        stress=stress,
+    )
 
 
 def activation_cutoff(state: SGRSteadyState, mass: float = 0.95) -> float:
@@ -146,16 +160,17 @@ def mean_jump_time_averaged(rate: float, bd: BarrierDensity, p: PELParams) -> fl
     return float(np.trapezoid(bd.p_b * t, bd.e_b))
 
 
-def fit_omega(rate: float, tau_sh_mean: float, bd: BarrierDensity, p: PELParams,
-              bounds: tuple[float, float] = (0.05, 50.0)) -> float:
+def fit_omega(
+    rate: float, tau_sh_mean: float, bd: BarrierDensity, p: PELParams, bounds: tuple[float, float] = (0.05, 50.0)
+) -> float:
     """Eq. 34: the activation volume Ω minimising |τ̄_sh(γ̇) − t̄(γ̇)| (bounded, in ln Ω).
 
     ``bounds`` are multiples of the measured Ω (``p.omega``).
     """
+
     def loss(lo: float) -> float:
         q = replace(p, omega=p.omega * float(np.exp(lo)))
         return abs(np.log(mean_jump_time_averaged(rate, bd, q)) - np.log(tau_sh_mean))
 
-    r = minimize_scalar(loss, bounds=(np.log(bounds[0]), np.log(bounds[1])), method="bounded",
-                        options={"xatol": 1e-3})
+    r = minimize_scalar(loss, bounds=(np.log(bounds[0]), np.log(bounds[1])), method="bounded", options={"xatol": 1e-3})
     return float(p.omega * np.exp(r.x))

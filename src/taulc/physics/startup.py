@@ -71,17 +71,20 @@ class StartupRun:
             _, atom = coarsen_windows(self.times, self.atom_stress.T, max_frames)
             atom = atom.T
         return {
-            "rate": np.float64(self.rate), "times": times, "stress": stress,
-            "atom_stress": atom.astype(np.float32), "omega": self.omega,
+            "rate": np.float64(self.rate),
+            "times": times,
+            "stress": stress,
+            "atom_stress": atom.astype(np.float32),
+            "omega": self.omega,
             "frame_times": self.times,
             "keep_frames": self.keep_frames,
             "neighbor_keeping": self.neighbor_keeping.astype(np.float32),
-            "first_jump": self.first_jump.astype(np.float32), "r_cut": np.float64(self.r_cut),
+            "first_jump": self.first_jump.astype(np.float32),
+            "r_cut": np.float64(self.r_cut),
         }
 
 
-def coarsen_windows(times: np.ndarray, values: np.ndarray, max_frames: int
-                    ) -> tuple[np.ndarray, np.ndarray]:
+def coarsen_windows(times: np.ndarray, values: np.ndarray, max_frames: int) -> tuple[np.ndarray, np.ndarray]:
     """Merge consecutive stress windows so at most ``max_frames`` frames remain.
 
     Frame 0 (instantaneous) is kept; frames 1.. are window means of equal length, so the
@@ -93,22 +96,30 @@ def coarsen_windows(times: np.ndarray, values: np.ndarray, max_frames: int
     if b == 1:
         return times, values
     m = (f - 1) // b
-    body = values[..., 1:1 + m * b].reshape(*values.shape[:-1], m, b).mean(axis=-1)
-    return (np.concatenate([times[:1], times[b:1 + m * b:b]]),
-            np.concatenate([values[..., :1], body], axis=-1))
+    body = values[..., 1 : 1 + m * b].reshape(*values.shape[:-1], m, b).mean(axis=-1)
+    return (np.concatenate([times[:1], times[b : 1 + m * b : b]]), np.concatenate([values[..., :1], body], axis=-1))
 
 
-def sample_every_for(duration: float, dt: float, n_frames: int = 400,
-                     bounds: tuple[float, float] = (0.05, 0.5)) -> int:
+def sample_every_for(duration: float, dt: float, n_frames: int = 400, bounds: tuple[float, float] = (0.05, 0.5)) -> int:
     """MD steps between frames: about ``n_frames`` frames, interval clipped to ``bounds``."""
     interval = float(np.clip(duration / n_frames, *bounds))
     return max(1, int(round(interval / dt)))
 
 
-def run_startup(engine: MDEngine, conf: Configuration, rate: float, duration: float, *,
-                n_replicas: int, seed: int, lc2: float, r_cut: float,
-                sample_every: int | None = None, n_keep_frames: int = 80,
-                progress: bool = False) -> StartupRun:
+def run_startup(
+    engine: MDEngine,
+    conf: Configuration,
+    rate: float,
+    duration: float,
+    *,
+    n_replicas: int,
+    seed: int,
+    lc2: float,
+    r_cut: float,
+    sample_every: int | None = None,
+    n_keep_frames: int = 80,
+    progress: bool = False,
+) -> StartupRun:
     """Start-up shear at ``rate`` for ``duration`` from ``conf`` (shear off before t = 0).
 
     Args:
@@ -147,9 +158,20 @@ def run_startup(engine: MDEngine, conf: Configuration, rate: float, duration: fl
         jumps.append(first_jump_times(traj.nonaffine, traj.times, lc2))
     n = float(n_replicas)
     return StartupRun(
-        rate=float(rate), times=np.asarray(times), stress=np.asarray(stresses),
-        atom_stress=acc_s / n, omega=np.asarray(omega), keep_frames=np.asarray(keep),
-        neighbor_keeping=acc_c / n, first_jump=np.asarray(jumps), r_cut=float(r_cut),
-        meta={"seeds": [int(x) for x in seeds], "seed": int(seed), "sample_every": int(k),
-              "engine": engine.backend, "engine_version": engine.version},
+        rate=float(rate),
+        times=np.asarray(times),
+        stress=np.asarray(stresses),
+        atom_stress=acc_s / n,
+        omega=np.asarray(omega),
+        keep_frames=np.asarray(keep),
+        neighbor_keeping=acc_c / n,
+        first_jump=np.asarray(jumps),
+        r_cut=float(r_cut),
+        meta={
+            "seeds": [int(x) for x in seeds],
+            "seed": int(seed),
+            "sample_every": int(k),
+            "engine": engine.backend,
+            "engine_version": engine.version,
+        },
     )

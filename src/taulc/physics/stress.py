@@ -59,8 +59,7 @@ __all__ = [
 COMPONENTS = ((0, 0), (1, 1), (2, 2), (0, 1), (0, 2), (1, 2))
 
 
-def species_volumes(system: SystemSpec, species: np.ndarray, volume: float,
-                    dim: int = 3) -> tuple[float, float]:
+def species_volumes(system: SystemSpec, species: np.ndarray, volume: float, dim: int = 3) -> tuple[float, float]:
     """(Ω_b, Ω_s) of Eq. 3: Ω_b/Ω_s = (σ_bb/σ_ss)^D and N_b Ω_b + N_s Ω_s = V."""
     species = np.asarray(species)
     ns = int(np.count_nonzero(species == 1))
@@ -82,8 +81,9 @@ def _pair_tables(system: SystemSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return t.epsilon, t.sigma, t.cutoff
 
 
-def atomic_virial(positions: np.ndarray, species: np.ndarray, cell: np.ndarray, system: SystemSpec,
-                  *, max_pairs: int = 5_000_000) -> np.ndarray:
+def atomic_virial(
+    positions: np.ndarray, species: np.ndarray, cell: np.ndarray, system: SystemSpec, *, max_pairs: int = 5_000_000
+) -> np.ndarray:
     """Per-particle pair virial ``W_i,ab = -1/2 Σ_j V'(r_ij) r_a r_b / r`` (N, 6), components
     in the order xx, yy, zz, xy, xz, yz (:data:`COMPONENTS`).
 
@@ -109,9 +109,16 @@ def atomic_virial(positions: np.ndarray, species: np.ndarray, cell: np.ndarray, 
     return out
 
 
-def atomic_stress(positions: np.ndarray, species: np.ndarray, cell: np.ndarray, system: SystemSpec,
-                  *, velocities: np.ndarray | None = None, component: str | None = "xy",
-                  max_pairs: int = 5_000_000) -> tuple[np.ndarray, np.ndarray]:
+def atomic_stress(
+    positions: np.ndarray,
+    species: np.ndarray,
+    cell: np.ndarray,
+    system: SystemSpec,
+    *,
+    velocities: np.ndarray | None = None,
+    component: str | None = "xy",
+    max_pairs: int = 5_000_000,
+) -> tuple[np.ndarray, np.ndarray]:
     """Atomic stress of Eq. 2 and particle volumes of Eq. 3.
 
     Args:
@@ -153,9 +160,15 @@ def frame_cell(cell: np.ndarray, tilt: float) -> np.ndarray:
     return c
 
 
-def atomic_shear_stress_frames(unwrapped: np.ndarray, tilt: np.ndarray, cell: np.ndarray,
-                               species: np.ndarray, system: SystemSpec,
-                               frames: Iterable[int] | None = None, progress: bool = False) -> np.ndarray:
+def atomic_shear_stress_frames(
+    unwrapped: np.ndarray,
+    tilt: np.ndarray,
+    cell: np.ndarray,
+    species: np.ndarray,
+    system: SystemSpec,
+    frames: Iterable[int] | None = None,
+    progress: bool = False,
+) -> np.ndarray:
     """σ_i,xy (Eq. 2) at recorded frames of a trajectory, ``(F_sel, N)``.
 
     ``unwrapped (F, N, 3)`` and ``tilt (F,)`` as stored in :class:`taulc.md.Trajectory`;

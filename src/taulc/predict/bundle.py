@@ -161,21 +161,26 @@ def make_bundle(
         "taulc_version": taulc.__version__,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "model": model_payload(model),
-        "inputs": jsonable({
-            "kind": model.inputs.name,
-            "descriptor": descriptor,
-            "feature_names": list(feature_names) if feature_names is not None else None,
-            "graph_radius": float(graph_radius) if graph_radius else None,
-            "cutoff": cutoff,
-            **({"positions": dict(positions)} if positions else {}),
-        }),
-        "species": jsonable({
-            "map": [list(kv) for kv in species_map],
-            "symbols": list(symbols),
-            "sigma": dict(sigma or DEFAULT_SIGMA),
-        }),
-        "outputs": jsonable({"target": target, "display": dict(display or {"score": model.score_name(target), "vmin": -1.0,
-                                                                           "vmax": 1.0})}),
+        "inputs": jsonable(
+            {
+                "kind": model.inputs.name,
+                "descriptor": descriptor,
+                "feature_names": list(feature_names) if feature_names is not None else None,
+                "graph_radius": float(graph_radius) if graph_radius else None,
+                "cutoff": cutoff,
+                **({"positions": dict(positions)} if positions else {}),
+            }
+        ),
+        "species": jsonable(
+            {
+                "map": [list(kv) for kv in species_map],
+                "symbols": list(symbols),
+                "sigma": dict(sigma or DEFAULT_SIGMA),
+            }
+        ),
+        "outputs": jsonable(
+            {"target": target, "display": dict(display or {"score": model.score_name(target), "vmin": -1.0, "vmax": 1.0})}
+        ),
         "training": jsonable(dict(training or {})),
         "domain": jsonable(dict(domain or {})),
     }

@@ -45,29 +45,51 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("bundle", help=f"predictor bundle (<run_dir>/{PREDICTOR}) or a training run directory")
     p.add_argument("inputs", nargs="+", help="configuration files")
     p.add_argument("--out", "-o", required=True, help="output directory (created if needed)")
-    p.add_argument("--format", dest="fmt", default=None,
-                   help="format of all inputs: lammps-dump-text | lammps-data | xyz | gsd | any ASE format "
-                   "(default: from the file name, else from its first bytes)")
-    p.add_argument("--out-format", default="extxyz", choices=["extxyz", "lammps-dump", "gsd", "same"],
-                   help="per-atom output: extxyz (default; the input's arrays and info keys kept), lammps-dump (the "
-                   "input dump's lines plus prediction columns), gsd (predictions in log/particles/taulc/*), same "
-                   "(the input's own format: dump -> lammps-dump, gsd -> gsd, else extxyz)")
-    p.add_argument("--species-map", type=_species_map, default=None,
-                   help="type/label -> species entries, e.g. '1=1,2=0' or '0=0,1=1' (0 big, 1 small); added to the "
-                   "defaults 1/2, A/B, a/b, Ni/P = big/small and the bundle's own map")
-    p.add_argument("--strict", action="store_true",
-                   help="refuse (fail the file) instead of warning when a frame is outside the training domain")
-    p.add_argument("--allow-small-cell", action="store_true",
-                   help="accept cells narrower than twice the descriptor cut-off (particles see their own images)")
+    p.add_argument(
+        "--format",
+        dest="fmt",
+        default=None,
+        help="format of all inputs: lammps-dump-text | lammps-data | xyz | gsd | any ASE format "
+        "(default: from the file name, else from its first bytes)",
+    )
+    p.add_argument(
+        "--out-format",
+        default="extxyz",
+        choices=["extxyz", "lammps-dump", "gsd", "same"],
+        help="per-atom output: extxyz (default; the input's arrays and info keys kept), lammps-dump (the "
+        "input dump's lines plus prediction columns), gsd (predictions in log/particles/taulc/*), same "
+        "(the input's own format: dump -> lammps-dump, gsd -> gsd, else extxyz)",
+    )
+    p.add_argument(
+        "--species-map",
+        type=_species_map,
+        default=None,
+        help="type/label -> species entries, e.g. '1=1,2=0' or '0=0,1=1' (0 big, 1 small); added to the "
+        "defaults 1/2, A/B, a/b, Ni/P = big/small and the bundle's own map",
+    )
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="refuse (fail the file) instead of warning when a frame is outside the training domain",
+    )
+    p.add_argument(
+        "--allow-small-cell",
+        action="store_true",
+        help="accept cells narrower than twice the descriptor cut-off (particles see their own images)",
+    )
     p.add_argument("--slice-z", type=float, default=None, help="centre of the x-y slab of the map (default: mid-box)")
     p.add_argument("--slice-thickness", type=float, default=1.5, help="thickness of the map slab (default 1.5)")
     p.add_argument("--vmin", type=float, default=None, help="colour range (default: the bundle's common range)")
     p.add_argument("--vmax", type=float, default=None, help="colour range (H/logit: symmetric if only --vmax is given)")
     p.add_argument("--no-png", action="store_true", help="skip the hardness map")
     p.add_argument("--device", default="cpu", help="torch device for GNN/MLP bundles (default cpu)")
-    p.add_argument("--temperature", type=float, default=None,
-                   help="temperature of the samples for predictors whose descriptors read the inherent state or the "
-                        "cage average (a short MD run; default: the file's temperature or velocities, else the training T)")
+    p.add_argument(
+        "--temperature",
+        type=float,
+        default=None,
+        help="temperature of the samples for predictors whose descriptors read the inherent state or the "
+        "cage average (a short MD run; default: the file's temperature or velocities, else the training T)",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars, warnings and errors only")
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
 
@@ -99,12 +121,25 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         pred.temperature = float(args.temperature)
     tr = pred.training
-    log.info("predictor %s (%s, target %s, trained on %s)", pred.path, pred.model_name, pred.target,
-             (tr.get("dataset") or {}).get("name", "?"))
+    log.info(
+        "predictor %s (%s, target %s, trained on %s)",
+        pred.path,
+        pred.model_name,
+        pred.target,
+        (tr.get("dataset") or {}).get("name", "?"),
+    )
     maps = MapOptions(args.slice_z, args.slice_thickness, args.vmin, args.vmax, not args.no_png)
     try:
-        rows, failed = predict_files(pred, args.inputs, args.out, fmt=args.fmt, allow_small_cell=args.allow_small_cell,
-                                     maps=maps, progress=not args.quiet, out_format=args.out_format)
+        rows, failed = predict_files(
+            pred,
+            args.inputs,
+            args.out,
+            fmt=args.fmt,
+            allow_small_cell=args.allow_small_cell,
+            maps=maps,
+            progress=not args.quiet,
+            out_format=args.out_format,
+        )
     except TaulcError as exc:
         log.error("%s", exc)
         return 2
@@ -112,8 +147,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         vals = "  ".join(f"{k}={r[k]:.3f}" for k in r if k.startswith("p_") or k.endswith("_mean"))
         log.info("%s: %d frame(s)  %s", r["file"], r["n_frames"], vals)
         if r.get("n_out_of_domain"):
-            log.warning("%s: %d of %d frame(s) outside the training domain (column in_domain = 0 in %s; "
-                        "see docs/inputs.md)", r["file"], r["n_out_of_domain"], r["n_frames"], r.get("out_csv", "the CSV"))
+            log.warning(
+                "%s: %d of %d frame(s) outside the training domain (column in_domain = 0 in %s; see docs/inputs.md)",
+                r["file"],
+                r["n_out_of_domain"],
+                r["n_frames"],
+                r.get("out_csv", "the CSV"),
+            )
     if failed:
         log.error("%d of %d file(s) failed: %s", len(failed), len(args.inputs), ", ".join(failed))
         return 1

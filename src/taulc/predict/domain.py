@@ -51,9 +51,22 @@ from taulc.structure.features import featurize
 if TYPE_CHECKING:
     from taulc.models.outputs import Output
 
-__all__ = ["Domain", "training_domain", "structure_features", "structure_reference", "COMPOSITION_TOL", "DENSITY_TOL",
-           "TEMPERATURE_TOL", "DESCRIPTOR_Z_MAX", "DESCRIPTOR_Z_FACTOR", "SCORE_OUTSIDE_MAX", "SCORE_MARGIN",
-           "STRUCTURE_DESCRIPTOR", "STRUCTURE_Z_FACTOR", "STRUCTURE_Z_MIN"]
+__all__ = [
+    "Domain",
+    "training_domain",
+    "structure_features",
+    "structure_reference",
+    "COMPOSITION_TOL",
+    "DENSITY_TOL",
+    "TEMPERATURE_TOL",
+    "DESCRIPTOR_Z_MAX",
+    "DESCRIPTOR_Z_FACTOR",
+    "SCORE_OUTSIDE_MAX",
+    "SCORE_MARGIN",
+    "STRUCTURE_DESCRIPTOR",
+    "STRUCTURE_Z_FACTOR",
+    "STRUCTURE_Z_MIN",
+]
 
 COMPOSITION_TOL = 0.05
 """Absolute tolerance on the fraction of small particles."""
@@ -127,12 +140,18 @@ def structure_reference(frames: Any) -> dict[str, Any]:
             sd = x[sp == s].std(axis=0)
             scale[s] = np.maximum(sd, _SCALE_FLOOR * float(np.median(sd[sd > 0])) if np.any(sd > 0) else 1.0)
     zmax = max(_structure_z(mean, scale, xi, si) or 0.0 for xi, si in zip(xs, sps))
-    return {"descriptor": STRUCTURE_DESCRIPTOR, "mean": mean.tolist(), "scale": scale.tolist(), "z_max": zmax,
-            "n_configurations": len(xs)}
+    return {
+        "descriptor": STRUCTURE_DESCRIPTOR,
+        "mean": mean.tolist(),
+        "scale": scale.tolist(),
+        "z_max": zmax,
+        "n_configurations": len(xs),
+    }
 
 
-def training_domain(c: Mapping[str, Any], manifest: Mapping[str, Any] | None, pred: Mapping[str, np.ndarray],
-                    score: Output) -> dict[str, Any]:
+def training_domain(
+    c: Mapping[str, Any], manifest: Mapping[str, Any] | None, pred: Mapping[str, np.ndarray], score: Output
+) -> dict[str, Any]:
     """The ``domain`` field of a bundle: system state, rate range, training score range (of the declared ``score``
     output in the test predictions ``pred``), particles used."""
     system = c.get("system") or {}
@@ -179,10 +198,19 @@ class Domain:
         if scaler:
             mean, scale = np.asarray(scaler["mean"], dtype=float), np.asarray(scaler["scale"], dtype=float)
         r = d.get("rates")
-        return cls(d.get("fraction_small"), d.get("density"), d.get("temperature"),
-                   (float(r[0]), float(r[1])) if r else None, d.get("score"), str(d.get("species", "all")),
-                   mean, scale, bool(d), {k: d[k] for k in ("descriptor_z_max",) if d.get(k) is not None},
-                   d.get("structure") or None)
+        return cls(
+            d.get("fraction_small"),
+            d.get("density"),
+            d.get("temperature"),
+            (float(r[0]), float(r[1])) if r else None,
+            d.get("score"),
+            str(d.get("species", "all")),
+            mean,
+            scale,
+            bool(d),
+            {k: d[k] for k in ("descriptor_z_max",) if d.get(k) is not None},
+            d.get("structure") or None,
+        )
 
     @property
     def structure_limit(self) -> float:
@@ -209,13 +237,22 @@ class Domain:
         sel = {"big": species == 0, "small": species == 1}.get(self.species, np.ones(len(species), dtype=bool))
         if not sel.any():
             return None
-        z = (np.asarray(x, dtype=float)[sel].mean(axis=0) - self.feature_mean) / np.where(self.feature_scale > 0, self.feature_scale, 1.0)
+        z = (np.asarray(x, dtype=float)[sel].mean(axis=0) - self.feature_mean) / np.where(
+            self.feature_scale > 0, self.feature_scale, 1.0
+        )
         return float(np.sqrt(np.mean(z * z)))
 
     def assess(
-        self, species: np.ndarray, cell: np.ndarray, x: np.ndarray | None, values: Mapping[str, np.ndarray],
-        *, temperature: float | None = None, rate: float | None = None,
-        recorded_temperature: tuple[float, str] | None = None, positions: np.ndarray | None = None,
+        self,
+        species: np.ndarray,
+        cell: np.ndarray,
+        x: np.ndarray | None,
+        values: Mapping[str, np.ndarray],
+        *,
+        temperature: float | None = None,
+        rate: float | None = None,
+        recorded_temperature: tuple[float, str] | None = None,
+        positions: np.ndarray | None = None,
     ) -> tuple[dict[str, Any], list[str]]:
         """Per-frame distances from the domain (CSV columns) and the warnings, each saying what to do."""
         n = len(species)
@@ -229,47 +266,62 @@ class Domain:
             f0 = float(self.fraction_small)
             if abs(frac - f0) > COMPOSITION_TOL:
                 if abs(frac - (1.0 - f0)) <= COMPOSITION_TOL:
-                    warn.append(f"composition: {frac:.1%} small particles where training had {f0:.1%}: the type map "
-                                "looks swapped (type 1 = small here); pass --species-map 1=1,2=0 (or LABEL=0/1)")
+                    warn.append(
+                        f"composition: {frac:.1%} small particles where training had {f0:.1%}: the type map "
+                        "looks swapped (type 1 = small here); pass --species-map 1=1,2=0 (or LABEL=0/1)"
+                    )
                 else:
-                    warn.append(f"composition: {frac:.1%} small particles, training had {f0:.1%}; check --species-map "
-                                "(0 = big, 1 = small) or use a model trained on this mixture")
+                    warn.append(
+                        f"composition: {frac:.1%} small particles, training had {f0:.1%}; check --species-map "
+                        "(0 = big, 1 = small) or use a model trained on this mixture"
+                    )
         if self.density is not None and abs(rho / float(self.density) - 1.0) > DENSITY_TOL:
-            warn.append(f"density: N/V = {rho:.4g}, training density {float(self.density):g} (tolerance "
-                        f"{DENSITY_TOL:.0%}); the input is in other units or another state point - rescale lengths to "
-                        "LJ units of sigma_bb or use a model trained at this density")
+            warn.append(
+                f"density: N/V = {rho:.4g}, training density {float(self.density):g} (tolerance "
+                f"{DENSITY_TOL:.0%}); the input is in other units or another state point - rescale lengths to "
+                "LJ units of sigma_bb or use a model trained at this density"
+            )
         if temperature is not None:
             row["temperature"] = temperature
             if self.temperature is not None and abs(temperature / float(self.temperature) - 1.0) > TEMPERATURE_TOL:
-                warn.append(f"temperature: kinetic T = {temperature:.3g} from the velocities, training T = "
-                            f"{float(self.temperature):g} (tolerance {TEMPERATURE_TOL:.0%}); use a model trained at this T")
+                warn.append(
+                    f"temperature: kinetic T = {temperature:.3g} from the velocities, training T = "
+                    f"{float(self.temperature):g} (tolerance {TEMPERATURE_TOL:.0%}); use a model trained at this T"
+                )
         if recorded_temperature is not None:
             t_rec, key = recorded_temperature
             row["temperature_recorded"] = t_rec
             if self.temperature is not None and abs(t_rec / float(self.temperature) - 1.0) > TEMPERATURE_TOL:
-                warn.append(f"temperature: the file records {key} = {t_rec:g}, training T = {float(self.temperature):g} "
-                            f"(tolerance {TEMPERATURE_TOL:.0%}); use a model trained at this T")
+                warn.append(
+                    f"temperature: the file records {key} = {t_rec:g}, training T = {float(self.temperature):g} "
+                    f"(tolerance {TEMPERATURE_TOL:.0%}); use a model trained at this T"
+                )
         if rate is not None:
             row["rate"] = float(rate)
             if self.rates is not None:
                 lo, hi = self.rates
                 if not (lo * (1 - 1e-6) - 1e-12 <= rate <= hi * (1 + 1e-6) + 1e-12):
-                    warn.append(f"shear rate {rate:g} is outside the training range [{lo:g}, {hi:g}]; the prediction is "
-                                "an extrapolation")
+                    warn.append(
+                        f"shear rate {rate:g} is outside the training range [{lo:g}, {hi:g}]; the prediction is an extrapolation"
+                    )
         dz = self.descriptor_z(x, species)
         if dz is not None:
             row["descriptor_z"] = dz
             limit = self.descriptor_limit
             if dz > limit:
-                warn.append(f"structure: descriptors are {dz:.2f} training standard deviations (RMS) from the "
-                            f"training mean (limit {limit:.3g}); this is not the liquid the model learnt")
+                warn.append(
+                    f"structure: descriptors are {dz:.2f} training standard deviations (RMS) from the "
+                    f"training mean (limit {limit:.3g}); this is not the liquid the model learnt"
+                )
         sz = self.structure_z(positions, species, cell)
         if sz is not None:
             row["structure_z"] = sz
             if sz > self.structure_limit:
-                warn.append(f"structure: the radial structure g(r) is {sz:.2f} training standard deviations (RMS) from "
-                            f"the training configurations' (limit {self.structure_limit:.3g}); not the liquid the model "
-                            "learnt (a crystal, another temperature or density?)")
+                warn.append(
+                    f"structure: the radial structure g(r) is {sz:.2f} training standard deviations (RMS) from "
+                    f"the training configurations' (limit {self.structure_limit:.3g}); not the liquid the model "
+                    "learnt (a crystal, another temperature or density?)"
+                )
         if self.score and self.score.get("name") in values:
             v = np.asarray(values[self.score["name"]], dtype=float)
             lo, hi = float(self.score["lo"]), float(self.score["hi"])
@@ -277,7 +329,9 @@ class Domain:
             out = float(np.mean((v < lo) | (v > hi)))
             row["score_outside"] = out
             if out > SCORE_OUTSIDE_MAX:
-                warn.append(f"scores: {out:.0%} of the particles have {self.score['name']} outside the training range "
-                            f"[{lo:.3g}, {hi:.3g}] (mean {float(np.mean(v)):.3g}); the prediction is an extrapolation")
+                warn.append(
+                    f"scores: {out:.0%} of the particles have {self.score['name']} outside the training range "
+                    f"[{lo:.3g}, {hi:.3g}] (mean {float(np.mean(v)):.3g}); the prediction is an extrapolation"
+                )
         row["in_domain"] = int(not warn)
         return row, warn

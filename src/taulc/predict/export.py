@@ -51,8 +51,9 @@ def _display_range(pred: Mapping[str, np.ndarray], score: Output) -> dict[str, A
     return {"score": score.name, "vmin": lo, "vmax": hi if hi > lo else lo + 1.0}
 
 
-def _training_ranges(bundle: Mapping[str, Any], root: Path, manifest: Mapping[str, Any],
-                     descriptor: Mapping[str, Any] | None) -> dict[str, Any]:
+def _training_ranges(
+    bundle: Mapping[str, Any], root: Path, manifest: Mapping[str, Any], descriptor: Mapping[str, Any] | None
+) -> dict[str, Any]:
     """Domain entries measured on every configuration of the dataset (features from the training's own cache):
     the largest descriptor distance ``descriptor_z_max`` and, for descriptor-only models, the score range of
     all configurations (the test split alone may hold one shear rate)."""
@@ -85,6 +86,7 @@ def _training_ranges(bundle: Mapping[str, Any], root: Path, manifest: Mapping[st
 
 def _structure_reference(root: Path, manifest: Mapping[str, Any]) -> dict[str, Any]:
     """The model-independent structure reference of every dataset configuration (:func:`structure_reference`)."""
+
     def frames() -> Any:
         for s in manifest["shards"]:
             z = load_npz(root / s["file"], ("positions", "species", "cell"))
@@ -117,8 +119,12 @@ def export_run_bundle(
     m: dict[str, Any] = {}
     if man.exists():
         m = read_json(man, error=BundleError)
-        man_info.update(manifest_sha256=sha256_file(man), config_hash=m.get("config_hash"),
-                        format_version=m.get("format_version"), n_shards=len(m.get("shards", [])))
+        man_info.update(
+            manifest_sha256=sha256_file(man),
+            config_hash=m.get("config_hash"),
+            format_version=m.get("format_version"),
+            n_shards=len(m.get("shards", [])),
+        )
     system = c.get("system") or {}
     sig = system.get("sigma")
     training = {
@@ -163,4 +169,3 @@ def export_run_bundle(
     out = save_bundle(bundle, path)
     log.info("predictor bundle written to %s (format %s v%d)", out, BUNDLE_FORMAT, BUNDLE_VERSION)
     return out
-

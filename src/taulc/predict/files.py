@@ -37,11 +37,24 @@ from taulc.validate import check_output_dir
 
 log = logging.getLogger(__name__)
 
-__all__ = ["MapOptions", "OUT_FORMATS", "check_outputs", "out_format_for", "output_paths", "predict_file", "predict_files",
-           "SUFFIXES"]
+__all__ = [
+    "MapOptions",
+    "OUT_FORMATS",
+    "check_outputs",
+    "out_format_for",
+    "output_paths",
+    "predict_file",
+    "predict_files",
+    "SUFFIXES",
+]
 
-SUFFIXES = {"extxyz": ".taulc.extxyz", "lammps-dump": ".taulc.dump", "gsd": ".taulc.gsd", "csv": ".taulc.csv",
-            "png": ".taulc.png"}
+SUFFIXES = {
+    "extxyz": ".taulc.extxyz",
+    "lammps-dump": ".taulc.dump",
+    "gsd": ".taulc.gsd",
+    "csv": ".taulc.csv",
+    "png": ".taulc.png",
+}
 OUT_FORMATS = ("extxyz", "lammps-dump", "gsd", "same")
 """Per-atom output formats (``--out-format``); ``same``: a LAMMPS dump -> lammps-dump, gsd -> gsd, else extxyz."""
 
@@ -71,15 +84,19 @@ def out_format_for(path: str | os.PathLike[str], out_format: str = "extxyz", fmt
     return {"lammps-dump-text": "lammps-dump", "gsd": "gsd"}.get(f, "extxyz")
 
 
-def output_paths(path: str | os.PathLike[str], out_dir: str | os.PathLike[str], out_format: str = "extxyz",
-                 fmt: str | None = None) -> dict[str, Path]:
+def output_paths(
+    path: str | os.PathLike[str], out_dir: str | os.PathLike[str], out_format: str = "extxyz", fmt: str | None = None
+) -> dict[str, Path]:
     """The files :func:`predict_file` writes for ``path``: the per-atom file (key ``atoms``), ``csv`` and ``png``."""
     stem = Path(path).name
     for ext in (".gz", ".extxyz", ".xyz", ".gsd", ".lammpstrj", ".lammpsdump", ".dump", ".data", ".lmp"):
         stem = stem[: -len(ext)] if stem.endswith(ext) and len(stem) > len(ext) else stem
     of = out_format_for(path, out_format, fmt)
-    return {"atoms": Path(out_dir) / f"{stem}{SUFFIXES[of]}", "csv": Path(out_dir) / f"{stem}{SUFFIXES['csv']}",
-            "png": Path(out_dir) / f"{stem}{SUFFIXES['png']}"}
+    return {
+        "atoms": Path(out_dir) / f"{stem}{SUFFIXES[of]}",
+        "csv": Path(out_dir) / f"{stem}{SUFFIXES['csv']}",
+        "png": Path(out_dir) / f"{stem}{SUFFIXES['png']}",
+    }
 
 
 class _Staged:
@@ -107,7 +124,11 @@ def _pooled(rows: Sequence[dict[str, Any]], path: Path) -> dict[str, Any]:
     """File-level row: particle-weighted means of every per-frame fraction/mean (= pooled over all particles)."""
     n = [r["n_atoms"] for r in rows]
     tot = float(sum(n))
-    out: dict[str, Any] = {"file": str(path), "n_frames": len(rows), "n_atoms": rows[0]["n_atoms"] if len(set(n)) == 1 else "varies"}
+    out: dict[str, Any] = {
+        "file": str(path),
+        "n_frames": len(rows),
+        "n_atoms": rows[0]["n_atoms"] if len(set(n)) == 1 else "varies",
+    }
     for k in rows[0]:
         if k.startswith("p_") or k.endswith("_mean"):
             out[k] = sum(r[k] * r["n_atoms"] for r in rows) / tot
@@ -143,8 +164,14 @@ def predict_file(
     info = {"model": predictor.model_name, "predictor": str(predictor.path or "")}
     with _Staged({k: targets[k] for k in keys}) as st:
         with _Writer(st.tmp["atoms"], of, predictor.symbols) as out:
-            frames = tqdm(predictor.iter_predict(path, fmt=fmt, allow_small_cell=allow_small_cell), desc=path.name,
-                          unit="frame", disable=not progress, leave=False, dynamic_ncols=True)
+            frames = tqdm(
+                predictor.iter_predict(path, fmt=fmt, allow_small_cell=allow_small_cell),
+                desc=path.name,
+                unit="frame",
+                disable=not progress,
+                leave=False,
+                dynamic_ncols=True,
+            )
             for p in frames:
                 s = p.summary()
                 rows.append(s)
@@ -166,8 +193,14 @@ def predict_file(
             if maps.vmax is not None and maps.vmin is None and score.task == SCORE:
                 vmin = -maps.vmax
             sig = predictor.sigma
-            hardness_map([first] + ([last] if last is not None else []), str(st.tmp["png"]), score=score,
-                         vmin=float(vmin), vmax=float(vmax), diameters=(sig[0, 0], sig[1, 1]))
+            hardness_map(
+                [first] + ([last] if last is not None else []),
+                str(st.tmp["png"]),
+                score=score,
+                vmin=float(vmin),
+                vmax=float(vmax),
+                diameters=(sig[0, 0], sig[1, 1]),
+            )
         st.commit(keys)
     row = _pooled(rows, path)
     row.update({f"out_{of if k == 'atoms' else k}": str(targets[k]) for k in keys})
@@ -219,8 +252,9 @@ def check_outputs(paths: Sequence[str | os.PathLike[str]], out: Path, out_format
     for p in paths:
         for t in output_paths(p, out, out_format, fmt).values():
             if t.resolve() in inputs:
-                raise InputError(f"{p}: its output {t} would overwrite the input {inputs[t.resolve()]}; "
-                                 "choose another --out directory")
+                raise InputError(
+                    f"{p}: its output {t} would overwrite the input {inputs[t.resolve()]}; choose another --out directory"
+                )
         t = output_paths(p, out, out_format, fmt)["csv"]
         if t in seen:
             raise InputError(f"{seen[t]} and {p} would write the same outputs ({t.name}); rename one or run them separately")

@@ -35,7 +35,16 @@ from taulc.predict.predictor import Prediction
 
 log = logging.getLogger(__name__)
 
-__all__ = ["write_extxyz_frame", "write_dump_frame", "gsd_frame", "input_columns", "MapPanel", "map_panel", "hardness_map", "csv_bytes"]
+__all__ = [
+    "write_extxyz_frame",
+    "write_dump_frame",
+    "gsd_frame",
+    "input_columns",
+    "MapPanel",
+    "map_panel",
+    "hardness_map",
+    "csv_bytes",
+]
 
 _FLOAT = "%.10g"
 
@@ -152,8 +161,10 @@ def write_extxyz_frame(fh: IO[str], p: Prediction, symbols: Sequence[str], info:
             a2 = a2.astype(str)
         data += list(a2.T)
     lattice = " ".join(repr(float(v)) for v in cell.reshape(-1))
-    head = (f'Lattice="{lattice}" Origin="{" ".join(repr(float(v)) for v in origin)}" Properties={":".join(props)} '
-            'pbc="T T T" ' + " ".join(f"{k}={_quote(v)}" for k, v in _info_items(p, info)))
+    head = (
+        f'Lattice="{lattice}" Origin="{" ".join(repr(float(v)) for v in origin)}" Properties={":".join(props)} '
+        'pbc="T T T" ' + " ".join(f"{k}={_quote(v)}" for k, v in _info_items(p, info))
+    )
     fmt = " ".join(fmts) + "\n"
     fh.write(f"{n}\n{head}\n")
     fh.write("".join(fmt % row for row in zip(*(c.tolist() for c in data))))
@@ -202,8 +213,14 @@ def write_dump_frame(fh: IO[str], p: Prediction, symbols: Sequence[str]) -> None
     vel = fin.atoms.arrays.get("lj_velocities") if fin is not None and fin.atoms is not None else None
     if vel is not None:
         cols += [(c, _FLOAT, np.asarray(vel)[:, k]) for k, c in enumerate(("vx", "vy", "vz"))]
-    head = ["ITEM: TIMESTEP", str(_timestep(p)), "ITEM: NUMBER OF ATOMS", str(n), *box_lines(cell, origin),
-            f"ITEM: ATOMS {' '.join([c for c, _, _ in cols] + [_free(k, {c for c, _, _ in cols}) for k in names])}"]
+    head = [
+        "ITEM: TIMESTEP",
+        str(_timestep(p)),
+        "ITEM: NUMBER OF ATOMS",
+        str(n),
+        *box_lines(cell, origin),
+        f"ITEM: ATOMS {' '.join([c for c, _, _ in cols] + [_free(k, {c for c, _, _ in cols}) for k in names])}",
+    ]
     fmt = " ".join(f for _, f, _ in cols)
     fh.write("\n".join(head) + "\n")
     fh.write("".join(f"{fmt % row} {r}\n" for row, r in zip(zip(*(a.tolist() for _, _, a in cols)), pred_rows)))
@@ -273,14 +290,29 @@ def map_panel(p: Prediction, key: str, z0: float | None = None, thickness: float
     sel = np.abs(dz) <= thickness / 2
     s = p.summary()
     declared = next((o for o in p.outputs if o.name == key), None)
-    extra = "".join(f"  {col}={s[col]:.2f}" for col, _ in declared.summary if col in s) \
-        if declared is not None and declared.task == SCORE else ""
-    return MapPanel(p.positions[sel, 0], p.positions[sel, 1], p.species[sel], p.values[key][sel], p.cell,
-                    f"{p.source.rsplit('/', 1)[-1]}  frame {p.frame}  (z = {zc:.2f} ± {thickness / 2:g}){extra}")
+    extra = (
+        "".join(f"  {col}={s[col]:.2f}" for col, _ in declared.summary if col in s)
+        if declared is not None and declared.task == SCORE
+        else ""
+    )
+    return MapPanel(
+        p.positions[sel, 0],
+        p.positions[sel, 1],
+        p.species[sel],
+        p.values[key][sel],
+        p.cell,
+        f"{p.source.rsplit('/', 1)[-1]}  frame {p.frame}  (z = {zc:.2f} ± {thickness / 2:g}){extra}",
+    )
 
 
 def hardness_map(
-    panels: Sequence[MapPanel], path: str, *, score: Output, vmin: float, vmax: float, diameters: Sequence[float] = (1.0, 0.88),
+    panels: Sequence[MapPanel],
+    path: str,
+    *,
+    score: Output,
+    vmin: float,
+    vmax: float,
+    diameters: Sequence[float] = (1.0, 0.88),
 ) -> None:
     """Write a PNG: one x-y panel per slab, discs of diameter σ_αα coloured by the declared ``score`` output (a
     diverging colour map for a classification score), one common colour bar."""
@@ -301,8 +333,18 @@ def hardness_map(
     for ax, pan in zip(axes, panels):
         c = pan.cell
         w = d[pan.species] * 0.9
-        coll = EllipseCollection(w, w, np.zeros_like(w), units="xy", offsets=np.column_stack([pan.x, pan.y]),
-                                 offset_transform=ax.transData, cmap=cmap, norm=norm, edgecolors="k", linewidths=0.2)
+        coll = EllipseCollection(
+            w,
+            w,
+            np.zeros_like(w),
+            units="xy",
+            offsets=np.column_stack([pan.x, pan.y]),
+            offset_transform=ax.transData,
+            cmap=cmap,
+            norm=norm,
+            edgecolors="k",
+            linewidths=0.2,
+        )
         coll.set_array(np.asarray(pan.values, dtype=float))
         ax.add_collection(coll)
         box = np.array([[0, 0], [c[0, 0], 0], [c[0, 0] + c[1, 0], c[1, 1]], [c[1, 0], c[1, 1]], [0, 0]])

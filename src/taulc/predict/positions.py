@@ -35,19 +35,25 @@ __all__ = ["positions_recipe", "sample_temperature", "cage_position_sets"]
 SERVE_SEED = 20251
 
 
-def positions_recipe(sets: list[str], dataset_positions: Mapping[str, Any] | None, system: Mapping[str, Any]
-                     ) -> dict[str, Any]:
+def positions_recipe(sets: list[str], dataset_positions: Mapping[str, Any] | None, system: Mapping[str, Any]) -> dict[str, Any]:
     """``inputs.positions`` of a bundle: the position sets a descriptor reads and how the dataset made them."""
 
     pos = CagePositionsSpec(**{k: v for k, v in dict(dataset_positions or {}).items()})
     pot = {k: system[k] for k in ("epsilon", "sigma", "cutoff", "cutoff_mode", "dt", "tdamp", "mass") if k in system}
-    return {"sets": list(sets), "window": float(pos.window), "sample_every": int(pos.sample_every),
-            "minimize_style": pos.minimize_style, "ftol": float(pos.ftol),
-            "temperature": float(system.get("temperature", 0.6)), "system": pot}
+    return {
+        "sets": list(sets),
+        "window": float(pos.window),
+        "sample_every": int(pos.sample_every),
+        "minimize_style": pos.minimize_style,
+        "ftol": float(pos.ftol),
+        "temperature": float(system.get("temperature", 0.6)),
+        "system": pot,
+    }
 
 
-def sample_temperature(recipe: Mapping[str, Any], *, flag: float | None = None, info: Mapping[str, Any] | None = None,
-                       kinetic: float | None = None) -> tuple[float, str]:
+def sample_temperature(
+    recipe: Mapping[str, Any], *, flag: float | None = None, info: Mapping[str, Any] | None = None, kinetic: float | None = None
+) -> tuple[float, str]:
     """Temperature of the cage-averaging run and where it came from (module docstring order)."""
 
     if flag is not None:
@@ -60,22 +66,38 @@ def sample_temperature(recipe: Mapping[str, Any], *, flag: float | None = None, 
     return float(recipe["temperature"]), "the training temperature (the file records none; pass --temperature)"
 
 
-def cage_position_sets(recipe: Mapping[str, Any], positions: np.ndarray, species: np.ndarray, cell: np.ndarray,
-                       temperature: float) -> dict[str, np.ndarray]:
+def cage_position_sets(
+    recipe: Mapping[str, Any], positions: np.ndarray, species: np.ndarray, cell: np.ndarray, temperature: float
+) -> dict[str, np.ndarray]:
     """``{"inherent": (N, 3), "cage": (N, 3)}`` (the sets the recipe names) of one validated frame."""
 
     n = len(species)
     vol = abs(float(np.linalg.det(cell)))
     pot = dict(recipe.get("system") or {})
-    system = SystemSpec(name="served-sample", n_atoms=n, density=n / vol, temperature=float(temperature),
-                        fraction_small=float(np.mean(np.asarray(species) == 1)), **pot)
-    conf = Configuration(positions=np.asarray(positions, dtype=np.float64), species=np.asarray(species),
-                         cell=np.asarray(cell, dtype=np.float64))
+    system = SystemSpec(
+        name="served-sample",
+        n_atoms=n,
+        density=n / vol,
+        temperature=float(temperature),
+        fraction_small=float(np.mean(np.asarray(species) == 1)),
+        **pot,
+    )
+    conf = Configuration(
+        positions=np.asarray(positions, dtype=np.float64), species=np.asarray(species), cell=np.asarray(cell, dtype=np.float64)
+    )
     sets = list(recipe["sets"])
     with LammpsEngine(system, n_threads=1) as eng:
-        out = cage_positions(eng, conf, window=float(recipe["window"]), seed=SERVE_SEED,
-                             sample_every=int(recipe["sample_every"]), style=str(recipe["minimize_style"]),
-                             ftol=float(recipe["ftol"]), inherent="inherent" in sets, cage="cage" in sets)
+        out = cage_positions(
+            eng,
+            conf,
+            window=float(recipe["window"]),
+            seed=SERVE_SEED,
+            sample_every=int(recipe["sample_every"]),
+            style=str(recipe["minimize_style"]),
+            ftol=float(recipe["ftol"]),
+            inherent="inherent" in sets,
+            cage="cage" in sets,
+        )
     res = {}
     if "inherent" in sets:
         res["inherent"] = np.asarray(out["positions_inherent"], dtype=np.float64)

@@ -55,6 +55,7 @@ log = logging.getLogger(__name__)
 
 __all__ = ["OVERLAP_RATIO", "Prediction", "Predictor"]
 
+
 @dataclass
 class Prediction:
     """Per-particle predictions for one frame (arrays follow docs/CONTRACTS.md: origin 0, wrapped)."""
@@ -80,9 +81,15 @@ class Prediction:
         c = self.cell
         vol = float(abs(np.linalg.det(c)))
         row: dict[str, Any] = {
-            "file": self.source, "frame": self.frame, "n_atoms": self.n_atoms,
-            "n_small": int((self.species == 1).sum()), "Lx": c[0, 0], "Ly": c[1, 1], "Lz": c[2, 2],
-            "xy": c[1, 0], "density": self.n_atoms / vol,
+            "file": self.source,
+            "frame": self.frame,
+            "n_atoms": self.n_atoms,
+            "n_small": int((self.species == 1).sum()),
+            "Lx": c[0, 0],
+            "Ly": c[1, 1],
+            "Lz": c[2, 2],
+            "xy": c[1, 0],
+            "density": self.n_atoms / vol,
         }
         if "timestep" in self.info:
             row["timestep"] = self.info["timestep"]
@@ -190,8 +197,14 @@ class Predictor:
 
     # --------------------------------------------------------------- validation
     def check_frame(
-        self, positions: np.ndarray, species: np.ndarray, cell: np.ndarray, source: str = "<arrays>", frame: int = 0,
-        *, allow_small_cell: bool = False,
+        self,
+        positions: np.ndarray,
+        species: np.ndarray,
+        cell: np.ndarray,
+        source: str = "<arrays>",
+        frame: int = 0,
+        *,
+        allow_small_cell: bool = False,
     ) -> None:
         """Raise :class:`InputError` if the frame is unusable (small cell, non-finite or overlapping particles)."""
         where = f"{source} (frame {frame})"
@@ -217,8 +230,10 @@ class Predictor:
         where = f"{source} (frame {frame})"
         cell = np.asarray(atoms.cell.array, dtype=np.float64)
         if not np.all(np.isfinite(cell)) or abs(np.linalg.det(cell)) < 1e-12:
-            raise InputError(f"{where}: no cell: the file defines no (or a degenerate) periodic box "
-                             "(extxyz needs Lattice=..., LAMMPS dumps/data files their box bounds)")
+            raise InputError(
+                f"{where}: no cell: the file defines no (or a degenerate) periodic box "
+                "(extxyz needs Lattice=..., LAMMPS dumps/data files their box bounds)"
+            )
         # species come from a 'species' column, labels, the LAMMPS 'type' array or the element (taulc.data.ingest)
         if not {"species", "type", "label"} & set(atoms.arrays) and len(atoms) and not np.any(atoms.numbers):
             raise InputError(f"{where}: missing species: no 'species' column, element symbols or LAMMPS types")
@@ -246,8 +261,14 @@ class Predictor:
             raise
 
     # --------------------------------------------------------------- prediction
-    def _features(self, pos: np.ndarray, sp: np.ndarray, cell: np.ndarray, frame_in: Frame | None = None,
-                  info: Mapping[str, Any] | None = None) -> np.ndarray:
+    def _features(
+        self,
+        pos: np.ndarray,
+        sp: np.ndarray,
+        cell: np.ndarray,
+        frame_in: Frame | None = None,
+        info: Mapping[str, Any] | None = None,
+    ) -> np.ndarray:
         """Descriptor matrix (N, F) float32, built exactly as for training (:mod:`taulc.data.inputs`).
 
         A bundle whose descriptors read the inherent-state or cage-averaged positions first makes them
@@ -257,8 +278,11 @@ class Predictor:
 
         sets = None
         if self.positions_recipe:
-            kin = kinetic_temperature(frame_in.velocities, frame_in.positions) \
-                if frame_in is not None and frame_in.velocities is not None else None
+            kin = (
+                kinetic_temperature(frame_in.velocities, frame_in.positions)
+                if frame_in is not None and frame_in.velocities is not None
+                else None
+            )
             t, how = sample_temperature(self.positions_recipe, flag=self.temperature, info=info, kinetic=kin)
             log.info("positions of the cage (%s) at T = %.4g from %s", "+".join(self.positions_recipe["sets"]), t, how)
             sets = cage_position_sets(self.positions_recipe, pos, sp, cell, t)
@@ -281,16 +305,25 @@ class Predictor:
         return self.model.inputs.serving_inputs(self.model, positions, species, cell, x, self.graph_radius)
 
     @torch.no_grad()
-    def outputs(self, positions: np.ndarray, species: np.ndarray, cell: np.ndarray, x: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    def outputs(
+        self, positions: np.ndarray, species: np.ndarray, cell: np.ndarray, x: np.ndarray | None = None
+    ) -> dict[str, np.ndarray]:
         """Per-particle outputs of already validated arrays (no checks); ``x``: descriptors if already computed."""
         if x is None and self.descriptor is not None:
             x = self._features(positions, species, cell)
-        return self.model.predict_particles(positions, species, cell, x, target=self.target,
-                                            graph_radius=self.graph_radius)
+        return self.model.predict_particles(positions, species, cell, x, target=self.target, graph_radius=self.graph_radius)
 
     def predict_arrays(
-        self, positions: np.ndarray, species: np.ndarray, cell: np.ndarray, *, source: str = "<arrays>", frame: int = 0,
-        allow_small_cell: bool = False, info: Mapping[str, Any] | None = None, frame_in: Frame | None = None,
+        self,
+        positions: np.ndarray,
+        species: np.ndarray,
+        cell: np.ndarray,
+        *,
+        source: str = "<arrays>",
+        frame: int = 0,
+        allow_small_cell: bool = False,
+        info: Mapping[str, Any] | None = None,
+        frame_in: Frame | None = None,
     ) -> Prediction:
         """Check and predict one configuration given as arrays (docs/CONTRACTS.md conventions).
 
@@ -314,8 +347,9 @@ class Predictor:
         if frame_in is not None:
             recorded = frame_in.recorded_temperature
         rate = frame_in.rate if frame_in is not None else info.get("rate")
-        dom, warnings = self.domain.assess(sp, c, x, values, temperature=temperature, rate=rate,
-                                           recorded_temperature=recorded, positions=pos)
+        dom, warnings = self.domain.assess(
+            sp, c, x, values, temperature=temperature, rate=rate, recorded_temperature=recorded, positions=pos
+        )
         where = f"{source} (frame {frame})"
         for w in warnings:
             if self.strict:
@@ -323,19 +357,33 @@ class Predictor:
             log.warning("%s: %s", where, w)
         return Prediction(source, frame, pos, sp, c, values, info, frame_in, dom, self.outputs_declared)
 
-    def predict_atoms(self, atoms: Any, source: str | None = None, frame: int = 0, *, allow_small_cell: bool = False) -> Prediction:
+    def predict_atoms(
+        self, atoms: Any, source: str | None = None, frame: int = 0, *, allow_small_cell: bool = False
+    ) -> Prediction:
         """Check and predict one ASE ``Atoms``."""
         source = source or str(atoms.info.get("source_file", "<atoms>"))
         fr = self.read_frame(atoms, source, frame)
-        return self.predict_arrays(fr.positions, fr.species, fr.cell, source=source, frame=frame,
-                                   allow_small_cell=allow_small_cell, info=fr.info, frame_in=fr)
+        return self.predict_arrays(
+            fr.positions,
+            fr.species,
+            fr.cell,
+            source=source,
+            frame=frame,
+            allow_small_cell=allow_small_cell,
+            info=fr.info,
+            frame_in=fr,
+        )
 
-    def iter_predict(self, path: str | os.PathLike[str], *, fmt: str | None = None, allow_small_cell: bool = False) -> Iterator[Prediction]:
+    def iter_predict(
+        self, path: str | os.PathLike[str], *, fmt: str | None = None, allow_small_cell: bool = False
+    ) -> Iterator[Prediction]:
         """Predict every frame of a file, one at a time (bounded memory for long trajectories)."""
         for k, atoms in enumerate(self.iter_atoms(path, fmt)):
             yield self.predict_atoms(atoms, str(path), k, allow_small_cell=allow_small_cell)
 
-    def predict(self, atoms_or_path: Any, *, fmt: str | None = None, allow_small_cell: bool = False) -> Prediction | list[Prediction]:
+    def predict(
+        self, atoms_or_path: Any, *, fmt: str | None = None, allow_small_cell: bool = False
+    ) -> Prediction | list[Prediction]:
         """``Atoms`` -> one :class:`Prediction`; a file path -> a list, one per frame (see :meth:`iter_predict`)."""
         if isinstance(atoms_or_path, (str, os.PathLike)):
             return list(self.iter_predict(atoms_or_path, fmt=fmt, allow_small_cell=allow_small_cell))

@@ -48,8 +48,7 @@ from taulc.utils import to_plain as _to_plain
 
 log = logging.getLogger(__name__)
 
-__all__ = ["FeatureName", "featurize", "parse_families", "required_positions", "FAMILIES", "POSITION_SETS",
-           "SPECIES_LABELS"]
+__all__ = ["FeatureName", "featurize", "parse_families", "required_positions", "FAMILIES", "POSITION_SETS", "SPECIES_LABELS"]
 
 FAMILIES = ("gl", "caging")
 #: Families computed outside taulc.structure, as ``name -> "module:function"`` imported on first
@@ -182,7 +181,10 @@ def required_positions(cfg: Mapping | None) -> list[str]:
 
 
 def featurize(
-    positions: np.ndarray, species: np.ndarray, cell: np.ndarray, cfg: Mapping | None = None,
+    positions: np.ndarray,
+    species: np.ndarray,
+    cell: np.ndarray,
+    cfg: Mapping | None = None,
     position_sets: Mapping[str, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, list[FeatureName]]:
     """Per-particle descriptors of all configured families, concatenated: (X (N, F), names (F,)).
@@ -204,14 +206,18 @@ def featurize(
     if len(groups) == 1:
         which, sub = next(iter(groups.items()))
         if which not in sets:
-            raise ValueError(f"descriptor config: families {sorted(sub)} need the '{which}' positions, which were not "
-                             f"given (available: {sorted(sets)})")
+            raise ValueError(
+                f"descriptor config: families {sorted(sub)} need the '{which}' positions, which were not "
+                f"given (available: {sorted(sets)})"
+            )
         return _featurize_set(np.asarray(sets[which], dtype=np.float64), species, cell, {**plain, "families": sub})
     cols: dict[str, tuple[np.ndarray, list[FeatureName]]] = {}
     for which, sub in groups.items():
         if which not in sets:
-            raise ValueError(f"descriptor config: families {sorted(sub)} need the '{which}' positions, which were not "
-                             f"given (available: {sorted(sets)})")
+            raise ValueError(
+                f"descriptor config: families {sorted(sub)} need the '{which}' positions, which were not "
+                f"given (available: {sorted(sets)})"
+            )
         x, names = _featurize_set(np.asarray(sets[which], dtype=np.float64), species, cell, {**plain, "families": sub})
         for key in sub:
             m = np.array([n.family == key for n in names])
@@ -242,9 +248,7 @@ def _featurize_set(
             r_max = float(params.get("r_max", 5.0))
             dr = float(params.get("dr", 0.1))
             grid = RadialGrid.from_range(r_min, r_max, dr)
-            acc = GlmAccumulator(
-                sp, _gl_lm(params), grid, float(params.get("delta", 0.1)), float(params.get("truncation", 5.0))
-            )
+            acc = GlmAccumulator(sp, _gl_lm(params), grid, float(params.get("delta", 0.1)), float(params.get("truncation", 5.0)))
         elif ftype in EXTERNAL_FAMILIES:
             acc = _External(ftype, pos, sp, c, params)
         else:
@@ -282,12 +286,7 @@ def _featurize_set(
         if ftype == "gl":
             g = acc.result()  # (N, n_lm, 2, n_r)
             x0 = g.reshape(n, -1)
-            base = [
-                (l, m, s, float(round(r, 10)))
-                for (l, m) in acc.lm
-                for s in (0, 1)
-                for r in acc.grid.values
-            ]
+            base = [(l, m, s, float(round(r, 10))) for (l, m) in acc.lm for s in (0, 1) for r in acc.grid.values]
         elif ftype in EXTERNAL_FAMILIES:
             x0, base = acc.result()
         else:

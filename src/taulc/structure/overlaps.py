@@ -16,7 +16,9 @@ OVERLAP_RATIO = 0.5
 """Two particles closer than OVERLAP_RATIO · σ_αβ make a configuration invalid (LJ energy > 1.6·10⁴ ε)."""
 
 
-def find_overlaps(positions: np.ndarray, species: np.ndarray, cell: np.ndarray, sigma: np.ndarray) -> tuple[int, int, int, float, float]:
+def find_overlaps(
+    positions: np.ndarray, species: np.ndarray, cell: np.ndarray, sigma: np.ndarray
+) -> tuple[int, int, int, float, float]:
     """Pairs closer than :data:`OVERLAP_RATIO` σ_αβ: (count, i, j, distance, threshold) of the worst, count 0 if none."""
 
     sigma = np.asarray(sigma, dtype=float)
@@ -34,6 +36,8 @@ def find_overlaps(positions: np.ndarray, species: np.ndarray, cell: np.ndarray, 
 def overlap_message(where: str, found: tuple[int, int, int, float, float]) -> str:
     """The user-facing message for :func:`find_overlaps`' result ``found`` in ``where`` (a file and frame)."""
     n, i, j, d, t = found
-    return (f"{where}: {n} overlapping pair(s): particles {i} and {j} (0-based, file/id order) are {d:.4g} apart, "
-            f"below {OVERLAP_RATIO:g} sigma = {t:.4g} (LJ energy > 1.6e4 epsilon); the configuration is corrupt or not "
-            "in LJ units of sigma_bb")
+    return (
+        f"{where}: {n} overlapping pair(s): particles {i} and {j} (0-based, file/id order) are {d:.4g} apart, "
+        f"below {OVERLAP_RATIO:g} sigma = {t:.4g} (LJ energy > 1.6e4 epsilon); the configuration is corrupt or not "
+        "in LJ units of sigma_bb"
+    )

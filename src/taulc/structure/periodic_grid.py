@@ -66,13 +66,13 @@ def deposit_cic(frac: np.ndarray, values: np.ndarray, m: int) -> np.ndarray:
     u = frac * m - 0.5
     i0 = np.floor(u).astype(np.int64)
     w1 = u - i0
-    grid = np.zeros(m ** 3)
+    grid = np.zeros(m**3)
     for corner in itertools.product((0, 1), repeat=3):
         c = np.asarray(corner)
         idx = (i0 + c) % m
         w = np.prod(np.where(c == 1, w1, 1.0 - w1), axis=1)
         flat = (idx[:, 0] * m + idx[:, 1]) * m + idx[:, 2]
-        grid += np.bincount(flat, weights=w * values, minlength=m ** 3)
+        grid += np.bincount(flat, weights=w * values, minlength=m**3)
     return grid.reshape(m, m, m)
 
 
@@ -89,7 +89,6 @@ def local_maxima(g: np.ndarray, region: np.ndarray | None = None) -> np.ndarray:
     if region is not None:
         is_max &= region
     return np.argwhere(is_max)
-
 
 
 def grid_index(frac: np.ndarray, n: int) -> np.ndarray:

@@ -113,9 +113,7 @@ class RadialSums:
             return
         if np.any(block.distances <= 0.0):
             bad = int(np.argmin(block.distances))
-            raise ValueError(
-                f"positions: particles {int(block.i[bad])} and {int(block.j[bad])} overlap (distance 0)"
-            )
+            raise ValueError(f"positions: particles {int(block.i[bad])} and {int(block.j[bad])} overlap (distance 0)")
         g = self.grid
         keep = (block.distances > g.r_min - self.kd) & (block.distances < g.r_max + self.kd)
         if block.i_active is not None and block.j_active is not None:

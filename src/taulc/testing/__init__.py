@@ -9,5 +9,14 @@ from __future__ import annotations
 from taulc.testing.contract import ModelContract, contract_run
 from taulc.testing.data import TINY_OVERRIDES, TRAIN_OVERRIDES, build_tiny_dataset, compose, shard, tilted_shard, tiny_build_cfg
 
-__all__ = ["ModelContract", "contract_run", "TINY_OVERRIDES", "TRAIN_OVERRIDES", "build_tiny_dataset", "compose", "shard",
-           "tilted_shard", "tiny_build_cfg"]
+__all__ = [
+    "ModelContract",
+    "contract_run",
+    "TINY_OVERRIDES",
+    "TRAIN_OVERRIDES",
+    "build_tiny_dataset",
+    "compose",
+    "shard",
+    "tilted_shard",
+    "tiny_build_cfg",
+]

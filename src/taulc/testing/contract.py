@@ -50,9 +50,18 @@ def contract_run(dataset: str, base: str, config: str, overrides: tuple[str, ...
     from omegaconf import open_dict  # noqa: PLC0415
 
     run = Path(base) / f"{config}-{hashlib.sha1(repr(overrides).encode()).hexdigest()[:8]}"
-    cfg = compose("train", [f"data_root={Path(dataset).parent}", *TRAIN_OVERRIDES, f"results_table={Run(run).results_path}",
-                            "trainer.enable_progress_bar=false", "trainer.enable_model_summary=false",
-                            f"model={config}", *overrides])
+    cfg = compose(
+        "train",
+        [
+            f"data_root={Path(dataset).parent}",
+            *TRAIN_OVERRIDES,
+            f"results_table={Run(run).results_path}",
+            "trainer.enable_progress_bar=false",
+            "trainer.enable_model_summary=false",
+            f"model={config}",
+            *overrides,
+        ],
+    )
     with open_dict(cfg):
         cfg.run_dir = str(run)
     train(cfg)
@@ -62,8 +71,7 @@ def contract_run(dataset: str, base: str, config: str, overrides: tuple[str, ...
 def _close(a: dict[str, np.ndarray], b: dict[str, np.ndarray], **tol: float) -> None:
     assert a.keys() == b.keys()
     for k in a:
-        np.testing.assert_allclose(np.asarray(a[k], dtype=float), np.asarray(b[k], dtype=float),
-                                   err_msg=k, **(tol or TOL))
+        np.testing.assert_allclose(np.asarray(a[k], dtype=float), np.asarray(b[k], dtype=float), err_msg=k, **(tol or TOL))
 
 
 class ModelContract:
@@ -80,8 +88,9 @@ class ModelContract:
 
     @pytest.fixture(scope="class")
     def run(self, contract_dataset: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-        return contract_run(str(contract_dataset), str(tmp_path_factory.getbasetemp() / "contract_runs"),
-                            self.config, tuple(self.overrides))
+        return contract_run(
+            str(contract_dataset), str(tmp_path_factory.getbasetemp() / "contract_runs"), self.config, tuple(self.overrides)
+        )
 
     @pytest.fixture(scope="class")
     def predictor(self, run: Path) -> Any:
@@ -148,8 +157,9 @@ class ModelContract:
             b = again.predict_particles(pos, sp, cell, x, target=predictor.target, graph_radius=predictor.graph_radius)
             _close(a, b, rtol=0, atol=0)
 
-    def test_bundle_round_trip_reproduces_the_runs_test_predictions(self, run: Path, predictor: Any,
-                                                                     contract_dataset: Path) -> None:
+    def test_bundle_round_trip_reproduces_the_runs_test_predictions(
+        self, run: Path, predictor: Any, contract_dataset: Path
+    ) -> None:
         ref = np.load(Run(run).predictions_path)
         test_ids = Run(run).read_metrics()["configs"]["test"]
         outputs = predictor.model.outputs(predictor.target)
@@ -187,4 +197,3 @@ class ModelContract:
         for op in ([-1.0, -1.0, 1.0], [1.0, 1.0, -1.0], [-1.0, -1.0, -1.0]):  # C2(z), sigma_h, inversion
             moved = wrap_positions(pos * np.array(op), cell)
             _close(predictor.outputs(moved, sp, cell), ref, rtol=1e-4, atol=1e-4)
-

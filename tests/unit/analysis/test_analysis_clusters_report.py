@@ -27,8 +27,7 @@ def test_report_end_to_end_on_tiny_sheared_runs(tmp_path):
     from taulc.data.storage import save_npz
     from taulc.md import LammpsEngine, Segment, SystemSpec
 
-    system = SystemSpec(name="tiny", n_atoms=500, density=1.2, temperature=0.6, equilibration_time=5.0,
-                        melt_time=2.0)
+    system = SystemSpec(name="tiny", n_atoms=500, density=1.2, temperature=0.6, equilibration_time=5.0, melt_time=2.0)
     folder = tmp_path / "runs"
     with LammpsEngine(system, n_threads=1) as eng:
         conf = eng.equilibrate(seed=3)
@@ -36,17 +35,38 @@ def test_report_end_to_end_on_tiny_sheared_runs(tmp_path):
             eng.load(conf)
             eng.thermalize(4)
             tr = eng.run([Segment(5.0, rate, record=False), Segment(20.0, rate)])
-            save_npz(folder / f"steady_r{rate:.3e}.npz", {
-                "times": tr.times, "unwrapped": tr.unwrapped, "nonaffine": tr.nonaffine,
-                "stress_xy": tr.stress_xy, "strain": tr.strain, "tilt": tr.tilt, "cell": tr.final.cell,
-                "species": tr.final.species, "rate": np.float64(rate)})
+            save_npz(
+                folder / f"steady_r{rate:.3e}.npz",
+                {
+                    "times": tr.times,
+                    "unwrapped": tr.unwrapped,
+                    "nonaffine": tr.nonaffine,
+                    "stress_xy": tr.stress_xy,
+                    "strain": tr.strain,
+                    "tilt": tr.tilt,
+                    "cell": tr.final.cell,
+                    "species": tr.final.species,
+                    "rate": np.float64(rate),
+                },
+            )
     import taulc.analysis.clusters_report as cr
 
     orig = cr.load_system
     cr.load_system = lambda name: system
     try:
-        main([str(folder), "--out", str(tmp_path / "rep"), "--manifest", str(tmp_path / "none.json"),
-              "--set", "max_life_cycles=3", "d=1.4", "lc2=0.05"])
+        main(
+            [
+                str(folder),
+                "--out",
+                str(tmp_path / "rep"),
+                "--manifest",
+                str(tmp_path / "none.json"),
+                "--set",
+                "max_life_cycles=3",
+                "d=1.4",
+                "lc2=0.05",
+            ]
+        )
     finally:
         cr.load_system = orig
     summ = json.loads((tmp_path / "rep" / "summary.json").read_text())["clusters"]

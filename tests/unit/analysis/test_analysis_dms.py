@@ -15,8 +15,16 @@ from taulc.analysis import dms
 
 def _table(dmin: np.ndarray, a: float = 0.8, b: float = 0.5) -> pd.DataFrame:
     period = np.array([2.0, 5.0, 12.5, 30.0])
-    return pd.DataFrame({"period": period, "storage": 10 / period, "loss": 5 / period ** 0.5,
-                         "delta": a * dmin ** b, "is_dmin": dmin, "labelled_rmsd": 1.2 * dmin})
+    return pd.DataFrame(
+        {
+            "period": period,
+            "storage": 10 / period,
+            "loss": 5 / period**0.5,
+            "delta": a * dmin**b,
+            "is_dmin": dmin,
+            "labelled_rmsd": 1.2 * dmin,
+        }
+    )
 
 
 @pytest.fixture

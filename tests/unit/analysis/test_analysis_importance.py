@@ -71,7 +71,7 @@ def test_feature_pearson_and_accumulator():
     assert np.isnan(r[6])
     acc = PearsonAccumulator()
     for a in range(0, 500, 120):
-        acc.add(x[a:a + 120], y[a:a + 120])
+        acc.add(x[a : a + 120], y[a : a + 120])
     np.testing.assert_allclose(acc.result()[:6], ref, atol=1e-10)
 
 

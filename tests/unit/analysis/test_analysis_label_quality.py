@@ -28,15 +28,32 @@ def _write_dataset(root: Path, shards: list[dict[str, np.ndarray]], tau_alpha: f
     for s in shards:
         sid = shard_id(float(s["rate"]), int(s["config_index"]))
         sha = save_npz(root / "shards" / f"{sid}.npz", s)
-        entries.append({"id": sid, "file": f"shards/{sid}.npz", "sha256": sha, "rate": float(s["rate"]),
-                        "config_index": int(s["config_index"]), "seeds": {"label": 100 + int(s["config_index"])}})
-    atomic_write_json(root / "manifest.json", {"format_version": 1, "config": cfg, "config_hash": canonical_hash(cfg),
-                                               "shards": entries, "reference": {"tau_alpha": tau_alpha}})
+        entries.append(
+            {
+                "id": sid,
+                "file": f"shards/{sid}.npz",
+                "sha256": sha,
+                "rate": float(s["rate"]),
+                "config_index": int(s["config_index"]),
+                "seeds": {"label": 100 + int(s["config_index"])},
+            }
+        )
+    atomic_write_json(
+        root / "manifest.json",
+        {
+            "format_version": 1,
+            "config": cfg,
+            "config_hash": canonical_hash(cfg),
+            "shards": entries,
+            "reference": {"tau_alpha": tau_alpha},
+        },
+    )
     return root
 
 
-def _planted(rng: np.random.Generator, n: int, t_max: float, offset: float, config_index: int, rate: float = 0.0,
-             var_a: float = VAR_A) -> dict[str, np.ndarray]:
+def _planted(
+    rng: np.random.Generator, n: int, t_max: float, offset: float, config_index: int, rate: float = 0.0, var_a: float = VAR_A
+) -> dict[str, np.ndarray]:
     """ln t = a_i + ln E with E ~ Exp(1): the label noise of ln(mean of m replicas) has variance ψ1(m) exactly."""
     a = offset + rng.normal(0.0, math.sqrt(var_a), n)
     species = (rng.random(n) < 0.2).astype(np.int64)  # species 1: no signal at all
@@ -45,8 +62,14 @@ def _planted(rng: np.random.Generator, n: int, t_max: float, offset: float, conf
     fj = np.where(t <= t_max, t, np.nan).astype(np.float32)
     t2 = np.exp(a)[None, :] * rng.exponential(1.0, (R, n))
     fj2 = np.where(t2 <= t_max, t2, np.nan).astype(np.float32)
-    return {"first_jump_lc": fj, "first_jump_sh": fj2, "species": species, "rate": np.float64(rate),
-            "t_max": np.float64(t_max), "config_index": np.int64(config_index)}
+    return {
+        "first_jump_lc": fj,
+        "first_jump_sh": fj2,
+        "species": species,
+        "rate": np.float64(rate),
+        "t_max": np.float64(t_max),
+        "config_index": np.int64(config_index),
+    }
 
 
 def _analytic_split_half(m: int, var_a: float = VAR_A) -> float:
@@ -62,8 +85,9 @@ def planted(tmp_path_factory) -> dict:
     # uncensored (t_max far beyond every jump); config offsets of +-1.5 in ln t would inflate a pooled reliability
     shards = [_planted(rng, 6000, 1e12, off, i) for i, off in enumerate((-1.5, 1.5))]
     _write_dataset(root, shards)
-    return label_quality(root, 0, n_splits=10, n_subsets=3, fractions=(1.0,), progress=False, estimator="km",
-                         compare=("logmean",))
+    return label_quality(
+        root, 0, n_splits=10, n_subsets=3, fractions=(1.0,), progress=False, estimator="km", compare=("logmean",)
+    )
 
 
 def test_planted_reliability_matches_spearman_brown(planted):
@@ -101,8 +125,7 @@ def test_truncation_counts_and_exponential_horizon(tmp_path: Path):
     tau, t_max = 10.0, 15.0  # one exponential population: S(t) = exp(-t/τ), 22 % censored at t_max
     shards = [_planted(rng, 4000, t_max, math.log(tau), i, var_a=0.0) for i in range(2)]
     _write_dataset(tmp_path, shards, tau_alpha=5.0)
-    res = label_quality(tmp_path, 0, n_splits=4, n_subsets=1, fractions=(0.25, 0.5, 0.75, 1.0), progress=False,
-                        estimator="km")
+    res = label_quality(tmp_path, 0, n_splits=4, n_subsets=1, fractions=(0.25, 0.5, 0.75, 1.0), progress=False, estimator="km")
     row = res["rates"][0]
     sel = [s["species"] == 0 for s in shards]
     for kind, key in (("lc", "first_jump_lc"), ("sh", "first_jump_sh")):
@@ -162,8 +185,7 @@ def test_demo_all_species_reproduces_manifest(demo_all):
 
 
 def test_demo_big_particles_rate_zero(demo_all):
-    res = label_quality(DEMO, 0, n_splits=10, n_subsets=1, fractions=(1.0,), progress=False, estimator="km",
-                        compare=("logmean",))
+    res = label_quality(DEMO, 0, n_splits=10, n_subsets=1, fractions=(1.0,), progress=False, estimator="km", compare=("logmean",))
     zero = res["rates"][0]
     assert zero["rate"] == 0.0 and zero["lc"]["n_replicas"] == 6 and zero["n_particles_per_config"] == 1200
     # measured 0.38 (20 halvings) / 0.37-0.39 (10); the issue quotes 0.40 for 6 replicas

@@ -12,9 +12,12 @@ from taulc.analysis.learning_curve import collect_runs, learning_curve, main
 
 def _run(root: Path, name: str, n: int | None, seed: int, p0: float, p1: float, train_ids: int = 0) -> None:
     rows = [{"scope": "rate", "group": g, "pearson": p, "ceiling": 0.8} for g, p in (("0", p0), ("0.1", p1))]
-    m = {"model": "RidgeRegressor", "split": {"train_configs": n, "seed": seed},
-         "configs": {"train": list(range(train_ids))},
-         "skill": {"regression": {"rows": rows, "headline": {"pearson": (p0 + p1) / 2}}}}
+    m = {
+        "model": "RidgeRegressor",
+        "split": {"train_configs": n, "seed": seed},
+        "configs": {"train": list(range(train_ids))},
+        "skill": {"regression": {"rows": rows, "headline": {"pearson": (p0 + p1) / 2}}},
+    }
     (root / name).mkdir(parents=True)
     (root / name / "metrics.json").write_text(json.dumps(m))
 

@@ -15,8 +15,12 @@ def _metrics() -> dict:
     rows = [{"scope": "rate", "group": g, "pearson": p} for g, p in (("0.1", 0.31), ("0", 0.52), ("0.01", 0.40))]
     rows += [{"scope": "pooled_all_species", "group": "all", "pearson": 0.71, "baseline_species_rate": 0.66}]
     head = {"pearson": 0.41, "ceiling": 0.80, "baseline_structural": 0.12, "skill": 0.29, "fraction_of_ceiling": 0.51}
-    return {"split": {"kind": "config"}, "selected": {"alpha": 1000.0}, "train_seconds": 12.4,
-            "skill": {"regression": {"prediction": "y_pred", "headline": head, "rows": rows}}}
+    return {
+        "split": {"kind": "config"},
+        "selected": {"alpha": 1000.0},
+        "train_seconds": 12.4,
+        "skill": {"regression": {"prediction": "y_pred", "headline": head, "rows": rows}},
+    }
 
 
 def test_row_reads_the_runs_skill_table_in_rate_order(tmp_path: Path) -> None:

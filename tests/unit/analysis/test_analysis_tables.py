@@ -11,7 +11,7 @@ from taulc.analysis.rheology import fit_power_law, thinning_regime
 def test_power_law_recovers_planted_lambda():
     rng = np.random.default_rng(0)
     rate = np.array([3e-3, 1e-2, 3e-2, 1e-1, 3e-1])
-    eta = 2.5 * rate ** -0.67 * np.exp(rng.normal(scale=0.01, size=5))
+    eta = 2.5 * rate**-0.67 * np.exp(rng.normal(scale=0.01, size=5))
     pl = fit_power_law(rate, eta, sem=0.01 * eta)
     assert abs(pl.lam - 0.67) < 0.02 and abs(pl.prefactor / 2.5 - 1) < 0.1 and pl.lam_err < 0.02
     exact = fit_power_law(rate[:2], 3.0 * rate[:2] ** -0.5)

@@ -75,16 +75,19 @@ def test_the_thread_count_reaches_lammps_explicitly():
         eng.close()
 
 
-@pytest.mark.parametrize(("override", "message"), [
-    ("++dataset.spacng=3", "'dataset.spacng' is unknown"),
-    ("++build.stage=[label]", "'build.stage' is unknown"),
-    ("++build.startup.strian=0.1", "'build.startup.strian' is unknown"),
-    ("++engine.thread=2", "'engine.thread' is unknown"),
-    ("++labels.n_replica=2", "'labels.n_replica' is unknown"),
-    ("dataset.n_configs=2.5", "'dataset.n_configs': expected an integer"),
-    ("build.force=maybe", "'build.force': expected true or false"),
-    ("++engine.backend=openmm", "runs on LAMMPS; choose the engine of the ICE replicas with labels.engine"),
-])
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("++dataset.spacng=3", "'dataset.spacng' is unknown"),
+        ("++build.stage=[label]", "'build.stage' is unknown"),
+        ("++build.startup.strian=0.1", "'build.startup.strian' is unknown"),
+        ("++engine.thread=2", "'engine.thread' is unknown"),
+        ("++labels.n_replica=2", "'labels.n_replica' is unknown"),
+        ("dataset.n_configs=2.5", "'dataset.n_configs': expected an integer"),
+        ("build.force=maybe", "'build.force': expected true or false"),
+        ("++engine.backend=openmm", "runs on LAMMPS; choose the engine of the ICE replicas with labels.engine"),
+    ],
+)
 def test_build_refuses_unknown_or_mistyped_keys(override, message):
     with pytest.raises(ConfigError, match=message.replace(".", r"\.").replace("[", r"\[")):
         check_build_config(build_cfg(override))

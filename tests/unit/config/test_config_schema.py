@@ -36,15 +36,18 @@ def test_converts_by_annotation_and_fills_defaults() -> None:
     assert to_mapping(s)["inner"] == {"patience": 4, "min_delta": 1e-3}
 
 
-@pytest.mark.parametrize(("data", "msg"), [
-    ({"name": "x", "ratse": [0.0]}, "'ds.ratse' is unknown"),
-    ({"rates": [0.0]}, "'ds.name' is required"),
-    ({"name": "x", "n": 2.5}, "'ds.n': expected an integer"),
-    ({"name": "x", "rates": [0.0, "fast"]}, "'ds.rates[1]': expected a number"),
-    ({"name": "x", "kind": "random"}, "'ds.kind': must be one of"),
-    ({"name": "x", "inner": {"patiense": 1}}, "'ds.inner.patiense' is unknown"),
-    ({"name": "x", "on": 2}, "'ds.on': expected true or false"),
-])
+@pytest.mark.parametrize(
+    ("data", "msg"),
+    [
+        ({"name": "x", "ratse": [0.0]}, "'ds.ratse' is unknown"),
+        ({"rates": [0.0]}, "'ds.name' is required"),
+        ({"name": "x", "n": 2.5}, "'ds.n': expected an integer"),
+        ({"name": "x", "rates": [0.0, "fast"]}, "'ds.rates[1]': expected a number"),
+        ({"name": "x", "kind": "random"}, "'ds.kind': must be one of"),
+        ({"name": "x", "inner": {"patiense": 1}}, "'ds.inner.patiense' is unknown"),
+        ({"name": "x", "on": 2}, "'ds.on': expected true or false"),
+    ],
+)
 def test_refuses_with_the_field_named(data: dict, msg: str) -> None:
     with pytest.raises(ConfigError, match=msg.replace("[", r"\[").replace("]", r"\]")):
         from_mapping(Outer, data, "ds")
@@ -90,17 +93,20 @@ def test_schema_defaults_are_the_shipped_yaml_defaults() -> None:
     assert to_mapping(EvaluateSpec())["analysis"] == ev["analysis"]  # every shipped key is a field, same value
 
 
-@pytest.mark.parametrize(("node", "data", "msg"), [
-    ("split", {"kind": "config", "tset_fraction": 0.3}, "'split.tset_fraction' is unknown"),
-    ("split", {"kind": "config", "test_fraction": 1.5}, "'split.test_fraction' must be <= 1"),
-    ("data", {"balance": True}, "'data.balance' is unknown"),
-    ("data", {"batch_size": 0}, "'data.batch_size' must be >= 1"),
-    ("target", {"nam": "ln_tau_lc"}, "'target.nam' is unknown"),
-    ("target", {"reference_species": "medium"}, "target.reference_species must be 0 (big), 1 (small) or all"),
-    ("early_stopping", {"patience": -1}, "'early_stopping.patience' must be >= 0"),
-    ("analysis", {"importance": {"greedy": 3}}, "'analysis.importance.greedy' is unknown"),
-    ("analysis", {"rheology": {"thinning_min_rate": "low"}}, "'analysis.rheology.thinning_min_rate'"),
-])
+@pytest.mark.parametrize(
+    ("node", "data", "msg"),
+    [
+        ("split", {"kind": "config", "tset_fraction": 0.3}, "'split.tset_fraction' is unknown"),
+        ("split", {"kind": "config", "test_fraction": 1.5}, "'split.test_fraction' must be <= 1"),
+        ("data", {"balance": True}, "'data.balance' is unknown"),
+        ("data", {"batch_size": 0}, "'data.batch_size' must be >= 1"),
+        ("target", {"nam": "ln_tau_lc"}, "'target.nam' is unknown"),
+        ("target", {"reference_species": "medium"}, "target.reference_species must be 0 (big), 1 (small) or all"),
+        ("early_stopping", {"patience": -1}, "'early_stopping.patience' must be >= 0"),
+        ("analysis", {"importance": {"greedy": 3}}, "'analysis.importance.greedy' is unknown"),
+        ("analysis", {"rheology": {"thinning_min_rate": "low"}}, "'analysis.rheology.thinning_min_rate'"),
+    ],
+)
 def test_train_and_evaluate_nodes_refuse_naming_the_field(node: str, data: dict, msg: str) -> None:
     import re
 
@@ -110,8 +116,13 @@ def test_train_and_evaluate_nodes_refuse_naming_the_field(node: str, data: dict,
     from taulc.evaluation.skill import target_spec
     from taulc.models.callbacks import EarlyStoppingSpec
 
-    parse = {"split": SplitSpec.from_config, "data": TrainDataSpec.from_config, "target": target_spec,
-             "early_stopping": EarlyStoppingSpec.from_config, "analysis": analysis_spec}[node]
+    parse = {
+        "split": SplitSpec.from_config,
+        "data": TrainDataSpec.from_config,
+        "target": target_spec,
+        "early_stopping": EarlyStoppingSpec.from_config,
+        "analysis": analysis_spec,
+    }[node]
     with pytest.raises(ConfigError, match=re.escape(msg)):
         parse(data)
 
@@ -120,8 +131,14 @@ def test_target_spellings_are_kept() -> None:
     from taulc.evaluation.skill import target_spec
 
     assert target_spec("ln_tau_sh").name == "ln_tau_sh"  # bare name (older runs)
-    assert [target_spec({"reference_species": s}).reference_species for s in ("big", "small", "all", 1, "0", None)] \
-        == [0, 1, None, 1, 0, None]
+    assert [target_spec({"reference_species": s}).reference_species for s in ("big", "small", "all", 1, "0", None)] == [
+        0,
+        1,
+        None,
+        1,
+        0,
+        None,
+    ]
     assert target_spec({"structural_baseline": False}).structural_baseline is None
 
 
@@ -132,4 +149,7 @@ def test_evaluate_runs_spellings() -> None:
     assert EvaluateSpec.from_config({"runs": ["a", "b"]}).extra_runs == ["a", "b"]
     assert EvaluateSpec.from_config({"runs": "runs/ridge/latest"}).extra_runs == ["runs/ridge/latest"]
     assert EvaluateSpec.from_config({"runs": []}).extra_runs == [] and not EvaluateSpec.from_config({"runs": None}).auto
-    assert EvaluateSpec.from_config({"analysis": {"importance": {"full_descriptor": False}}}).analysis.importance.full_descriptor is None
+    assert (
+        EvaluateSpec.from_config({"analysis": {"importance": {"full_descriptor": False}}}).analysis.importance.full_descriptor
+        is None
+    )

@@ -190,7 +190,17 @@ def test_bad_inputs_give_clear_errors_and_write_nothing(tiny_dataset: Path, tmp_
     from taulc.testing.data import TINY_OVERRIDES, compose
 
     keep = [o for o in TINY_OVERRIDES if not o.startswith("dataset.")]
-    cfg = compose("build", [f"data_root={tmp_path}", *keep, "dataset=ingest", f"dataset.files=[{dump},{trunc}]", "dataset.rate=0.1", "dataset.name=bad"])
+    cfg = compose(
+        "build",
+        [
+            f"data_root={tmp_path}",
+            *keep,
+            "dataset=ingest",
+            f"dataset.files=[{dump},{trunc}]",
+            "dataset.rate=0.1",
+            "dataset.name=bad",
+        ],
+    )
 
     b = DatasetBuilder(OmegaConf.to_container(cfg, resolve=True), tmp_path / "bad", progress=False)
     with pytest.raises(InputError, match="truncated.dump"):

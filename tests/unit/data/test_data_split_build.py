@@ -134,9 +134,19 @@ def test_predictor_recomputes_the_positions_of_the_cage(split_dataset: Path, tmp
     from taulc.testing.data import TRAIN_OVERRIDES, compose
     from taulc.training import train
 
-    cfg = compose("train", [f"data_root={split_dataset.parent}", *TRAIN_OVERRIDES, *SPLIT_OVERRIDES, "model=ridge",
-                            "descriptor=gl_is_cage", f"results_table={tmp_path / 'results.csv'}",
-                            "trainer.enable_progress_bar=false", "trainer.enable_model_summary=false"])
+    cfg = compose(
+        "train",
+        [
+            f"data_root={split_dataset.parent}",
+            *TRAIN_OVERRIDES,
+            *SPLIT_OVERRIDES,
+            "model=ridge",
+            "descriptor=gl_is_cage",
+            f"results_table={tmp_path / 'results.csv'}",
+            "trainer.enable_progress_bar=false",
+            "trainer.enable_model_summary=false",
+        ],
+    )
     with open_dict(cfg):
         cfg.run_dir = str(tmp_path / "run")
     train(cfg)
@@ -148,7 +158,7 @@ def test_predictor_recomputes_the_positions_of_the_cage(split_dataset: Path, tmp
     z = load_shard(split_dataset, man["shards"][k])
     served = pred.model_inputs(z["positions"], z["species"], z["cell"])["x"]
     table = load_dataset(split_dataset, descriptor=pred.descriptor, progress=False)
-    trained = table.features[table.shard_offsets[k]:table.shard_offsets[k + 1]]
+    trained = table.features[table.shard_offsets[k] : table.shard_offsets[k + 1]]
     half = trained.shape[1] // 2
     np.testing.assert_allclose(served[:, :half], trained[:, :half], atol=2e-3 * float(np.abs(trained[:, :half]).max()))
     r = np.corrcoef(served[:, half:].ravel(), trained[:, half:].ravel())[0, 1]

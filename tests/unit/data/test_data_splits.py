@@ -115,7 +115,7 @@ def test_fixed_roles_and_train_config_limit():
     assert b.tolist() == [TRAIN] * 4 + [VAL, UNUSED] + [UNUSED] * 5 + [TEST]
     c = split_particles(SplitSpec(kind="config", train_configs=2, seed=3), cid, rate, roles)[::10]
     for r in (0, 1):
-        block = c[6 * r: 6 * r + 6]
+        block = c[6 * r : 6 * r + 6]
         assert (block[:4] == TRAIN).sum() == 2 and (block[:4] == UNUSED).sum() == 2 and block[4:].tolist() == [VAL, TEST]
     with pytest.raises(ValueError, match="only 4 training"):
         split_particles(SplitSpec(kind="config", train_configs=5), cid, rate, roles)

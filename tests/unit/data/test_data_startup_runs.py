@@ -45,8 +45,13 @@ def test_build_startup_stage_runs_through_taulc_build_and_is_cached(tiny_dataset
 
     data_root = tmp_path / "data"
     shutil.copytree(tiny_dataset, data_root / "tiny", ignore=shutil.ignore_patterns("cache", "startup"))
-    overrides = ["build.stages=[startup]", "build.startup.rates=[0.1]", "build.startup.strain=0.1",
-                 "build.startup.max_time=0.5", "build.startup.seed=7"]
+    overrides = [
+        "build.stages=[startup]",
+        "build.startup.rates=[0.1]",
+        "build.startup.strain=0.1",
+        "build.startup.max_time=0.5",
+        "build.startup.seed=7",
+    ]
     run(tiny_build_cfg(data_root, overrides))
     out = StartupSettings(strain=0.1, max_time=0.5, n_replicas=2, seed=7)
     files = sorted((data_root / "tiny" / "startup").glob("*/*.npz"))

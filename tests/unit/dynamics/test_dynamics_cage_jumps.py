@@ -34,8 +34,7 @@ DT = 0.1
 
 @pytest.fixture(scope="module")
 def planted():
-    x, first = planted_trajectories(600, 500, cage_sigma=SIGMA, jump_length=3 * LC,
-                                    frac_jumping=0.75, max_jumps=3, seed=1)
+    x, first = planted_trajectories(600, 500, cage_sigma=SIGMA, jump_length=3 * LC, frac_jumping=0.75, max_jumps=3, seed=1)
     return x, first
 
 
@@ -54,8 +53,7 @@ def test_planted_first_jumps_exact(planted):
 
 
 def test_harsh_noise_bound():
-    x, first = planted_trajectories(1000, 500, cage_sigma=SIGMA_HARSH, jump_length=3 * LC,
-                                    frac_jumping=0.75, seed=2)
+    x, first = planted_trajectories(1000, 500, cage_sigma=SIGMA_HARSH, jump_length=3 * LC, frac_jumping=0.75, seed=2)
     fr = first_jump_frames(x, LC2)
     j = first >= 0
     assert np.all(fr[~j] == -1)
@@ -171,7 +169,8 @@ def test_lc2_from_msd_plateau_end():
     assert lp == pytest.approx(msd[np.argmin(np.where(t > 0.1, s, 9))])
     assert lp < lc2
     assert lc2_from_msd(t, msd, method="alpha2", alpha2_peak_time=10.0) == pytest.approx(
-        np.interp(np.log(10.0), np.log(t), msd), rel=0.02)
+        np.interp(np.log(10.0), np.log(t), msd), rel=0.02
+    )
 
 
 def test_bad_input_messages():

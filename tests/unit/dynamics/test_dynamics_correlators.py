@@ -73,7 +73,7 @@ def test_alpha2_zero_for_gaussian():
     # α2 standard error ≈ sqrt(8/3)/sqrt(samples) ~ 0.01 per lag (correlated)
     assert np.max(np.abs(c.alpha2[c.t < 10])) < 0.05
     # F_s of a Gaussian: exp(-q² msd / 6)
-    np.testing.assert_allclose(c.fs, np.exp(-7.25**2 * c.msd / 6), atol=0.01)
+    np.testing.assert_allclose(c.fs, np.exp(-(7.25**2) * c.msd / 6), atol=0.01)
 
 
 def test_mask_selects_particles():
@@ -88,7 +88,7 @@ def test_mask_selects_particles():
 
 def test_peak_and_crossing():
     t = np.geomspace(0.01, 100, 121)
-    y = np.exp(-(np.log(t) - np.log(2.0)) ** 2)
+    y = np.exp(-((np.log(t) - np.log(2.0)) ** 2))
     tp, yp = peak_time(t, y)
     assert tp == pytest.approx(2.0, rel=1e-3) and yp == pytest.approx(1.0, abs=1e-4)
     fs = np.exp(-t / 3.0)
@@ -114,5 +114,4 @@ def test_structure_factor_of_fcc_and_liquid_like():
     assert st.max() > 0.05 * pos.shape[0]
     # jittered lattice -> broad first peak near 2π
     rng = np.random.default_rng(0)
-    assert first_peak_q(pos + rng.normal(0, 0.08, pos.shape), cell, q_range=(4.0, 8.0)) == \
-        pytest.approx(2 * np.pi, abs=0.3)
+    assert first_peak_q(pos + rng.normal(0, 0.08, pos.shape), cell, q_range=(4.0, 8.0)) == pytest.approx(2 * np.pi, abs=0.3)

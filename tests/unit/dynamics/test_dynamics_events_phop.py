@@ -84,7 +84,7 @@ def test_phop_matches_reference_and_peaks_at_planted_jumps(planted):
     # the maximum of p_hop around each planted jump sits at the jump (first frame in the new cage ± 1)
     for k in range(2):
         lo = frames[k] - 40
-        seg = np.stack([p[a:a + 81, i] for i, a in enumerate(lo)])
+        seg = np.stack([p[a : a + 81, i] for i, a in enumerate(lo)])
         peak = lo + np.argmax(seg, axis=1)
         assert np.abs(peak - frames[k]).max() <= 2
         assert np.median(np.abs(peak - frames[k])) <= 1

@@ -138,8 +138,9 @@ def fake_labels():
     rng = np.random.default_rng(3)
     conf = SimpleNamespace(tau=np.exp(rng.uniform(np.log(1.0), np.log(15.0), 300)))
     eng = FakeEngine()
-    st = LabelSettings(n_replicas=6, t_max=30.0, sample_interval=0.1, lc2=LC2,
-                       mobility_times=("tau_2", 5.0), reliability_splits=4)
+    st = LabelSettings(
+        n_replicas=6, t_max=30.0, sample_interval=0.1, lc2=LC2, mobility_times=("tau_2", 5.0), reliability_splits=4
+    )
     ref = {"tau_2": 1.5, "tau_alpha": 4.0, "q": 7.25}
     lab = label_configuration(eng, conf, 0.2, st, reference=ref, seed=11)
     return conf, eng, st, ref, lab
@@ -167,9 +168,23 @@ def test_label_driver_contract_and_physics(fake_labels):
     # common random velocities: both conditions used the same seed
     assert eng.calls[0][1] == eng.calls[1][1] == 11
     arrays = lab.to_arrays()
-    for k in ("tau_lc", "tau_sh", "censored_lc", "censored_sh", "first_jump_lc", "first_jump_sh",
-              "mobility", "slow", "tau_2", "tau_alpha", "lc2", "t_max", "reliability_lc",
-              "reliability_sh", "reliability_mobility"):
+    for k in (
+        "tau_lc",
+        "tau_sh",
+        "censored_lc",
+        "censored_sh",
+        "first_jump_lc",
+        "first_jump_sh",
+        "mobility",
+        "slow",
+        "tau_2",
+        "tau_alpha",
+        "lc2",
+        "t_max",
+        "reliability_lc",
+        "reliability_sh",
+        "reliability_mobility",
+    ):
         assert k in arrays
 
 

@@ -22,8 +22,7 @@ def test_engine_adapter_smoke():
     """Tiny and short: the driver talks to the real engine and returns finite labels."""
     eng = _engine(256, 1.0)
     conf = eng.equilibrate(seed=1, duration=5.0)
-    st = LabelSettings(n_replicas=2, t_max=4.0, sample_interval=0.05, lc2=0.08, tau_2=0.5,
-                       tau_alpha=1.3, reliability_splits=2)
+    st = LabelSettings(n_replicas=2, t_max=4.0, sample_interval=0.05, lc2=0.08, tau_2=0.5, tau_alpha=1.3, reliability_splits=2)
     lab = label_configuration(eng, conf, 0.1, st, seed=2)
     assert lab.first_jump_lc.shape == (2, 256)
     assert np.all(np.isfinite(lab.tau_lc)) and np.all(np.isfinite(lab.tau_sh))

@@ -77,8 +77,9 @@ def test_duality_bootstrap_central_value_and_eta_eq_propagation():
     sh1 = rng.exponential(8.0, n)
     eq1 = rng.exponential(30.0, n)
     rep = lambda x: np.tile(np.where(x < T_MAX, x, np.nan), (4, 1))  # noqa: E731
-    u = duality_bootstrap(0.01, [rep(lc1)], [rep(sh1)], [rep(eq1)], T_MAX, TAU_2, eta_eq=100.0,
-                          eta_eq_se=10.0, g_eff=16.0, n_boot=400, seed=0)
+    u = duality_bootstrap(
+        0.01, [rep(lc1)], [rep(sh1)], [rep(eq1)], T_MAX, TAU_2, eta_eq=100.0, eta_eq_se=10.0, g_eff=16.0, n_boot=400, seed=0
+    )
     tl, ts, te = (np.minimum(x, T_MAX) for x in (lc1, sh1, eq1))
     ref = duality_from_labels(0.01, ts, (tl - ts) >= TAU_2, te, 100.0, 16.0)
     assert u.eta == pytest.approx(ref.eta, rel=1e-12)

@@ -75,8 +75,9 @@ def _planted(structural: float, seed: int = 1, n_cfg: int = 5, n_per: int = 1000
     fj, y = _replica_labels(mu, rng)
     scalar = 0.3 * z + rng.normal(size=z.size)  # a weak structural scalar
     split = cfg % n_cfg  # per rate: 0-1 train, 2 val, 3-4 test
-    return dict(x=x, y=y, fj=fj, rate=rate, cfg=cfg, species=species, scalar=scalar,
-                train=split <= 1, val=split == 2, test=split >= 3)
+    return dict(
+        x=x, y=y, fj=fj, rate=rate, cfg=cfg, species=species, scalar=scalar, train=split <= 1, val=split == 2, test=split >= 3
+    )
 
 
 def _ridge_predict(d) -> np.ndarray:
@@ -84,8 +85,12 @@ def _ridge_predict(d) -> np.ndarray:
     from taulc.models.synthetic import TensorDictDataset
 
     def loader(m):
-        return DataLoader(TensorDictDataset({"x": torch.tensor(d["x"][m], dtype=torch.float32),
-                                             "y": torch.tensor(d["y"][m], dtype=torch.float32)}), batch_size=65536)
+        return DataLoader(
+            TensorDictDataset(
+                {"x": torch.tensor(d["x"][m], dtype=torch.float32), "y": torch.tensor(d["y"][m], dtype=torch.float32)}
+            ),
+            batch_size=65536,
+        )
 
     model = RidgeRegressor()
     make_trainer(1).fit(model, loader(d["train"]), loader(d["val"]))
@@ -172,8 +177,6 @@ def test_target_spec():
         target_spec({"name": "tau"})
 
 
-
-
 def test_one_table_everywhere(tiny_dataset: Path, tmp_path: Path, capsys):
     """metrics.json, the printed summary, the model card and runs/results.csv carry the same numbers."""
     from omegaconf import open_dict
@@ -184,9 +187,17 @@ def test_one_table_everywhere(tiny_dataset: Path, tmp_path: Path, capsys):
 
     results = tmp_path / "results.csv"
     for model in ("ridge", "svm"):
-        cfg = compose("train", [f"data_root={tiny_dataset.parent}", *TRAIN_OVERRIDES, f"model={model}",
-                                f"results_table={results}", "trainer.enable_progress_bar=false",
-                                "trainer.enable_model_summary=false"])
+        cfg = compose(
+            "train",
+            [
+                f"data_root={tiny_dataset.parent}",
+                *TRAIN_OVERRIDES,
+                f"model={model}",
+                f"results_table={results}",
+                "trainer.enable_progress_bar=false",
+                "trainer.enable_model_summary=false",
+            ],
+        )
         with open_dict(cfg):
             cfg.run_dir = str(tmp_path / model)
         train(cfg)
@@ -199,7 +210,9 @@ def test_one_table_everywhere(tiny_dataset: Path, tmp_path: Path, capsys):
         sk = m["skill"]
         assert m["reference_species"] == 0 and sk["reference_species"] == 0 and row["scored"] == kind
         scopes = [r["scope"] for r in sk[kind]["rows"]]
-        assert scopes.count("rate") == 2 and {"within_rate_mean", "config_mean", "pooled_rates", "pooled_all_species"} <= set(scopes)
+        assert scopes.count("rate") == 2 and {"within_rate_mean", "config_mean", "pooled_rates", "pooled_all_species"} <= set(
+            scopes
+        )
         h = sk[kind]["headline"]
         assert float(row["pearson_within_rate"]) == pytest.approx(h["pearson"], abs=5e-4)
         assert float(row["ceiling_within_rate"]) == pytest.approx(h["ceiling"], abs=5e-4)

@@ -85,14 +85,25 @@ def test_library_writer_gets_the_target_suffix(tmp_path: Path):
 
 def test_jsonable_numpy_paths_int_keys():
     obj = {
-        0: np.float32(0.5), 1: np.int64(7), "b": np.bool_(True),
-        "arr": np.arange(6, dtype=np.int32).reshape(2, 3), "p": Path("/data/run"),
-        "t": (1, 2.5), "nested": {2: [np.float64(1.25), None, "s"]}, "scalar0d": np.array(3.0),
+        0: np.float32(0.5),
+        1: np.int64(7),
+        "b": np.bool_(True),
+        "arr": np.arange(6, dtype=np.int32).reshape(2, 3),
+        "p": Path("/data/run"),
+        "t": (1, 2.5),
+        "nested": {2: [np.float64(1.25), None, "s"]},
+        "scalar0d": np.array(3.0),
     }
     out = jsonable(obj)
     assert out == {
-        "0": 0.5, "1": 7, "b": True, "arr": [[0, 1, 2], [3, 4, 5]], "p": "/data/run",
-        "t": [1, 2.5], "nested": {"2": [1.25, None, "s"]}, "scalar0d": 3.0,
+        "0": 0.5,
+        "1": 7,
+        "b": True,
+        "arr": [[0, 1, 2], [3, 4, 5]],
+        "p": "/data/run",
+        "t": [1, 2.5],
+        "nested": {"2": [1.25, None, "s"]},
+        "scalar0d": 3.0,
     }
     # only builtin types remain (torch.load(weights_only=True) and json need that)
     assert type(out["0"]) is float and type(out["1"]) is int and type(out["b"]) is bool

@@ -19,8 +19,7 @@ from taulc.structure import neighbor_list
 
 @pytest.fixture(scope="module")
 def system() -> SystemSpec:
-    return SystemSpec(name="tiny", n_atoms=400, density=1.2, temperature=0.8,
-                      equilibration_time=5.0, melt_time=1.0)
+    return SystemSpec(name="tiny", n_atoms=400, density=1.2, temperature=0.8, equilibration_time=5.0, melt_time=1.0)
 
 
 @pytest.fixture(scope="module")

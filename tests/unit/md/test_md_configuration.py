@@ -13,8 +13,13 @@ def _conf(n: int = 50, tilt: float = 1.3, seed: int = 0) -> Configuration:
     cell = np.array([[5.0, 0, 0], [tilt, 5.5, 0], [0, 0, 6.0]])
     frac = rng.random((n, 3))
     species = (rng.random(n) < 0.2).astype(np.int64)
-    return Configuration(frac @ cell, species, cell, rng.normal(size=(n, 3)) / 3,
-                         {"system": "unit", "rate": 0.01, "strain": 1.25, "seeds": {"init": 3}})
+    return Configuration(
+        frac @ cell,
+        species,
+        cell,
+        rng.normal(size=(n, 3)) / 3,
+        {"system": "unit", "rate": 0.01, "strain": 1.25, "seeds": {"init": 3}},
+    )
 
 
 def test_roundtrip_bit_identical(tmp_path):
@@ -36,7 +41,7 @@ def test_readable_by_ase(tmp_path):
     c = _conf()
     write_configuration(tmp_path / "c.extxyz", c)
     atoms = read(tmp_path / "c.extxyz")
-    assert atoms.get_chemical_symbols()[: 3] == [("Ni", "P")[s] for s in c.species[:3]]
+    assert atoms.get_chemical_symbols()[:3] == [("Ni", "P")[s] for s in c.species[:3]]
     np.testing.assert_allclose(atoms.cell[:], c.cell)
     assert atoms.pbc.all()
 

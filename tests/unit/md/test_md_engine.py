@@ -26,8 +26,7 @@ T = 0.8
 
 @pytest.fixture(scope="module")
 def system() -> SystemSpec:
-    return SystemSpec(name="tiny", n_atoms=400, density=1.2, temperature=T,
-                      equilibration_time=15.0, melt_time=2.0)
+    return SystemSpec(name="tiny", n_atoms=400, density=1.2, temperature=T, equilibration_time=15.0, melt_time=2.0)
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +94,7 @@ def test_switch_off_and_change_rate(engine, equilibrium):
     assert traj.strain[-1] == pytest.approx(0.3 + 0.1)
     assert abs(traj.temperature[5:].mean() - T) < 0.03
     assert np.abs(traj.nonaffine.mean(axis=1)).max() < 0.05
-    off = (traj.rate == 0.0)
+    off = traj.rate == 0.0
     # after cessation the tilt is frozen
     assert np.ptp(traj.tilt[off]) == 0.0
     # no streaming profile survives the switch-off

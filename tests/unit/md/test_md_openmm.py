@@ -20,8 +20,7 @@ N_SMALL = 250
 
 def demo_configuration(shard: str = "r1.000e-01_c000") -> Configuration:
     z = np.load(REPO_ROOT / "datasets" / "demo" / "shards" / f"{shard}.npz")
-    return Configuration(z["positions"].astype(np.float64), z["species"].astype(np.int64),
-                         z["cell"].astype(np.float64), None, {})
+    return Configuration(z["positions"].astype(np.float64), z["species"].astype(np.int64), z["cell"].astype(np.float64), None, {})
 
 
 @pytest.fixture(scope="module")
@@ -186,16 +185,18 @@ def test_make_engine_and_config_hash():
     from taulc.testing.data import compose
     from taulc.validate import check_build_config
 
-    cfg = OmegaConf.to_container(compose("build", ["system.n_atoms=300", "labels.engine=openmm",
-                                                   "labels.device=cpu"]), resolve=True)
+    cfg = OmegaConf.to_container(
+        compose("build", ["system.n_atoms=300", "labels.engine=openmm", "labels.device=cpu"]), resolve=True
+    )
     spec = check_build_config(cfg)
     eng = stages.make_engine(spec.system, spec.engine, stages.steps(0.05, spec.system.dt), labels=spec.labels)
     assert isinstance(eng, OpenMMEngine) and eng.device == "cpu" and eng.sample_every == 10
     with pytest.raises(ConfigError, match="labels.engine"):
         check_build_config({**cfg, "labels": {**cfg["labels"], "engine": "gromacs"}})
     base = OmegaConf.to_container(compose("build", ["system.n_atoms=300"]), resolve=True)
-    moved = OmegaConf.to_container(compose("build", ["system.n_atoms=300", "labels.device=cuda",
-                                                     "labels.batch_replicas=8"]), resolve=True)
+    moved = OmegaConf.to_container(
+        compose("build", ["system.n_atoms=300", "labels.device=cuda", "labels.batch_replicas=8"]), resolve=True
+    )
     assert canonical_hash(dataset_config(base)) == canonical_hash(dataset_config(moved))
     assert canonical_hash(dataset_config(base)) != canonical_hash(dataset_config(cfg))
     assert "engine" not in dataset_config(base)["labels"]  # LAMMPS datasets keep their hash
@@ -208,8 +209,9 @@ def test_simulate_engine_node_builds_an_openmm_engine():
     from taulc.md.engine_spec import EngineSpec
 
     spec = EngineSpec(backend="openmm", n_threads=1, log_file="ignored.log")
-    eng = make_engine(SystemSpec(name="t", n_atoms=250, density=1.2, temperature=0.6), spec.backend,
-                      device="cpu", **spec.engine_kwargs())
+    eng = make_engine(
+        SystemSpec(name="t", n_atoms=250, density=1.2, temperature=0.6), spec.backend, device="cpu", **spec.engine_kwargs()
+    )
     assert isinstance(eng, OpenMMEngine) and eng.n_threads == 1
 
 
@@ -279,8 +281,14 @@ def test_build_label_stage_with_openmm(tmp_path):
     from taulc.build import run
     from taulc.testing.data import tiny_build_cfg
 
-    extra = ["labels.engine=openmm", "labels.device=cpu", "dataset.rates=[0.1]",
-             "dataset.n_configs=1", "labels.t_max=1.0", "build.stages=[simulate,label]"]
+    extra = [
+        "labels.engine=openmm",
+        "labels.device=cpu",
+        "dataset.rates=[0.1]",
+        "dataset.n_configs=1",
+        "labels.t_max=1.0",
+        "build.stages=[simulate,label]",
+    ]
     cfg = tiny_build_cfg(tmp_path, extra)
     run(cfg)
     shards = list((tmp_path / "tiny").rglob("*.npz"))

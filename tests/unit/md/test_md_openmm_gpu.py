@@ -31,8 +31,7 @@ DEMO = dict(name="demo", n_atoms=1500, density=1.2, temperature=0.6)
 
 def _conf(shard: str) -> Configuration:
     z = np.load(REPO_ROOT / "datasets" / "demo" / "shards" / f"{shard}.npz")
-    return Configuration(z["positions"].astype(float), z["species"].astype(np.int64),
-                         z["cell"].astype(float), None, {})
+    return Configuration(z["positions"].astype(float), z["species"].astype(np.int64), z["cell"].astype(float), None, {})
 
 
 @pytest.mark.parametrize("mode", ["global", "per_pair"])

@@ -14,9 +14,16 @@ from taulc.md import read_configuration
 from taulc.paths import conf_dir
 from taulc.simulate import simulate
 
-TINY = ["system=demo", "system.n_atoms=300", "system.temperature=0.8",
-        "system.equilibration_time=2", "system.melt_time=1",
-        "n_configs=2", "progress=false", "engine.n_threads=1"]
+TINY = [
+    "system=demo",
+    "system.n_atoms=300",
+    "system.temperature=0.8",
+    "system.equilibration_time=2",
+    "system.melt_time=1",
+    "n_configs=2",
+    "progress=false",
+    "engine.n_threads=1",
+]
 
 
 def _cfg(*overrides: str):
@@ -28,12 +35,29 @@ def _cfg(*overrides: str):
     "proto",
     [
         ["protocol=quiescent", "protocol.config_interval=1"],
-        ["protocol=startup", "protocol.rate=0.1", "protocol.t0=0.5", "protocol.config_interval=1",
-         "protocol.after_duration=1", "record_atom_stress=true"],
-        ["protocol=switch", "protocol.rate=0.1", "protocol.rate_final=0.05",
-         "protocol.transient_strain=0.1", "protocol.config_interval=1", "protocol.after_duration=0.5"],
-        ["protocol=cessation", "protocol.rate=0.1", "protocol.transient_strain=0.1",
-         "protocol.config_interval=1", "protocol.after_duration=0.5"],
+        [
+            "protocol=startup",
+            "protocol.rate=0.1",
+            "protocol.t0=0.5",
+            "protocol.config_interval=1",
+            "protocol.after_duration=1",
+            "record_atom_stress=true",
+        ],
+        [
+            "protocol=switch",
+            "protocol.rate=0.1",
+            "protocol.rate_final=0.05",
+            "protocol.transient_strain=0.1",
+            "protocol.config_interval=1",
+            "protocol.after_duration=0.5",
+        ],
+        [
+            "protocol=cessation",
+            "protocol.rate=0.1",
+            "protocol.transient_strain=0.1",
+            "protocol.config_interval=1",
+            "protocol.after_duration=0.5",
+        ],
     ],
     ids=["quiescent", "startup", "switch", "cessation"],
 )
@@ -76,13 +100,21 @@ def test_bad_override_names_the_field(tmp_path):
 
 def test_cli_steady(tmp_path):
     out = tmp_path / "run"
-    cmd = [sys.executable, "-m", "taulc.simulate", *TINY, "protocol=steady", "protocol.rate=0.1",
-           "protocol.transient_strain=0.1", "protocol.config_interval=1", f"hydra.run.dir={out}"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "taulc.simulate",
+        *TINY,
+        "protocol=steady",
+        "protocol.rate=0.1",
+        "protocol.transient_strain=0.1",
+        "protocol.config_interval=1",
+        f"hydra.run.dir={out}",
+    ]
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr[-2000:]
     summary = json.loads((out / "summary.json").read_text())
     assert summary["viscosity"]["eta"] > 0
     assert sorted(p.name for p in (out / "configs").iterdir()) == ["conf_0000.extxyz", "conf_0001.extxyz"]
-    bad = subprocess.run([sys.executable, "-m", "taulc.simulate", "system=nope"],
-                         capture_output=True, text=True, timeout=120)
+    bad = subprocess.run([sys.executable, "-m", "taulc.simulate", "system=nope"], capture_output=True, text=True, timeout=120)
     assert bad.returncode != 0 and "nope" in bad.stderr

@@ -43,8 +43,7 @@ def test_bad_system_fields():
     with pytest.raises(SystemSpecError, match="'n_atoms'"):
         SystemSpec(name="x", n_atoms=50, density=1.2, temperature=1.0)  # box < 2 r_c
     with pytest.raises(SystemSpecError, match="unknown field"):
-        SystemSpec.from_config({"name": "x", "n_atoms": 500, "density": 1.2,
-                                "temperature": 1.0, "densty": 1.2})
+        SystemSpec.from_config({"name": "x", "n_atoms": 500, "density": 1.2, "temperature": 1.0, "densty": 1.2})
     with pytest.raises(SystemSpecError, match="'sigma'"):
         SystemSpec(name="x", n_atoms=500, density=1.2, temperature=1.0, sigma={"bb": 1.0})
 
@@ -63,8 +62,10 @@ def test_negative_rate():
 
 
 def test_protocol_rates():
-    rates = {n: (load_protocol(n).rate_before, load_protocol(n).rate_after)
-             for n in ("quiescent", "steady", "startup", "switch", "cessation")}
+    rates = {
+        n: (load_protocol(n).rate_before, load_protocol(n).rate_after)
+        for n in ("quiescent", "steady", "startup", "switch", "cessation")
+    }
     assert rates["quiescent"] == (0.0, 0.0)
     assert rates["steady"] == (0.01, 0.01)
     assert rates["startup"] == (0.0, 0.01)

@@ -51,8 +51,13 @@ def test_the_checker_finds_the_old_dispatch():
         'if name == "svm":',
     ]
     assert [line for line in old if not violations(line, names)] == []
-    fine = ['if __name__ == "__main__":', 'if name.endswith((".xyz", ".extxyz")):', 'k.endswith("_pred")',
-            'kind = model.input_kind', 'if "regression" in run.roles:']
+    fine = [
+        'if __name__ == "__main__":',
+        'if name.endswith((".xyz", ".extxyz")):',
+        'k.endswith("_pred")',
+        "kind = model.input_kind",
+        'if "regression" in run.roles:',
+    ]
     assert [line for line in fine if violations(line, names)] == []
 
 
@@ -72,8 +77,13 @@ def test_recorded_class_names_resolve_through_the_registry(tmp_path: Path):
     from taulc.models.io import load_model, model_from_payload, model_payload
     from taulc.models.registry import UnknownModelError, model_class
 
-    models = [RidgeRegressor(alpha=1.0, n_features=4), LinearSVM(C=1.0, n_features=4),
-              DescriptorMLP(n_features=4, hidden=8), ParticleGNN(hidden=8, n_layers=1), BoostedTreeRegressor()]
+    models = [
+        RidgeRegressor(alpha=1.0, n_features=4),
+        LinearSVM(C=1.0, n_features=4),
+        DescriptorMLP(n_features=4, hidden=8),
+        ParticleGNN(hidden=8, n_layers=1),
+        BoostedTreeRegressor(),
+    ]
     for m in models:
         cls = type(m)
         for name in (cls.__name__, cls.short_name, f"taulc.models.{cls.__name__}", f"{cls.__module__}.{cls.__name__}"):
@@ -109,7 +119,9 @@ def test_callbacks_default_follows_the_models_declaration(tmp_path: Path):
     assert [type(cb) for cb in svm] == [ModelCheckpoint] and svm[0].monitor == "val/pearson_h_lntau_within_rate"
     mlp = built(["model=mlp", "early_stopping.patience=4"], n_features=3)
     assert [type(cb) for cb in mlp] == [ModelCheckpoint, EarlyStopping]
-    assert mlp[1].monitor == "val/pearson_within_rate" and mlp[1].patience == 4 and mlp[0].dirpath == str(tmp_path / "checkpoints")
+    assert (
+        mlp[1].monitor == "val/pearson_within_rate" and mlp[1].patience == 4 and mlp[0].dirpath == str(tmp_path / "checkpoints")
+    )
     assert [type(cb) for cb in built(["model=mlp", "early_stopping.patience=0"], n_features=3)] == [ModelCheckpoint]
     assert [type(cb) for cb in built(["model=ridge", "callbacks=early_stopping"])] == [ModelCheckpoint, EarlyStopping]
 
@@ -119,13 +131,22 @@ KIND_BRANCH = re.compile(r"""input_kind\s*[!=]=|\bkind\s*[!=]=\s*["'](?:graph|ta
 
 
 def test_the_kind_checker_finds_the_old_branches():
-    old = ['if kind == "graph":', 'if model.input_kind == "graph":', 'graph = pred.kind == "graph"',
-           'return self.input_kind == "tabular" or bool(x)', 'if self.kind != "tabular":']
+    old = [
+        'if kind == "graph":',
+        'if model.input_kind == "graph":',
+        'graph = pred.kind == "graph"',
+        'return self.input_kind == "tabular" or bool(x)',
+        'if self.kind != "tabular":',
+    ]
     assert [line for line in old if not KIND_BRANCH.search(line)] == []
     assert not KIND_BRANCH.search('if split.kind == "config":') and not KIND_BRANCH.search("kind = model.inputs")
 
 
 def test_src_has_no_input_kind_branches_outside_the_input_kinds():
-    found = {str(p.relative_to(SRC)): hits for p in sorted(SRC.rglob("*.py")) if p.name != "input_kinds.py"
-             if (hits := [ln.strip() for ln in p.read_text().splitlines() if KIND_BRANCH.search(ln)])}
+    found = {
+        str(p.relative_to(SRC)): hits
+        for p in sorted(SRC.rglob("*.py"))
+        if p.name != "input_kinds.py"
+        if (hits := [ln.strip() for ln in p.read_text().splitlines() if KIND_BRANCH.search(ln)])
+    }
     assert found == {}, f"branches on the input kind left in src/ (ask model.inputs, taulc.models.input_kinds): {found}"

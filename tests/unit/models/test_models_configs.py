@@ -48,8 +48,9 @@ def _compose(root: Path, overrides: list[str], hydra_cfg: bool = False):
         return compose("train", overrides=overrides, return_hydra_config=hydra_cfg)
 
 
-@pytest.mark.parametrize("name,cls", [("ridge", RidgeRegressor), ("svm", LinearSVM),
-                                      ("gnn", ParticleGNN), ("mlp", DescriptorMLP)])
+@pytest.mark.parametrize(
+    "name,cls", [("ridge", RidgeRegressor), ("svm", LinearSVM), ("gnn", ParticleGNN), ("mlp", DescriptorMLP)]
+)
 def test_model_configs_instantiate(root, name, cls):
     over = [f"model={name}"] + (["model.n_features=7"] if name == "mlp" else [])
     cfg = _compose(root, over)
@@ -76,8 +77,9 @@ def test_trainer_configs(root, trainer):
 
 @pytest.mark.parametrize("model", ["ridge", "svm"])
 def test_compose_and_run_one_epoch(root, model):
-    cfg = _compose(root, [f"model={model}", "trainer=cpu", "trainer.enable_progress_bar=false",
-                          "trainer.enable_model_summary=false"])
+    cfg = _compose(
+        root, [f"model={model}", "trainer=cpu", "trainer.enable_progress_bar=false", "trainer.enable_model_summary=false"]
+    )
     d = planted_tabular(n=600, n_features=8, seed=1)
     tr = DataLoader(TensorDictDataset({k: v[:500] for k, v in d.items()}), batch_size=128)
     va = DataLoader(TensorDictDataset({k: v[500:] for k, v in d.items()}), batch_size=128)
@@ -90,11 +92,14 @@ def test_compose_and_run_one_epoch(root, model):
     assert m.monitor in t.callback_metrics
 
 
-@pytest.mark.parametrize("search,model_cls,metric", [
-    ("ridge_optuna", "RidgeRegressor", "val/pearson_within_rate"),
-    ("svm_optuna", "LinearSVM", "val/pearson_h_lntau_within_rate"),
-    ("gnn_optuna", "ParticleGNN", "val/pearson_within_rate"),
-])
+@pytest.mark.parametrize(
+    "search,model_cls,metric",
+    [
+        ("ridge_optuna", "RidgeRegressor", "val/pearson_within_rate"),
+        ("svm_optuna", "LinearSVM", "val/pearson_h_lntau_within_rate"),
+        ("gnn_optuna", "ParticleGNN", "val/pearson_within_rate"),
+    ],
+)
 def test_hparams_search_configs(root, search, model_cls, metric):
     cfg = _compose(root, [f"hparams_search={search}"], hydra_cfg=True)
     assert cfg.optimized_metric == metric
@@ -139,9 +144,17 @@ def test_optuna_sweep_runs_end_to_end(root, tmp_path):
     out = tmp_path / "trials.jsonl"
     app = tmp_path / "app.py"
     app.write_text(textwrap.dedent(APP.format(root=str(root), out=str(out))))
-    cmd = [sys.executable, str(app), "hparams_search=svm_optuna", "hydra.sweeper.n_trials=3",
-           "hydra.sweeper.sampler.n_startup_trials=2", "trainer=cpu", "trainer.enable_progress_bar=false",
-           "trainer.enable_model_summary=false", f"hydra.sweep.dir={tmp_path / 'multirun'}"]
+    cmd = [
+        sys.executable,
+        str(app),
+        "hparams_search=svm_optuna",
+        "hydra.sweeper.n_trials=3",
+        "hydra.sweeper.sampler.n_startup_trials=2",
+        "trainer=cpu",
+        "trainer.enable_progress_bar=false",
+        "trainer.enable_model_summary=false",
+        f"hydra.sweep.dir={tmp_path / 'multirun'}",
+    ]
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert res.returncode == 0, res.stderr[-3000:]
     trials = [json.loads(line) for line in out.read_text().splitlines()]
@@ -158,9 +171,19 @@ def test_config_built_models_checkpoint_and_bundle(root, tmp_path):
     from taulc.models import load_model, save_model
     from taulc.models.synthetic import planted_graphs
 
-    cfg = _compose(root, ["model=gnn", "model.hidden=16", "model.n_layers=1", "model.radius=1.6",
-                          "trainer=cpu", "trainer.max_epochs=1", "trainer.enable_progress_bar=false",
-                          "trainer.enable_model_summary=false"])
+    cfg = _compose(
+        root,
+        [
+            "model=gnn",
+            "model.hidden=16",
+            "model.n_layers=1",
+            "model.radius=1.6",
+            "trainer=cpu",
+            "trainer.max_epochs=1",
+            "trainer.enable_progress_bar=false",
+            "trainer.enable_model_summary=false",
+        ],
+    )
     m = instantiate(cfg.model)
     assert type(m.hparams["task_weights"]) is dict
     loader = GraphLoader(planted_graphs(2, 20, seed=0), batch_size=2)
@@ -170,8 +193,11 @@ def test_config_built_models_checkpoint_and_bundle(root, tmp_path):
         t.fit(m, loader, loader)
     t.save_checkpoint(tmp_path / "gnn.ckpt")
     b = next(iter(loader))
-    for other in (load_model(tmp_path / "gnn.ckpt"), load_model(save_model(m, tmp_path / "gnn.pt")),
-                  ParticleGNN.load_from_checkpoint(tmp_path / "gnn.ckpt")):
+    for other in (
+        load_model(tmp_path / "gnn.ckpt"),
+        load_model(save_model(m, tmp_path / "gnn.pt")),
+        ParticleGNN.load_from_checkpoint(tmp_path / "gnn.ckpt"),
+    ):
         other.eval()
         m.eval()
         with torch.no_grad():

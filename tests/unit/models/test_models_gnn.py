@@ -68,8 +68,9 @@ def test_gnn_learns_shear_orientation_invariant_ablation_cannot():
 def _graph(pos, species, radius=1.6):
     ei, ea = radius_edges(pos, radius)
     n = len(pos)
-    return Data(species=torch.tensor(species), pos=torch.tensor(pos, dtype=torch.float32),
-                edge_index=ei, edge_attr=ea, num_nodes=n)
+    return Data(
+        species=torch.tensor(species), pos=torch.tensor(pos, dtype=torch.float32), edge_index=ei, edge_attr=ea, num_nodes=n
+    )
 
 
 def test_gnn_mirror_translation_permutation():
@@ -148,8 +149,7 @@ def test_gnn_checkpoint_resume_and_save_load(tmp_path):
     p = t2.predict(m2, val)[0]
     assert set(p) >= {"y_pred", "logit", "p_slow", "mobility_pred", "mask", "batch", "config_id"}
     assert ((p["p_slow"] >= 0) & (p["p_slow"] <= 1)).all()
-    for other in (ParticleGNN.load_from_checkpoint(ckpt2.last_model_path),
-                  load_model(save_model(m2, tmp_path / "gnn.pt"))):
+    for other in (ParticleGNN.load_from_checkpoint(ckpt2.last_model_path), load_model(save_model(m2, tmp_path / "gnn.pt"))):
         other.eval()
         with torch.no_grad():
             torch.testing.assert_close(other(b)["y_pred"], m2(b)["y_pred"])
@@ -175,8 +175,7 @@ def test_mlp_planted_signal():
     va = {k: v[1000:] for k, v in d.items()}
     m = DescriptorMLP(n_features=12, hidden=32, n_layers=2, dropout=0.0, lr=3e-3)
     t = _trainer(max_epochs=15)
-    t.fit(m, TorchLoader(TensorDictDataset(tr), batch_size=128, shuffle=True),
-          TorchLoader(TensorDictDataset(va), batch_size=256))
+    t.fit(m, TorchLoader(TensorDictDataset(tr), batch_size=128, shuffle=True), TorchLoader(TensorDictDataset(va), batch_size=256))
     met = m.last_metrics["val"]
     assert met["pearson"] > 0.85 and met["accuracy"] > 0.8
     preds = t.predict(m, TorchLoader(TensorDictDataset(va), batch_size=256))

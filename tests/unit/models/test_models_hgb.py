@@ -29,23 +29,32 @@ def _nonlinear(n: int, seed: int) -> dict[str, torch.Tensor]:
     x = d["x"].double()
     x = (x - x.mean(0)) / x.std(0)
     d["x"] = x.float()
-    d["y"] = (x[:, 0].abs() + 0.5 * x[:, 1] ** 2 + 0.1 * torch.randn(n, generator=torch.Generator().manual_seed(seed),
-                                                                      dtype=torch.float64)).float()
+    d["y"] = (
+        x[:, 0].abs()
+        + 0.5 * x[:, 1] ** 2
+        + 0.1 * torch.randn(n, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+    ).float()
     return d
 
 
 def _sklearn(m: BoostedTreeRegressor, train: dict) -> HistGradientBoostingRegressor:
     """scikit-learn's own estimator with the model's hyperparameters, fitted on the same rows."""
-    hp = {k: m.hparams[k] for k in ("max_iter", "learning_rate", "max_leaf_nodes", "min_samples_leaf", "l2_regularization",
-                                     "max_bins")}
+    hp = {
+        k: m.hparams[k]
+        for k in ("max_iter", "learning_rate", "max_leaf_nodes", "min_samples_leaf", "l2_regularization", "max_bins")
+    }
     return HistGradientBoostingRegressor(**hp, early_stopping=False, random_state=m.hparams.seed).fit(
-        train["x"].numpy(), train["y"].numpy())
+        train["x"].numpy(), train["y"].numpy()
+    )
 
 
 def _fit(train: dict, val: dict | None, **hp) -> BoostedTreeRegressor:
     m = BoostedTreeRegressor(**{**HP, **hp})
-    make_trainer(max_epochs=5).fit(m, DataLoader(TensorDictDataset(train), batch_size=128),
-                                   DataLoader(TensorDictDataset(val), batch_size=128) if val is not None else None)
+    make_trainer(max_epochs=5).fit(
+        m,
+        DataLoader(TensorDictDataset(train), batch_size=128),
+        DataLoader(TensorDictDataset(val), batch_size=128) if val is not None else None,
+    )
     return m
 
 
@@ -82,7 +91,9 @@ def test_nonlinear_signal_that_ridge_misses():
     tr, va, te = _nonlinear(1500, 4), _nonlinear(500, 5), _nonlinear(500, 6)
     m = _fit(tr, va, max_iter=80)
     r = RidgeRegressor(alpha=[1e-2, 1.0, 100.0])
-    make_trainer(max_epochs=3).fit(r, DataLoader(TensorDictDataset(tr), batch_size=256), DataLoader(TensorDictDataset(va), batch_size=256))
+    make_trainer(max_epochs=3).fit(
+        r, DataLoader(TensorDictDataset(tr), batch_size=256), DataLoader(TensorDictDataset(va), batch_size=256)
+    )
     with torch.no_grad():
         p_hgb, p_ridge = pearson(te["y"].numpy(), m(te["x"]).numpy()), pearson(te["y"].numpy(), r(te["x"]).numpy())
     assert p_hgb > 0.9 and p_ridge < 0.3, (p_hgb, p_ridge)

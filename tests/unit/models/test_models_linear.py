@@ -90,13 +90,13 @@ def test_ridge_gcv_without_validation():
 def _svm_ref(z, cls, C, w=None, class_weight=None):
     # LinearSVC penalises the intercept via intercept_scaling; a large value
     # makes its objective ours (unpenalised intercept). Primal solver, tight tol.
-    ref = LinearSVC(C=C, loss="squared_hinge", dual=False, tol=1e-12, max_iter=100000,
-                    intercept_scaling=1e3, class_weight=class_weight)
+    ref = LinearSVC(
+        C=C, loss="squared_hinge", dual=False, tol=1e-12, max_iter=100000, intercept_scaling=1e3, class_weight=class_weight
+    )
     return ref.fit(z, cls, sample_weight=w)
 
 
-@pytest.mark.parametrize("C,class_weight,weighted", [(0.01, None, False), (1.0, None, False),
-                                                     (0.1, "balanced", True)])
+@pytest.mark.parametrize("C,class_weight,weighted", [(0.01, None, False), (1.0, None, False), (0.1, "balanced", True)])
 def test_svm_matches_sklearn_linearsvc(C, class_weight, weighted):
     d = planted_tabular(n=800, n_features=12, noise=1.0, seed=6)
     d["cls"] = (d["y"] > np.quantile(d["y"].numpy(), 0.7)).long()  # imbalanced 30:70

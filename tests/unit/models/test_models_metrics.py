@@ -109,8 +109,8 @@ def test_within_rate_pearson_ignores_rate_means_and_other_species():
     assert pearson(y, by_rate) > 0.8
     assert abs(within_rate_pearson(y, by_rate, species, rate)) < 0.05
     planted = by_rate + s + rng.normal(size=n)  # within-rate Pearson 1/sqrt(2)
-    assert within_rate_pearson(y, planted, species, rate) == pytest.approx(2 ** -0.5, abs=0.03)
+    assert within_rate_pearson(y, planted, species, rate) == pytest.approx(2**-0.5, abs=0.03)
     # small particles with an anti-correlated prediction do not count for the big-particle score
     mixed = np.where(species == 1, -y, planted)
-    assert within_rate_pearson(y, mixed, species, rate, 0) == pytest.approx(2 ** -0.5, abs=0.03)
+    assert within_rate_pearson(y, mixed, species, rate, 0) == pytest.approx(2**-0.5, abs=0.03)
     assert within_rate_pearson(y, mixed, species, rate, None) < 0.5

@@ -47,9 +47,9 @@ def planted_events(seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     parts = []
     for c, s in zip(CENTRES, SIGMAS):
-        n = rng.poisson(RHO0 * (2 * math.pi) ** 1.5 * s ** 3)
+        n = rng.poisson(RHO0 * (2 * math.pi) ** 1.5 * s**3)
         parts.append(c + rng.normal(0.0, s, (n, 3)))
-    n_bg = rng.poisson(BG * L ** 3)
+    n_bg = rng.poisson(BG * L**3)
     parts.append(rng.random((n_bg, 3)) @ CELL)
     return wrap_into_cell(np.concatenate(parts), CELL)
 
@@ -59,11 +59,11 @@ def predicted_radius(sigma: float, rho_th: float, d: float = D) -> float:
     Monte-Carlo sum over blob samples, + background) falls to rho_th."""
     rng = np.random.default_rng(99)
     samples = rng.normal(0.0, sigma, (100_000, 3))
-    n = RHO0 * (2 * math.pi) ** 1.5 * sigma ** 3
+    n = RHO0 * (2 * math.pi) ** 1.5 * sigma**3
     r = np.linspace(0.0, 4 * sigma, 161)
     line = np.stack([r, np.zeros_like(r), np.zeros_like(r)], axis=1)
     dist = np.linalg.norm(line[:, None, :] - samples[None, ::4], axis=2)
-    rho = n * np.exp(-dist / d).mean(axis=1) / (8 * math.pi * d ** 3) + BG
+    rho = n * np.exp(-dist / d).mean(axis=1) / (8 * math.pi * d**3) + BG
     return float(np.interp(rho_th, rho[::-1], r[::-1]))
 
 
@@ -77,7 +77,7 @@ def blobs():
 def test_density_integrates_to_event_count():
     ev = planted_events(1)
     rho = jump_density(ev, CELL, D, 40)
-    assert rho.mean() * L ** 3 == pytest.approx(len(ev), rel=1e-9)
+    assert rho.mean() * L**3 == pytest.approx(len(ev), rel=1e-9)
 
 
 def test_demarcation_recovers_planted_blobs(blobs):
@@ -99,7 +99,7 @@ def test_background_iteration_lands_on_the_background():
     the background density, far below the blobs."""
     rng = np.random.default_rng(3)
     bg = 1.0
-    ev = np.concatenate([planted_events(2), rng.random((int(bg * L ** 3), 3)) @ CELL])
+    ev = np.concatenate([planted_events(2), rng.random((int(bg * L**3), 3)) @ CELL])
     th = iterate_threshold(jump_density(ev, CELL, 1.4, 40), 0.10)
     assert 0.85 * bg < th < 1.05 * bg
 
@@ -108,8 +108,7 @@ def test_particles_labelled_by_cluster_and_sieve_keeps_blobs(blobs):
     ev, _s, cl = blobs
     lab = cl.label_of(CENTRES + CELL[1] - 2 * CELL[2])  # another periodic image of each centre
     assert np.all(lab > 0) and len(set(lab)) == 3
-    sieved = demarcate(ev, CELL, DemarcationSettings(d=D, grid_spacing=0.4, r_stz=1.0, sieve_spacing=0.8),
-                       rho_th=RHO_TH)
+    sieved = demarcate(ev, CELL, DemarcationSettings(d=D, grid_spacing=0.4, r_stz=1.0, sieve_spacing=0.8), rho_th=RHO_TH)
     assert sieved.n_clusters == 3
     assert np.all(sieved.volumes <= sieved.coarse_volumes * 1.1)
     assert np.all(sieved.volumes > 0.3 * sieved.coarse_volumes)
@@ -122,12 +121,13 @@ def test_no_events_no_clusters():
 
 def test_volume_limit_and_uniform_background():
     rng = np.random.default_rng(5)
-    ev = rng.random((int(BG * L ** 3), 3)) @ CELL
+    ev = rng.random((int(BG * L**3), 3)) @ CELL
     cl = demarcate(ev, CELL, DemarcationSettings(d=D, grid_spacing=0.4, r_stz=1.5, sieve_spacing=None))
     # Poisson background: whatever survives the lower volume limit C'V_stz is at least that large
     assert np.all(cl.volumes >= DemarcationSettings(r_stz=1.5).v_min)
     assert background_threshold([jump_density(ev, CELL, D, 40)]) == pytest.approx(
-        iterate_threshold(jump_density(ev, CELL, D, 40)))
+        iterate_threshold(jump_density(ev, CELL, D, 40))
+    )
 
 
 def test_traceback_of_planted_region_under_affine_shear_through_a_flip():
@@ -175,8 +175,7 @@ def test_life_cycle_of_affinely_sheared_cluster():
     sigma = np.zeros((nf, 1500))
     for centre in ([5.0, 5.0, 5.0], [3.0, 9.5, 5.0]):  # the second straddles the Lees-Edwards (y) face
         region = sphere_region(frame_cell_at(cell0, tilt[-1]), np.array(centre), 2.5, n_grid=40)
-        lc = life_cycle(region, 1, np.arange(nf), times, unwrapped, strain, sigma, np.ones(1500),
-                        strain_ref=strain[-1])
+        lc = life_cycle(region, 1, np.arange(nf), times, unwrapped, strain, sigma, np.ones(1500), strain_ref=strain[-1])
         np.testing.assert_allclose(lc.gamma, strain - strain[0], atol=1e-10)
         assert np.all(lc.n_members == lc.n_members[0]) and lc.n_members[0] > 50
         # no stress maximum -> t_0 undefined -> referenced to the first frame: the same strain
@@ -202,8 +201,7 @@ def test_gamma_c_both_ways_on_a_planted_load_yield_cycle():
     sigma = np.where(times < 4, 0.0, np.where(times <= 10, times - 4, 0.0))[:, None] * np.ones((1, 6000))
     # region in the flipped cell of the end frame (tilt 40 -> 0, as LAMMPS's flip yes would hold it)
     region = sphere_region(frame_cell_at(np.diag([lx] * 3), 0.0), advect(centre, strain[-1]), 2.5, n_grid=40)
-    lc = life_cycle(region, 1, np.arange(nf), times, unwrapped, strain, sigma, np.ones(6000),
-                    strain_ref=strain[-1], smooth=1)
+    lc = life_cycle(region, 1, np.arange(nf), times, unwrapped, strain, sigma, np.ones(6000), strain_ref=strain[-1], smooth=1)
     assert 4.0 <= lc.t0 <= 5.0 and lc.t2 == pytest.approx(10.0, abs=0.5)
     i0, i2 = int(np.searchsorted(times, lc.t0)), int(np.searchsorted(times, 10.0))
     assert np.all(np.isnan(lc.gamma_t0[:i0]))
@@ -212,7 +210,7 @@ def test_gamma_c_both_ways_on_a_planted_load_yield_cycle():
     assert peak > 0.45
     # dropped to the noise of a fit to uncorrelated positions (M ≈ 390 members, ≈ 0.1; it then
     # grows as γ · (noise of J_yy), so only the 3 τ after the drop are checked)
-    assert np.all(np.abs(lc.gamma_t0[i2:i2 + 6]) < 0.35 * peak)
+    assert np.all(np.abs(lc.gamma_t0[i2 : i2 + 6]) < 0.35 * peak)
     assert lc.gamma[-1] > 0.7 * strain[-1]  # incremental: keeps following the flow, no drop
 
 
@@ -251,8 +249,11 @@ def frame_cell_at(cell: np.ndarray, tilt: float) -> np.ndarray:
 
 def test_characteristic_times_of_a_load_yield_curve():
     t = np.linspace(0, 20, 201)
-    s = np.where(t < 4, 0.0, np.where(t < 10, 0.5 * (t - 4), np.where(t < 14, 3 + 0.1 * (t - 10),
-                 np.where(t < 15, 3.4 - 3.4 * (t - 14), 0.0))))
+    s = np.where(
+        t < 4,
+        0.0,
+        np.where(t < 10, 0.5 * (t - 4), np.where(t < 14, 3 + 0.1 * (t - 10), np.where(t < 15, 3.4 - 3.4 * (t - 14), 0.0))),
+    )
     t0, t1, t2, t3 = characteristic_times(t, s, smooth=1)
     assert t0 == pytest.approx(4.0 + 0.68, abs=0.2)  # 10 % of the rise
     assert t1 == pytest.approx(10.0, abs=0.3)
@@ -268,7 +269,7 @@ def test_jump_correlation_uncorrelated_is_one():
     r, g, alpha = jump_correlation(src, dst, CELL, r_max=4.0, dr=0.5)
     assert np.all(np.abs(g[2:] - 1.0) < 0.1)
     # anisotropy of an isotropic field: zero after the Poisson-noise subtraction, within that noise
-    noise = 72 / (300 * len(dst) / L ** 3 * 4 / 3 * np.pi * np.diff(np.r_[0, r + 0.25] ** 3))
+    noise = 72 / (300 * len(dst) / L**3 * 4 / 3 * np.pi * np.diff(np.r_[0, r + 0.25] ** 3))
     assert np.all(np.abs(alpha[2:]) < 3 * noise[2:] * np.sqrt(2 / 72))
     # a planted anisotropy (targets only along ±x of each source) is far above that noise
     dst2 = src[rng.integers(0, 300, 4000)] + np.outer(rng.choice([-1, 1], 4000) * rng.uniform(0.5, 4, 4000), [1, 0, 0])

@@ -134,8 +134,9 @@ def test_maxwell_moduli_recovered_from_synthetic_stress():
     for period in (2.0, 20.0, 200.0):
         w = 2 * math.pi / period
         t = np.linspace(0.0, 8 * period, 8 * 400 + 1)
-        sol = solve_ivp(lambda _t, s, w=w: g_inf * gamma0 * w * np.cos(w * _t) - s / tau, (0, t[-1]), [0.0],
-                        t_eval=t, rtol=1e-10, atol=1e-14)
+        sol = solve_ivp(
+            lambda _t, s, w=w: g_inf * gamma0 * w * np.cos(w * _t) - s / tau, (0, t[-1]), [0.0], t_eval=t, rtol=1e-10, atol=1e-14
+        )
         stress = sol.y[0] + np.random.default_rng(0).normal(scale=1e-4 * g_inf * gamma0, size=t.size)
         res = fit_dms(t, stress, gamma0, period, skip_periods=3)
         wt = w * tau

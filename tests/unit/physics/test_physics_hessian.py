@@ -63,8 +63,9 @@ def test_solver_tolerance_and_kappa_against_dense_pseudo_inverse(case):
     m = hessian(conf.positions, conf.species, conf.cell, table)
     solver = HessianSolver(m, tol=1e-10)
     res = dipole_stiffness(conf.positions, conf.species, conf.cell, table, solver=solver, batch=40)
-    batched = dipole_stiffness(conf.positions, conf.species, conf.cell, table, solver=solver, batch=40,
-                               dense_bytes=0)  # the bounded-memory path (6N batched solves)
+    batched = dipole_stiffness(
+        conf.positions, conf.species, conf.cell, table, solver=solver, batch=40, dense_bytes=0
+    )  # the bounded-memory path (6N batched solves)
     assert solver.max_residual <= 1e-10
     md = m.toarray()
     w, v = np.linalg.eigh(md)
@@ -150,6 +151,7 @@ def test_pairs_and_hessian_identical_with_z_slab_neighbour_blocks():
     one = interacting_pairs(pos, sp, cell, table)
     sliced = interacting_pairs(pos, sp, cell, table, max_pairs=15_000)  # forces several z-slabs
     assert len(one) == len(sliced)
+
     def key(p):
         return np.sort(np.round(np.c_[np.minimum(p.i, p.j), np.maximum(p.i, p.j), p.distances], 9), axis=0)
 

@@ -40,8 +40,10 @@ def test_inherent_state_is_cached(liquid, tmp_path):
 
 def test_kappa_family_in_featurize(liquid, tmp_path):
     system, conf = liquid
-    cfg = {"families": {"kappa": {"minimize": {"ftol": 1e-10}, "cache_dir": str(tmp_path), "generations": 1,
-                                  "rc": 3.0}}, "dtype": "float64"}
+    cfg = {
+        "families": {"kappa": {"minimize": {"ftol": 1e-10}, "cache_dir": str(tmp_path), "generations": 1, "rc": 3.0}},
+        "dtype": "float64",
+    }
     x, names = featurize(conf.positions, conf.species, conf.cell, cfg)
     assert x.shape == (conf.n_atoms, 2) and [str(n) for n in names] == ["kappa gen=0", "kappa gen=1"]
     inh = inherent_state(conf, system, {"ftol": 1e-10}, cache_dir=tmp_path, engine=_NoEngine())

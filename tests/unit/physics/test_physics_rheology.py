@@ -58,9 +58,17 @@ def test_geff_equals_gini_when_no_neighbour_is_lost():
 
 # ------------------------------------------------------------------ grid-cell model (Sec. III.C)
 def _fast_only(rate, tau_f=5.0, thermal=True):
-    return GridCellParams(rate=rate, tau_lc_eq=np.array([tau_f]), tau_sh_of_lc=lambda x: x,
-                          tau_2=1e12, g_eff=10.0, c_el=0.4, t_str=1e-5, gamma_res=0.1,
-                          thermal=thermal)
+    return GridCellParams(
+        rate=rate,
+        tau_lc_eq=np.array([tau_f]),
+        tau_sh_of_lc=lambda x: x,
+        tau_2=1e12,
+        g_eff=10.0,
+        c_el=0.4,
+        t_str=1e-5,
+        gamma_res=0.1,
+        thermal=thermal,
+    )
 
 
 def test_grid_cells_fast_only_is_maxwell_startup():
@@ -77,9 +85,16 @@ def test_grid_cells_no_overshoot_at_small_rate_and_overshoot_at_large():
 
     def params(rate):  # Eq. 3 with τ_0 = a/γ̇ + b and unit initial slope (τ_sh ≈ τ_LC ≪ τ_0)
         t0 = tinf = 0.5 / rate + 5.0
-        return GridCellParams(rate=rate, tau_lc_eq=spec,
-                              tau_sh_of_lc=lambda x: tinf * -np.expm1(-x / t0), tau_2=10.0,
-                              g_eff=10.0, c_el=0.4, t_str=0.2, gamma_res=0.05)
+        return GridCellParams(
+            rate=rate,
+            tau_lc_eq=spec,
+            tau_sh_of_lc=lambda x: tinf * -np.expm1(-x / t0),
+            tau_2=10.0,
+            g_eff=10.0,
+            c_el=0.4,
+            t_str=0.2,
+            gamma_res=0.05,
+        )
 
     lo = simulate_grid_cells(params(1e-5), np.linspace(0, 1500, 61), n_cells=20000, seed=2)
     assert lo.p_slow_initial < 0.01
@@ -95,8 +110,17 @@ def test_grid_cells_classify_on_tau_lc_not_on_the_thermal_draw():
     """Sec. III.C: a cell is slow or fast by Eq. 2 on its tau_LC from H_eq; the thermal draw (Eq. 7) sets only the
     durations. One tau_LC = 20 with tau_sh = tau_LC / 4 and tau_2 = 10: every cell is slow (20 - 5 >= 10), although
     the exponential draw puts 1 - exp(-10/15 * 20/20)... about half the drawn tau_LC^th below the threshold."""
-    p = GridCellParams(rate=0.01, tau_lc_eq=np.array([20.0]), tau_sh_of_lc=lambda x: x / 4.0, tau_2=10.0,
-                       g_eff=10.0, c_el=0.4, t_str=0.1, gamma_res=0.1, thermal=True)
+    p = GridCellParams(
+        rate=0.01,
+        tau_lc_eq=np.array([20.0]),
+        tau_sh_of_lc=lambda x: x / 4.0,
+        tau_2=10.0,
+        g_eff=10.0,
+        c_el=0.4,
+        t_str=0.1,
+        gamma_res=0.1,
+        thermal=True,
+    )
     r = simulate_grid_cells(p, np.linspace(0, 10, 11), n_cells=20000, seed=5)
     assert r.p_slow_initial == 1.0  # on tau_LC^th (P(0.75 X >= 10) = exp(-2/3) = 0.51) it would be about 0.5
 
@@ -118,6 +142,7 @@ def test_pel_zero_rate_is_eq14_and_f_normalised():
 def test_pel_basin_continuity_and_tc_scaling():
     eb = 2.0
     from taulc.physics.pel import basin_shape
+
     gx, gb, _ = basin_shape(eb, P)
     for g0 in (gx, gb):
         lo, hi = deformation_energy(g0 - 1e-9, eb, P), deformation_energy(g0 + 1e-9, eb, P)

@@ -17,8 +17,7 @@ from taulc.physics.stress import (
 
 @pytest.fixture(scope="module")
 def system() -> SystemSpec:
-    return SystemSpec(name="tiny", n_atoms=400, density=1.2, temperature=0.8,
-                      equilibration_time=2.0, melt_time=1.0)
+    return SystemSpec(name="tiny", n_atoms=400, density=1.2, temperature=0.8, equilibration_time=2.0, melt_time=1.0)
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +56,7 @@ def test_atomic_stresses_sum_to_engine_virial_pxy(sheared, system):
 def test_per_frame_stresses_from_unwrapped_positions(sheared, system):
     """Unwrapped positions + per-frame tilt give the same σ_i as the wrapped frame-0 configuration."""
     _, traj = sheared
-    s_frames = atomic_shear_stress_frames(traj.unwrapped, traj.tilt, traj.final.cell, traj.final.species,
-                                          system, frames=[0])
+    s_frames = atomic_shear_stress_frames(traj.unwrapped, traj.tilt, traj.final.cell, traj.final.species, system, frames=[0])
     s0, _ = atomic_stress(traj.initial.positions, traj.initial.species, traj.initial.cell, system)
     np.testing.assert_allclose(s_frames[0], s0, rtol=1e-9, atol=1e-9)
 

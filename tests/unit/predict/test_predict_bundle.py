@@ -21,8 +21,11 @@ def runs(tiny_dataset: Path, tmp_path_factory) -> dict[str, Path]:
 
 
 # (name in test_predictions.npz, name in Prediction.values)
-KEYS = {"svm": [("hardness", "H")], "ridge": [("y_pred", "ln_tau_lc_pred")],
-        "gnn": [("y_pred", "ln_tau_lc_pred"), ("logit", "logit"), ("p_slow", "p_slow")]}
+KEYS = {
+    "svm": [("hardness", "H")],
+    "ridge": [("y_pred", "ln_tau_lc_pred")],
+    "gnn": [("y_pred", "ln_tau_lc_pred"), ("logit", "logit"), ("p_slow", "p_slow")],
+}
 
 
 @pytest.mark.parametrize("model", ["svm", "ridge", "gnn"])

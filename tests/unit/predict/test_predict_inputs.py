@@ -36,7 +36,7 @@ def files(tiny_dataset: Path, tmp_path_factory) -> dict[str, Path]:
     put("truncated.dump", dump_lines[: len(dump_lines) // 2])
     put("garbage.xyz", ["this is not", "a configuration file at all"])
     comment = xyz_lines[1]
-    props = comment[comment.index("Properties="):].split(" ")[0]
+    props = comment[comment.index("Properties=") :].split(" ")[0]
     put("nocell.xyz", [xyz_lines[0], props, *xyz_lines[2:]])  # no Lattice, no pbc
     put("slab.xyz", [xyz_lines[0], comment.replace('pbc="T T T"', 'pbc="T T F"'), *xyz_lines[2:]])
     nan_line = xyz_lines[2].split()
@@ -109,12 +109,22 @@ def test_multi_file_run_reports_failures_and_completes_the_others(runs, files, t
 
     other = Path(shutil.copy(files["good_dump"], tmp_path / "other.dump"))
     out = tmp_path / "out"
-    args = [str(runs["svm"] / "predictor.pt"), str(files["good_xyz"]), str(files["truncated"]), str(other),
-            str(files["overlap"]), "--out", str(out), "-q"]
+    args = [
+        str(runs["svm"] / "predictor.pt"),
+        str(files["good_xyz"]),
+        str(files["truncated"]),
+        str(other),
+        str(files["overlap"]),
+        "--out",
+        str(out),
+        "-q",
+    ]
     with caplog.at_level(logging.ERROR):
         assert main(args) == 1
     assert "2 of 4 file(s) failed" in caplog.text and "truncated.dump" in caplog.text and "overlap.xyz" in caplog.text
-    assert listing(out) == sorted(["summary.csv", *(f"{s}.taulc.{e}" for s in ("good", "other") for e in ("csv", "extxyz", "png"))])
+    assert listing(out) == sorted(
+        ["summary.csv", *(f"{s}.taulc.{e}" for s in ("good", "other") for e in ("csv", "extxyz", "png"))]
+    )
     summary = (out / "summary.csv").read_text().splitlines()
     assert len(summary) == 3 and "good.xyz" in summary[1] and "other.dump" in summary[2]
 
@@ -123,5 +133,7 @@ def test_inputs_that_would_overwrite_each_other_are_refused(runs, files, tmp_pat
     from taulc.predict.cli import main
 
     out = tmp_path / "out"
-    assert main([str(runs["svm"] / "predictor.pt"), str(files["good_xyz"]), str(files["good_dump"]), "--out", str(out), "-q"]) == 2
+    assert (
+        main([str(runs["svm"] / "predictor.pt"), str(files["good_xyz"]), str(files["good_dump"]), "--out", str(out), "-q"]) == 2
+    )
     assert listing(out) == []

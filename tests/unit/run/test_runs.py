@@ -126,17 +126,33 @@ def test_results_rows_are_written_by_the_run(tmp_path: Path) -> None:
 
 
 def test_run_file_names_are_spelled_only_in_taulc_runs() -> None:
-    names = [F.METRICS, F.PREDICTIONS, F.MODEL, F.PREDICTOR, F.CARD, F.DATASET_RECORD, F.MARKER, F.OWNER,
-             F.CONFIG, F.LATEST_TXT, F.RESULTS]
+    names = [
+        F.METRICS,
+        F.PREDICTIONS,
+        F.MODEL,
+        F.PREDICTOR,
+        F.CARD,
+        F.DATASET_RECORD,
+        F.MARKER,
+        F.OWNER,
+        F.CONFIG,
+        F.LATEST_TXT,
+        F.RESULTS,
+    ]
     found = set()
     for path in sorted(SRC.rglob("*.py")):
         rel = path.relative_to(SRC).as_posix()
         if rel.startswith("runs/"):
             continue
         tree = ast.parse(path.read_text())
-        docs = {id(n.body[0].value) for n in ast.walk(tree)
-                if isinstance(n, (ast.Module, ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef))
-                and n.body and isinstance(n.body[0], ast.Expr) and isinstance(n.body[0].value, ast.Constant)}
+        docs = {
+            id(n.body[0].value)
+            for n in ast.walk(tree)
+            if isinstance(n, (ast.Module, ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef))
+            and n.body
+            and isinstance(n.body[0], ast.Expr)
+            and isinstance(n.body[0].value, ast.Constant)
+        }
         for node in ast.walk(tree):
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs:
                 found |= {(rel, n) for n in names if n in node.value}

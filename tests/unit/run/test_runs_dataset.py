@@ -29,8 +29,7 @@ def _imports(path: Path) -> set[str]:
 def test_training_and_analysis_do_not_import_the_builder() -> None:
     files = [SRC / "training.py", *sorted((SRC / "analysis").rglob("*.py"))]
     assert len(files) > 10
-    bad = {str(f.relative_to(SRC)): sorted(n for n in _imports(f) if n.startswith("taulc.data.builder"))
-           for f in files}
+    bad = {str(f.relative_to(SRC)): sorted(n for n in _imports(f) if n.startswith("taulc.data.builder")) for f in files}
     assert not {k: v for k, v in bad.items() if v}, "dataset identity comes from taulc.data.manifest"
 
 
@@ -39,8 +38,12 @@ def test_builder_reexports_the_manifest_identity() -> None:
     from taulc.data.manifest import canonical_hash, dataset_hash, dataset_identity
 
     assert dataset_config is dataset_identity
-    cfg = {"system": {"n_atoms": 10, "tau_alpha": 3.0}, "dataset": {"name": "x", "graph_radius": 2.0},
-           "labels": {"t_max": 5.0, "engine": "lammps", "device": "cpu"}, "model": {"_target_": "m"}}
+    cfg = {
+        "system": {"n_atoms": 10, "tau_alpha": 3.0},
+        "dataset": {"name": "x", "graph_radius": 2.0},
+        "labels": {"t_max": 5.0, "engine": "lammps", "device": "cpu"},
+        "model": {"_target_": "m"},
+    }
     ident = dataset_identity(cfg)  # documentation-only / placement keys and non-dataset nodes are not part of it
     assert ident == {"system": {"n_atoms": 10}, "dataset": {"name": "x"}, "labels": {"t_max": 5.0}}
     assert dataset_hash(cfg) == canonical_hash(ident)
@@ -48,8 +51,13 @@ def test_builder_reexports_the_manifest_identity() -> None:
 
 def _dataset(root: Path, config_hash: str = "abc123", sha: str = "s0") -> Path:
     root.mkdir(parents=True, exist_ok=True)
-    man = {"format_version": 1, "name": root.name, "config": {}, "config_hash": config_hash,
-           "shards": [{"id": "r0_c000", "sha256": sha}]}
+    man = {
+        "format_version": 1,
+        "name": root.name,
+        "config": {},
+        "config_hash": config_hash,
+        "shards": [{"id": "r0_c000", "sha256": sha}],
+    }
     (root / "manifest.json").write_text(json.dumps(man))
     return root
 

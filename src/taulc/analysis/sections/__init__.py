@@ -18,11 +18,13 @@ __all__ = ["SECTIONS", "ReportInputs", "Section"]
 
 SECTIONS: tuple[Section, ...] = (
     Section("dynamics", dynamics.write),
-    Section("hardness", hardness.write,
-            f"no LinearSVM run (report role 'hardness') given (add runs=[runs/svm/{LATEST}])"),
-    Section("parity", parity.write,
-            "no regression run (ridge, or GNN/MLP with y_pred: report role 'regression') given; the report "
-            f"trains no model itself (add runs=[runs/ridge/{LATEST}])"),
+    Section("hardness", hardness.write, f"no LinearSVM run (report role 'hardness') given (add runs=[runs/svm/{LATEST}])"),
+    Section(
+        "parity",
+        parity.write,
+        "no regression run (ridge, or GNN/MLP with y_pred: report role 'regression') given; the report "
+        f"trains no model itself (add runs=[runs/ridge/{LATEST}])",
+    ),
     Section("importance", importance.write),
     Section("gnn", gnn.write, f"no ParticleGNN run (report role 'attribution') given (add runs=[runs/gnn/{LATEST}])"),
     Section("clusters", clusters.write),

@@ -49,8 +49,13 @@ def _figures(rep: ReportWriter, results: Sequence[RateResult], sc: Mapping[str, 
         ax2.plot(t, best.gamma, color="C0", label=r"$\gamma_c$ incremental")
         if best.gamma_t0.shape == t.shape:
             ax2.plot(t, best.gamma_t0, color="C1", label=r"$\gamma_c$ referenced to $t_0$")
-            ax2.plot(t, best.applied - np.interp(best.t0, t, best.applied) if np.isfinite(best.t0)
-                     else best.applied, color="0.6", ls=":", label=r"$\dot\gamma (t - t_0)$")
+            ax2.plot(
+                t,
+                best.applied - np.interp(best.t0, t, best.applied) if np.isfinite(best.t0) else best.applied,
+                color="0.6",
+                ls=":",
+                label=r"$\dot\gamma (t - t_0)$",
+            )
         ax2.legend(loc="upper left", fontsize=7)
         axs[0].set_ylabel(r"$\sigma_c$ (Eq. 4)")
         ax2.set_ylabel(r"$\gamma_c$ (Eq. 5-7)")
@@ -67,8 +72,12 @@ def _figures(rep: ReportWriter, results: Sequence[RateResult], sc: Mapping[str, 
                 if np.isfinite(tk):
                     ax.axvline(tk, color="0.6", ls="--", lw=0.8)
         axs[0].set_title(f"cluster life cycle, rate {best_rate:g}, V = {best.volume:.1f}")
-        rep.figure("cluster_life_cycle", fig, "Life cycle of the traced cluster with the largest stress rise "
-                   "(Fig. 2a-d): σ_c, γ_c (incremental and referenced to t_0), n_cj, P_ext, R; dashed: t_0..t_3.")
+        rep.figure(
+            "cluster_life_cycle",
+            fig,
+            "Life cycle of the traced cluster with the largest stress rise "
+            "(Fig. 2a-d): σ_c, γ_c (incremental and referenced to t_0), n_cj, P_ext, R; dashed: t_0..t_3.",
+        )
     # cage-jump events of one t_χ window in a slab of the shear plane, coloured by cluster (Fig. 1b / 5b)
     r0 = results[0]
     if r0.example_clusters is not None and r0.example_clusters.n_clusters:
@@ -82,10 +91,18 @@ def _figures(rep: ReportWriter, results: Sequence[RateResult], sc: Mapping[str, 
         a, b = cl.cell[0, :2], cl.cell[1, :2]
         box = np.array([[0, 0], a, a + b, b, [0, 0]])
         ax.plot(box[:, 0], box[:, 1], "k-", lw=0.8)
-        ax.set(xlabel="x (flow)", ylabel="y (gradient)", aspect="equal",
-               title=f"rate {r0.rate:g}: jumps in one t_χ window, |z - z_c| < 1.5")
-        rep.figure("cluster_events", fig, "Cage-jump events accumulated over t_χ in a slab of the shear plane, "
-                   "coloured by demarcated cluster, grey = background (Fig. 1b / 5b); tilted cell outlined.")
+        ax.set(
+            xlabel="x (flow)",
+            ylabel="y (gradient)",
+            aspect="equal",
+            title=f"rate {r0.rate:g}: jumps in one t_χ window, |z - z_c| < 1.5",
+        )
+        rep.figure(
+            "cluster_events",
+            fig,
+            "Cage-jump events accumulated over t_χ in a slab of the shear plane, "
+            "coloured by demarcated cluster, grey = background (Fig. 1b / 5b); tilted cell outlined.",
+        )
     # ξ_c and η vs rate
     fig, axs = plt.subplots(1, 2, figsize=(9, 3.6))
     rates = np.array([r.rate for r in results])
@@ -101,8 +118,7 @@ def _figures(rep: ReportWriter, results: Sequence[RateResult], sc: Mapping[str, 
     axs[1].plot(rates, etac, "s", mfc="none", color="C3", label=r"$\eta_c$ (Eq. 8)")
     axs[1].set(xscale="log", yscale="log", xlabel="shear rate", ylabel="viscosity")
     axs[1].legend()
-    rep.figure("cluster_scaling", fig, "Cluster radius ξ_c(γ̇) with its power-law fit (Fig. 3c) and η vs η_c "
-               "(Fig. 3b).")
+    rep.figure("cluster_scaling", fig, "Cluster radius ξ_c(γ̇) with its power-law fit (Fig. 3c) and η vs η_c (Fig. 3b).")
     if any(r.g_cj is not None for r in results):
         fig, axs = plt.subplots(1, 2, figsize=(9, 3.4))
         for r in results:
@@ -115,8 +131,12 @@ def _figures(rep: ReportWriter, results: Sequence[RateResult], sc: Mapping[str, 
         axs[1].set(xlabel="r", ylabel=r"$\alpha(r)$ (noise subtracted)")
         axs[1].axhline(0.0, color="0.7", ls=":")
         axs[0].legend(title="rate")
-        rep.figure("cluster_gcj", fig, "Jump-jump correlation g_cj(r) and anisotropy α(r) (Eq. 10, Fig. 4b-c); "
-                   "α with the Poisson noise of the angular bins subtracted.")
+        rep.figure(
+            "cluster_gcj",
+            fig,
+            "Jump-jump correlation g_cj(r) and anisotropy α(r) (Eq. 10, Fig. 4b-c); "
+            "α with the Poisson noise of the angular bins subtracted.",
+        )
 
 
 def write_section(rep: ReportWriter, results: Sequence[RateResult]) -> dict[str, Any]:
@@ -124,13 +144,19 @@ def write_section(rep: ReportWriter, results: Sequence[RateResult]) -> dict[str,
     sc = scaling_table(results)
     rep.h("Convective clusters of cage jumps (Zeng, Yu & Wang 2025)")
     df = pd.DataFrame([r.row() for r in results])
-    rep.table("clusters_per_rate", df, caption="Per shear rate: η (Eq. 1), t_χ, ρ_th, clusters, ξ_c, P̄_c "
-              "(P_c: dynamic regions at window ends; P_c_conv: Eq. 8's time average of P_c(t)), t_y, σ_c,y, "
-              "η_c (Eq. 8, with either P̄_c), p_hop check")
+    rep.table(
+        "clusters_per_rate",
+        df,
+        caption="Per shear rate: η (Eq. 1), t_χ, ρ_th, clusters, ξ_c, P̄_c "
+        "(P_c: dynamic regions at window ends; P_c_conv: Eq. 8's time average of P_c(t)), t_y, σ_c,y, "
+        "η_c (Eq. 8, with either P̄_c), p_hop check",
+    )
     if "nu_c" in sc:
-        rep.p(f"λ = {sc['lam']:.3f} ± {sc['lam_err']:.3f}  →  λ/(D+1) = {sc['lambda_over_D1']:.3f} ± "
-              f"{sc['lambda_over_D1_err']:.3f};  ν_c = {sc['nu_c']:.3f} ± {sc['nu_c_err']:.3f}  "
-              f"(paper, Table I, 3D MD: λ/(D+1) = 0.182, ν_c = 0.176).")
+        rep.p(
+            f"λ = {sc['lam']:.3f} ± {sc['lam_err']:.3f}  →  λ/(D+1) = {sc['lambda_over_D1']:.3f} ± "
+            f"{sc['lambda_over_D1_err']:.3f};  ν_c = {sc['nu_c']:.3f} ± {sc['nu_c_err']:.3f}  "
+            f"(paper, Table I, 3D MD: λ/(D+1) = 0.182, ν_c = 0.176)."
+        )
     else:
         rep.skip("ν_c fit", "needs at least 2 shear rates")
     _figures(rep, results, sc)
@@ -146,8 +172,9 @@ def section_clusters(rep: ReportWriter, acfg: Any) -> None:
     if not spec.trajectories:
         rep.skip("convective clusters", "analysis.clusters.trajectories is not set (bench/cluster_runs.py output)")
         return
-    results = analyse_runs(Path(spec.trajectories), load_system(spec.system), spec.settings,
-                           Path(spec.manifest) if spec.manifest else None)
+    results = analyse_runs(
+        Path(spec.trajectories), load_system(spec.system), spec.settings, Path(spec.manifest) if spec.manifest else None
+    )
     write_section(rep, results)
 
 

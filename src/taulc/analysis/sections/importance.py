@@ -36,8 +36,13 @@ def _full_descriptor(icfg: ImportanceSpec) -> dict[str, Any] | None:
     return _plain(OmegaConf.load(path))
 
 
-def section_importance(rep: ReportWriter, ctx: DatasetContext, runs: Sequence[RunInfo], base_cfg: Mapping[str, Any],
-                       acfg: AnalysisSpec | Mapping[str, Any] | None = None) -> None:
+def section_importance(
+    rep: ReportWriter,
+    ctx: DatasetContext,
+    runs: Sequence[RunInfo],
+    base_cfg: Mapping[str, Any],
+    acfg: AnalysisSpec | Mapping[str, Any] | None = None,
+) -> None:
 
     icfg = analysis_spec(acfg).importance
     rep.h("4. Feature importance (Sec. IV.A, Appendix C)")
@@ -56,9 +61,12 @@ def section_importance(rep: ReportWriter, ctx: DatasetContext, runs: Sequence[Ru
             acc.add(x[0][m], y[m])
         r = acc.result()
         df = fig16_table(names, r)
-        rep.figure("fig16_pearson_all_lm", plot_fig16(df, n_particles=acc.n),
-                   f"Pearson p of every generation-0 element g_l^m(s, r), l ≤ 6 ({len(names)} columns), with ln τ_LC over the "
-                   f"{acc.n} big particles of all configurations and rates (Fig. 16); computed in {time.perf_counter() - t0:.1f} s.")
+        rep.figure(
+            "fig16_pearson_all_lm",
+            plot_fig16(df, n_particles=acc.n),
+            f"Pearson p of every generation-0 element g_l^m(s, r), l ≤ 6 ({len(names)} columns), with ln τ_LC over the "
+            f"{acc.n} big particles of all configurations and rates (Fig. 16); computed in {time.perf_counter() - t0:.1f} s.",
+        )
         top = df.assign(abs_p=df["pearson"].abs()).sort_values("abs_p", ascending=False)
         rep.table("fig16_pearson", df.drop(columns=["name"]), show=False, caption="Pearson of every element")
         rep.table("fig16_top", top.head(15).drop(columns=["abs_p", "column"]), caption="Strongest single elements")
@@ -83,20 +91,31 @@ def section_importance(rep: ReportWriter, ctx: DatasetContext, runs: Sequence[Ru
     dt = time.perf_counter() - t0
     ho = holdout_pearson(res, table.features[test_rows], y[test_rows]) if len(test_rows) > 2 else None
     t1 = table_one(res, table.feature_names, ho)
-    fullp = full_vector_pearson(st, table.features[test_rows] if len(test_rows) else None,
-                                y[test_rows] if len(test_rows) else None)
+    fullp = full_vector_pearson(
+        st, table.features[test_rows] if len(test_rows) else None, y[test_rows] if len(test_rows) else None
+    )
     extra = {}
     reg = pick_run(runs, "regression")
     if reg is not None:
         extra[f"{reg.short} run, test Pearson"] = float(reg.metrics.get("test", {}).get("regression", {}).get("pearson", np.nan))
-    rep.p(f"Greedy forward selection over the {table.features.shape[1]}-element vector on {len(fit_rows)} particles "
-          f"({sp} species) of the {where}: Gram matrix + Gram-Schmidt updates, {dt:.2f} s for the top {len(res.order)}.")
-    rep.figure("fig18_cumulative_pearson", plot_fig18(t1, fullp, extra, n_train=len(fit_rows)),
-               "Cumulative Pearson of the top-k elements (Fig. 18); dashed: the full vector (least squares); "
-               "the held-out curve refits nothing, it applies the same k-element models to the test configurations.")
-    rep.table("table1_greedy", t1.drop(columns=["name", "column"]),
-              caption="Table I: greedy ranking (rank, generation, l, m, neighbour species, r)")
-    rep.summary["greedy_top"] = t1.head(5)[["rank", "generation", "l", "m", "species", "r", "cumulative_pearson_train"]].to_dict(orient="records")
+    rep.p(
+        f"Greedy forward selection over the {table.features.shape[1]}-element vector on {len(fit_rows)} particles "
+        f"({sp} species) of the {where}: Gram matrix + Gram-Schmidt updates, {dt:.2f} s for the top {len(res.order)}."
+    )
+    rep.figure(
+        "fig18_cumulative_pearson",
+        plot_fig18(t1, fullp, extra, n_train=len(fit_rows)),
+        "Cumulative Pearson of the top-k elements (Fig. 18); dashed: the full vector (least squares); "
+        "the held-out curve refits nothing, it applies the same k-element models to the test configurations.",
+    )
+    rep.table(
+        "table1_greedy",
+        t1.drop(columns=["name", "column"]),
+        caption="Table I: greedy ranking (rank, generation, l, m, neighbour species, r)",
+    )
+    rep.summary["greedy_top"] = t1.head(5)[["rank", "generation", "l", "m", "species", "r", "cumulative_pearson_train"]].to_dict(
+        orient="records"
+    )
     rep.summary["greedy_full_vector"] = fullp
 
 

@@ -39,34 +39,76 @@ def section_parity(rep: ReportWriter, run: RunInfo, pal: RatePalette) -> None:
     if missing:
         rep.skip("parity", f"the test predictions of {run.path} lack {missing}; retrain it")
         return
-    _parity(rep, pal, z["true_y"].astype(float), z[key].astype(float), z["true_rate"].astype(float),
-            z["true_species"], skill, run.target, run.short, f"the test split of `{run.path}`", str(run.path))
+    _parity(
+        rep,
+        pal,
+        z["true_y"].astype(float),
+        z[key].astype(float),
+        z["true_rate"].astype(float),
+        z["true_species"],
+        skill,
+        run.target,
+        run.short,
+        f"the test split of `{run.path}`",
+        str(run.path),
+    )
 
 
-def _parity(rep: ReportWriter, pal: RatePalette, y: np.ndarray, pred: np.ndarray, rate: np.ndarray, species: np.ndarray,
-            skill: Mapping[str, Any], spec: Any, model_name: str, where: str, source: str) -> None:
+def _parity(
+    rep: ReportWriter,
+    pal: RatePalette,
+    y: np.ndarray,
+    pred: np.ndarray,
+    rate: np.ndarray,
+    species: np.ndarray,
+    skill: Mapping[str, Any],
+    spec: Any,
+    model_name: str,
+    where: str,
+    source: str,
+) -> None:
 
     rep.h("3. Regression parity and honest skill (Sec. IV.A)")
     tab = skill_frame(skill["regression"]["rows"])
     ref = reference_mask(species, spec.reference_species)
     lab = {"ln_tau_lc": r"$\ln\tau_{\rm LC}$", "ln_tau_sh": r"$\ln\tau_{\rm sh}$"}.get(spec.name, spec.name)
-    rep.figure("parity", plot_parity(y[ref], pred[ref], rate[ref], tab, pal, model_name=f"({model_name})",
-                                     target_label=lab, reference=skill.get("reference", "")),
-               f"Predicted vs true {spec.name} of the reference particles ({skill.get('reference', '')}) on {where}, "
-               "coloured by γ̇; arrows: mean true value per γ̇; inset: Pearson within each γ̇ with its label-noise "
-               "ceiling (red) and the best training-split baseline (x) (Fig. 17).")
-    rep.table("parity", tab, caption=(
-        f"Honest skill (the `skill.regression` table of the run's metrics; docs/honest-skill.md): Pearson and Spearman of "
-        f"the reference particles ({skill.get('reference', '')}) within each γ̇ and configuration, and pooled (labelled), "
-        "each with its noise ceiling √(split-half reliability) on the same particles and grouping, the baselines fitted "
-        f"on the training split (structural: {skill.get('structural_baseline', '')}), skill = Pearson − best baseline "
-        "and fraction of ceiling = Pearson / ceiling."))
+    rep.figure(
+        "parity",
+        plot_parity(
+            y[ref],
+            pred[ref],
+            rate[ref],
+            tab,
+            pal,
+            model_name=f"({model_name})",
+            target_label=lab,
+            reference=skill.get("reference", ""),
+        ),
+        f"Predicted vs true {spec.name} of the reference particles ({skill.get('reference', '')}) on {where}, "
+        "coloured by γ̇; arrows: mean true value per γ̇; inset: Pearson within each γ̇ with its label-noise "
+        "ceiling (red) and the best training-split baseline (x) (Fig. 17).",
+    )
+    rep.table(
+        "parity",
+        tab,
+        caption=(
+            f"Honest skill (the `skill.regression` table of the run's metrics; docs/honest-skill.md): Pearson and Spearman of "
+            f"the reference particles ({skill.get('reference', '')}) within each γ̇ and configuration, and pooled (labelled), "
+            "each with its noise ceiling √(split-half reliability) on the same particles and grouping, the baselines fitted "
+            f"on the training split (structural: {skill.get('structural_baseline', '')}), skill = Pearson − best baseline "
+            "and fraction of ceiling = Pearson / ceiling."
+        ),
+    )
     rows = {r["scope"]: r for r in skill["regression"]["rows"]}
-    rep.summary["parity"] = {"run": source, "model": model_name, "reference": skill.get("reference"),
-                             "headline": skill["regression"]["headline"],
-                             "pooled_rates": rows.get("pooled_rates", {}).get("pearson"),
-                             "pooled_all_species": rows.get("pooled_all_species", {}).get("pearson"),
-                             "config_mean": rows.get("config_mean", {}).get("pearson")}
+    rep.summary["parity"] = {
+        "run": source,
+        "model": model_name,
+        "reference": skill.get("reference"),
+        "headline": skill["regression"]["headline"],
+        "pooled_rates": rows.get("pooled_rates", {}).get("pearson"),
+        "pooled_all_species": rows.get("pooled_all_species", {}).get("pearson"),
+        "config_mean": rows.get("config_mean", {}).get("pearson"),
+    }
 
 
 def write(rep: ReportWriter, inp: ReportInputs) -> bool:

@@ -40,8 +40,7 @@ def overshoot_table(inp: RheologyInputs) -> pd.DataFrame:
     rows = []
     for r, su in sorted(inp.startup.items()):
         q = max(1, su.times.size // 4)
-        row = {"rate": r, "n_configs": su.n_configs, "p_slow_initial": su.p_slow,
-               "strain_max": float(su.strain[-1])}
+        row = {"rate": r, "n_configs": su.n_configs, "p_slow_initial": su.p_slow, "strain_max": float(su.strain[-1])}
         for g in ("slow", "fast", "all"):
             s = getattr(su, f"stress_{g}")
             late = float(np.nanmean(s[-q:]))
@@ -64,24 +63,49 @@ def _duality_table(inp: RheologyInputs, mod: RheologyModels) -> pd.DataFrame:
         err = mod.duality_err.get(r)
         se5 = err.eta_se if err is not None else np.nan
         comp = np.isfinite(eta) and not circular
-        rows.append({"rate": r, "eta_md": eta, "eta_md_sem": sem, "eta_eq5": d.eta, "eta_eq5_se": se5,
-                     "defines_eta_eq": circular,
-                     "rel_err": d.eta / eta - 1 if comp else np.nan,
-                     "z_dev": (d.eta - eta) / np.hypot(se5, sem) if comp and np.isfinite(se5) else np.nan,
-                     "sigma_slow": d.sigma_slow, "sigma_fast": d.sigma_fast, "p_slow": d.p_slow,
-                     "p_slow_se": err.p_slow_se if err is not None else np.nan,
-                     "tau_el": d.tau_el, "tau_sh_fast_mean": d.tau_sh_fast_mean,
-                     "tau_sh_slow_mean": d.tau_sh_slow_mean, "c_el": d.c_el,
-                     "w": mod.w.get(r, np.nan)})
+        rows.append(
+            {
+                "rate": r,
+                "eta_md": eta,
+                "eta_md_sem": sem,
+                "eta_eq5": d.eta,
+                "eta_eq5_se": se5,
+                "defines_eta_eq": circular,
+                "rel_err": d.eta / eta - 1 if comp else np.nan,
+                "z_dev": (d.eta - eta) / np.hypot(se5, sem) if comp and np.isfinite(se5) else np.nan,
+                "sigma_slow": d.sigma_slow,
+                "sigma_fast": d.sigma_fast,
+                "p_slow": d.p_slow,
+                "p_slow_se": err.p_slow_se if err is not None else np.nan,
+                "tau_el": d.tau_el,
+                "tau_sh_fast_mean": d.tau_sh_fast_mean,
+                "tau_sh_slow_mean": d.tau_sh_slow_mean,
+                "c_el": d.c_el,
+                "w": mod.w.get(r, np.nan),
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def _slow_noise_table(mod: RheologyModels) -> pd.DataFrame:
     """Eq. 2 per rate next to its noise floor (mirrored condition) and the per-particle test."""
-    cols = ["rate", "p_slow", "p_slow_se", "p_mirror", "p_mirror_se", "excess", "excess_se", "z_excess",
-            "p_tested", "p_tested_se", "p_tested_mirror", "n_configs"]
-    return pd.DataFrame([{k: v for k, v in sf.to_dict().items() if k in cols}
-                         for _, sf in sorted(mod.slow_noise.items())], columns=cols)
+    cols = [
+        "rate",
+        "p_slow",
+        "p_slow_se",
+        "p_mirror",
+        "p_mirror_se",
+        "excess",
+        "excess_se",
+        "z_excess",
+        "p_tested",
+        "p_tested_se",
+        "p_tested_mirror",
+        "n_configs",
+    ]
+    return pd.DataFrame(
+        [{k: v for k, v in sf.to_dict().items() if k in cols} for _, sf in sorted(mod.slow_noise.items())], columns=cols
+    )
 
 
 def _params_table(inp: RheologyInputs, mod: RheologyModels) -> pd.DataFrame:
@@ -96,31 +120,46 @@ def _params_table(inp: RheologyInputs, mod: RheologyModels) -> pd.DataFrame:
         ("t_str", inp.t_str, m, "ballistic 3T t²/m reaches the MSD plateau (Sec. III.C)"),
         ("Gamma^-1", inp.gamma_inv, m, "MSD enters the plateau (minimum of d ln MSD/d ln t)"),
         ("G_ini", inp.g_ini, m, inp.g_ini_source or "no start-up MD"),
-        ("w", float(np.mean(list(mod.w.values()))) if mod.w else np.nan, m,
-         "Eq. B3 from C̄_slow(t) of the start-up MD, mean over rates"),
+        (
+            "w",
+            float(np.mean(list(mod.w.values()))) if mod.w else np.nan,
+            m,
+            "Eq. B3 from C̄_slow(t) of the start-up MD, mean over rates",
+        ),
         ("G_eff", mod.g_eff, m, "w · G_ini (Eq. B3)"),
         ("gamma_res", mod.gamma_res, "fitted", "grid-cell restructuring strain, to the MD start-up σ_all(t)"),
     ]
     if mod.pel is not None:
         rows += [
-            ("alpha", mod.pel.alpha, "fitted",
-             f"PEL basin shape, to the binned τ_sh(τ_LC) (rms ln-residual {mod.pel_rms:.2f})"),
+            ("alpha", mod.pel.alpha, "fitted", f"PEL basin shape, to the binned τ_sh(τ_LC) (rms ln-residual {mod.pel_rms:.2f})"),
             ("E'_b", mod.e_b_peak, m, "most probable barrier of P_b (Eq. 14 on H_eq)"),
-            ("gamma_ac,c", mod.gamma_ac_c, "model",
-             f"95 % of P_ac at the lowest MD rate {GD} = {inp.rates.min():g} (Fig. 27)"),
+            ("gamma_ac,c", mod.gamma_ac_c, "model", f"95 % of P_ac at the lowest MD rate {GD} = {inp.rates.min():g} (Fig. 27)"),
         ]
     if inp.master is not None:
         mc = inp.master
-        rows.append(("master curve a, b, c, λ_τ", f"{mc.a:.3g}, {mc.b:.3g}, {mc.c:.3g}, {mc.lam:.3g}", "fitted",
-                     "Eq. 4 parameters from the per-rate Eq. 3 fits (τ_sh^th of the grid-cell model)"))
+        rows.append(
+            (
+                "master curve a, b, c, λ_τ",
+                f"{mc.a:.3g}, {mc.b:.3g}, {mc.c:.3g}, {mc.lam:.3g}",
+                "fitted",
+                "Eq. 4 parameters from the per-rate Eq. 3 fits (τ_sh^th of the grid-cell model)",
+            )
+        )
     return pd.DataFrame(rows, columns=["parameter", "value", "kind", "how"])
 
 
 def _fig_duality(inp: RheologyInputs, mod: RheologyModels, tab: pd.DataFrame):
     fig, ax = plt.subplots(figsize=(5.2, 4.0))
     ax.errorbar(tab.rate, tab.eta_md, yerr=tab.eta_md_sem, fmt="o", color="k", label="MD (Eq. 1)")
-    ax.errorbar(tab.rate, tab.eta_eq5, yerr=tab.get("eta_eq5_se"), fmt="s--", color="C3", capsize=2,
-                label="Eq. 5 (duality, bootstrap s.d.)")
+    ax.errorbar(
+        tab.rate,
+        tab.eta_eq5,
+        yerr=tab.get("eta_eq5_se"),
+        fmt="s--",
+        color="C3",
+        capsize=2,
+        label="Eq. 5 (duality, bootstrap s.d.)",
+    )
     circ = tab[tab.get("defines_eta_eq", False) == True]  # noqa: E712 - pandas mask
     if len(circ):
         ax.plot(circ.rate, circ.eta_eq5, "s", mfc="white", color="C3", ms=9, label="η_eq defined here")
@@ -159,8 +198,14 @@ def _fig_startup(inp: RheologyInputs, mod: RheologyModels, pal: RatePalette):
         c = pal(r)
         gc = mod.gridcell.get(r)
         for ax, g, x in ((axs[0], "slow", su.strain), (axs[1], "fast", su.times), (axs[2], "all", su.strain)):
-            ax.plot(x, getattr(su, f"stress_{g}"), "o", ms=2.5, color=c,
-                    label=f"{rate_label(r)} ({su.n_configs} conf.)" if g == "all" else None)
+            ax.plot(
+                x,
+                getattr(su, f"stress_{g}"),
+                "o",
+                ms=2.5,
+                color=c,
+                label=f"{rate_label(r)} ({su.n_configs} conf.)" if g == "all" else None,
+            )
             if gc is not None:
                 ax.plot(x, getattr(gc, "stress" if g == "all" else f"stress_{g}"), "-", color=c, lw=1.3)
     axs[0].set(xlabel="γ = γ̇t", ylabel="σ of initially slow particles", title="slow (symbols MD, lines model)")
@@ -179,8 +224,13 @@ def _fig_pel_relation(inp: RheologyInputs, mod: RheologyModels, pal: RatePalette
         ax.plot(x, y, "-", color=pal(r))
     lim = [min(rel.tau_lc.min() for rel in inp.binned.values()), max(rel.tau_lc.max() for rel in inp.binned.values())]
     ax.plot(lim, lim, "k-", lw=2, alpha=0.4, label="τ_sh = τ_LC")
-    ax.set(xscale="log", yscale="log", xlabel="τ_LC", ylabel="τ_sh",
-           title=f"PEL Eq. 18 (lines, α = {mod.pel.alpha:.3g}) vs MD (symbols)")
+    ax.set(
+        xscale="log",
+        yscale="log",
+        xlabel="τ_LC",
+        ylabel="τ_sh",
+        title=f"PEL Eq. 18 (lines, α = {mod.pel.alpha:.3g}) vs MD (symbols)",
+    )
     ax.legend(fontsize=7)
     plain_log_ticks(ax)
     return fig
@@ -242,16 +292,18 @@ def _fig_distortion(inp: RheologyInputs, mod: RheologyModels, pal: RatePalette, 
         mags = np.array([abs(inp.distortion[r][1][i]) for r in rates])
         scale = gbar[top] / mags[-1] if mags[-1] > 0 else np.nan
         b.plot(rates, mags * scale, "o", ms=4, label=f"peak {k + 1} (r = {rp:.2f})")
-        rows += [{"peak": k + 1, "r": float(rp), "rate": r, "abs_Y": float(m), "scaled": float(m * scale)}
-                 for r, m in zip(rates, mags)]
+        rows += [
+            {"peak": k + 1, "r": float(rp), "rate": r, "abs_Y": float(m), "scaled": float(m * scale)} for r, m in zip(rates, mags)
+        ]
     b.plot(rates, [gbar[r] for r in rates], "k--", label="γ̄ (SGR Eq. 24)")
     b.set(xscale="log", yscale="log", xlabel=GD, ylabel="scaled |Y| peak, γ̄", title="Fig. 25c")
     b.legend(fontsize=7)
     return fig, pd.DataFrame(rows)
 
 
-def _fig_sgr(inp: RheologyInputs, mod: RheologyModels, pal: RatePalette, p_slow_md: Mapping[float, float],
-             tau_lc_md: Mapping[float, float]):
+def _fig_sgr(
+    inp: RheologyInputs, mod: RheologyModels, pal: RatePalette, p_slow_md: Mapping[float, float], tau_lc_md: Mapping[float, float]
+):
     fig, axs = plt.subplots(1, 4, figsize=(17, 3.8))
     rs = mod.sgr_rates
     axs[0].plot(rs, [mod.sgr[float(r)].mean_strain for r in rs], "-", color="C3")
@@ -259,8 +311,7 @@ def _fig_sgr(inp: RheologyInputs, mod: RheologyModels, pal: RatePalette, p_slow_
     axs[1].plot(rs, [mod.sgr[float(r)].tau_lc_mean for r in rs], "-", color="C3", label="SGR Eq. 29")
     rr = sorted(tau_lc_md)
     x0 = rs[0]
-    axs[1].plot([r if r > 0 else x0 for r in rr], [tau_lc_md[r] for r in rr], "o", color="k",
-                label=f"MD (γ̇=0 plotted at {x0:g})")
+    axs[1].plot([r if r > 0 else x0 for r in rr], [tau_lc_md[r] for r in rr], "o", color="k", label=f"MD (γ̇=0 plotted at {x0:g})")
     axs[1].set(xscale="log", xlabel=GD, ylabel="τ̄_LC", title="Fig. 26")
     axs[1].legend()
     for r in inp.rates:
@@ -290,12 +341,20 @@ def _sgr_eta_table(inp: RheologyInputs, mod: RheologyModels) -> tuple[pd.DataFra
         st = _sgr_at(mod, float(r))
         cor = mod.sgr_corrected[float(r)]
         # Eq. 32 as written: σ_SGR ∼ ∬ dE/dγ P_s with the same prefactor for every Ω (Fig. 29b)
-        rows.append({"rate": float(r), "eta_md_over_eta_eq": eta / inp.eta_eq, "sem": sem / inp.eta_eq,
-                     "eta_sgr_star": st.viscosity / ref, "omega_fit": mod.omega_fit[float(r)],
-                     "omega_fit_over_cage": mod.omega_fit[float(r)] / inp.omega,
-                     "eta_sgr_star_omega_fit": cor.viscosity / ref,
-                     "p_sd": st.p_sd(mod.gamma_ac_c), "tau_lc_sgr": st.tau_lc_mean,
-                     "tau_lc_md": float(np.nanmean(inp.labels[float(r)]["tau_lc"]))})
+        rows.append(
+            {
+                "rate": float(r),
+                "eta_md_over_eta_eq": eta / inp.eta_eq,
+                "sem": sem / inp.eta_eq,
+                "eta_sgr_star": st.viscosity / ref,
+                "omega_fit": mod.omega_fit[float(r)],
+                "omega_fit_over_cage": mod.omega_fit[float(r)] / inp.omega,
+                "eta_sgr_star_omega_fit": cor.viscosity / ref,
+                "p_sd": st.p_sd(mod.gamma_ac_c),
+                "tau_lc_sgr": st.tau_lc_mean,
+                "tau_lc_md": float(np.nanmean(inp.labels[float(r)]["tau_lc"])),
+            }
+        )
     return pd.DataFrame(rows), ref
 
 
@@ -320,9 +379,11 @@ def section_rheology(rep: ReportWriter, ctx: Any, pal: RatePalette, acfg: Mappin
     rep.h("5. Rheology: duality viscosity, grid-cell start-up, PEL and SGR (Sec. III, V, App. B)")
     runs = load_startup_runs(ctx.root)
     if not runs:
-        rep.skip("start-up MD figures (Figs. 15, 31) and G_ini/G_eff",
-                 f"no start-up runs under {ctx.root}/startup: run `python -m taulc.data.startup_runs "
-                 f"--root {ctx.root} --rates <rates>`")
+        rep.skip(
+            "start-up MD figures (Figs. 15, 31) and G_ini/G_eff",
+            f"no start-up runs under {ctx.root}/startup: run `python -m taulc.data.startup_runs "
+            f"--root {ctx.root} --rates <rates>`",
+        )
     rates = sorted({float(r) for r in ctx.rates})
     if 0.0 not in rates or len(rates) < 2:
         rep.skip("rheology section", "needs equilibrium (rate-0) shards and at least one sheared rate")
@@ -333,60 +394,98 @@ def section_rheology(rep: ReportWriter, ctx: Any, pal: RatePalette, acfg: Mappin
     if not np.isfinite(inp.eta_eq):
         rep.skip("Eq. 5 and η* comparisons", "the manifest has no MD viscosity (η_eq)")
     mod = run_models(inp)
-    rep.p("Measured inputs and fitted parameters (everything not marked *fitted* comes from MD of this "
-          "dataset; each model has the paper's single free parameter):")
+    rep.p(
+        "Measured inputs and fitted parameters (everything not marked *fitted* comes from MD of this "
+        "dataset; each model has the paper's single free parameter):"
+    )
     rep.table("rheology_parameters", _params_table(inp, mod), caption="Rheology inputs")
     dt = _duality_table(inp, mod)
-    rep.figure("rheology_duality_viscosity", _fig_duality(inp, mod, dt),
-               "η from Eq. 5 (labels of each rate, G_eff from App. B) vs MD η (Eq. 1), and p_slow (Fig. 13).")
-    rep.table("rheology_duality", dt, caption="Eq. 5 per rate (rel_err = η_Eq5/η_MD − 1, z_dev = deviation "
-              "in combined standard errors; none at the rate that defines η_eq)")
+    rep.figure(
+        "rheology_duality_viscosity",
+        _fig_duality(inp, mod, dt),
+        "η from Eq. 5 (labels of each rate, G_eff from App. B) vs MD η (Eq. 1), and p_slow (Fig. 13).",
+    )
+    rep.table(
+        "rheology_duality",
+        dt,
+        caption="Eq. 5 per rate (rel_err = η_Eq5/η_MD − 1, z_dev = deviation "
+        "in combined standard errors; none at the rate that defines η_eq)",
+    )
     if mod.slow_noise:
         nt = _slow_noise_table(mod)
-        rep.table("rheology_p_slow_noise", nt, caption="Eq. 2 under label noise: p_slow, the mirrored condition "
-                  "τ_LC − τ_sh ≤ −τ_2 (noise floor), their difference, and the per-particle replica-pair test "
-                  "(s.e. over configurations)")
+        rep.table(
+            "rheology_p_slow_noise",
+            nt,
+            caption="Eq. 2 under label noise: p_slow, the mirrored condition "
+            "τ_LC − τ_sh ≤ −τ_2 (noise floor), their difference, and the per-particle replica-pair test "
+            "(s.e. over configurations)",
+        )
         rep.summary["rheology_p_slow_excess"] = dict(zip(nt.rate, nt.excess))
     ok = np.isfinite(dt.rel_err)
     rep.summary["rheology_duality_max_abs_rel_err"] = float(np.abs(dt.rel_err[ok]).max()) if ok.any() else None
     if inp.startup:
-        rep.figure("rheology_neighbor_keeping", _fig_neighbor(inp, mod, pal),
-                   "C̄(t) of the initially slow particles against the jumped fraction φ(t) during start-up, "
-                   "and w = G_eff/G_ini of Eq. B3 per rate (Fig. 31).")
+        rep.figure(
+            "rheology_neighbor_keeping",
+            _fig_neighbor(inp, mod, pal),
+            "C̄(t) of the initially slow particles against the jumped fraction φ(t) during start-up, "
+            "and w = G_eff/G_ini of Eq. B3 per rate (Fig. 31).",
+        )
         ot = overshoot_table(inp)
-        rep.figure("rheology_startup", _fig_startup(inp, mod, pal),
-                   f"Start-up stress of initially slow, initially fast and all particles: MD (symbols; Eq. 4 of "
-                   f"Zeng et al. over the per-particle stresses) and the grid-cell model (lines, γ_res = "
-                   f"{mod.gamma_res:.3g} fitted to the whole-system curves) (Fig. 15).")
+        rep.figure(
+            "rheology_startup",
+            _fig_startup(inp, mod, pal),
+            f"Start-up stress of initially slow, initially fast and all particles: MD (symbols; Eq. 4 of "
+            f"Zeng et al. over the per-particle stresses) and the grid-cell model (lines, γ_res = "
+            f"{mod.gamma_res:.3g} fitted to the whole-system curves) (Fig. 15).",
+        )
         rep.table("rheology_startup_overshoot", ot, caption="MD start-up: peak / late-time stress per group")
         rep.summary["rheology_overshoot_slow"] = dict(zip(ot.rate, ot.overshoot_slow))
-    rep.summary["rheology"] = {"g_ini": inp.g_ini, "g_eff": mod.g_eff, "gamma_res": mod.gamma_res,
-                               "eta_eq": inp.eta_eq, "duality": dt.to_dict(orient="records")}
+    rep.summary["rheology"] = {
+        "g_ini": inp.g_ini,
+        "g_eff": mod.g_eff,
+        "gamma_res": mod.gamma_res,
+        "eta_eq": inp.eta_eq,
+        "duality": dt.to_dict(orient="records"),
+    }
     if mod.pel is None:
         rep.skip("PEL and SGR figures (Figs. 23-29)", "G = G_eff needs G_ini from the start-up MD")
         return
     rep.summary["rheology"]["alpha"] = mod.pel.alpha
     p_slow_md = {r: float(np.mean(d["slow"])) for r, d in inp.labels.items()}
-    rep.figure("rheology_pel_relation", _fig_pel_relation(inp, mod, pal),
-               "τ_sh(τ_LC): PEL model Eq. 18 (lines) vs binned MD labels (symbols) (Fig. 23).")
-    rep.figure("rheology_pel_f", _fig_pel_f(inp, mod, pal, p_slow_md),
-               "PEL jump-time density f(t) (Eq. 17) at the most probable barrier: linear, rescaled, log-log with "
-               "t_c (circles), and p'_slow vs γ̇ against MD p_slow; inset t_c ∝ 1/γ̇ (Fig. 24).")
-    tau_lc_md = {0.0: float(np.nanmean(inp.tau_lc_eq)),
-                 **{r: float(np.nanmean(d["tau_lc"])) for r, d in inp.labels.items()}}
-    rep.figure("rheology_sgr", _fig_sgr(inp, mod, pal, p_slow_md, tau_lc_md),
-               "SGR steady state: mean local strain γ̄ (Eq. 24, Fig. 25c without Y(r)), τ̄_LC(γ̇) vs MD "
-               "(Eq. 29, Fig. 26), P_ac(γ_ac) (Eq. 30) and p_sd vs MD p_slow (Eq. 31, Fig. 27).")
+    rep.figure(
+        "rheology_pel_relation",
+        _fig_pel_relation(inp, mod, pal),
+        "τ_sh(τ_LC): PEL model Eq. 18 (lines) vs binned MD labels (symbols) (Fig. 23).",
+    )
+    rep.figure(
+        "rheology_pel_f",
+        _fig_pel_f(inp, mod, pal, p_slow_md),
+        "PEL jump-time density f(t) (Eq. 17) at the most probable barrier: linear, rescaled, log-log with "
+        "t_c (circles), and p'_slow vs γ̇ against MD p_slow; inset t_c ∝ 1/γ̇ (Fig. 24).",
+    )
+    tau_lc_md = {0.0: float(np.nanmean(inp.tau_lc_eq)), **{r: float(np.nanmean(d["tau_lc"])) for r, d in inp.labels.items()}}
+    rep.figure(
+        "rheology_sgr",
+        _fig_sgr(inp, mod, pal, p_slow_md, tau_lc_md),
+        "SGR steady state: mean local strain γ̄ (Eq. 24, Fig. 25c without Y(r)), τ̄_LC(γ̇) vs MD "
+        "(Eq. 29, Fig. 26), P_ac(γ_ac) (Eq. 30) and p_sd vs MD p_slow (Eq. 31, Fig. 27).",
+    )
     if inp.distortion:
         fig, ytab = _fig_distortion(inp, mod, pal)
-        rep.figure("rheology_distortion", fig, "Structural distortion Y(r_k) (Eq. 25-26) per rate and the "
-                   "magnitudes of its first peaks (scaled to γ̄ at the highest rate) against the SGR mean local "
-                   "strain γ̄ (Eq. 24) (Fig. 25).")
+        rep.figure(
+            "rheology_distortion",
+            fig,
+            "Structural distortion Y(r_k) (Eq. 25-26) per rate and the "
+            "magnitudes of its first peaks (scaled to γ̄ at the highest rate) against the SGR mean local "
+            "strain γ̄ (Eq. 24) (Fig. 25).",
+        )
         rep.table("rheology_distortion_peaks", ytab, show=False, caption="|Y| at the peaks per rate")
     st, ref = _sgr_eta_table(inp, mod)
-    rep.figure("rheology_sgr_viscosity", _fig_sgr_eta(inp, mod, st, ref),
-               "Normalised viscosity: SGR Eq. 32 with the cage volume Ω and with Ω(γ̇) from Eq. 34, against MD "
-               "η/η_eq (Figs. 28-29).")
+    rep.figure(
+        "rheology_sgr_viscosity",
+        _fig_sgr_eta(inp, mod, st, ref),
+        "Normalised viscosity: SGR Eq. 32 with the cage volume Ω and with Ω(γ̇) from Eq. 34, against MD η/η_eq (Figs. 28-29).",
+    )
     rep.table("rheology_sgr", st, caption="SGR per MD rate (η* normalised by the model's Newtonian limit)")
 
 
