@@ -64,7 +64,12 @@ def test_pip_install_then_train_from_another_directory(tmp_path: Path) -> None:
 
     ver = _run([str(venv / "bin" / "taulc-train"), "--version"], cwd=work, env=env).stdout
     assert ver.startswith("taulc-train (taulc ")
-    _run([str(venv / "bin" / "taulc-train"), "model=svm", "dataset=demo", "descriptor=gl", "trainer.enable_progress_bar=false"], cwd=work, env=env, timeout=1200)
+    _run(
+        [str(venv / "bin" / "taulc-train"), "model=svm", "dataset=demo", "descriptor=gl", "trainer.enable_progress_bar=false"],
+        cwd=work,
+        env=env,
+        timeout=1200,
+    )
     runs = [p.parent for p in (work / "runs" / "svm").glob("*/COMPLETE") if not p.parent.is_symlink()]  # not latest/
     assert len(runs) == 1
     metrics = json.loads((runs[0] / "metrics.json").read_text())
