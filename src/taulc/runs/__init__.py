@@ -24,6 +24,20 @@ from taulc.runs.directory import (
 from taulc.runs.files import DATASET_RECORD, MARKER, OWNER
 from taulc.runs.results import RESULTS_FIELDS, append_results
 
-__all__ = ["Run", "RunError", "resolve_run", "latest_complete", "runs_below", "claim_new_dir", "discard_refused_run",
-           "write_dataset_record", "read_dataset_record", "run_dataset", "RESULTS_FIELDS", "append_results",
-           "DATASET_RECORD", "MARKER", "OWNER"]
+__all__ = [
+    "Run",
+    "RunError",
+    "resolve_run",
+    "latest_complete",
+    "runs_below",
+    "claim_new_dir",
+    "discard_refused_run",
+    "write_dataset_record",
+    "read_dataset_record",
+    "run_dataset",
+    "RESULTS_FIELDS",
+    "append_results",
+    "DATASET_RECORD",
+    "MARKER",
+    "OWNER",
+]

