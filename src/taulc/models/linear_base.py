@@ -279,6 +279,22 @@ class ExactLinearModule(TaulcModule):
     def _select(self, out: np.ndarray, arrays: dict[str, np.ndarray]) -> int:
         """Index of the best grid value from validation outputs ``out`` (one column per value)."""
 
+    def _choose(self, grid: Sequence[float], scores: Sequence[float], name: str, selection: str, store: Tensor) -> int:
+        """Index of the highest validation score (NaN counts as worst); writes the chosen ``name`` into ``store``
+        and logs every grid value with its score."""
+        finite = [s if np.isfinite(s) else -np.inf for s in scores]
+        k = int(np.argmax(finite))
+        store.fill_(grid[k])
+        log.info(
+            "%s: %s=%g chosen on validation by %s (%s)",
+            type(self).__name__,
+            name,
+            grid[k],
+            selection,
+            ", ".join(f"{g:g}: {s:.4f}" for g, s in zip(grid, finite)),
+        )
+        return k
+
     # ------------------------------------------------------------- inference
     @abstractmethod
     def raw_outputs(self, x: Tensor) -> dict[str, Tensor]:

@@ -153,15 +153,7 @@ class RidgeRegressor(ExactLinearModule):
             )
             s = -mtr["mse"] if sel == "mse" else mtr[sel]
             scores.append(s if math.isfinite(s) else -math.inf)
-        k = int(np.argmax(scores))
-        self.alpha_.fill_(self.alphas[k])
-        log.info(
-            "RidgeRegressor: alpha=%g chosen on validation by %s (%s)",
-            self.alphas[k],
-            sel,
-            ", ".join(f"{a:g}: {s:.4f}" for a, s in zip(self.alphas, scores)),
-        )
-        return k
+        return self._choose(self.alphas, scores, "alpha", sel, self.alpha_)
 
     def selected_hyperparameters(self) -> dict[str, float]:
         return {"alpha": float(self.alpha_)}

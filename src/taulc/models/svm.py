@@ -288,15 +288,7 @@ class LinearSVM(ExactLinearModule):
             else:
                 s = classification_metrics(arrays["cls"], out[:, k], ln_tau=arrays.get("y"))[sel]
             scores.append(s if math.isfinite(s) else -math.inf)
-        k = int(np.argmax(scores))
-        self.C_.fill_(self.Cs[k])
-        log.info(
-            "LinearSVM: C=%g chosen on validation by %s (%s)",
-            self.Cs[k],
-            sel,
-            ", ".join(f"{c:g}: {s:.4f}" for c, s in zip(self.Cs, scores)),
-        )
-        return k
+        return self._choose(self.Cs, scores, "C", sel, self.C_)
 
     def selected_hyperparameters(self) -> dict[str, float]:
         return {"C": float(self.C_)}
