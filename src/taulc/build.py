@@ -36,7 +36,7 @@ def run(cfg: DictConfig) -> Path | None:
 
 
 def _build(cfg: DictConfig) -> None:
-    from hydra.core.hydra_config import HydraConfig  # noqa: PLC0415
+    from hydra.core.hydra_config import HydraConfig
 
     run_dir = HydraConfig.get().runtime.output_dir
     with exit_on_error("taulc-build", cleanup=lambda: discard_refused_run(run_dir)):  # refused input: exit 2

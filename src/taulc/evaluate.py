@@ -16,7 +16,7 @@ __all__ = ["main"]
 
 
 def _evaluate(cfg: Any) -> None:
-    from hydra.core.hydra_config import HydraConfig  # noqa: PLC0415
+    from hydra.core.hydra_config import HydraConfig
 
     from taulc.analysis.report import evaluate  # noqa: PLC0415 - lazy: the report loads matplotlib; --help and --version stay fast
 

@@ -23,6 +23,8 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from omegaconf import OmegaConf
+
 from taulc import __version__
 from taulc.paths import conf_dir
 from taulc.runs import claim_new_dir
@@ -35,7 +37,7 @@ def version_text(prog: str) -> str:
     """``<prog> (taulc X.Y.Z; hydra-core A.B.C; python P)``."""
 
     try:
-        import hydra  # noqa: PLC0415
+        import hydra
 
         hv = f"; hydra-core {hydra.__version__}"
     except ImportError:  # pragma: no cover - hydra is a dependency
@@ -77,7 +79,6 @@ def _claim(base: str) -> str:
 
 def register_resolvers() -> None:
     """Register ``taulc_claim`` and ``taulc_groups`` with OmegaConf (idempotent)."""
-    from omegaconf import OmegaConf  # noqa: PLC0415
 
     if not OmegaConf.has_resolver("taulc_claim"):
         OmegaConf.register_new_resolver("taulc_claim", _claim, use_cache=True)
@@ -97,8 +98,8 @@ def thread_policy() -> int | None:
     if os.environ.get("OMP_NUM_THREADS"):
         return None
     try:
-        from hydra.core.hydra_config import HydraConfig  # noqa: PLC0415
-        from hydra.types import RunMode  # noqa: PLC0415
+        from hydra.core.hydra_config import HydraConfig
+        from hydra.types import RunMode
 
         hc = HydraConfig.get()
         launcher = str(hc.runtime.choices.get("hydra/launcher") or "")
@@ -126,7 +127,7 @@ def hydra_entry(task: Callable[[Any], Any], config_name: str, prog: str) -> Any:
         print(version_text(prog))  # the requested output
         raise SystemExit(0)
 
-    import hydra  # noqa: PLC0415
+    import hydra
 
     @functools.wraps(task)
     def _task(cfg: Any) -> Any:

@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from omegaconf import OmegaConf
+from tqdm.auto import tqdm
 
 from taulc import __version__
 from taulc.data.storage import save_npz
@@ -57,8 +59,6 @@ def simulate(cfg: Any, out_dir: str | os.PathLike | None = None) -> dict[str, An
 
     Returns the summary dict (also written to ``<out_dir>/summary.json``).
     """
-    from omegaconf import OmegaConf  # noqa: PLC0415
-    from tqdm.auto import tqdm  # noqa: PLC0415
 
     container = OmegaConf.to_container(cfg, resolve=True) if not isinstance(cfg, dict) else cfg
     assert isinstance(container, dict)
@@ -206,7 +206,7 @@ def simulate(cfg: Any, out_dir: str | os.PathLike | None = None) -> dict[str, An
 
 def _hydra_dir() -> Path | None:
     try:
-        from hydra.core.hydra_config import HydraConfig  # noqa: PLC0415
+        from hydra.core.hydra_config import HydraConfig
 
         return Path(HydraConfig.get().runtime.output_dir)
     except Exception:  # noqa: BLE001 - not running under Hydra

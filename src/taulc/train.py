@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from omegaconf import open_dict
+
 from taulc.errors import exit_on_error
 from taulc.hydra_app import hydra_entry
 from taulc.runs import discard_refused_run
@@ -17,8 +19,7 @@ __all__ = ["main"]
 
 
 def _train(cfg: Any) -> float:
-    from hydra.core.hydra_config import HydraConfig  # noqa: PLC0415
-    from omegaconf import open_dict  # noqa: PLC0415
+    from hydra.core.hydra_config import HydraConfig
 
     with open_dict(cfg):
         cfg.run_dir = HydraConfig.get().runtime.output_dir

@@ -19,6 +19,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+import hydra
+import lightning as L
+
 from taulc.card import model_card
 from taulc.config import to_mapping
 from taulc.data.manifest import provenance
@@ -48,8 +51,6 @@ log = logging.getLogger("taulc.train")
 
 def train(cfg: Any) -> float:
     """Run one training job; returns the validation objective (for Optuna sweeps)."""
-    import hydra  # noqa: PLC0415
-    import lightning as L  # noqa: PLC0415
 
     from taulc.models.io import save_model  # noqa: PLC0415 - lazy: models.io loads Lightning and torch
 

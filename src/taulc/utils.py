@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from omegaconf import DictConfig, ListConfig, OmegaConf
+from tqdm import tqdm
 
 
 def to_plain(cfg: Any) -> Any:
     """OmegaConf DictConfig/ListConfig -> plain containers (interpolations resolved); others unchanged."""
     try:
-        from omegaconf import DictConfig, ListConfig, OmegaConf  # noqa: PLC0415
-
         if isinstance(cfg, (DictConfig, ListConfig)):
             return OmegaConf.to_container(cfg, resolve=True)
     except ImportError:  # pragma: no cover - omegaconf is a dependency
@@ -59,8 +59,6 @@ class TqdmLoggingHandler(logging.StreamHandler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            from tqdm import tqdm  # noqa: PLC0415
-
             tqdm.write(self.format(record), file=self.stream)
             self.flush()
         except RecursionError:  # pragma: no cover - as logging.StreamHandler

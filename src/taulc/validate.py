@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from omegaconf import OmegaConf
 
 from taulc.analysis.cluster_analysis import ClustersSpec
 from taulc.analysis.context import EvaluateSpec
@@ -156,7 +157,6 @@ def check_labels(labels: Any) -> Any:
 # ----------------------------------------------------------------------------- per command
 def known_top_level(config_name: str) -> set[str]:
     """Top-level keys of a primary config (``conf/<name>.yaml``): its own keys and its default groups."""
-    from omegaconf import OmegaConf  # noqa: PLC0415
 
     raw = OmegaConf.to_container(OmegaConf.load(Path(conf_dir()) / f"{config_name}.yaml"))
     assert isinstance(raw, dict)
@@ -270,7 +270,7 @@ def check_checkpoint_model(state: Any, model_cfg: Mapping[str, Any], ckpt: str) 
     (no data is loaded) and its ``state_dict`` keys and shapes are compared with the checkpoint's, which is
     exactly what Lightning's resume needs; the message lists the hyperparameters that differ."""
 
-    import hydra  # noqa: PLC0415
+    import hydra
 
     if not isinstance(state, Mapping) or not isinstance(state.get("state_dict"), Mapping):
         raise ConfigError(
@@ -329,7 +329,7 @@ def check_train_config(c: Mapping[str, Any], dataset_root: str | os.PathLike[str
             raise ConfigError(
                 f"field 'ckpt_path' = {ckpt}: checkpoint file not found (runs write <run_dir>/checkpoints/last.ckpt)"
             )
-        import torch  # noqa: PLC0415
+        import torch
 
         try:  # what Lightning will do on resume (trainer.fit(..., weights_only=True)), with a clear message
             state = torch.load(ckpt, map_location="cpu", weights_only=True)

@@ -38,7 +38,7 @@ def _declared_keys(model: Any) -> tuple[str, str | None]:
 
 
 def _random_rotations(n: int, gen: Any) -> Any:
-    import torch  # noqa: PLC0415
+    import torch
 
     q, r = torch.linalg.qr(torch.randn(n, 3, 3, generator=gen, dtype=torch.float64))
     q = q * torch.sign(torch.diagonal(r, dim1=-2, dim2=-1)).unsqueeze(-2)
@@ -49,8 +49,8 @@ def _random_rotations(n: int, gen: Any) -> Any:
 
 def gnn_scores(model: Any, batch: Any) -> dict[str, float]:
     """Pearson(ŷ, y) and ROC-AUC(score, cls) on the masked nodes with finite targets (NaN without a score output)."""
-    import torch  # noqa: PLC0415
-    from sklearn.metrics import roc_auc_score  # noqa: PLC0415
+    import torch
+    from sklearn.metrics import roc_auc_score
 
     reg_key, score_key = _declared_keys(model)
     with torch.no_grad():
@@ -69,7 +69,7 @@ def gnn_scores(model: Any, batch: Any) -> dict[str, float]:
 
 
 def _perturbed(batch: Any, kind: str, gen: Any) -> Any:
-    import torch  # noqa: PLC0415
+    import torch
 
     b = batch.clone()
     ea = b.edge_attr.clone()
@@ -103,7 +103,7 @@ def _perturbed(batch: Any, kind: str, gen: Any) -> Any:
 
 def permutation_importance(model: Any, batch: Any, n_repeats: int = 3, seed: int = 0) -> pd.DataFrame:
     """Drop of each score when one input group is scrambled (mean ± std over ``n_repeats``)."""
-    import torch  # noqa: PLC0415
+    import torch
 
     gen = torch.Generator().manual_seed(seed)
     base = gnn_scores(model, batch)

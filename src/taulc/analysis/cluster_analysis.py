@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from taulc.analysis.rheology import fit_power_law
 from taulc.config import from_mapping
@@ -362,7 +363,6 @@ def analyse_rate(
 def _bar(items: Sequence[Any], on: bool, desc: str, unit: str) -> Any:
     if not on:
         return items
-    from tqdm.auto import tqdm  # noqa: PLC0415
 
     return tqdm(items, desc=desc, unit=unit)
 

@@ -20,7 +20,7 @@ __all__ = ["compute_hardness", "hardness_tables", "plot_ph_pslow", "hardness_map
 def compute_hardness(model: Any, features: np.ndarray, chunk: int = 65536) -> np.ndarray:
     """H of a fitted :class:`taulc.models.roles.HardnessModel` (the SVM: H = (w·z + b)/‖w‖) for every row of
     ``features``."""
-    import torch  # noqa: PLC0415
+    import torch
 
     out = np.empty(len(features))
     with torch.no_grad():
@@ -218,7 +218,7 @@ def plot_hardness_maps(
     oversample: int = 3,
 ) -> tuple[Any, pd.DataFrame]:
     """Fig. 19: one slice per shear rate ``(rate, shard id, shard arrays, H)``, common colour bar."""
-    from matplotlib.colors import TwoSlopeNorm  # noqa: PLC0415
+    from matplotlib.colors import TwoSlopeNorm
 
     allh = np.concatenate([m[3] for m in maps])
     lim = float(np.nanpercentile(np.abs(allh), 98)) or 1.0

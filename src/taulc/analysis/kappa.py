@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from omegaconf import OmegaConf
 from scipy.stats import rankdata, spearmanr
 
 from taulc.analysis.plotting import plt, save_figure
@@ -41,7 +42,6 @@ __all__ = ["kappa_descriptor_config", "kappa_fields", "kappa_tables", "plot_kapp
 
 def kappa_descriptor_config(root: Path) -> dict[str, Any]:
     """``src/taulc/conf/descriptor/kappa.yaml`` (generation 0 only) with the IS cache under ``root/cache/inherent``."""
-    from omegaconf import OmegaConf  # noqa: PLC0415
 
     cfg = OmegaConf.to_container(OmegaConf.load(conf_dir() / "descriptor" / "kappa.yaml"), resolve=True)
     assert isinstance(cfg, dict)

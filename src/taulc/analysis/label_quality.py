@@ -52,6 +52,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from tqdm.auto import tqdm
 
 from taulc.data.dataset import verify_shards
 from taulc.data.manifest import check_compatible, read_manifest
@@ -289,7 +290,6 @@ def label_quality(
     its label seed (``seeds.label`` in the manifest), as the builder did, so ``species=None,
     n_splits=10, estimator="km"`` reproduces the manifest's stored ``reliability_lc/_sh``.
     """
-    from tqdm.auto import tqdm  # noqa: PLC0415
 
     t0 = time.perf_counter()
     for e in (estimator, *compare):

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from taulc.errors import exit_on_error
 from taulc.fileio import atomic_write_json, atomic_write_text, atomic_write_with
@@ -139,7 +140,6 @@ def plot_learning_curve(res: dict[str, Any], path: Path) -> Path:
 
 def main(argv: list[str] | None = None) -> None:
     """``python -m taulc.analysis.learning_curve RUNS... [--out DIR]``."""
-    import pandas as pd  # noqa: PLC0415
 
     from taulc.analysis.writer import markdown_table  # noqa: PLC0415 - lazy: matplotlib, only for the figures
 

@@ -11,6 +11,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +88,6 @@ def save_figure(fig, path: Path) -> Path:
 
 def plain_log_ticks(ax, axis: str = "both") -> None:
     """Readable log-axis ticks: 1-2-5 sequence, plain numbers (``0.5``, ``2``, ``20``), no minor labels."""
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter  # noqa: PLC0415
 
     fmt = FuncFormatter(lambda v, _: f"{v:g}")
     for name in ("x", "y") if axis == "both" else (axis,):

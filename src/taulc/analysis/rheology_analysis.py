@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy.optimize import brentq
 
 from taulc.dynamics.relation import bin_relation, boundary_tau_lc, eq3, fit_eq3, fit_master_curve
 from taulc.dynamics.slowfast import SlowFraction, slow_fraction
@@ -114,10 +115,12 @@ class RheologyInputs:
         """τ_LC,c at ``rate`` (Eq. 2 on the Eq. 3 fit of this rate, else on the master curve)."""
         if rate in self.binned and self.eq3.get(rate):
             return boundary_tau_lc(self.binned[rate], self.tau_2, fit=self.eq3[rate])
-        from scipy.optimize import brentq  # noqa: PLC0415
 
         f = self.tau_sh_map(rate)
-        g = lambda v: v - f(v) - self.tau_2  # noqa: E731
+
+        def g(v: float) -> float:
+            return v - f(v) - self.tau_2
+
         hi = 10 * self.tau_2
         while g(hi) <= 0 and hi < 1e9:
             hi *= 2

@@ -247,7 +247,7 @@ class GraphDataModule(_DatasetModule):
         return self.table.features.shape[1] if self.node_descriptors else 0
 
     def _loader(self, name: str, shuffle: bool):
-        from torch_geometric.loader import DataLoader as GeoLoader  # noqa: PLC0415
+        from torch_geometric.loader import DataLoader as GeoLoader  # noqa: PLC0415 - lazy: PyG (2 s) for graph datasets only
 
         return GeoLoader(self.graphs[name], batch_size=self.batch_size, shuffle=shuffle)
 

@@ -78,7 +78,7 @@ def shard_features(
     bar = tqdm(total=len(todo), desc="featurize", unit="shard", disable=not progress or not todo, dynamic_ncols=True)
     paths = [d / f"{s['id']}_{s['sha256'][:12]}.npz" for s in todo]
     if jobs > 1:
-        from joblib import Parallel, delayed  # noqa: PLC0415
+        from joblib import Parallel, delayed
 
         results = Parallel(n_jobs=jobs, return_as="generator_unordered")(
             delayed(_featurize_shard)(root, s, descriptor_cfg, p) for s, p in zip(todo, paths)

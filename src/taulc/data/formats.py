@@ -225,7 +225,7 @@ def _iter_plain_xyz(path: Path) -> Iterator[Any]:
     ``cell:``); atooms/RUMD boxes are centred on the origin (positions in [-L/2, L/2)), extxyz boxes
     start at 0 (or ``Origin``).
     """
-    from ase import Atoms  # noqa: PLC0415
+    from ase import Atoms
 
     with open(path) as fh:
         frame = 0
@@ -319,7 +319,7 @@ def _comment_info(comment: str) -> dict[str, Any]:
 
 def _is_ase_xyz(path: Path) -> bool:
     """ASE's extxyz reader fits when the first frame has a Properties/Lattice comment and only element symbols."""
-    from ase.data import chemical_symbols  # noqa: PLC0415
+    from ase.data import chemical_symbols
 
     with open(path) as fh:
         try:
@@ -341,8 +341,8 @@ def _iter_gsd(path: Path) -> Iterator[Any]:
     arrays; scalar ``log/*`` entries become frame info (``kinetic_temperature`` of HOOMD's thermodynamic
     quantities is read as the recorded temperature).
     """
-    import gsd.hoomd  # noqa: PLC0415
-    from ase import Atoms  # noqa: PLC0415
+    import gsd.hoomd
+    from ase import Atoms
 
     try:
         traj = gsd.hoomd.open(str(path), "r")
@@ -385,7 +385,7 @@ def _iter_gsd(path: Path) -> Iterator[Any]:
 
 def _iter_dump(path: Path) -> Iterator[Any]:
     """LAMMPS text dump frames (:mod:`taulc.data.lammps_dump`): every column kept, ``element`` names as labels."""
-    from ase import Atoms  # noqa: PLC0415
+    from ase import Atoms
 
     coords = {c for names, _ in COORDS for c in names}
     for df in iter_dump(path):
@@ -412,7 +412,7 @@ def _iter_dump(path: Path) -> Iterator[Any]:
 
 #: LAMMPS data files are read by ASE as 'metal' units; taulc files are LJ: undo the velocity conversion
 def _ase_velocity_factor() -> float:
-    from ase.io.lammpsrun import convert  # noqa: PLC0415
+    from ase.io.lammpsrun import convert
 
     return float(convert(1.0, "velocity", "metal", "ASE"))
 
@@ -489,7 +489,7 @@ def iter_frames(path: str | Path, fmt: str | None = None, index: str | int = ":"
     ``element`` columns), ``type`` (LAMMPS types), ``lj_velocities`` (velocities in LJ units, when the
     file has them) and every other column of the file; ``atoms.info[SOURCE_KEY]`` is the :class:`Source`.
     """
-    import ase.io  # noqa: PLC0415
+    import ase.io
 
     path = Path(path)
     fmt = resolve_format(path, fmt)

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from taulc.data.formats import SUPPORTED, InputError, check_dump_complete, iter_frames, resolve_format  # noqa: F401 (re-exported)
+from taulc.data.formats import InputError, iter_frames
 from taulc.data.storage import sha256_file
 from taulc.md.configuration import Configuration
 

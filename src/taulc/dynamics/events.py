@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from taulc.dynamics.cage_jumps import segment_trajectories
 
@@ -169,8 +170,6 @@ def iter_cage_events(
     wins = _windows(f, window, overlap)
     chunks = range(0, n, chunk_size)
     if progress:
-        from tqdm.auto import tqdm  # noqa: PLC0415
-
         chunks = tqdm(chunks, desc="cage events", unit="chunk")
     base = np.asarray(cell, dtype=np.float64)
     for a in chunks:

@@ -29,6 +29,8 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Protocol
 
 import numpy as np
+from omegaconf import DictConfig, OmegaConf
+from tqdm.auto import tqdm
 
 from taulc.dynamics.cage_jumps import first_jump_times, lc2_from_msd
 from taulc.dynamics.correlators import (
@@ -116,8 +118,6 @@ class LabelSettings:
         if cfg is None:
             return cls()
         try:
-            from omegaconf import DictConfig, OmegaConf  # noqa: PLC0415
-
             if isinstance(cfg, DictConfig):
                 cfg = OmegaConf.to_container(cfg, resolve=True)  # type: ignore[assignment]
         except ImportError:  # pragma: no cover
@@ -356,8 +356,6 @@ def run_ice(
         engine, conf, rate_after, n_replicas=n_rep, t_max=settings.t_max, sample_interval=settings.sample_interval, seed=seed
     )
     if progress:
-        from tqdm.auto import tqdm  # noqa: PLC0415
-
         it = tqdm(it, total=n_rep, desc=f"ICE rate_after={rate_after:g}", leave=False)
     for r, traj in enumerate(it):
         seeds.append(int((getattr(traj, "meta", None) or {}).get("seed", -1)))
@@ -417,8 +415,6 @@ def _run_ice_batched(
     n_steps = max(1, int(round(settings.t_max / dt / every))) * every
     bar = None
     if progress:
-        from tqdm.auto import tqdm  # noqa: PLC0415
-
         n_chunks = -(-n_rep // int(getattr(engine, "batch_replicas", n_rep)))
         bar = tqdm(
             total=n_chunks * n_steps, unit="step", leave=False, desc=f"ICE rate_after={rate_after:g} ({n_rep} replicas batched)"

@@ -24,6 +24,7 @@ either end are NaN.
 from __future__ import annotations
 
 import numpy as np
+from scipy.ndimage import maximum_filter1d
 
 __all__ = ["FORMS", "T_R_SHARMA", "hop_frames", "phop", "phop_reference", "window_frames"]
 
@@ -111,7 +112,6 @@ def hop_frames(p: np.ndarray, threshold: float, min_separation: int = 1) -> tupl
     A frame is a hop when p exceeds the threshold and is the maximum within
     ``± min_separation`` frames of the same particle.
     """
-    from scipy.ndimage import maximum_filter1d  # noqa: PLC0415
 
     filled = np.where(np.isfinite(p), p, -np.inf)
     peak = maximum_filter1d(filled, size=2 * min_separation + 1, axis=0, mode="constant", cval=-np.inf)

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import curve_fit
+from scipy.optimize import brentq, curve_fit
 
 logger = logging.getLogger(__name__)
 
@@ -105,9 +105,10 @@ def boundary_tau_lc(rel: BinnedRelation, tau_2: float, *, fit: tuple[float, floa
     solving ``x - eq3(x) = τ_2`` on the fitted curve.  ``nan`` if never reached.
     """
     if fit is not None:
-        from scipy.optimize import brentq  # noqa: PLC0415
 
-        g = lambda v: v - eq3(v, *fit) - tau_2  # noqa: E731
+        def g(v: float) -> float:
+            return v - eq3(v, *fit) - tau_2
+
         hi = max(float(rel.tau_lc.max()), tau_2) * 2
         for _ in range(60):
             if g(hi) > 0:

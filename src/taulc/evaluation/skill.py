@@ -43,6 +43,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from omegaconf import OmegaConf
 
 from taulc.config import from_mapping
 from taulc.data.derived import shard_features
@@ -315,7 +316,6 @@ def structural_scalar(table: Any, system: Mapping[str, Any] | None, name: str | 
         return None, "none"
     if name != "caging":
         raise ValueError(f"target.structural_baseline must be caging or null, got {name!r}")
-    from omegaconf import OmegaConf  # noqa: PLC0415
 
     node = OmegaConf.create(
         {"system": dict(system or {}), "descriptor": OmegaConf.load(conf_dir() / "descriptor" / "caging.yaml")}
@@ -368,7 +368,10 @@ def _scope_rows(
         ym = np.bincount(inv, y, k) / n
         yvar = np.bincount(inv, (y - ym[inv]) ** 2, k)
     usable = (n >= 3) & (yvar > 0)
-    keyed = lambda d: [d.get(_k(u), float("nan")) for u in uniq]  # noqa: E731
+
+    def keyed(d: Mapping[Any, float]) -> list[float]:
+        return [d.get(_k(u), float("nan")) for u in uniq]
+
     sr = keyed(grouped_pearson(y, pred, groups, rank=True))
     ce = keyed(split_half_ceiling(halves[0], halves[1], groups)) if halves is not None else [float("nan")] * k
 

@@ -180,7 +180,7 @@ def read_configuration(path: str | os.PathLike, symbols: tuple[str, str] | None 
     Raises:
         ConfigurationError: missing cell, unknown species, bad shapes.
     """
-    from ase.io import read  # noqa: PLC0415 - heavy import, only when needed
+    from ase.io import read
 
     path = Path(path)
     if not path.exists():

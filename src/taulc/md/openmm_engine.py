@@ -78,7 +78,7 @@ _PAIR_INDEX = {"bb": (0, 0), "bs": (0, 1), "ss": (1, 1)}
 
 def _import_openmm():
     try:
-        import openmm  # noqa: PLC0415
+        import openmm
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise ImportError(
             "labels.engine=openmm needs the 'openmm' package (pip install 'taulc[gpu]', or "
@@ -524,7 +524,7 @@ class OpenMMEngine(MDEngine):
         use the tilt those forces were computed with (one increment γ̇ L_y dt behind
         the box after a sheared step), as LAMMPS's virial does.
         """
-        import vesin  # noqa: PLC0415
+        import vesin
 
         cell = self._cell_now()
         cell[1, 0] = reduce_tilt(self._force_tilt, cell[0, 0])
@@ -544,7 +544,7 @@ class OpenMMEngine(MDEngine):
         return pe, vir
 
     def _frame(self, first: bool) -> Frame:
-        import torch  # noqa: PLC0415
+        import torch
 
         st = self._ctx.getState(getPositions=True, getVelocities=True)
         n = self.system.n_atoms
@@ -609,7 +609,7 @@ class OpenMMEngine(MDEngine):
         non-affine displacement integrates ``γ̇ (y_u - ylo)`` by the trapezoid
         rule on the frames (as :class:`taulc.md.trajectory.NonAffineIntegrator`).
         """
-        import torch  # noqa: PLC0415
+        import torch
 
         conf.validate()
         self.system.check_box(conf.n_atoms, conf.volume, source="configuration")

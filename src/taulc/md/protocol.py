@@ -26,6 +26,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from omegaconf import OmegaConf
+
 from taulc.errors import TaulcError
 from taulc.paths import conf_dir
 
@@ -156,7 +158,6 @@ class ProtocolSpec:
 
 def load_protocol(name: str, **overrides: Any) -> ProtocolSpec:
     """Read ``src/taulc/conf/protocol/<name>.yaml`` into a ProtocolSpec (with overrides)."""
-    from omegaconf import OmegaConf  # noqa: PLC0415
 
     folder = conf_dir() / "protocol"
     names = sorted(p.stem for p in folder.glob("*.yaml"))

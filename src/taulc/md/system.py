@@ -16,6 +16,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from omegaconf import OmegaConf
+
 from taulc.errors import TaulcError
 from taulc.paths import conf_dir
 
@@ -186,7 +188,6 @@ def available_systems() -> list[str]:
 
 def _load_group_file(folder: Path, name: str, seen: tuple[str, ...] = ()) -> dict[str, Any]:
     """Load ``folder/<name>.yaml`` with its (same-group) Hydra ``defaults`` merged in."""
-    from omegaconf import OmegaConf  # noqa: PLC0415
 
     if name in seen:
         raise SystemSpecError(f"circular defaults in {folder}: {' -> '.join((*seen, name))}")

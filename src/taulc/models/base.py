@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 import lightning.pytorch as pl
 import numpy as np
 import torch
+from omegaconf import DictConfig, ListConfig, OmegaConf
 from torch import Tensor
 
 from taulc.models.input_kinds import DeclaredInputs
@@ -41,8 +42,6 @@ def plain(obj: Any) -> Any:
     """Recursively convert OmegaConf containers / tuples / numpy scalars to plain Python
     (so hyperparameters pickle-free into checkpoints and bundles)."""
     try:
-        from omegaconf import DictConfig, ListConfig, OmegaConf  # noqa: PLC0415
-
         if isinstance(obj, (DictConfig, ListConfig)):
             return OmegaConf.to_container(obj, resolve=True)
     except ImportError:  # pragma: no cover

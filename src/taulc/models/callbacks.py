@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from omegaconf import OmegaConf
+
 from taulc.config import from_mapping
 from taulc.errors import ConfigError
 from taulc.paths import conf_dir
@@ -41,7 +43,6 @@ def callbacks_config(c: Mapping[str, Any], model_cls: Any) -> dict[str, Any]:
     """The ``callbacks`` group: chosen on the command line (``callbacks=early_stopping``), else the file the
     model declares (``callbacks_default``: ``src/taulc/conf/callbacks/<name>.yaml``), resolved against the run's config
     (``${early_stopping.patience}``)."""
-    from omegaconf import OmegaConf  # noqa: PLC0415
 
     if c.get("callbacks"):
         return dict(c["callbacks"])
@@ -59,7 +60,7 @@ def build_callbacks(cb_cfg: Mapping[str, Any], model: Any, checkpoint_dir: Path)
     ``model_checkpoint`` (required, first) writes to ``checkpoint_dir`` (:attr:`taulc.runs.Run.checkpoints_dir`
     in training); a callback whose ``patience``
     is 0 or null is left out (``early_stopping.patience=0`` switches early stopping off)."""
-    import hydra  # noqa: PLC0415
+    import hydra
 
     if "model_checkpoint" not in cb_cfg:
         raise KeyError(f"callbacks: 'model_checkpoint' is required (model selection); got {sorted(cb_cfg)}")

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from sklearn.ensemble import HistGradientBoostingRegressor
 from torch import Tensor
 
 from taulc.models.base import TaulcModule, get_field
@@ -107,8 +108,6 @@ class BoostedTreeRegressor(TaulcModule):
         self._rows.append((x[ok].detach().cpu().numpy(), y[ok].detach().cpu().double().numpy()))
 
     def _fit(self) -> None:
-        from sklearn.ensemble import HistGradientBoostingRegressor  # noqa: PLC0415
-
         if not self._rows:
             raise RuntimeError("BoostedTreeRegressor: no finite training targets")
         x = np.concatenate([r[0] for r in self._rows])

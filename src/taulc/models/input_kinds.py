@@ -188,7 +188,7 @@ class TabularInputs(InputKind):
     ) -> Any:
         """``{"x": (N, F)}`` in the dtype given (float32 from :func:`taulc.data.inputs.descriptor_matrix`;
         float64 kept, so exact solvers see the values as passed); other dtypes become float32."""
-        import torch  # noqa: PLC0415
+        import torch
 
         if x is None:
             raise ValueError(f"{type(model).__name__} reads descriptors: pass x (N, F)")
@@ -209,7 +209,7 @@ class TabularInputs(InputKind):
         return {"x": x}
 
     def collate(self, batches: Sequence[Any]) -> Any:
-        import torch  # noqa: PLC0415
+        import torch
 
         return {"x": torch.cat([b["x"] for b in batches])}
 
@@ -317,7 +317,7 @@ class GraphInputs(InputKind):
         return {"x": x, "graph": self._graph(model, positions, species, cell, x, graph_radius)}
 
     def collate(self, batches: Sequence[Any]) -> Any:
-        from torch_geometric.data import Batch  # noqa: PLC0415
+        from torch_geometric.data import Batch
 
         return Batch.from_data_list(list(batches))
 

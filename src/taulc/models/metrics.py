@@ -232,7 +232,7 @@ def classification_metrics(
     ``pearson_h_lntau_within_rate``, :func:`within_rate_pearson` of H with ln τ, the
     selection score of the SVM).
     """
-    from sklearn.metrics import (  # noqa: PLC0415
+    from sklearn.metrics import (
         average_precision_score,
         balanced_accuracy_score,
         matthews_corrcoef,

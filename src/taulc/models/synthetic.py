@@ -18,6 +18,7 @@ import torch
 from scipy.spatial import cKDTree
 from torch import Tensor
 from torch.utils.data import Dataset
+from torch_geometric.data import Data
 
 __all__ = ["TensorDictDataset", "planted_tabular", "planted_graphs", "radius_edges"]
 
@@ -97,7 +98,6 @@ def planted_graphs(
     (``species, pos, edge_index, edge_attr, y, cls, mobility, config_id,
     rate, mask``).
     """
-    from torch_geometric.data import Data  # noqa: PLC0415
 
     rng = np.random.default_rng(seed)
     graphs = []

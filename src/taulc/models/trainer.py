@@ -48,7 +48,7 @@ def check_logger_config(logger_cfg: Mapping[str, Any] | None) -> None:
 
 def build_logger(logger_cfg: Mapping[str, Any] | None, run_dir: Path) -> Any:
     """The Lightning logger of the ``logger`` group, writing under the run directory (``False``: none)."""
-    import hydra  # noqa: PLC0415
+    import hydra
 
     if not logger_cfg:
         return False

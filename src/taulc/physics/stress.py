@@ -38,6 +38,7 @@ import logging
 from collections.abc import Iterable
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from taulc.md.system import SystemSpec
 from taulc.physics.hessian import PairTable
@@ -179,8 +180,6 @@ def atomic_shear_stress_frames(
     out = np.empty((len(idx), unwrapped.shape[1]))
     it: Iterable[int] = idx
     if progress:
-        from tqdm.auto import tqdm  # noqa: PLC0415
-
         it = tqdm(idx, desc="atomic stress", unit="frame")
     for k, f in enumerate(it):
         c = frame_cell(cell, float(tilt[f]))

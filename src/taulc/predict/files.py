@@ -218,7 +218,7 @@ class _Writer:
     def __enter__(self) -> _Writer:
         if self.format == "gsd":
             try:
-                import gsd.hoomd  # noqa: PLC0415
+                import gsd.hoomd
             except ImportError:
                 raise InputError("--out-format gsd needs the 'gsd' package (pip install gsd)") from None
             self._fh = gsd.hoomd.open(str(self.path), "w")

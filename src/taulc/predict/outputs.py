@@ -68,7 +68,7 @@ def _ase_kind(a: np.ndarray) -> str:
 
 
 def _chemical(labels: np.ndarray) -> bool:
-    from ase.data import chemical_symbols  # noqa: PLC0415
+    from ase.data import chemical_symbols
 
     return bool(labels.size) and set(np.unique(labels.astype(str)).tolist()) <= set(chemical_symbols[1:])
 
@@ -231,7 +231,7 @@ def gsd_frame(p: Prediction, symbols: Sequence[str], info: Mapping[str, float] |
     the input's box, particles wrapped into the centred HOOMD box (image flags recording the shift), type
     names as the user wrote them, velocities and ids; predictions in ``log/particles/taulc/<name>``, frame
     values (``p_H``, ``in_domain``, ...) in ``log/taulc/<name>``."""
-    import gsd.hoomd  # noqa: PLC0415
+    import gsd.hoomd
 
     fin = p.frame_in
     src = source_of(fin.atoms) if fin is not None and fin.atoms is not None else None
@@ -316,10 +316,10 @@ def hardness_map(
 ) -> None:
     """Write a PNG: one x-y panel per slab, discs of diameter σ_αα coloured by the declared ``score`` output (a
     diverging colour map for a classification score), one common colour bar."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: PLC0415
-    from matplotlib.collections import EllipseCollection  # noqa: PLC0415
-    from matplotlib.colors import Normalize  # noqa: PLC0415
-    from matplotlib.figure import Figure  # noqa: PLC0415
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.collections import EllipseCollection
+    from matplotlib.colors import Normalize
+    from matplotlib.figure import Figure
 
     n = len(panels)
     fig = Figure(figsize=(5.2 * n + 1.0, 5.0), dpi=120, layout="constrained")

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from omegaconf import DictConfig, OmegaConf
 
 from taulc.errors import TaulcError
 from taulc.fileio import atomic_write_bytes, atomic_write_json, atomic_write_text, read_json
@@ -136,7 +137,6 @@ class Run:
 
     def read_config(self) -> dict[str, Any]:
         """The run's composed config, interpolations resolved (:class:`ValueError` naming the file if they fail)."""
-        from omegaconf import OmegaConf  # noqa: PLC0415
 
         raw = OmegaConf.load(self.config_path)
         try:
@@ -184,7 +184,6 @@ class Run:
         """This run's own composed config (another run may have overwritten Hydra's copy)."""
         if config is None:
             return
-        from omegaconf import DictConfig, OmegaConf  # noqa: PLC0415
 
         cfg = config if isinstance(config, DictConfig) else OmegaConf.create(dict(config))
         atomic_write_bytes(self.config_path, OmegaConf.to_yaml(cfg).encode())

@@ -92,7 +92,7 @@ def _spmm(w: sps.spmatrix, x: np.ndarray) -> np.ndarray:
         w = sps.csr_matrix(w)
     if x.dtype in (np.float32, np.float64) and w.dtype == np.float64:
         try:
-            import torch  # noqa: PLC0415
+            import torch
         except ImportError:  # pragma: no cover
             return np.asarray(w @ x)
         xt = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float64))

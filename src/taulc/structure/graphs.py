@@ -87,8 +87,8 @@ def build_graph(
     ``edges``: precomputed ``(edge_index, edge_attr)`` of :func:`edge_features` with this
     ``radius`` (e.g. from a cache); computed here when omitted.
     """
-    import torch  # noqa: PLC0415
-    from torch_geometric.data import Data  # noqa: PLC0415
+    import torch
+    from torch_geometric.data import Data
 
     pos, c, sp = validate_system(positions, cell, species)
     assert sp is not None

@@ -213,7 +213,7 @@ def _vesin_pairs(
     copy: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, object]:
     """vesin pairs (i, j, d, D = r_j - r_i + shift) and the calculator owning the buffers (copy=False)."""
-    import vesin  # noqa: PLC0415 - lazy: vesin imports torch; the structure code loads without it
+    import vesin
 
     nl = vesin.NeighborList(cutoff=float(cutoff), full_list=full, sorted=False, n_threads=n_threads)
     out = nl.compute(points, box, periodic, "ijdD", copy=copy)

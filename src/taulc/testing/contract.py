@@ -28,6 +28,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pytest
+from omegaconf import OmegaConf, open_dict
 
 from taulc.models.input_kinds import INPUT_KINDS, TABULAR
 from taulc.models.outputs import check_outputs, outputs_record
@@ -47,7 +48,6 @@ TOL = {"rtol": 1e-5, "atol": 1e-6}
 @functools.cache
 def contract_run(dataset: str, base: str, config: str, overrides: tuple[str, ...]) -> Path:
     """One tiny training run of ``model=<config>`` through train.py's code path (cached per session)."""
-    from omegaconf import open_dict  # noqa: PLC0415
 
     run = Path(base) / f"{config}-{hashlib.sha1(repr(overrides).encode()).hexdigest()[:8]}"
     cfg = compose(
@@ -111,8 +111,6 @@ class ModelContract:
 
     # ------------------------------------------------------------------- tests
     def test_registry_and_config_agree_with_the_declaration(self, predictor: Any) -> None:
-        from omegaconf import OmegaConf  # noqa: PLC0415
-
         model = predictor.model
         cls = type(model)
         assert model_class(cls.__name__) is cls and model_class(cls.short_name) is cls
@@ -124,7 +122,7 @@ class ModelContract:
         assert predictor.kind == cls.input_kind  # the bundle records the declared input kind
 
     def test_outputs_match_the_declaration(self, run: Path, predictor: Any, frames: list[tuple[Any, ...]]) -> None:
-        import torch  # noqa: PLC0415
+        import torch
 
         model = predictor.model
         outputs = model.outputs(predictor.target)
@@ -174,7 +172,7 @@ class ModelContract:
                 np.testing.assert_allclose(p[o.name][keep], r, rtol=1e-5, atol=1e-5 * max(1.0, np.abs(r).max()), err_msg=o.name)
 
     def test_batching_invariance(self, predictor: Any, frames: list[tuple[Any, ...]]) -> None:
-        import torch  # noqa: PLC0415
+        import torch
 
         model = predictor.model
         kind = model.inputs

@@ -49,9 +49,9 @@ TRAIN_OVERRIDES = ["dataset=demo", "descriptor=gl", *(o for o in TINY_OVERRIDES 
 
 def compose(config_name: str, overrides: list[str]) -> Any:
     """Compose a taulc Hydra config exactly as the entry points do."""
-    from hydra import compose as hcompose  # noqa: PLC0415
-    from hydra import initialize_config_dir  # noqa: PLC0415
-    from hydra.core.global_hydra import GlobalHydra  # noqa: PLC0415
+    from hydra import compose as hcompose
+    from hydra import initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
 
     GlobalHydra.instance().clear()
     with initialize_config_dir(config_dir=str(conf_dir()), version_base="1.3"):

@@ -30,7 +30,7 @@ __all__ = ["section_clusters", "write_section", "write"]
 
 
 def _figures(rep: ReportWriter, results: Sequence[RateResult], sc: Mapping[str, Any]) -> None:
-    import matplotlib.pyplot as plt  # noqa: PLC0415
+    import matplotlib.pyplot as plt
 
     pal = RatePalette([r.rate for r in results])
     # life cycle of the cluster with the largest stress rise

@@ -18,7 +18,7 @@ __all__ = ["section_gnn", "write"]
 def section_gnn(
     rep: ReportWriter, run: RunInfo, ctx: DatasetContext, acfg: AnalysisSpec | Mapping[str, Any] | None = None
 ) -> None:
-    from torch_geometric.data import Batch  # noqa: PLC0415
+    from torch_geometric.data import Batch
 
     from taulc.data.datamodules import GraphDataModule  # noqa: PLC0415 - lazy: the datamodules load Lightning and torch
     from taulc.models.io import load_model  # noqa: PLC0415 - lazy: models.io loads Lightning and torch

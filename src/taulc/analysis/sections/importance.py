@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from omegaconf import OmegaConf
 
 from taulc.analysis.context import AnalysisSpec, DatasetContext, ImportanceSpec, analysis_spec
 from taulc.analysis.importance import PearsonAccumulator, gram_stats, greedy_forward, holdout_pearson
@@ -23,8 +24,6 @@ __all__ = ["section_importance", "write"]
 
 
 def _full_descriptor(icfg: ImportanceSpec) -> dict[str, Any] | None:
-    from omegaconf import OmegaConf  # noqa: PLC0415
-
     spec = icfg.full_descriptor
     if spec is None:
         return None
