@@ -50,8 +50,8 @@ from taulc.data.derived import shard_features
 from taulc.data.storage import load_npz
 from taulc.dynamics.estimators import ESTIMATORS, ice_estimate, split_halves
 from taulc.errors import ConfigError
+from taulc.models.metrics import CLASSIFICATION_SCORES, classification_metrics, grouped_pearson, split_half_ceiling
 from taulc.models.metrics import _key as _k
-from taulc.models.metrics import classification_metrics, grouped_pearson, split_half_ceiling
 from taulc.paths import conf_dir
 from taulc.runs.files import METRICS
 
@@ -94,21 +94,7 @@ SCORE_FIELDS = (
 )
 """Columns of a score table (one row per scope x group)."""
 
-CLASS_FIELDS = (
-    "scope",
-    "group",
-    "n",
-    "p_true",
-    "p_pred",
-    "accuracy",
-    "balanced_accuracy",
-    "roc_auc",
-    "precision",
-    "recall",
-    "f1",
-    "mcc",
-    "average_precision",
-)
+CLASS_FIELDS = ("scope", "group", "n", "p_true", "p_pred", *CLASSIFICATION_SCORES)
 """Columns of the slow/fast classification table."""
 
 SCOPES = {

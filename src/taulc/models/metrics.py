@@ -209,6 +209,10 @@ def regression_metrics(
     return out
 
 
+CLASSIFICATION_SCORES = ("accuracy", "balanced_accuracy", "roc_auc", "precision", "recall", "f1", "mcc", "average_precision")
+"""The label scores of :func:`classification_metrics` (slow = positive class), in the order every table prints them."""
+
+
 def classification_metrics(
     cls_true: Any,
     score: Any,
@@ -263,22 +267,7 @@ def classification_metrics(
         )
         out["p_true"] = float(ct.mean())
     else:
-        out.update(
-            {
-                k: float("nan")
-                for k in (
-                    "accuracy",
-                    "balanced_accuracy",
-                    "roc_auc",
-                    "precision",
-                    "recall",
-                    "f1",
-                    "mcc",
-                    "average_precision",
-                    "p_true",
-                )
-            }
-        )
+        out.update({k: float("nan") for k in (*CLASSIFICATION_SCORES, "p_true")})
     fin = np.isfinite(s)
     out["p_pred"] = float(pred_all[fin].mean()) if fin.any() else float("nan")
     out["mean_score"] = float(s[fin].mean()) if fin.any() else float("nan")

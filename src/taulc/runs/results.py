@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from taulc.models.metrics import CLASSIFICATION_SCORES
 from taulc.utils import fmt
 
 __all__ = ["RESULTS_FIELDS", "results_row", "provenance_columns", "append_results"]
@@ -50,14 +51,7 @@ RESULTS_FIELDS = (
     "pearson_pooled_all_species",
     "ceiling_pooled_all_species",
     # slow/fast, reference species, mean over shear rates (the run's metrics skill.classification)
-    "accuracy",
-    "balanced_accuracy",
-    "roc_auc",
-    "precision",
-    "recall",
-    "f1",
-    "mcc",
-    "average_precision",
+    *CLASSIFICATION_SCORES,
     "train_seconds",
     # provenance (the run's metrics provenance): code, data and environment of the row
     "taulc_version",
@@ -96,12 +90,7 @@ def results_row(metrics: Mapping[str, Any]) -> dict[str, Any]:
         ceiling_pooled_all_species=rows.get("pooled_all_species", {}).get("ceiling"),
     )
     ch = sk.get("classification", {}).get("headline", {})
-    out.update(
-        {
-            k: ch.get(k)
-            for k in ("accuracy", "balanced_accuracy", "roc_auc", "precision", "recall", "f1", "mcc", "average_precision")
-        }
-    )
+    out.update({k: ch.get(k) for k in CLASSIFICATION_SCORES})
     return out
 
 
