@@ -36,6 +36,10 @@ class TrainConfig:
     max_epochs: int | None = None  # trainer.max_epochs
     ckpt_path: str | None = None
     results_table: str | None = None
+    run_dir: str | None = None  # null: Hydra's working directory
+    optimized_metric: str | None = None  # null: the model's own monitor
+    model_target: str = ""  # model._target_, the class whose declarations decide inputs and callbacks
+    logger: Mapping[str, Any] | None = None  # a Hydra target (``logger=csv|tensorboard|...``), checked by its builder
 
     def __post_init__(self) -> None:
         check_number(self.seed, "seed", lo=0, integer=True)
@@ -48,6 +52,9 @@ class TrainConfig:
         target = target_spec(c.get("target"))
         seed = c.get("seed", 0)
         check_number(seed, "seed", lo=0, integer=True)
+        model = c.get("model")
+        if not isinstance(model, Mapping):
+            raise ConfigError("field 'model' is missing (choose model=svm | ridge | hgb | mlp | gnn)")
         split = c.get("split")
         if not isinstance(split, Mapping) or "kind" not in split:
             raise ConfigError("field 'split' is missing (choose split=config | rate | random)")
@@ -60,4 +67,8 @@ class TrainConfig:
             early_stopping=EarlyStoppingSpec.from_config(c.get("early_stopping")),
             ckpt_path=None if c.get("ckpt_path") is None else str(c["ckpt_path"]),
             results_table=str(c["results_table"]) if c.get("results_table") else None,
+            run_dir=str(c["run_dir"]) if c.get("run_dir") else None,
+            optimized_metric=str(c["optimized_metric"]) if c.get("optimized_metric") else None,
+            model_target=str(model.get("_target_", "")),
+            logger=c.get("logger"),
         )

@@ -57,12 +57,12 @@ def train(cfg: Any) -> float:
     t0 = time.perf_counter()
     c = _plain(cfg)
     tc = check_train_config(c, dataset_dir(c))  # parsed once, before any work: names the bad field
-    check_logger_config(c.get("logger"))  # logger=tensorboard without tensorboard installed: refused now, not after training
-    run = Run.claim(c.get("run_dir") or os.getcwd(), config=cfg)  # unique even for two runs in one second
+    check_logger_config(tc.logger)  # logger=tensorboard without tensorboard installed: refused now, not after training
+    run = Run.claim(tc.run_dir or os.getcwd(), config=cfg)  # unique even for two runs in one second
     one_lightning_log_stream()
     L.seed_everything(tc.seed, workers=True)
     root = dataset_dir(c)
-    model_cls = model_class(str(c["model"].get("_target_", "")))  # the declaration decides inputs and callbacks
+    model_cls = model_class(tc.model_target)  # the declaration decides inputs and callbacks
     inputs = model_cls.inputs  # taulc.models.input_kinds: datamodule, test truth, split rows
     split, spec = tc.split, tc.target
     dm = inputs.datamodule(c, model_cls, root, split, tc.data, spec.name, spec.estimator, spec.horizon)
@@ -77,10 +77,10 @@ def train(cfg: Any) -> float:
         if exact:  # one exact solve: no parameter table, no per-step logging interval
             trainer_cfg.update(enable_model_summary=False, log_every_n_steps=1, min_epochs=1, max_epochs=1)
         trainer = hydra.utils.instantiate(
-            trainer_cfg, callbacks=callbacks, logger=build_logger(c.get("logger"), run.path), default_root_dir=str(run.path)
+            trainer_cfg, callbacks=callbacks, logger=build_logger(tc.logger, run.path), default_root_dir=str(run.path)
         )
         trainer.fit(model, datamodule=dm, ckpt_path=tc.ckpt_path, weights_only=True)  # no unpickling of crafted .ckpt
-    objective = c.get("optimized_metric") or monitor
+    objective = tc.optimized_metric or monitor
     if objective not in trainer.callback_metrics:
         raise KeyError(f"optimized_metric '{objective}' was not logged; logged: {sorted(trainer.callback_metrics)}")
     val_score = float(trainer.callback_metrics[objective])
