@@ -31,7 +31,7 @@ from typing import Any, Literal, TypeVar, Union
 from taulc.errors import ConfigError
 from taulc.utils import to_plain
 
-__all__ = ["check_number", "from_mapping", "to_mapping"]
+__all__ = ["check_number", "from_mapping", "require_node", "to_mapping"]
 
 log = logging.getLogger(__name__)
 
@@ -187,3 +187,12 @@ def check_number(
     if hi is not None and v > hi:
         raise ConfigError(f"field '{field}' must be <= {hi:g}, got {value!r}")
     return v
+
+
+def require_node(c: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    """The config group node ``c[key]`` (``system``, ``protocol``, ``labels``, ``dataset``), else a ConfigError
+    saying which group to choose."""
+    node = c.get(key)
+    if not isinstance(node, Mapping):
+        raise ConfigError(f"field '{key}' is missing (choose {key}=<name>)")
+    return node

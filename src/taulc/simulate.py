@@ -34,17 +34,10 @@ from taulc.data.storage import save_npz
 from taulc.errors import exit_on_error
 from taulc.fileio import atomic_write_json
 from taulc.hydra_app import hydra_entry
-from taulc.md import (
-    Configuration,
-    ProtocolError,
-    ProtocolSpec,
-    Segment,
-    SystemSpec,
-    make_engine,
-    write_configuration,
-)
+from taulc.md import Configuration, Segment, make_engine, write_configuration
 from taulc.runs import discard_refused_run
-from taulc.validate import check_simulate_config
+from taulc.simulate_config import SimulateConfig
+from taulc.validate import check_output_dir, check_unknown_top_level
 
 log = logging.getLogger(__name__)
 
@@ -62,18 +55,12 @@ def simulate(cfg: Any, out_dir: str | os.PathLike | None = None) -> dict[str, An
 
     container = OmegaConf.to_container(cfg, resolve=True) if not isinstance(cfg, dict) else cfg
     assert isinstance(container, dict)
-    out = Path(out_dir or container.get("out_dir") or _hydra_dir() or Path.cwd() / "outputs" / "simulate")
-    eng_spec = check_simulate_config(container, out)  # before any MD: system, protocol, rates, dt, n_configs, engine, out_dir
-    system = SystemSpec.from_config(container["system"])
-    protocol = ProtocolSpec.from_config(container["protocol"])
-    if protocol.kind == "oscillatory":
-        raise ProtocolError(
-            "protocol 'oscillatory' samples no configurations; run MD-DMS with "
-            "`python -m taulc.analysis.dms <dataset> --periods ...`"
-        )
-    n_configs = int(container.get("n_configs", 1))
-    seed = int(container.get("seed", 0))
-    atom_stress = bool(container.get("record_atom_stress", False))
+    check_unknown_top_level(container, "simulate", "taulc-simulate")
+    sc = SimulateConfig.from_config(container)  # before any MD: system, protocol, rates, dt, n_configs, engine
+    out = Path(out_dir or sc.out_dir or _hydra_dir() or Path.cwd() / "outputs" / "simulate")
+    check_output_dir(out, "out_dir")
+    system, protocol, eng_spec = sc.system, sc.protocol, sc.engine
+    n_configs, seed, atom_stress = sc.n_configs, sc.seed, sc.record_atom_stress
     backend = eng_spec.backend
     engine = make_engine(system, backend, sample_every=protocol.sample_every, **eng_spec.engine_kwargs())
     rank0 = getattr(engine, "rank", 0) == 0
@@ -91,7 +78,7 @@ def simulate(cfg: Any, out_dir: str | os.PathLike | None = None) -> dict[str, An
         unit="step",
         unit_scale=True,
         desc=f"{system.name}/{protocol.name}",
-        disable=not (container.get("progress", True) and rank0),
+        disable=not (sc.progress and rank0),
     )
     progress = bar.update
     t_start = time.perf_counter()

@@ -1,99 +1,46 @@
-"""Sanity checks run by every command *before* any MD, labelling or training starts.
+"""Checks that need the inputs, run by the commands *before* any MD, labelling or training starts.
 
-Each check raises :class:`taulc.errors.ConfigError` (or the md/data error of the
-field's own module) whose message names the config field or the file and says
-what was expected, so a bad override fails in a second instead of after the
-equilibration and reference runs.  What is checked, per command:
+The ranges of every config field are checked where the field is defined, by its schema's
+``__post_init__`` (the frozen roots :class:`taulc.simulate_config.SimulateConfig`,
+:class:`taulc.data.specs.BuildConfig`, :class:`taulc.train_config.TrainConfig` and the node schemas
+they hold: ``system.dt`` in :class:`taulc.md.system.SystemSpec`, shear rates in
+:mod:`taulc.md.protocol`, ``labels.*`` in :class:`taulc.dynamics.labels.LabelSettings`, ...).  What
+stays here needs the file system or other inputs: :func:`check_output_dir` (``out_dir``,
+``data_root``, ``results_table``), the ``train.py`` checkpoint, results table and dataset manifest
+(:func:`check_train_config`, :func:`check_checkpoint_model`), the ``evaluate.py`` report directory,
+and the top-level keys a command does not read.  Ingested files and configurations are checked
+next to the ingest code (:mod:`taulc.data.ingest_checks`).
 
-* ``taulc-simulate``: system (N, ρ, T, composition, σ/ε tables, ``dt``), protocol
-  (kind, rates >= 0 and <= :data:`MAX_RATE`, durations), ``n_configs``, ``out_dir``;
-* ``taulc-build``: system, labels (``n_replicas`` >= 1, ``t_max`` > 0, ...), dataset
-  (``rates`` >= 0, ``n_configs`` >= 1, durations, ingest files, species map) and the
-  dataset root; ingested configurations (N, ρ, composition, overlaps) through
-  :func:`check_configurations`;
-* ``train.py``: target, split, data options, dataset manifest, checkpoint;
-* ``evaluate.py``: analysis ranges and the report directory.
-
-Limits with a physical reason: ``dt`` <= :data:`MAX_DT` (velocity-Verlet for the
-Kob-Andersen pair potentials, whose stiffest pair is A-B with ε = 1.5, σ = 0.8,
-loses energy conservation above ~0.01 τ and LAMMPS stops with "Lost atoms");
-shear rate <= :data:`MAX_RATE` (above ~1/τ the SLLOD thermostat cannot remove the
-viscous heat and the cell tilt flips every few steps; the studies reproduced here
-use γ̇ <= 0.1, Yu, Zeng & Wang 2025, Sec. II.A).
+Each check raises :class:`taulc.errors.ConfigError` (or the error of the input's own module) whose
+message names the config field or the file and says what was expected.
 """
 
 from __future__ import annotations
 
 import inspect
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from omegaconf import OmegaConf
 
 from taulc.analysis.cluster_analysis import ClustersSpec
 from taulc.analysis.context import EvaluateSpec
-from taulc.config import check_number as _num
-from taulc.config import from_mapping
-from taulc.data.ingest import InputError
-from taulc.data.specs import BuildConfig, BuildSpec, DatasetSpec
 from taulc.data.storage import DatasetError
-from taulc.dynamics.labels import LabelSettings
 from taulc.errors import ConfigError
-from taulc.md.engine_spec import EngineSpec
-from taulc.md.protocol import ProtocolSpec
-from taulc.md.system import SystemSpec
 from taulc.models.registry import model_class
 from taulc.paths import conf_dir
-from taulc.structure.overlaps import find_overlaps, overlap_message
 from taulc.train_config import TrainConfig
 
 __all__ = [
-    "MAX_DT",
-    "MAX_RATE",
-    "check_build_config",
-    "check_configurations",
     "check_evaluate_config",
     "check_output_dir",
-    "check_simulate_config",
     "check_train_config",
 ]
 
-MAX_DT = 0.01
-"""Largest accepted MD time step (LJ time)."""
-MAX_RATE = 1.0
-"""Largest accepted shear rate (LJ units, 1/τ)."""
-MAX_T_DT2 = 5e-4
-"""Largest accepted T·dt² (temperatures ``system.temperature`` and ``system.melt_temperature``): velocity-Verlet
-keeps the Kob-Andersen collisions resolved while T <= MAX_T_DT2 / dt² (20 at dt = 0.005).  Measured with LAMMPS,
-N = 300, 5 LJ times: T = 20 at dt = 0.005 runs, T = 50 at dt = 0.005 and T = 10 at dt = 0.01 stop with 'Lost atoms'."""
-
 
 # ----------------------------------------------------------------------------- small helpers
-def _opt(cfg: Mapping[str, Any], key: str, prefix: str, **kw: Any) -> None:
-    if cfg.get(key) is not None:
-        _num(cfg[key], f"{prefix}.{key}", **kw)
-
-
-def check_rate(value: Any, field: str) -> float:
-    """A shear rate: finite, >= 0 and <= :data:`MAX_RATE`."""
-    v = _num(value, field)
-    if v < 0:
-        raise ConfigError(
-            f"field '{field}' must be >= 0, got {value!r} (negative rates are the mirror image x -> -x "
-            "of a positive one: simulate |rate| and mirror the configurations)"
-        )
-    if v > MAX_RATE:
-        raise ConfigError(
-            f"field '{field}' = {v:g} exceeds {MAX_RATE:g} (LJ units): at such rates the SLLOD thermostat "
-            "cannot hold the temperature and the cell flips every few steps (the studies reproduced here use "
-            "rates <= 0.1)"
-        )
-    return v
-
-
 def check_output_dir(path: str | os.PathLike[str], field: str) -> Path:
     """``path`` is (or can be created as) a writable directory; nothing is created here."""
     p = Path(path)
@@ -107,51 +54,6 @@ def check_output_dir(path: str | os.PathLike[str], field: str) -> Path:
     if not os.access(q, os.W_OK | os.X_OK):
         raise ConfigError(f"field '{field}' = {p}: {q} is not writable")
     return p
-
-
-def check_system(system: Any) -> Any:
-    """Build the :class:`~taulc.md.system.SystemSpec` (its own field checks) and check ``dt``."""
-
-    if not isinstance(system, Mapping):
-        raise ConfigError("field 'system' is missing (choose system=<name>)")
-    spec = SystemSpec.from_config(system)
-    if spec.dt > MAX_DT:
-        raise ConfigError(
-            f"field 'system.dt' = {spec.dt:g} exceeds {MAX_DT:g} (LJ time): velocity-Verlet MD of the "
-            "Kob-Andersen mixture is unstable there (LAMMPS stops with 'Lost atoms'); use 0.005"
-        )
-    t_max = MAX_T_DT2 / spec.dt**2
-    for name in ("temperature", "melt_temperature"):
-        t = float(getattr(spec, name))
-        if t > t_max:
-            raise ConfigError(
-                f"field 'system.{name}' = {t:g} is outside the accepted range 0 < T <= {t_max:.3g} for "
-                f"system.dt = {spec.dt:g} (T·dt² <= {MAX_T_DT2:g}): hotter, velocity-Verlet cannot resolve "
-                "the collisions and LAMMPS stops with 'Lost atoms'; lower the temperature or system.dt"
-            )
-    return spec
-
-
-def check_labels(labels: Any) -> Any:
-    """Label settings (``labels.*``): the typed :class:`~taulc.dynamics.labels.LabelSettings`
-    (unknown keys refused), range-checked and returned."""
-
-    if not isinstance(labels, Mapping):
-        raise ConfigError("field 'labels' is missing (choose labels=<name>)")
-    st = from_mapping(LabelSettings, labels, "labels", ignore=("_target_", "name"))
-    _num(st.n_replicas, "labels.n_replicas", lo=1, integer=True)
-    for k in ("t_max", "sample_interval", "memory_mb"):
-        _num(getattr(st, k), f"labels.{k}", lo=0, lo_open=True)
-    _num(st.reliability_splits, "labels.reliability_splits", lo=1, integer=True)
-    for k in ("lc2", "tau_2", "tau_alpha", "q"):
-        v = getattr(st, k)
-        if not isinstance(v, str):
-            _num(v, f"labels.{k}", lo=0, lo_open=True)
-    try:
-        st.validate()
-    except (ValueError, TypeError) as exc:
-        raise ConfigError(str(exc)) from None
-    return st
 
 
 # ----------------------------------------------------------------------------- per command
@@ -176,91 +78,6 @@ def check_unknown_top_level(c: Mapping[str, Any], config_name: str, prog: str) -
             f"field '{unknown[0]}' is unknown to {prog} (a typo? '++' adds keys that nothing reads); "
             f"known top-level fields: {sorted(k for k in known if not k.startswith('hydra'))}"
         )
-
-
-def check_simulate_config(c: Mapping[str, Any], out: str | os.PathLike[str] | None) -> Any:
-    """``taulc-simulate``: system, protocol, rates, ``n_configs``, ``seed``, ``engine`` and the output directory.
-
-    Returns the typed ``engine`` node (:class:`~taulc.md.engine_spec.EngineSpec`).
-    """
-
-    check_unknown_top_level(c, "simulate", "taulc-simulate")
-    spec = check_system(c.get("system"))
-    if not isinstance(c.get("protocol"), Mapping):
-        raise ConfigError("field 'protocol' is missing (choose protocol=<name>)")
-    proto = ProtocolSpec.from_config(c["protocol"])
-    for k in ("rate", "rate_after", "rate_final"):
-        v = getattr(proto, k, None)
-        if v is not None:
-            check_rate(v, f"protocol.{k}")
-    if proto.config_interval < spec.dt:
-        raise ConfigError(
-            f"field 'protocol.config_interval' = {proto.config_interval:g} is shorter than one time step "
-            f"(system.dt = {spec.dt:g})"
-        )
-    _num(c.get("n_configs", 1), "n_configs", lo=1, integer=True)
-    engine = from_mapping(EngineSpec, c.get("engine"), "engine")
-    _num(c.get("seed", 0), "seed", lo=0, integer=True)
-    if out is not None:
-        check_output_dir(out, "out_dir")
-    return engine
-
-
-def check_build_config(c: Mapping[str, Any], root: str | os.PathLike[str] | None = None) -> Any:
-    """``taulc-build``: system, labels, the dataset group, ``build``, ``engine`` and the dataset root.
-
-    Returns the typed config (:class:`~taulc.data.specs.BuildConfig`); unknown keys in
-    ``dataset``, ``build``, ``engine`` and ``labels`` are refused naming the field.
-    """
-
-    system = check_system(c.get("system"))
-    labels = check_labels(c.get("labels"))
-    if not isinstance(c.get("dataset"), Mapping):
-        raise ConfigError("field 'dataset' is missing (choose dataset=<name>)")
-    ds = from_mapping(DatasetSpec, c["dataset"], "dataset")
-    if not ds.name.strip() or "/" in ds.name:
-        raise ConfigError(f"field 'dataset.name' must be a non-empty directory name, got {ds.name!r}")
-    if ds.source == "simulate":
-        if not ds.rates:
-            raise ConfigError(f"field 'dataset.rates' must be a non-empty list of shear rates, got {list(ds.rates)!r}")
-        for k, r in enumerate(ds.rates):
-            check_rate(r, f"dataset.rates[{k}]")
-        if len(set(ds.rates)) != len(ds.rates):
-            raise ConfigError(f"field 'dataset.rates' lists a rate twice: {list(ds.rates)}")
-        _num(ds.n_configs, "dataset.n_configs", lo=1, integer=True)
-    else:  # ingest
-        if not ds.files:
-            raise ConfigError(
-                "field 'dataset.files' is empty: list the configuration files to ingest, e.g. 'dataset.files=[/path/run.dump]'"
-            )
-        for f in ds.files:
-            p = Path(f)
-            if not p.exists():
-                raise ConfigError(f"field 'dataset.files': {p} not found")
-            if not p.is_file():
-                raise ConfigError(f"field 'dataset.files': {p} is not a file (a directory?); list the files themselves")
-        if ds.rate is not None:
-            check_rate(ds.rate, "dataset.rate")
-        for k, v in (ds.species_map or {}).items():
-            if v not in (0, 1):
-                raise ConfigError(f"field 'dataset.species_map' entry {k!r}: {v!r}; expected 0 (big) or 1 (small)")
-    for k in ("equilibration_time", "transient_time", "transient_strain", "transient_time_max"):
-        _num(getattr(ds, k), f"dataset.{k}", lo=0)
-    for k in ("reference_time", "spacing", "sample_interval", "graph_radius", "q"):
-        if getattr(ds, k) is not None:
-            _num(getattr(ds, k), f"dataset.{k}", lo=0, lo_open=True)
-    _num(ds.reference_runs, "dataset.reference_runs", lo=1, integer=True)
-    _num(ds.seed, "dataset.seed", lo=0, integer=True)
-    build = from_mapping(BuildSpec, c.get("build"), "build")
-    engine = from_mapping(EngineSpec, c.get("engine"), "engine")
-    if engine.backend != "lammps":
-        raise ConfigError(
-            f"field 'engine.backend' = {engine.backend!r}: the build's MD (equilibration, reference, "
-            "steady shear) runs on LAMMPS; choose the engine of the ICE replicas with labels.engine"
-        )
-    if root is not None:
-        check_output_dir(root, "data_root")
-    return BuildConfig(system=system, dataset=ds, labels=labels, engine=engine, build=build)
 
 
 def check_checkpoint_model(state: Any, model_cfg: Mapping[str, Any], ckpt: str) -> None:
@@ -363,44 +180,3 @@ def check_evaluate_config(c: Mapping[str, Any]) -> None:
     ClustersSpec.from_config(spec.analysis.clusters)
     if spec.out:
         check_output_dir(spec.out, "out")
-
-
-# ----------------------------------------------------------------------------- configurations
-def check_configurations(confs: Sequence[Any], system: Mapping[str, Any]) -> None:
-    """Ingested configurations against the system they will be simulated with: N, ρ, composition, overlaps.
-
-    ``confs`` are :class:`taulc.md.configuration.Configuration` with ``meta['source_file']`` /
-    ``meta['source_frame']``.  Raises :class:`taulc.data.ingest.InputError` naming the file and frame.
-    """
-
-    spec = check_system(system)
-    sig = spec.sigma
-    sigma = np.array([[sig["bb"], sig["bs"]], [sig["bs"], sig["ss"]]], dtype=float)
-    for conf in confs:
-        where = f"{conf.meta.get('source_file', '<configuration>')} (frame {conf.meta.get('source_frame', 0)})"
-        n = len(conf.species)
-        if n != spec.n_atoms:
-            raise InputError(
-                f"{where}: {n} particles, but system '{spec.name}' has system.n_atoms = {spec.n_atoms}; "
-                f"choose the matching system or override system.n_atoms={n}"
-            )
-        rho = n / abs(float(np.linalg.det(conf.cell)))
-        if abs(rho - spec.density) > 1e-4 * spec.density:
-            raise InputError(
-                f"{where}: density N/V = {rho:.6g}, but system '{spec.name}' has system.density = "
-                f"{spec.density:g}; override system.density={rho:.6g} or check the box"
-            )
-        n_small = int(np.sum(conf.species == 1))
-        if n_small != spec.n_small:
-            hint = (
-                " - the type map looks swapped (type 1 is the small species here): set dataset.species_map='{1: 1, 2: 0}'"
-                if n - n_small == spec.n_small
-                else "; check dataset.species_map or system.fraction_small"
-            )
-            raise InputError(
-                f"{where}: {n_small} small particles (species 1), but system '{spec.name}' has "
-                f"{spec.n_small} (system.fraction_small = {spec.fraction_small:g}){hint}"
-            )
-        found = find_overlaps(conf.positions, conf.species, conf.cell, sigma)
-        if found[0]:
-            raise InputError(overlap_message(where, found))

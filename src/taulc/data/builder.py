@@ -31,6 +31,7 @@ from taulc import __version__
 from taulc.data import stages
 from taulc.data.derived import all_graphs, shard_features
 from taulc.data.ingest import content_hashes, read_configurations
+from taulc.data.ingest_checks import check_configurations, check_ingest_files
 from taulc.data.manifest import MANIFEST, canonical_hash, package_versions, read_manifest
 from taulc.data.manifest import dataset_identity as dataset_config  # older name, re-exported
 from taulc.data.specs import ALL_STAGES, NON_SIMULATION_KEYS, SPLIT_ROLES, BuildConfig
@@ -48,7 +49,7 @@ from taulc.data.storage import (
 from taulc.md.cage import jumps_inside_window
 from taulc.utils import default_threads
 from taulc.utils import to_plain as _plain
-from taulc.validate import check_build_config, check_configurations
+from taulc.validate import check_output_dir
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +67,8 @@ class ShardKey:
 class DatasetBuilder:
     """Build ``<data_root>/<dataset.name>`` from a resolved config mapping.
 
-    The config is checked and typed once (:func:`taulc.validate.check_build_config` ->
-    :class:`taulc.data.specs.BuildConfig`, ``self.spec``); the stages read the typed view.
+    The config is parsed once (:meth:`taulc.data.specs.BuildConfig.from_config`, ``self.spec``; each schema
+    checks its ranges), then the inputs (ingested files, ``data_root``); the stages read the typed view.
     The hashes (manifest, cache keys) cover the raw ``system``/``dataset``/``labels`` nodes,
     as they always did, so existing datasets stay valid.  ``progress`` (default
     ``build.progress``) switches the tqdm bars.
@@ -75,7 +76,10 @@ class DatasetBuilder:
 
     def __init__(self, cfg: Mapping[str, Any], root: str | Path, progress: bool | None = None) -> None:
         self.cfg = {k: _plain(v) for k, v in cfg.items()}
-        self.spec: BuildConfig = check_build_config(self.cfg, root)  # every field, before any MD (taulc.validate)
+        self.spec: BuildConfig = BuildConfig.from_config(self.cfg)  # every field, before any MD
+        if self.spec.dataset.source == "ingest":
+            check_ingest_files(self.spec.dataset.files)
+        check_output_dir(root, "data_root")
         self.dcfg = dataset_config(self.cfg)
         self.root = Path(root)
         self.cache = self.root / "cache"
@@ -124,7 +128,7 @@ class DatasetBuilder:
         if not hasattr(self, "_ingest_cache"):
             src = self.spec.dataset
             self._ingest_cache = read_configurations(list(src.files), species_map=src.species_map, rate=src.rate, fmt=src.format)
-            check_configurations(self._ingest_cache, self.cfg["system"])  # N, rho, composition, overlaps: before MD
+            check_configurations(self._ingest_cache, self.spec.system)  # N, rho, composition, overlaps: before MD
         return self._ingest_cache
 
     def up_to_date(self) -> bool:

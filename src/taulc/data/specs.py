@@ -1,9 +1,12 @@
 """Typed views of the build config: ``dataset:`` (:class:`DatasetSpec`), ``build:`` (:class:`BuildSpec`)
 and the whole composed ``src/taulc/conf/build.yaml`` (:class:`BuildConfig`).
 
-Converted by :func:`taulc.config.from_mapping` (in :func:`taulc.validate.check_build_config`),
-so the defaults live here only, and an unknown key (``dataset.spacng``, ``build.stage``) is
-refused naming the field before any MD.  The other nodes have their own schemas next to
+Parsed once by :meth:`BuildConfig.from_config` (each node converted by :func:`taulc.config.from_mapping`),
+so the defaults live here only, and an unknown key (``dataset.spacng``, ``build.stage``) or a value out
+of range (``dataset.rates=[-0.1]``) is refused naming the field before any MD; each schema checks its own
+ranges in ``__post_init__``.  What needs the inputs (the ingested files, the data root) is checked by
+:class:`taulc.data.builder.DatasetBuilder` (:func:`taulc.validate.check_ingest_files`,
+:func:`taulc.data.ingest_checks.check_configurations`).  The other nodes have their own schemas next to
 their users: ``system`` -> :class:`taulc.md.system.SystemSpec`, ``engine`` ->
 :class:`taulc.md.engine_spec.EngineSpec` (shared with ``taulc.simulate``), ``labels`` ->
 :class:`taulc.dynamics.labels.LabelSettings`, ``build.startup`` ->
@@ -30,15 +33,17 @@ from the Newtonian to the shear-thinning regime, so it discards *at least* ``tra
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from dataclasses import fields as _fields
 from typing import Any, Literal
 
+from taulc.config import check_number, from_mapping, require_node
 from taulc.data.startup_runs import StartupSpec
 from taulc.dynamics.labels import LabelSettings
 from taulc.errors import ConfigError
 from taulc.md.engine_spec import EngineSpec
-from taulc.md.protocol import ProtocolSpec
+from taulc.md.protocol import ProtocolSpec, check_rate
 from taulc.md.system import SystemSpec
 from taulc.structure.graphs import DEFAULT_GRAPH_RADIUS
 
@@ -112,12 +117,10 @@ class SplitLabelsSpec:
         kw = dict(self.test_labels)
         if "mobility_times" in kw:
             kw["mobility_times"] = tuple(kw["mobility_times"])
-        out = replace(labels, **kw)
         try:
-            out.validate()
+            return replace(labels, **kw)  # LabelSettings.__post_init__ checks the overridden values
         except ValueError as exc:
             raise ConfigError(f"field 'dataset.splits.test_labels': {exc}") from None
-        return out
 
 
 @dataclass(frozen=True)
@@ -218,6 +221,33 @@ class DatasetSpec:
     def __post_init__(self) -> None:
         if isinstance(self.files, str):
             object.__setattr__(self, "files", (self.files,))
+        if not self.name.strip() or "/" in self.name:
+            raise ConfigError(f"field 'dataset.name' must be a non-empty directory name, got {self.name!r}")
+        if self.source == "simulate":
+            if not self.rates:
+                raise ConfigError(f"field 'dataset.rates' must be a non-empty list of shear rates, got {list(self.rates)!r}")
+            for k, r in enumerate(self.rates):
+                check_rate(r, f"dataset.rates[{k}]")
+            if len(set(self.rates)) != len(self.rates):
+                raise ConfigError(f"field 'dataset.rates' lists a rate twice: {list(self.rates)}")
+            check_number(self.n_configs, "dataset.n_configs", lo=1, integer=True)
+        else:  # ingest: the files' existence is an input check (taulc.validate.check_ingest_files)
+            if not self.files:
+                raise ConfigError(
+                    "field 'dataset.files' is empty: list the configuration files to ingest, e.g. 'dataset.files=[/path/run.dump]'"
+                )
+            if self.rate is not None:
+                check_rate(self.rate, "dataset.rate")
+            for k, v in (self.species_map or {}).items():
+                if v not in (0, 1):
+                    raise ConfigError(f"field 'dataset.species_map' entry {k!r}: {v!r}; expected 0 (big) or 1 (small)")
+        for k in ("equilibration_time", "transient_time", "transient_strain", "transient_time_max"):
+            check_number(getattr(self, k), f"dataset.{k}", lo=0)
+        for k in ("reference_time", "spacing", "sample_interval", "graph_radius", "q"):
+            if getattr(self, k) is not None:
+                check_number(getattr(self, k), f"dataset.{k}", lo=0, lo_open=True)
+        check_number(self.reference_runs, "dataset.reference_runs", lo=1, integer=True)
+        check_number(self.seed, "dataset.seed", lo=0, integer=True)
         if self.splits is not None and self.n_configs is not None:
             held = self.splits.val + self.splits.test
             if held >= self.n_configs:
@@ -285,11 +315,31 @@ class BuildSpec:
 
 @dataclass(frozen=True)
 class BuildConfig:
-    """Every node of a composed ``src/taulc/conf/build.yaml`` the builder reads, typed and checked
-    (made by :func:`taulc.validate.check_build_config`)."""
+    """The typed root of a composed ``src/taulc/conf/build.yaml``: every node the builder reads, each checked
+    by its own schema; built once by :meth:`from_config` (:class:`taulc.data.builder.DatasetBuilder`)."""
 
     system: SystemSpec
     dataset: DatasetSpec
     labels: LabelSettings
     engine: EngineSpec = field(default_factory=EngineSpec)
     build: BuildSpec = field(default_factory=BuildSpec)
+
+    def __post_init__(self) -> None:
+        if self.engine.backend != "lammps":
+            raise ConfigError(
+                f"field 'engine.backend' = {self.engine.backend!r}: the build's MD (equilibration, reference, "
+                "steady shear) runs on LAMMPS; choose the engine of the ICE replicas with labels.engine"
+            )
+        if self.dataset.splits is not None:  # the test labels' overrides, checked before any MD
+            self.dataset.splits.labels_for(self.labels, "test")
+
+    @classmethod
+    def from_config(cls, c: Mapping[str, Any]) -> BuildConfig:
+        """Parse the composed config (plain containers) once: ``system``, ``labels``, ``dataset``, ``build``,
+        ``engine``; the first bad field raises a ConfigError (or the schema's own error) naming it."""
+        system = SystemSpec.from_config(require_node(c, "system"))
+        labels = from_mapping(LabelSettings, require_node(c, "labels"), "labels", ignore=("_target_", "name"))
+        dataset = from_mapping(DatasetSpec, require_node(c, "dataset"), "dataset")
+        build = from_mapping(BuildSpec, c.get("build"), "build")
+        engine = from_mapping(EngineSpec, c.get("engine"), "engine")
+        return cls(system=system, dataset=dataset, labels=labels, engine=engine, build=build)

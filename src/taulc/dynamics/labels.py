@@ -32,6 +32,7 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 from tqdm.auto import tqdm
 
+from taulc.config import check_number
 from taulc.dynamics.cage_jumps import first_jump_times, lc2_from_msd
 from taulc.dynamics.correlators import (
     Correlators,
@@ -41,6 +42,7 @@ from taulc.dynamics.correlators import (
     peak_time,
 )
 from taulc.dynamics.estimators import ESTIMATORS, classify_slow, ice_estimate, split_half_reliability
+from taulc.errors import ConfigError
 
 logger = logging.getLogger(__name__)
 
@@ -129,36 +131,46 @@ class LabelSettings:
         kw = {k: v for k, v in cfg.items() if k in names}
         if "mobility_times" in kw:
             kw["mobility_times"] = tuple(kw["mobility_times"])
-        out = cls(**kw)
-        out.validate()
-        return out
+        return cls(**kw)
+
+    def __post_init__(self) -> None:
+        """Ranges (every construction, ``dataclasses.replace`` included), then :meth:`validate`."""
+        check_number(self.n_replicas, "labels.n_replicas", lo=1, integer=True)
+        for k in ("t_max", "sample_interval", "memory_mb"):
+            check_number(getattr(self, k), f"labels.{k}", lo=0, lo_open=True)
+        check_number(self.reliability_splits, "labels.reliability_splits", lo=1, integer=True)
+        for k in ("lc2", "tau_2", "tau_alpha", "q"):
+            v = getattr(self, k)
+            if not isinstance(v, str):
+                check_number(v, f"labels.{k}", lo=0, lo_open=True)
+        self.validate()
 
     def validate(self) -> None:
-        """Raise ``ValueError`` naming the bad field."""
+        """Raise :class:`~taulc.errors.ConfigError` (a ``ValueError``) naming the bad field."""
         if int(self.n_replicas) < 1:
-            raise ValueError(f"labels.n_replicas must be >= 1, got {self.n_replicas}")
+            raise ConfigError(f"labels.n_replicas must be >= 1, got {self.n_replicas}")
         if not self.t_max > 0 or not self.sample_interval > 0 or self.sample_interval >= self.t_max:
-            raise ValueError(
+            raise ConfigError(
                 "labels.t_max and labels.sample_interval must be positive with "
                 f"sample_interval < t_max, got {self.t_max}, {self.sample_interval}"
             )
         for name in ("lc2", "tau_2", "tau_alpha", "q"):
             v = getattr(self, name)
             if isinstance(v, str) and v != "auto":
-                raise ValueError(f"labels.{name} must be 'auto' or a number, got {v!r}")
+                raise ConfigError(f"labels.{name} must be 'auto' or a number, got {v!r}")
         if self.lc2_method not in ("slope", "plateau", "alpha2"):
-            raise ValueError(f"labels.lc2_method must be slope|plateau|alpha2, got {self.lc2_method!r}")
+            raise ConfigError(f"labels.lc2_method must be slope|plateau|alpha2, got {self.lc2_method!r}")
         if self.estimator not in ESTIMATORS:
-            raise ValueError(f"labels.estimator must be one of {'|'.join(ESTIMATORS)}, got {self.estimator!r}")
+            raise ConfigError(f"labels.estimator must be one of {'|'.join(ESTIMATORS)}, got {self.estimator!r}")
         for t in self.mobility_times:
             if isinstance(t, str) and t not in ("tau_2", "tau_alpha"):
-                raise ValueError(f"labels.mobility_times entries must be numbers or tau_2/tau_alpha, got {t!r}")
+                raise ConfigError(f"labels.mobility_times entries must be numbers or tau_2/tau_alpha, got {t!r}")
         if self.engine not in ("lammps", "openmm"):
-            raise ValueError(f"field 'labels.engine' must be one of ['lammps', 'openmm'], got {self.engine!r}")
+            raise ConfigError(f"field 'labels.engine' must be one of ['lammps', 'openmm'], got {self.engine!r}")
         if self.thermostat not in ("replica", "batch"):
-            raise ValueError(f"field 'labels.thermostat' must be replica|batch, got {self.thermostat!r}")
+            raise ConfigError(f"field 'labels.thermostat' must be replica|batch, got {self.thermostat!r}")
         if int(self.batch_replicas) < 1:
-            raise ValueError(f"field 'labels.batch_replicas' must be >= 1, got {self.batch_replicas}")
+            raise ConfigError(f"field 'labels.batch_replicas' must be >= 1, got {self.batch_replicas}")
 
 
 @dataclass

@@ -28,14 +28,36 @@ from typing import Any
 
 from omegaconf import OmegaConf
 
-from taulc.errors import TaulcError
+from taulc.config import check_number
+from taulc.errors import ConfigError, TaulcError
 from taulc.paths import conf_dir
 
 KINDS = ("quiescent", "steady", "startup", "switch", "cessation", "oscillatory")
 
+MAX_RATE = 1.0
+"""Largest accepted shear rate (LJ units, 1/τ): above ~1/τ the SLLOD thermostat cannot remove the viscous heat
+and the cell tilt flips every few steps; the studies reproduced here use γ̇ <= 0.1 (Yu, Zeng & Wang 2025, Sec. II.A)."""
+
 
 class ProtocolError(TaulcError, ValueError):
     """Invalid protocol specification (the message names the field)."""
+
+
+def check_rate(value: Any, field: str) -> float:
+    """A shear rate: finite, >= 0 and <= :data:`MAX_RATE`, else a ConfigError naming ``field``."""
+    v = check_number(value, field)
+    if v < 0:
+        raise ConfigError(
+            f"field '{field}' must be >= 0, got {value!r} (negative rates are the mirror image x -> -x "
+            "of a positive one: simulate |rate| and mirror the configurations)"
+        )
+    if v > MAX_RATE:
+        raise ConfigError(
+            f"field '{field}' = {v:g} exceeds {MAX_RATE:g} (LJ units): at such rates the SLLOD thermostat "
+            "cannot hold the temperature and the cell flips every few steps (the studies reproduced here use "
+            "rates <= 0.1)"
+        )
+    return v
 
 
 @dataclass(frozen=True)
@@ -73,6 +95,10 @@ class ProtocolSpec:
         if self.kind is None:
             object.__setattr__(self, "kind", self.name)
         self.validate()
+        for k in ("rate", "rate_final"):  # rate_after is one of the two
+            v = getattr(self, k)
+            if v is not None:
+                check_rate(v, f"protocol.{k}")
 
     def _err(self, fieldname: str, msg: str) -> ProtocolError:
         return ProtocolError(f"protocol '{self.name}': field '{fieldname}' {msg}")

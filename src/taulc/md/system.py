@@ -23,6 +23,14 @@ from taulc.paths import conf_dir
 
 PAIRS = ("bb", "bs", "ss")
 
+MAX_DT = 0.01
+"""Largest accepted MD time step (LJ time): velocity-Verlet for the Kob-Andersen pair potentials, whose stiffest
+pair is A-B with ε = 1.5, σ = 0.8, loses energy conservation above ~0.01 τ and LAMMPS stops with "Lost atoms"."""
+MAX_T_DT2 = 5e-4
+"""Largest accepted T·dt² (temperatures ``system.temperature`` and ``system.melt_temperature``): velocity-Verlet
+keeps the Kob-Andersen collisions resolved while T <= MAX_T_DT2 / dt² (20 at dt = 0.005).  Measured with LAMMPS,
+N = 300, 5 LJ times: T = 20 at dt = 0.005 runs, T = 50 at dt = 0.005 and T = 10 at dt = 0.01 stop with 'Lost atoms'."""
+
 
 class SystemSpecError(TaulcError, ValueError):
     """Invalid system specification (the message names the field)."""
@@ -136,6 +144,24 @@ class SystemSpec:
                 f"box edge (N/ρ)^(1/3) = {self.box_length:.3f} is smaller than twice the "
                 f"interaction range {self.max_cutoff + 0.3:.2f}; increase N or lower ρ",
             )
+        self._check_integrator()
+
+    def _check_integrator(self) -> None:
+        """``dt`` <= :data:`MAX_DT` and T·dt² <= :data:`MAX_T_DT2` (both temperatures): what velocity-Verlet resolves."""
+        if self.dt > MAX_DT:
+            raise SystemSpecError(
+                f"field 'system.dt' = {self.dt:g} exceeds {MAX_DT:g} (LJ time): velocity-Verlet MD of the "
+                "Kob-Andersen mixture is unstable there (LAMMPS stops with 'Lost atoms'); use 0.005"
+            )
+        t_max = MAX_T_DT2 / self.dt**2
+        for name in ("temperature", "melt_temperature"):
+            t = float(getattr(self, name))
+            if t > t_max:
+                raise SystemSpecError(
+                    f"field 'system.{name}' = {t:g} is outside the accepted range 0 < T <= {t_max:.3g} for "
+                    f"system.dt = {self.dt:g} (T·dt² <= {MAX_T_DT2:g}): hotter, velocity-Verlet cannot resolve "
+                    "the collisions and LAMMPS stops with 'Lost atoms'; lower the temperature or system.dt"
+                )
 
     def check_box(self, n_atoms: int, volume: float, source: str = "configuration") -> None:
         """Check that a configuration (N, V) matches this system's N and ρ."""

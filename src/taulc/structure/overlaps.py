@@ -1,6 +1,6 @@
 """Overlapping particles: two particles closer than :data:`OVERLAP_RATIO` · σ_αβ make a configuration invalid.
 
-Used on ingested configurations (:func:`taulc.validate.check_configurations`) and on every frame a
+Used on ingested configurations (:func:`taulc.data.ingest_checks.check_configurations`) and on every frame a
 predictor is applied to (:class:`taulc.predict.Predictor`).
 """
 

@@ -9,12 +9,12 @@ from omegaconf import OmegaConf
 
 from taulc.config import from_mapping
 from taulc.data.manifest import canonical_hash, read_manifest
-from taulc.data.specs import BuildSpec, DatasetSpec
+from taulc.data.specs import BuildConfig, BuildSpec, DatasetSpec
 from taulc.errors import ConfigError
 from taulc.md.engine_spec import EngineSpec
 from taulc.paths import default_data_root
+from taulc.simulate_config import SimulateConfig
 from taulc.testing.data import compose
-from taulc.validate import check_build_config, check_simulate_config
 
 
 def build_cfg(*overrides: str) -> dict:
@@ -40,23 +40,23 @@ def test_composed_demo_config_matches_the_shipped_manifest():
 def test_demo_steady_sampling_is_a_protocol():
     """The builder's steady-shear sampling as a ProtocolSpec: transient = max(64, min(0.5/rate, 300)),
     a configuration every 64 τ (dataset.spacing), frames every 0.5 τ = 100 steps of dt = 0.005."""
-    ds = check_build_config(build_cfg()).dataset
+    ds = BuildConfig.from_config(build_cfg()).dataset
     want = {0.0: 64.0, 0.001: 300.0, 0.01: 64.0, 0.03: 64.0, 0.1: 64.0}  # 0.5/0.001 = 500 capped; 0.5/0.01 = 50 < 64
     for rate, transient in want.items():
         p = ds.steady_protocol(rate, 0.005)
         assert p.transient == pytest.approx(transient, rel=0, abs=1e-12)
         assert p.rate_chain == rate and p.kind == ("steady" if rate else "quiescent")
         assert p.config_interval == 64.0 and p.sample_every == 100
-    long = DatasetSpec(name="x", transient_time=10.0, transient_strain=0.5, transient_time_max=1e9)
+    long = DatasetSpec(name="x", rates=(0.001,), n_configs=1, transient_time=10.0, transient_strain=0.5, transient_time_max=1e9)
     assert long.steady_protocol(0.001, 0.005).transient == pytest.approx(500.0)  # strain 0.5 reached at 0.001
 
 
 def test_one_engine_vocabulary_for_simulate_and_build(caplog):
     sim = OmegaConf.to_container(compose("simulate", ["engine.n_threads=3"]), resolve=True)
-    assert check_simulate_config(sim, None) == EngineSpec(n_threads=3)
-    assert check_build_config(build_cfg("engine.n_threads=3")).engine == EngineSpec(n_threads=3)
+    assert SimulateConfig.from_config(sim).engine == EngineSpec(n_threads=3)
+    assert BuildConfig.from_config(build_cfg("engine.n_threads=3")).engine == EngineSpec(n_threads=3)
     with caplog.at_level(logging.WARNING, logger="taulc.config"):  # the old build key, still accepted
-        assert check_build_config(build_cfg("++engine.threads=2")).engine.n_threads == 2
+        assert BuildConfig.from_config(build_cfg("++engine.threads=2")).engine.n_threads == 2
     assert "'engine.threads' is now called 'engine.n_threads'" in caplog.text
     assert EngineSpec(n_threads=2).engine_kwargs() == {"n_threads": 2, "affine_integral": "trapezoid", "log_file": None}
     assert EngineSpec(n_threads=2).engine_kwargs("openmm") == {"n_threads": 2}
@@ -67,7 +67,7 @@ def test_the_thread_count_reaches_lammps_explicitly():
     from taulc.data import stages
 
     assert not hasattr(stages, "THREADS")
-    spec = check_build_config(build_cfg("engine.n_threads=1", "system.n_atoms=300"))
+    spec = BuildConfig.from_config(build_cfg("engine.n_threads=1", "system.n_atoms=300"))
     eng = stages.make_engine(spec.system, spec.engine, stages.steps(spec.labels.sample_interval, spec.system.dt))
     try:
         assert eng.n_threads == 1 and eng.sample_every == 20  # 0.1 / 0.005
@@ -90,13 +90,13 @@ def test_the_thread_count_reaches_lammps_explicitly():
 )
 def test_build_refuses_unknown_or_mistyped_keys(override, message):
     with pytest.raises(ConfigError, match=message.replace(".", r"\.").replace("[", r"\[")):
-        check_build_config(build_cfg(override))
+        BuildConfig.from_config(build_cfg(override))
 
 
 def test_simulate_refuses_unknown_engine_key():
     sim = OmegaConf.to_container(compose("simulate", ["++engine.n_thread=1"]), resolve=True)
     with pytest.raises(ConfigError, match=r"'engine\.n_thread' is unknown"):
-        check_simulate_config(sim, None)
+        SimulateConfig.from_config(sim)
 
 
 def test_build_spec_defaults_are_the_yaml_defaults():

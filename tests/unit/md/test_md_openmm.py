@@ -181,18 +181,18 @@ def test_make_engine_and_config_hash():
     from taulc.data import stages
     from taulc.data.builder import dataset_config
     from taulc.data.manifest import canonical_hash
+    from taulc.data.specs import BuildConfig
     from taulc.errors import ConfigError
     from taulc.testing.data import compose
-    from taulc.validate import check_build_config
 
     cfg = OmegaConf.to_container(
         compose("build", ["system.n_atoms=300", "labels.engine=openmm", "labels.device=cpu"]), resolve=True
     )
-    spec = check_build_config(cfg)
+    spec = BuildConfig.from_config(cfg)
     eng = stages.make_engine(spec.system, spec.engine, stages.steps(0.05, spec.system.dt), labels=spec.labels)
     assert isinstance(eng, OpenMMEngine) and eng.device == "cpu" and eng.sample_every == 10
     with pytest.raises(ConfigError, match="labels.engine"):
-        check_build_config({**cfg, "labels": {**cfg["labels"], "engine": "gromacs"}})
+        BuildConfig.from_config({**cfg, "labels": {**cfg["labels"], "engine": "gromacs"}})
     base = OmegaConf.to_container(compose("build", ["system.n_atoms=300"]), resolve=True)
     moved = OmegaConf.to_container(
         compose("build", ["system.n_atoms=300", "labels.device=cuda", "labels.batch_replicas=8"]), resolve=True
