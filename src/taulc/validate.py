@@ -41,11 +41,11 @@ from taulc.data.specs import BuildConfig, BuildSpec, DatasetSpec
 from taulc.data.storage import DatasetError
 from taulc.dynamics.labels import LabelSettings
 from taulc.errors import ConfigError
+from taulc.hydra_app import check_unknown_top_level
 from taulc.md.engine_spec import EngineSpec
 from taulc.md.protocol import ProtocolSpec
 from taulc.md.system import SystemSpec
 from taulc.models.registry import model_class
-from taulc.paths import conf_dir
 from taulc.structure.overlaps import find_overlaps, overlap_message
 from taulc.train_config import TrainConfig
 
@@ -154,30 +154,6 @@ def check_labels(labels: Any) -> Any:
 
 
 # ----------------------------------------------------------------------------- per command
-def known_top_level(config_name: str) -> set[str]:
-    """Top-level keys of a primary config (``conf/<name>.yaml``): its own keys and its default groups."""
-    from omegaconf import OmegaConf  # noqa: PLC0415
-
-    raw = OmegaConf.to_container(OmegaConf.load(Path(conf_dir()) / f"{config_name}.yaml"))
-    assert isinstance(raw, dict)
-    keys = {str(k) for k in raw if k not in ("defaults", "hydra")}
-    for d in raw.get("defaults") or []:
-        if isinstance(d, dict):
-            keys |= {str(k).replace("override ", "").strip().split("@")[0].lstrip("/") for k in d}
-    return keys
-
-
-def check_unknown_top_level(c: Mapping[str, Any], config_name: str, prog: str) -> None:
-    """Refuse top-level keys the command does not read (``++n_config=5`` would otherwise be ignored silently)."""
-    known = known_top_level(config_name)
-    unknown = sorted(str(k) for k in c if str(k) not in known and str(k) != "hydra")
-    if unknown:
-        raise ConfigError(
-            f"field '{unknown[0]}' is unknown to {prog} (a typo? '++' adds keys that nothing reads); "
-            f"known top-level fields: {sorted(k for k in known if not k.startswith('hydra'))}"
-        )
-
-
 def check_simulate_config(c: Mapping[str, Any], out: str | os.PathLike[str] | None) -> Any:
     """``taulc-simulate``: system, protocol, rates, ``n_configs``, ``seed``, ``engine`` and the output directory.
 
