@@ -11,8 +11,12 @@ equilibration and reference runs.  What is checked, per command:
   (``rates`` >= 0, ``n_configs`` >= 1, durations, ingest files, species map) and the
   dataset root; ingested configurations (N, ρ, composition, overlaps) through
   :func:`check_configurations`;
-* ``train.py``: target, split, data options, dataset manifest, checkpoint;
-* ``evaluate.py``: analysis ranges and the report directory.
+* ``train.py``: target, split, data options, dataset manifest, checkpoint.
+
+``evaluate.py`` parses its config once (:class:`taulc.analysis.context.EvaluateSpec`, whose schemas check the
+ranges) and checks its report directory with :func:`check_output_dir`; ``taulc-predict`` parses its command line
+once (:class:`taulc.predict.config.PredictConfig`). Unknown top-level keys are refused by
+:func:`taulc.hydra_app.check_unknown_top_level`.
 
 Limits with a physical reason: ``dt`` <= :data:`MAX_DT` (velocity-Verlet for the
 Kob-Andersen pair potentials, whose stiffest pair is A-B with ε = 1.5, σ = 0.8,
@@ -32,8 +36,6 @@ from typing import Any
 
 import numpy as np
 
-from taulc.analysis.cluster_analysis import ClustersSpec
-from taulc.analysis.context import EvaluateSpec
 from taulc.config import check_number as _num
 from taulc.config import from_mapping
 from taulc.data.ingest import InputError
@@ -54,7 +56,6 @@ __all__ = [
     "MAX_RATE",
     "check_build_config",
     "check_configurations",
-    "check_evaluate_config",
     "check_output_dir",
     "check_simulate_config",
     "check_train_config",
@@ -329,16 +330,6 @@ def check_train_config(c: Mapping[str, Any], dataset_root: str | os.PathLike[str
             f"build it first: python -m taulc.build dataset={name}"
         )
     return tc
-
-
-def check_evaluate_config(c: Mapping[str, Any]) -> None:
-    """``evaluate.py``: the report options and ``analysis.*`` through their schemas
-    (:class:`~taulc.analysis.context.EvaluateSpec`: unknown keys, types and ranges) and the report directory."""
-
-    spec = EvaluateSpec.from_config(c)
-    ClustersSpec.from_config(spec.analysis.clusters)
-    if spec.out:
-        check_output_dir(spec.out, "out")
 
 
 # ----------------------------------------------------------------------------- configurations
