@@ -132,7 +132,7 @@ class EvaluateSpec:
 
     def __post_init__(self) -> None:
         if not str(self.runs_root).strip():
-            raise ConfigError("field 'runs_root' must name a directory, got an empty string")
+            raise ConfigError(f"field 'runs_root' must name a directory, got {self.runs_root!r}")
 
     @property
     def auto(self) -> bool:
