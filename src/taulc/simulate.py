@@ -33,11 +33,11 @@ from taulc import __version__
 from taulc.data.storage import save_npz
 from taulc.errors import exit_on_error
 from taulc.fileio import atomic_write_json
-from taulc.hydra_app import hydra_entry
+from taulc.hydra_app import check_unknown_top_level, hydra_entry
 from taulc.md import Configuration, Segment, make_engine, write_configuration
 from taulc.runs import discard_refused_run
 from taulc.simulate_config import SimulateConfig
-from taulc.validate import check_output_dir, check_unknown_top_level
+from taulc.validate import check_output_dir
 
 log = logging.getLogger(__name__)
 

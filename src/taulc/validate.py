@@ -7,8 +7,10 @@ they hold: ``system.dt`` in :class:`taulc.md.system.SystemSpec`, shear rates in
 :mod:`taulc.md.protocol`, ``labels.*`` in :class:`taulc.dynamics.labels.LabelSettings`, ...).  What
 stays here needs the file system or other inputs: :func:`check_output_dir` (``out_dir``,
 ``data_root``, ``results_table``), the ``train.py`` checkpoint, results table and dataset manifest
-(:func:`check_train_config`, :func:`check_checkpoint_model`), the ``evaluate.py`` report directory,
-and the top-level keys a command does not read.  Ingested files and configurations are checked
+(:func:`check_train_config`, :func:`check_checkpoint_model`). ``evaluate.py`` parses its config once
+(:class:`taulc.analysis.context.EvaluateSpec`) and checks its report directory with :func:`check_output_dir`;
+``taulc-predict`` parses its command line once (:class:`taulc.predict.config.PredictConfig`); unknown top-level
+keys are refused by :func:`taulc.hydra_app.check_unknown_top_level`.  Ingested files and configurations are checked
 next to the ingest code (:mod:`taulc.data.ingest_checks`).
 
 Each check raises :class:`taulc.errors.ConfigError` (or the error of the input's own module) whose
@@ -23,18 +25,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from omegaconf import OmegaConf
-
-from taulc.analysis.cluster_analysis import ClustersSpec
-from taulc.analysis.context import EvaluateSpec
 from taulc.data.storage import DatasetError
 from taulc.errors import ConfigError
 from taulc.models.registry import model_class
-from taulc.paths import conf_dir
 from taulc.train_config import TrainConfig
 
 __all__ = [
-    "check_evaluate_config",
     "check_output_dir",
     "check_train_config",
 ]
@@ -57,29 +53,6 @@ def check_output_dir(path: str | os.PathLike[str], field: str) -> Path:
 
 
 # ----------------------------------------------------------------------------- per command
-def known_top_level(config_name: str) -> set[str]:
-    """Top-level keys of a primary config (``conf/<name>.yaml``): its own keys and its default groups."""
-
-    raw = OmegaConf.to_container(OmegaConf.load(Path(conf_dir()) / f"{config_name}.yaml"))
-    assert isinstance(raw, dict)
-    keys = {str(k) for k in raw if k not in ("defaults", "hydra")}
-    for d in raw.get("defaults") or []:
-        if isinstance(d, dict):
-            keys |= {str(k).replace("override ", "").strip().split("@")[0].lstrip("/") for k in d}
-    return keys
-
-
-def check_unknown_top_level(c: Mapping[str, Any], config_name: str, prog: str) -> None:
-    """Refuse top-level keys the command does not read (``++n_config=5`` would otherwise be ignored silently)."""
-    known = known_top_level(config_name)
-    unknown = sorted(str(k) for k in c if str(k) not in known and str(k) != "hydra")
-    if unknown:
-        raise ConfigError(
-            f"field '{unknown[0]}' is unknown to {prog} (a typo? '++' adds keys that nothing reads); "
-            f"known top-level fields: {sorted(k for k in known if not k.startswith('hydra'))}"
-        )
-
-
 def check_checkpoint_model(state: Any, model_cfg: Mapping[str, Any], ckpt: str) -> None:
     """A resume checkpoint must fit the composed model: same class and the same parameter shapes.
 
@@ -170,13 +143,3 @@ def check_train_config(c: Mapping[str, Any], dataset_root: str | os.PathLike[str
             f"build it first: python -m taulc.build dataset={name}"
         )
     return tc
-
-
-def check_evaluate_config(c: Mapping[str, Any]) -> None:
-    """``evaluate.py``: the report options and ``analysis.*`` through their schemas
-    (:class:`~taulc.analysis.context.EvaluateSpec`: unknown keys, types and ranges) and the report directory."""
-
-    spec = EvaluateSpec.from_config(c)
-    ClustersSpec.from_config(spec.analysis.clusters)
-    if spec.out:
-        check_output_dir(spec.out, "out")

@@ -525,6 +525,7 @@ EVALUATE = [
     ("analysis_unknown", ["+analysis.n_gridd=3"], r"'analysis\.n_gridd' is unknown; known fields of 'analysis'"),
     ("relation_unknown", ["+analysis.relation.nbins=3"], r"'analysis\.relation\.nbins' is unknown"),
     ("clusters_unknown", ["+analysis.clusters.threshold=0.2"], r"'analysis\.clusters\.threshold' is unknown"),
+    ("clusters_range", ["analysis.clusters.t_r=0"], r"'analysis\.clusters\.t_r' must be > 0"),
     ("gnn_type", ["analysis.gnn.max_graphs=two"], r"'analysis\.gnn\.max_graphs': expected an integer"),
     ("out_is_file", ["out={tmp}/afile.txt"], r"'out' = .*afile\.txt: exists and is not a directory"),
 ]

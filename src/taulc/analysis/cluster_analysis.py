@@ -43,11 +43,12 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from taulc.analysis.rheology import fit_power_law
-from taulc.config import from_mapping
+from taulc.config import check_number, from_mapping
 from taulc.data.storage import load_npz
 from taulc.dynamics.correlators import compute_correlators
 from taulc.dynamics.events import CageEvents, cage_events, wrap_into_cell
-from taulc.dynamics.phop import phop
+from taulc.dynamics.phop import FORMS, phop
+from taulc.errors import ConfigError
 from taulc.fileio import read_json
 from taulc.md.system import SystemSpec
 from taulc.physics.clusters import (
@@ -88,9 +89,10 @@ REQUIRED = ("times", "unwrapped", "nonaffine", "stress_xy", "strain", "tilt", "c
 PAPER_3D_MD = {"lambda_over_D1": 0.182, "nu_c": 0.176}
 
 
-@dataclass
+@dataclass(frozen=True)
 class ClusterAnalysisSettings:
-    """Knobs of the analysis (defaults: the paper's 3D MD choices where it states them)."""
+    """Knobs of the analysis (defaults: the paper's 3D MD choices where it states them); the ranges are
+    checked on construction, naming the field as ``analysis.clusters.<name>``."""
 
     lc2: float | None = None  # None: from the manifest's equilibrium reference, else 0.057 (paper)
     d: float | None = None  # None: first minimum of g_bb(r) of the first frame
@@ -107,21 +109,41 @@ class ClusterAnalysisSettings:
     phop_form: str = "length"  # "length" (their Eq. 2 as printed) or "length2" (Candelier's)
     transient: float = 0.0  # time discarded from the start of each trajectory for η
 
+    def __post_init__(self) -> None:
+        where = "analysis.clusters"
+        for k in ("lc2", "d", "sieve_spacing"):
+            if getattr(self, k) is not None:
+                check_number(getattr(self, k), f"{where}.{k}", lo=0, lo_open=True)
+        for k in ("c_prime", "r_stz", "grid_spacing", "window_step", "t_r"):
+            check_number(getattr(self, k), f"{where}.{k}", lo=0, lo_open=True)
+        check_number(self.threshold_c, f"{where}.threshold_c", lo=0, lo_open=True, hi=1)
+        for k in ("trace_back", "trace_forward", "transient"):
+            check_number(getattr(self, k), f"{where}.{k}", lo=0)
+        check_number(self.max_life_cycles, f"{where}.max_life_cycles", lo=0, integer=True)
+        if self.phop_form not in FORMS:
+            raise ConfigError(f"field '{where}.phop_form' must be one of {list(FORMS)}, got {self.phop_form!r}")
+
     @classmethod
     def from_config(cls, cfg: Mapping[str, Any] | None) -> ClusterAnalysisSettings:
         """The settings of an ``analysis.clusters`` node (its ``trajectories``/``manifest``/``system`` are ignored)."""
         return from_mapping(cls, cfg, "analysis.clusters", ignore=("trajectories", "manifest", "system"))
 
 
-@dataclass
+@dataclass(frozen=True)
 class ClustersSpec(ClusterAnalysisSettings):
-    """The ``analysis.clusters`` node of ``src/taulc/conf/evaluate.yaml``: the steady-shear runs to analyse
-    (``bench/cluster_runs.py`` output; null skips the section), the manifest giving l_c², the system, and
-    the analysis settings (:class:`ClusterAnalysisSettings` fields)."""
+    """The ``analysis.clusters`` node of ``src/taulc/conf/evaluate.yaml`` (part of the typed evaluate root,
+    :class:`taulc.analysis.context.AnalysisSpec`): the steady-shear runs to analyse (``bench/cluster_runs.py``
+    output; null skips the section), the manifest giving l_c², the system, and the analysis settings
+    (:class:`ClusterAnalysisSettings` fields)."""
 
     trajectories: str | None = None
     manifest: str | None = "datasets/demo/manifest.json"  # l_c² from its equilibrium reference
     system: str = "demo"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not self.system.strip():
+            raise ConfigError("field 'analysis.clusters.system' must name a system (src/taulc/conf/system/<name>.yaml)")
 
     @classmethod
     def from_config(cls, cfg: Mapping[str, Any] | None) -> ClustersSpec:  # type: ignore[override]

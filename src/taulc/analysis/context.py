@@ -1,4 +1,9 @@
-"""Labels and configurations of the dataset a report is about (:class:`DatasetContext`), loaded once."""
+"""The typed root of ``src/taulc/conf/evaluate.yaml`` (:class:`EvaluateSpec`, parsed once by
+:func:`taulc.analysis.report.evaluate`) and the labels and configurations of the dataset a report is about
+(:class:`DatasetContext`), loaded once.
+
+Each node's schema checks its own ranges in ``__post_init__`` and names the field (``analysis.n_grid``,
+``analysis.clusters.t_r``); what needs the inputs (the report directory, the runs) is checked by the report."""
 
 from __future__ import annotations
 
@@ -9,7 +14,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from taulc.config import from_mapping
+from taulc.analysis.cluster_analysis import ClustersSpec
+from taulc.config import check_number, from_mapping
 from taulc.data.dataset import load_dataset, load_shard, verify_shards
 from taulc.data.derived import descriptor_key
 from taulc.data.manifest import check_compatible, dataset_identity, read_manifest
@@ -27,6 +33,10 @@ class RelationSpec:
     n_bins: int = 20
     min_count: int = 5
 
+    def __post_init__(self) -> None:
+        check_number(self.n_bins, "analysis.relation.n_bins", lo=1, integer=True)
+        check_number(self.min_count, "analysis.relation.min_count", lo=1, integer=True)
+
 
 @dataclass(frozen=True)
 class RheologySpec:
@@ -34,6 +44,11 @@ class RheologySpec:
 
     thinning_min_rate: Literal["auto"] | float = "auto"  # lowest rate of the fit, or auto (log-slope <= -slope_threshold)
     slope_threshold: float = 0.3
+
+    def __post_init__(self) -> None:
+        if self.thinning_min_rate != "auto":
+            check_number(self.thinning_min_rate, "analysis.rheology.thinning_min_rate", lo=0, lo_open=True)
+        check_number(self.slope_threshold, "analysis.rheology.slope_threshold", lo=0, lo_open=True)
 
 
 @dataclass(frozen=True)
@@ -61,17 +76,15 @@ class GnnAttributionSpec:
     n_repeats: int = 3
     n_bins: int = 20
 
-
-def _clusters_default() -> dict[str, Any]:
-    return {"trajectories": None, "manifest": "datasets/demo/manifest.json", "t_r": 15.0, "phop_form": "length"}
+    def __post_init__(self) -> None:
+        for k in ("max_graphs", "n_repeats", "n_bins"):
+            check_number(getattr(self, k), f"analysis.gnn.{k}", lo=1, integer=True)
 
 
 @dataclass(frozen=True)
 class AnalysisSpec:
-    """The ``analysis`` node of ``src/taulc/conf/evaluate.yaml`` (Appendix A grid, Fig. 19 slices, sub-sections).
-
-    ``clusters`` stays a mapping here; :class:`taulc.analysis.cluster_analysis.ClustersSpec` types it (its
-    fields are the cluster analysis settings) and :func:`taulc.validate.check_evaluate_config` checks it first."""
+    """The ``analysis`` node of ``src/taulc/conf/evaluate.yaml`` (Appendix A grid, Fig. 19 slices, sub-sections;
+    ``clusters`` is :class:`taulc.analysis.cluster_analysis.ClustersSpec`)."""
 
     n_grid: int = 20  # Appendix A grid: L/20 cells per box edge (l_cg = L/20 in Eq. A1)
     oversample: int = 3  # Eq. A1 evaluated on an (n_grid * oversample)^3 FFT grid (odd)
@@ -82,7 +95,7 @@ class AnalysisSpec:
     relation: RelationSpec = field(default_factory=RelationSpec)
     rheology: RheologySpec = field(default_factory=RheologySpec)
     importance: ImportanceSpec = field(default_factory=ImportanceSpec)
-    clusters: dict[str, Any] = field(default_factory=_clusters_default)
+    clusters: ClustersSpec = field(default_factory=ClustersSpec)
     gnn: GnnAttributionSpec = field(default_factory=GnnAttributionSpec)
 
     def __post_init__(self) -> None:
@@ -106,8 +119,9 @@ def analysis_spec(node: AnalysisSpec | Mapping[str, Any] | None) -> AnalysisSpec
 
 @dataclass(frozen=True)
 class EvaluateSpec:
-    """The report options of ``src/taulc/conf/evaluate.yaml`` (the ``system``/``labels``/``descriptor``/``dataset`` groups
-    name a dataset and are read as a dataset config, :func:`dataset_of`)."""
+    """The frozen root of ``src/taulc/conf/evaluate.yaml``: the report options and the whole ``analysis`` node
+    (``analysis.clusters`` included), parsed once by :meth:`from_config`. The ``system``/``labels``/``descriptor``/
+    ``dataset`` groups name a dataset and are read as a dataset config (:func:`dataset_of`)."""
 
     run: str | None = "latest"  # run dir | latest | <model> | null
     runs: list[str] | str | None = "auto"  # auto | a list of runs | [] (none)
@@ -115,6 +129,10 @@ class EvaluateSpec:
     data_root: str | None = None  # look for the runs' dataset under this root
     out: str | None = None  # report directory; null = <hydra output dir>/report
     analysis: AnalysisSpec = field(default_factory=AnalysisSpec)
+
+    def __post_init__(self) -> None:
+        if not str(self.runs_root).strip():
+            raise ConfigError(f"field 'runs_root' must name a directory, got {self.runs_root!r}")
 
     @property
     def auto(self) -> bool:
@@ -130,7 +148,8 @@ class EvaluateSpec:
 
     @classmethod
     def from_config(cls, c: Mapping[str, Any]) -> EvaluateSpec:
-        """The spec of a composed evaluate config (``analysis`` checked as ``analysis.*``)."""
+        """Parse a composed evaluate config (plain containers) once; the first bad field raises a ConfigError
+        naming it (``analysis.n_grid``, ``analysis.clusters.t_r``; the top-level options as ``evaluate.<key>``)."""
         top = {k: c[k] for k in ("run", "runs", "runs_root", "data_root", "out") if k in c}
         return from_mapping(cls, {**top, "analysis": analysis_spec(c.get("analysis"))}, "evaluate")
 

@@ -44,7 +44,7 @@ from taulc.analysis.sections.importance import section_importance
 from taulc.analysis.sections.parity import section_parity
 from taulc.analysis.writer import ReportWriter, markdown_table
 from taulc.utils import to_plain as _plain
-from taulc.validate import check_evaluate_config
+from taulc.validate import check_output_dir
 
 log = logging.getLogger("taulc.evaluate")
 
@@ -75,8 +75,9 @@ def evaluate(cfg: Mapping[str, Any], output_dir: str | os.PathLike[str] | None =
 
     t_start = time.perf_counter()
     c = _plain(cfg)
-    check_evaluate_config(c)  # before any work: names the bad field
-    spec = EvaluateSpec.from_config(c)
+    spec = EvaluateSpec.from_config(c)  # the typed root, parsed once before any work: names the bad field
+    if spec.out:
+        check_output_dir(spec.out, "out")
     runs_root = Path(spec.runs_root)
     paths: list[Path] = []
     for s in [spec.run, *spec.extra_runs]:

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from taulc.errors import TaulcError
 from taulc.hydra_app import add_version_flag
-from taulc.predict.files import MapOptions, check_outputs, predict_files
+from taulc.predict.config import OUT_FORMATS, PredictConfig
+from taulc.predict.files import check_outputs, predict_files
 from taulc.predict.predictor import Predictor
 from taulc.runs.files import PREDICTOR
 from taulc.utils import install_tqdm_logging
@@ -55,7 +56,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--out-format",
         default="extxyz",
-        choices=["extxyz", "lammps-dump", "gsd", "same"],
+        choices=list(OUT_FORMATS),
         help="per-atom output: extxyz (default; the input's arrays and info keys kept), lammps-dump (the "
         "input dump's lines plus prediction columns), gsd (predictions in log/particles/taulc/*), same "
         "(the input's own format: dump -> lammps-dump, gsd -> gsd, else extxyz)",
@@ -107,19 +108,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger("gsd").setLevel(logging.WARNING)  # gsd logs every file it opens at INFO
 
     try:
-        check_outputs(args.inputs, Path(args.out), args.out_format, args.fmt)
-        pred = Predictor.load(args.bundle, device=args.device)
+        cfg = PredictConfig.from_args(args)  # parsed once: a bad option is named before any work
+        check_outputs(cfg.inputs, Path(cfg.out), cfg.out_format, cfg.fmt)
+        pred = Predictor.load(cfg.bundle, device=cfg.device)
     except TaulcError as exc:
         log.error("%s", exc)
         return 2
-    if args.species_map:
-        pred.species_map.update(args.species_map)
-    pred.strict = args.strict
-    if args.temperature is not None:
-        if not args.temperature > 0:
-            log.error("--temperature must be > 0 (LJ units), got %g", args.temperature)
-            return 2
-        pred.temperature = float(args.temperature)
+    return _run(cfg, pred)
+
+
+def _run(cfg: PredictConfig, pred: Predictor) -> int:
+    """Predict every input of ``cfg`` with ``pred``; the exit status (0 all done, 1 a file failed, 2 refused)."""
+    if cfg.species_map:
+        pred.species_map.update(cfg.species_map)
+    pred.strict = cfg.strict
+    if cfg.temperature is not None:
+        pred.temperature = cfg.temperature
     tr = pred.training
     log.info(
         "predictor %s (%s, target %s, trained on %s)",
@@ -128,17 +132,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         pred.target,
         (tr.get("dataset") or {}).get("name", "?"),
     )
-    maps = MapOptions(args.slice_z, args.slice_thickness, args.vmin, args.vmax, not args.no_png)
     try:
         rows, failed = predict_files(
             pred,
-            args.inputs,
-            args.out,
-            fmt=args.fmt,
-            allow_small_cell=args.allow_small_cell,
-            maps=maps,
-            progress=not args.quiet,
-            out_format=args.out_format,
+            cfg.inputs,
+            cfg.out,
+            fmt=cfg.fmt,
+            allow_small_cell=cfg.allow_small_cell,
+            maps=cfg.maps,
+            progress=not cfg.quiet,
+            out_format=cfg.out_format,
         )
     except TaulcError as exc:
         log.error("%s", exc)
@@ -155,9 +158,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 r.get("out_csv", "the CSV"),
             )
     if failed:
-        log.error("%d of %d file(s) failed: %s", len(failed), len(args.inputs), ", ".join(failed))
+        log.error("%d of %d file(s) failed: %s", len(failed), len(cfg.inputs), ", ".join(failed))
         return 1
-    log.info("%d file(s) written to %s", len(rows), args.out)
+    log.info("%d file(s) written to %s", len(rows), cfg.out)
     return 0
 
 

@@ -12,7 +12,8 @@ For an input ``<dir>/<stem>.<ext>`` three files appear in the output directory:
 
 They are written to temporary names and renamed only when every frame of the
 file succeeded: a failing file leaves nothing behind.  Memory is bounded by one
-frame plus two map slabs, whatever the trajectory length.
+frame plus two map slabs, whatever the trajectory length.  The map settings (:class:`MapOptions`) and
+:data:`OUT_FORMATS` are defined, and checked, in :mod:`taulc.predict.config`.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ from taulc.data.ingest import InputError
 from taulc.errors import TaulcError
 from taulc.fileio import atomic_write_bytes, publish, temp_beside
 from taulc.models.outputs import SCORE
+from taulc.predict.config import OUT_FORMATS, MapOptions
 from taulc.predict.outputs import MapPanel, csv_bytes, gsd_frame, hardness_map, map_panel, write_dump_frame, write_extxyz_frame
 from taulc.predict.predictor import Predictor
 from taulc.validate import check_output_dir
@@ -55,19 +56,6 @@ SUFFIXES = {
     "csv": ".taulc.csv",
     "png": ".taulc.png",
 }
-OUT_FORMATS = ("extxyz", "lammps-dump", "gsd", "same")
-"""Per-atom output formats (``--out-format``); ``same``: a LAMMPS dump -> lammps-dump, gsd -> gsd, else extxyz."""
-
-
-@dataclass
-class MapOptions:
-    """Hardness-map settings: slab centre ``z`` (None = mid-box), ``thickness``, colour range (None = bundle's)."""
-
-    z: float | None = None
-    thickness: float = 1.5
-    vmin: float | None = None
-    vmax: float | None = None
-    enabled: bool = True
 
 
 def out_format_for(path: str | os.PathLike[str], out_format: str = "extxyz", fmt: str | None = None) -> str:

@@ -88,9 +88,16 @@ def test_schema_defaults_are_the_shipped_yaml_defaults() -> None:
     assert SplitSpec.from_config(_yaml("split/config.yaml")) == SplitSpec()
     assert SplitSpec.from_config(_yaml("split/rate.yaml")).test_rates == (0.01,)
     ev = _yaml("evaluate.yaml")
-    assert EvaluateSpec.from_config(ev) == EvaluateSpec()
-    assert ClustersSpec.from_config(ev["analysis"]["clusters"]) == ClustersSpec()
-    assert to_mapping(EvaluateSpec())["analysis"] == ev["analysis"]  # every shipped key is a field, same value
+    spec = EvaluateSpec.from_config(ev)  # the root, parsed once: analysis.clusters is typed with the rest
+    assert spec == EvaluateSpec() and isinstance(spec.analysis.clusters, ClustersSpec)
+    assert spec.analysis.clusters == ClustersSpec.from_config(ev["analysis"]["clusters"]) == ClustersSpec()
+    typed = to_mapping(EvaluateSpec())["analysis"]
+    shipped_clusters = ev["analysis"].pop("clusters")
+    assert {k: v for k, v in typed.items() if k != "clusters"} == ev["analysis"]  # every shipped key is a field
+    assert {k: typed["clusters"][k] for k in shipped_clusters} == shipped_clusters  # ... with the same value
+    assert {k: ev[k] for k in ("run", "runs", "runs_root", "data_root", "out")} == {
+        k: v for k, v in to_mapping(EvaluateSpec()).items() if k != "analysis"
+    }
 
 
 @pytest.mark.parametrize(
@@ -105,12 +112,22 @@ def test_schema_defaults_are_the_shipped_yaml_defaults() -> None:
         ("early_stopping", {"patience": -1}, "'early_stopping.patience' must be >= 0"),
         ("analysis", {"importance": {"greedy": 3}}, "'analysis.importance.greedy' is unknown"),
         ("analysis", {"rheology": {"thinning_min_rate": "low"}}, "'analysis.rheology.thinning_min_rate'"),
+        ("analysis", {"n_grid": 1}, "'analysis.n_grid' must be >= 2"),
+        ("analysis", {"relation": {"min_count": 0}}, "'analysis.relation.min_count' must be >= 1"),
+        ("analysis", {"rheology": {"thinning_min_rate": -0.1}}, "'analysis.rheology.thinning_min_rate' must be > 0"),
+        ("analysis", {"gnn": {"n_repeats": 0}}, "'analysis.gnn.n_repeats' must be >= 1"),
+        ("analysis", {"clusters": {"t_r": 0}}, "'analysis.clusters.t_r' must be > 0"),
+        ("analysis", {"clusters": {"threshold_c": 1.5}}, "'analysis.clusters.threshold_c' must be <= 1"),
+        ("analysis", {"clusters": {"phop_form": "area"}}, "'analysis.clusters.phop_form' must be one of"),
+        ("analysis", {"clusters": {"tr": 1}}, "'analysis.clusters.tr' is unknown"),
+        ("evaluate", {"analysis": {"clusters": {"max_life_cycles": -1}}}, "'analysis.clusters.max_life_cycles' must be >= 0"),
+        ("evaluate", {"runs_root": " "}, "'runs_root' must name a directory"),
     ],
 )
 def test_train_and_evaluate_nodes_refuse_naming_the_field(node: str, data: dict, msg: str) -> None:
     import re
 
-    from taulc.analysis.context import analysis_spec
+    from taulc.analysis.context import EvaluateSpec, analysis_spec
     from taulc.data.splits import SplitSpec
     from taulc.data.train_spec import TrainDataSpec
     from taulc.evaluation.skill import target_spec
@@ -122,6 +139,7 @@ def test_train_and_evaluate_nodes_refuse_naming_the_field(node: str, data: dict,
         "target": target_spec,
         "early_stopping": EarlyStoppingSpec.from_config,
         "analysis": analysis_spec,
+        "evaluate": EvaluateSpec.from_config,
     }[node]
     with pytest.raises(ConfigError, match=re.escape(msg)):
         parse(data)

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from taulc.analysis.cluster_analysis import ClustersSpec, RateResult, analyse_runs, scaling_table
-from taulc.analysis.context import analysis_spec
+from taulc.analysis.cluster_analysis import RateResult, analyse_runs, scaling_table
+from taulc.analysis.context import AnalysisSpec, analysis_spec
 from taulc.analysis.plotting import RatePalette
 from taulc.analysis.sections.base import ReportInputs
 from taulc.analysis.writer import ReportWriter
@@ -164,11 +164,11 @@ def write_section(rep: ReportWriter, results: Sequence[RateResult]) -> dict[str,
     return sc
 
 
-def section_clusters(rep: ReportWriter, acfg: Any) -> None:
+def section_clusters(rep: ReportWriter, acfg: AnalysisSpec | Mapping[str, Any] | None) -> None:
     """Hook for ``evaluate.py``: runs when ``analysis.clusters.trajectories`` names a folder
     (``acfg``: the :class:`~taulc.analysis.context.AnalysisSpec` or an ``analysis`` mapping)."""
 
-    spec = ClustersSpec.from_config(analysis_spec(acfg).clusters)
+    spec = analysis_spec(acfg).clusters  # a ClustersSpec, checked with the rest of the evaluate config
     if not spec.trajectories:
         rep.skip("convective clusters", "analysis.clusters.trajectories is not set (bench/cluster_runs.py output)")
         return

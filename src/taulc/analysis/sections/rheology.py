@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from taulc.analysis.context import AnalysisSpec
 from taulc.analysis.plotting import RatePalette, plain_log_ticks, plt, rate_label
 from taulc.analysis.rheology_analysis import RheologyInputs, RheologyModels, rheology_inputs, run_models
 from taulc.analysis.sections.base import ReportInputs
@@ -373,7 +374,7 @@ def _fig_sgr_eta(inp: RheologyInputs, mod: RheologyModels, tab: pd.DataFrame, re
     return fig
 
 
-def section_rheology(rep: ReportWriter, ctx: Any, pal: RatePalette, acfg: Mapping[str, Any]) -> None:
+def section_rheology(rep: ReportWriter, ctx: Any, pal: RatePalette, acfg: AnalysisSpec | Mapping[str, Any] | None = None) -> None:
     """Write the rheology section (what cannot be made is listed under "Skipped")."""
 
     rep.h("5. Rheology: duality viscosity, grid-cell start-up, PEL and SGR (Sec. III, V, App. B)")
