@@ -1,106 +1,24 @@
-"""Message-passing GNN on the particle graph in the shear frame.
+"""Message-passing GNN on the particle graph in the shear frame: :class:`ParticleGNN`.
 
-Shear breaks rotational symmetry: the paper's second most informative
-descriptor family is g_2^{-2} ~ xy / r^2 (Sec. IV.A, Fig. 16), so this model
-is deliberately *not* rotation invariant. Each edge j -> i carries the
-relative vector ``r = (dx, dy, dz)`` (``edge_attr[:, :3]``, flow x, gradient
-y, vorticity z) and is embedded as
-
-    radial basis of |r|  (x)  angular features of u = r / |r|,
-
-with the angular features the real l <= 2 polynomials that respect the
-symmetries of planar shear flow (C2h: 180 deg about z, z mirror, inversion)
-``[1, ux uy, ux^2 - uy^2, 3 uz^2 - 1]`` (``ux uy`` is the g_2^{-2}
-symmetry; it flips under x -> -x, so flow orientation is learnt;
-``"none"`` gives a rotation-invariant ablation). Because only relative
-vectors enter, outputs are translation invariant; sum aggregation makes node
-outputs permutation equivariant; no dense N x N tensor is ever formed.
-
-Layers are pre-LayerNorm residual edge-conditioned MPNN blocks::
-
-    m_ij = MLP([LN(h_i), LN(h_j), e_ij]) * env(|r_ij|)
-    h_i <- h_i + MLP([LN(h_i), sum_j m_ij / avg_neighbors])
-
-with a smooth cosine envelope ``env`` so neighbours enter the cutoff
-continuously. Node inputs: species embedding (+ standardised descriptors x).
+The network is :class:`~taulc.models.networks.GraphEncoder` (edge basis, symmetry of the shear
+frame, message-passing blocks: see :mod:`taulc.models.networks`); this module declares the
+training module around it (heads, losses, metrics: :class:`~taulc.models.multitask.MultiTaskModule`).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
-from typing import Any
 
-import torch
-from torch import Tensor, nn
-from torch_geometric.utils import scatter
-
-from taulc.models.base import get_field, plain
-from taulc.models.multitask import MultiTaskModule, mlp
+from taulc.models.base import plain
+from taulc.models.multitask import MultiTaskModule
+from taulc.models.networks import GraphEncoder
 from taulc.models.registry import register_model
 from taulc.structure.graphs import DEFAULT_GRAPH_RADIUS
 
-__all__ = ["EdgeBasis", "InteractionBlock", "ParticleGNN"]
+__all__ = ["ParticleGNN"]
 
-_N_ANGULAR = {"l2": 4, "none": 1}
-
-
-class EdgeBasis(nn.Module):
-    """Radial (Gaussian) x angular edge features of the shear frame.
-
-    The angular part keeps the real l <= 2 polynomials of the unit vector that
-    are invariant under the point group of planar shear flow v_x = γ̇ y
-    (C2h: 180° rotation about z, the z mirror and inversion all map the flow
-    onto itself): 1, u_x u_y (the g_2^-2 direction), u_x² - u_y² and
-    3u_z² - 1.  The odd terms (u_x, u_y, u_z, u_x u_z, u_y u_z) are excluded,
-    so predictions are unchanged by those symmetries, while u_x u_y still
-    flips under the x -> -x mirror: orientation relative to the shear is learnt.
-    """
-
-    def __init__(self, cutoff: float, n_rbf: int = 16, angular: str = "l2") -> None:
-        super().__init__()
-        if angular not in _N_ANGULAR:
-            raise ValueError(f"angular must be one of {sorted(_N_ANGULAR)}, got {angular!r}")
-        self.cutoff = float(cutoff)
-        self.angular = angular
-        self.register_buffer("centers", torch.linspace(0.0, cutoff, n_rbf))
-        self.width = cutoff / n_rbf
-        self.dim = n_rbf * _N_ANGULAR[angular]
-
-    def envelope(self, r: Tensor) -> Tensor:
-        """Cosine cutoff: 1 at r = 0, 0 (with zero slope) at r = cutoff."""
-        return torch.where(r < self.cutoff, 0.5 * (torch.cos(math.pi * r / self.cutoff) + 1.0), torch.zeros_like(r))
-
-    def angular_features(self, u: Tensor) -> Tensor:
-        ux, uy, uz = u.unbind(-1)
-        one = torch.ones_like(ux)
-        if self.angular == "none":
-            return one[:, None]
-        return torch.stack([one, ux * uy, ux * ux - uy * uy, 3 * uz * uz - 1], -1)
-
-    def forward(self, vec: Tensor, r: Tensor) -> Tensor:
-        rbf = torch.exp(-0.5 * ((r[:, None] - self.centers) / self.width) ** 2)
-        u = vec / r.clamp_min(1e-9)[:, None]
-        ang = self.angular_features(u)
-        return (rbf[:, :, None] * ang[:, None, :]).flatten(1)
-
-
-class InteractionBlock(nn.Module):
-    """Pre-LN residual edge-conditioned message passing block (sum aggregation)."""
-
-    def __init__(self, hidden: int, edge_dim: int, dropout: float = 0.0, avg_neighbors: float = 40.0) -> None:
-        super().__init__()
-        self.norm = nn.LayerNorm(hidden)
-        self.message = mlp(2 * hidden + edge_dim, hidden, hidden, 2, dropout)
-        self.update = mlp(2 * hidden, hidden, hidden, 2, dropout)
-        self.avg_neighbors = float(avg_neighbors)
-
-    def forward(self, h: Tensor, edge_index: Tensor, e: Tensor, env: Tensor) -> Tensor:
-        src, dst = edge_index
-        hn = self.norm(h)
-        m = self.message(torch.cat([hn[dst], hn[src], e], -1)) * env[:, None]
-        agg = scatter(m, dst, dim=0, dim_size=h.shape[0], reduce="sum") / self.avg_neighbors
-        return h + self.update(torch.cat([hn, agg], -1))
+#: the network's submodules, which were attributes of the model before the network split
+_NET_PARTS = ("basis", "edge_embed", "species_embed", "x_embed", "blocks", "out_norm")
 
 
 @register_model
@@ -125,21 +43,22 @@ class ParticleGNN(MultiTaskModule):
     input_kind = "graph"
     test_with_best_checkpoint = True
     report_roles = ("regression", "attribution")
+    legacy_prefixes = tuple((f"{p}.", f"net.{p}.") for p in _NET_PARTS)
 
     @property
     def symmetry(self) -> str | None:  # type: ignore[override]
-        """``C2h`` for species-only inputs (the edge basis keeps only C2h-invariant terms, :class:`EdgeBasis`);
+        """``C2h`` for species-only inputs (the edge basis keeps only C2h-invariant terms, :class:`~taulc.models.networks.EdgeBasis`);
         undeclared when node descriptors are added (their symmetry is the descriptors')."""
         return None if self.hparams.get("n_features") else "C2h"
 
     @classmethod
     def owns_state_dict(cls, keys: set[str]) -> bool:
-        return any(k.startswith("blocks.") for k in keys)
+        return any(k.startswith(("net.blocks.", "blocks.")) for k in keys)
 
     @property
     def cutoff(self) -> float:
         """Reach of the edges the model reads (its ``radius``): the default graph radius when serving."""
-        return self.basis.cutoff
+        return self.net.basis.cutoff
 
     @property
     def n_node_features(self) -> int:
@@ -170,32 +89,4 @@ class ParticleGNN(MultiTaskModule):
             hidden, task_weights, balance_classes, lr, weight_decay, scheduler, dropout, n_features, monitor, monitor_mode
         )
         self.save_hyperparameters()
-        self.basis = EdgeBasis(radius, n_rbf, angular)
-        self.edge_embed = mlp(self.basis.dim, hidden, hidden, 2)
-        self.species_embed = nn.Embedding(n_species, hidden)
-        self.x_embed = mlp(int(n_features), hidden, hidden, 2) if n_features else None
-        self.blocks = nn.ModuleList(InteractionBlock(hidden, hidden, dropout, avg_neighbors) for _ in range(n_layers))
-        self.out_norm = nn.LayerNorm(hidden)
-
-    def encode(self, batch: Any) -> Tensor:
-        species = get_field(batch, "species")
-        edge_index = get_field(batch, "edge_index")
-        edge_attr = get_field(batch, "edge_attr")
-        if species is None or edge_index is None or edge_attr is None:
-            raise KeyError("ParticleGNN needs graph fields 'species', 'edge_index' and 'edge_attr'")
-        if edge_attr.ndim != 2 or edge_attr.shape[1] < 4:
-            raise ValueError(f"edge_attr must be (E, 4) = (dx, dy, dz, |r|), got {tuple(edge_attr.shape)}")
-        h = self.species_embed(species.long())
-        x = self.normalized_x(batch)
-        if x is not None and self.x_embed is not None:
-            h = h + self.x_embed(x)
-        ea = edge_attr.to(h.dtype)
-        r = ea[:, 3]
-        keep = (r < self.basis.cutoff) & (r > 0)
-        if not bool(keep.all()):
-            edge_index, ea, r = edge_index[:, keep], ea[keep], r[keep]
-        e = self.edge_embed(self.basis(ea[:, :3], r))
-        env = self.basis.envelope(r)
-        for block in self.blocks:
-            h = block(h, edge_index, e, env)
-        return self.out_norm(h)
+        self.net = GraphEncoder(hidden, n_layers, radius, n_rbf, angular, avg_neighbors, n_species, n_features, dropout)

@@ -4,12 +4,10 @@ the ridge/SVM baselines of Sec. IV, on the same tabular batches)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
-
-from torch import Tensor, nn
 
 from taulc.models.base import plain
-from taulc.models.multitask import MultiTaskModule, mlp
+from taulc.models.multitask import MultiTaskModule
+from taulc.models.networks import DescriptorEncoder
 from taulc.models.registry import register_model
 
 __all__ = ["DescriptorMLP"]
@@ -17,7 +15,7 @@ __all__ = ["DescriptorMLP"]
 
 @register_model
 class DescriptorMLP(MultiTaskModule):
-    """MLP encoder on standardised descriptors ``x`` with the shared heads.
+    """:class:`~taulc.models.networks.DescriptorEncoder` on standardised descriptors ``x`` with the shared heads.
 
     Args:
         n_features: number of descriptors (required, e.g. 576 for Eq. 13).
@@ -26,6 +24,8 @@ class DescriptorMLP(MultiTaskModule):
     """
 
     short_name = "mlp"
+    # before the network split: encoder = Sequential(mlp, SiLU, LayerNorm)
+    legacy_prefixes = (("encoder.0.", "net.mlp."), ("encoder.2.", "net.norm."))
 
     def __init__(
         self,
@@ -48,13 +48,8 @@ class DescriptorMLP(MultiTaskModule):
             hidden, task_weights, balance_classes, lr, weight_decay, scheduler, dropout, n_features, monitor, monitor_mode
         )
         self.save_hyperparameters()
-        self.encoder = nn.Sequential(mlp(n_features, hidden, hidden, n_layers, dropout), nn.SiLU(), nn.LayerNorm(hidden))
+        self.net = DescriptorEncoder(n_features, hidden, n_layers, dropout)
 
     @classmethod
     def owns_state_dict(cls, keys: set[str]) -> bool:
-        return any(k.startswith("encoder.") for k in keys)
-
-    def encode(self, batch: Any) -> Tensor:
-        x = self.normalized_x(batch)
-        assert x is not None
-        return self.encoder(x)
+        return any(k.startswith(("net.mlp.", "encoder.")) for k in keys)

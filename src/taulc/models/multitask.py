@@ -1,6 +1,8 @@
-"""Multi-task neural models (GNN, descriptor MLP): shared heads, losses and metrics.
+"""Multi-task neural models (GNN, descriptor MLP): the one training module of the neural models.
 
-Three per-particle heads on a shared encoder:
+:class:`MultiTaskModule` holds a network ``self.net`` (a plain ``nn.Module`` of
+:mod:`taulc.models.networks`: batch fields -> per-particle embeddings) and three
+per-particle heads on it:
 
 * ``y``        -- regression of ``ln tau_LC`` (Sec. IV.A), MSE on the
                   standardised target;
@@ -19,9 +21,8 @@ they travel with checkpoints and bundles and are not recomputed on resume.
 from __future__ import annotations
 
 import logging
-from abc import abstractmethod
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -29,6 +30,7 @@ from torch import Tensor, nn
 
 from taulc.models.base import TaulcModule, get_field
 from taulc.models.metrics import classification_metrics, pearson, regression_metrics, spearman
+from taulc.models.networks import mlp
 from taulc.models.outputs import MOBILITY, PROBABILITY, SCORE, Output, regression_output
 
 log = logging.getLogger(__name__)
@@ -37,26 +39,21 @@ TASKS: tuple[str, ...] = ("y", "cls", "mobility")
 DEFAULT_TASK_WEIGHTS: dict[str, float] = {"y": 1.0, "cls": 1.0, "mobility": 0.0}
 
 
-def mlp(
-    d_in: int, d_hidden: int, d_out: int, n_layers: int = 2, dropout: float = 0.0, act: type[nn.Module] = nn.SiLU
-) -> nn.Sequential:
-    """Plain MLP: (Linear, act, dropout) x (n_layers - 1), Linear."""
-    layers: list[nn.Module] = []
-    d = d_in
-    for _ in range(n_layers - 1):
-        layers += [nn.Linear(d, d_hidden), act()]
-        if dropout > 0:
-            layers.append(nn.Dropout(dropout))
-        d = d_hidden
-    layers.append(nn.Linear(d, d_out))
-    return nn.Sequential(*layers)
+def _rename_legacy_keys(module: MultiTaskModule, state_dict: dict[str, Any], prefix: str, *_: Any) -> None:
+    """Load-state-dict pre-hook: keys under an old prefix of ``module.legacy_prefixes`` move to the new one."""
+    for old, new in module.legacy_prefixes:
+        for key in [k for k in state_dict if k.startswith(prefix + old)]:
+            state_dict[prefix + new + key[len(prefix + old) :]] = state_dict.pop(key)
 
 
 class MultiTaskModule(TaulcModule):
     """Base for neural models: heads, masked multi-task loss, optimiser, metrics.
 
-    Subclasses implement :meth:`encode` returning per-node embeddings
-    ``(M, hidden)`` for all rows/nodes of the batch.
+    A subclass builds the network ``self.net`` (:mod:`taulc.models.networks`) after
+    ``super().__init__()`` (heads first: the parameter order, hence the weights a seed gives, and
+    the optimiser state of checkpoints stay as they were) and declares its contract properties;
+    :meth:`encode` feeds the network the batch fields it names in ``inputs``. State dicts written
+    before the network moved into ``self.net`` still load: ``legacy_prefixes`` renames their keys.
 
     Args:
         hidden: embedding width fed to the heads.
@@ -72,6 +69,9 @@ class MultiTaskModule(TaulcModule):
             on, else ``val/roc_auc`` (cls) or ``val/mobility_pearson``.
     """
 
+    net: nn.Module  # batch fields -> (M, hidden); built by the subclass
+    #: ``(old, new)`` key prefixes: state dicts of the layout before ``self.net`` load through a pre-hook
+    legacy_prefixes: ClassVar[tuple[tuple[str, str], ...]] = ()
     callbacks_default = "early_stopping"  # trained by gradient descent: stop on the monitored metric
     report_roles = ("regression",)  # parity section when the y head is on (y_pred predicted)
     report_priority = 1  # after ridge, the paper's Fig. 17 model
@@ -110,6 +110,7 @@ class MultiTaskModule(TaulcModule):
         self.register_buffer("mobility_scale", torch.ones(()))
         self.register_buffer("pos_weight", torch.ones(()))
         self.register_buffer("stats_ready", torch.zeros((), dtype=torch.bool))
+        self.register_load_state_dict_pre_hook(_rename_legacy_keys)
 
     # ------------------------------------------------------------ selection
     @property
@@ -126,9 +127,11 @@ class MultiTaskModule(TaulcModule):
         return self.hparams.get("monitor_mode") or ("min" if self.monitor.endswith(("loss", "mse")) else "max")
 
     # ------------------------------------------------------------ model
-    @abstractmethod
     def encode(self, batch: Any) -> Tensor:
-        """Per-particle embeddings (n, hidden) fed to the task heads."""
+        """Per-particle embeddings ``(M, hidden)`` fed to the task heads: ``self.net`` called with the
+        batch fields its ``inputs`` name, ``x`` standardised (:meth:`normalized_x`; None without descriptors)."""
+        names: tuple[str, ...] = getattr(self.net, "inputs", ("x",))
+        return self.net(**{k: self.normalized_x(batch) if k == "x" else get_field(batch, k) for k in names})
 
     def node_mask(self, batch: Any) -> Tensor:
         """Rows/nodes that count for loss and metrics (``mask`` field or all)."""

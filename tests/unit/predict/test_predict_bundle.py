@@ -120,3 +120,23 @@ def test_loading_needs_neither_hydra_nor_the_dataset(runs, tiny_dataset: Path, t
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert r.returncode == 0 and "ok" in r.stdout, r.stderr[-2000:]
+
+
+def test_bundle_written_before_the_network_split_loads(runs, tiny_dataset: Path, tmp_path: Path):
+    """A GNN bundle whose state_dict has the keys of before the network split (``blocks.0...``, not
+    ``net.blocks.0...``) still loads at format_version 1 and predicts exactly as the current one."""
+    from taulc.predict import Predictor
+
+    src = runs["gnn"] / "predictor.pt"
+    b = torch.load(src, weights_only=True)
+    sd = b["model"]["state_dict"]
+    assert any(k.startswith("net.blocks.") for k in sd)
+    b["model"]["state_dict"] = {k.removeprefix("net."): v for k, v in sd.items()}
+    torch.save(b, tmp_path / "old_keys.pt")
+    z = shard(tiny_dataset, 0)
+    new, old = (
+        Predictor.load(p).predict_arrays(z["positions"], z["species"], z["cell"], allow_small_cell=True)
+        for p in (src, tmp_path / "old_keys.pt")
+    )
+    for k in ("ln_tau_lc_pred", "logit", "p_slow"):
+        np.testing.assert_array_equal(old.values[k], new.values[k])
