@@ -132,7 +132,6 @@ def thread_policy() -> int | None:
 
 def known_top_level(config_name: str) -> set[str]:
     """Top-level keys of a primary config (``conf/<name>.yaml``): its own keys and its default groups."""
-    from omegaconf import OmegaConf  # noqa: PLC0415
 
     raw = OmegaConf.to_container(OmegaConf.load(Path(conf_dir()) / f"{config_name}.yaml"))
     assert isinstance(raw, dict)
