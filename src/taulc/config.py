@@ -26,12 +26,16 @@ import numbers
 import types
 import typing
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, Literal, TypeVar, Union
 
+from omegaconf import OmegaConf
+
 from taulc.errors import ConfigError
+from taulc.paths import conf_dir
 from taulc.utils import to_plain
 
-__all__ = ["check_number", "from_mapping", "require_node", "to_mapping"]
+__all__ = ["check_number", "check_unknown_top_level", "from_mapping", "known_top_level", "require_node", "to_mapping"]
 
 log = logging.getLogger(__name__)
 
@@ -196,3 +200,26 @@ def require_node(c: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     if not isinstance(node, Mapping):
         raise ConfigError(f"field '{key}' is missing (choose {key}=<name>)")
     return node
+
+
+def known_top_level(config_name: str) -> set[str]:
+    """Top-level keys of a primary config (``conf/<name>.yaml``): its own keys and its default groups."""
+
+    raw = OmegaConf.to_container(OmegaConf.load(Path(conf_dir()) / f"{config_name}.yaml"))
+    assert isinstance(raw, dict)
+    keys = {str(k) for k in raw if k not in ("defaults", "hydra")}
+    for d in raw.get("defaults") or []:
+        if isinstance(d, dict):
+            keys |= {str(k).replace("override ", "").strip().split("@")[0].lstrip("/") for k in d}
+    return keys
+
+
+def check_unknown_top_level(c: Mapping[str, Any], config_name: str, prog: str) -> None:
+    """Refuse top-level keys the command does not read (``++n_config=5`` would otherwise be ignored silently)."""
+    known = known_top_level(config_name)
+    unknown = sorted(str(k) for k in c if str(k) not in known and str(k) != "hydra")
+    if unknown:
+        raise ConfigError(
+            f"field '{unknown[0]}' is unknown to {prog} (a typo? '++' adds keys that nothing reads); "
+            f"known top-level fields: {sorted(k for k in known if not k.startswith('hydra'))}"
+        )

@@ -9,9 +9,6 @@
   *this* script composes, with their options, for ``--help``);
 * logging cooperates with tqdm progress bars (:func:`taulc.utils.install_tqdm_logging`).
 
-:func:`check_unknown_top_level` refuses top-level keys that the composed primary config does not declare
-(:func:`known_top_level`: its own keys and its default groups).
-
 The console scripts themselves are in :mod:`taulc.cli`.
 """
 
@@ -23,14 +20,12 @@ import logging
 import os
 import platform
 import sys
-from collections.abc import Callable, Mapping
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from omegaconf import OmegaConf
 
 from taulc import __version__
-from taulc.errors import ConfigError
 from taulc.paths import conf_dir
 from taulc.runs import claim_new_dir
 from taulc.utils import available_cores, default_threads, install_tqdm_logging
@@ -41,8 +36,6 @@ __all__ = [
     "version_text",
     "add_version_flag",
     "thread_policy",
-    "known_top_level",
-    "check_unknown_top_level",
 ]
 
 
@@ -128,29 +121,6 @@ def thread_policy() -> int | None:
 
     logging.getLogger("taulc").info("joblib sweep (n_jobs=%s on %d cores): %d OpenMP thread(s) per process", n_jobs, cores, n)
     return n
-
-
-def known_top_level(config_name: str) -> set[str]:
-    """Top-level keys of a primary config (``conf/<name>.yaml``): its own keys and its default groups."""
-
-    raw = OmegaConf.to_container(OmegaConf.load(Path(conf_dir()) / f"{config_name}.yaml"))
-    assert isinstance(raw, dict)
-    keys = {str(k) for k in raw if k not in ("defaults", "hydra")}
-    for d in raw.get("defaults") or []:
-        if isinstance(d, dict):
-            keys |= {str(k).replace("override ", "").strip().split("@")[0].lstrip("/") for k in d}
-    return keys
-
-
-def check_unknown_top_level(c: Mapping[str, Any], config_name: str, prog: str) -> None:
-    """Refuse top-level keys the command does not read (``++n_config=5`` would otherwise be ignored silently)."""
-    known = known_top_level(config_name)
-    unknown = sorted(str(k) for k in c if str(k) not in known and str(k) != "hydra")
-    if unknown:
-        raise ConfigError(
-            f"field '{unknown[0]}' is unknown to {prog} (a typo? '++' adds keys that nothing reads); "
-            f"known top-level fields: {sorted(k for k in known if not k.startswith('hydra'))}"
-        )
 
 
 def hydra_entry(task: Callable[[Any], Any], config_name: str, prog: str) -> Any:

@@ -33,7 +33,7 @@ from taulc import __version__
 from taulc.data.storage import save_npz
 from taulc.errors import exit_on_error
 from taulc.fileio import atomic_write_json
-from taulc.hydra_app import check_unknown_top_level, hydra_entry
+from taulc.hydra_app import hydra_entry
 from taulc.md import Configuration, Segment, make_engine, write_configuration
 from taulc.runs import discard_refused_run
 from taulc.simulate_config import SimulateConfig
@@ -55,7 +55,6 @@ def simulate(cfg: Any, out_dir: str | os.PathLike | None = None) -> dict[str, An
 
     container = OmegaConf.to_container(cfg, resolve=True) if not isinstance(cfg, dict) else cfg
     assert isinstance(container, dict)
-    check_unknown_top_level(container, "simulate", "taulc-simulate")
     sc = SimulateConfig.from_config(container)  # before any MD: system, protocol, rates, dt, n_configs, engine
     out = Path(out_dir or sc.out_dir or _hydra_dir() or Path.cwd() / "outputs" / "simulate")
     check_output_dir(out, "out_dir")

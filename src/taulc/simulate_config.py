@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from taulc.config import check_number, from_mapping, require_node
+from taulc.config import check_number, check_unknown_top_level, from_mapping, require_node
 from taulc.errors import ConfigError
 from taulc.md.engine_spec import EngineSpec
 from taulc.md.protocol import ProtocolError, ProtocolSpec
@@ -67,6 +67,7 @@ class SimulateConfig:
     def from_config(cls, c: Mapping[str, Any]) -> SimulateConfig:
         """Parse the composed config (plain containers) once; the first bad field raises a ConfigError
         (or the schema's own error, e.g. :class:`~taulc.md.system.SystemSpecError`) naming it."""
+        check_unknown_top_level(c, "simulate", "taulc-simulate")
         system = SystemSpec.from_config(require_node(c, "system"))
         protocol = ProtocolSpec.from_config(require_node(c, "protocol"))
         return cls(

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from taulc.config import check_number
+from taulc.config import check_number, check_unknown_top_level
 from taulc.data.splits import SplitSpec
 from taulc.data.train_spec import TrainDataSpec
 from taulc.errors import ConfigError
@@ -49,6 +49,7 @@ class TrainConfig:
     @classmethod
     def from_config(cls, c: Mapping[str, Any]) -> TrainConfig:
         """Parse the composed config (plain containers) once; the first bad field raises a ConfigError naming it."""
+        check_unknown_top_level(c, "train", "train.py")
         target = target_spec(c.get("target"))
         seed = c.get("seed", 0)
         check_number(seed, "seed", lo=0, integer=True)

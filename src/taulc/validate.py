@@ -10,7 +10,7 @@ stays here needs the file system or other inputs: :func:`check_output_dir` (``ou
 (:func:`check_train_config`, :func:`check_checkpoint_model`). ``evaluate.py`` parses its config once
 (:class:`taulc.analysis.context.EvaluateSpec`) and checks its report directory with :func:`check_output_dir`;
 ``taulc-predict`` parses its command line once (:class:`taulc.predict.config.PredictConfig`); unknown top-level
-keys are refused by :func:`taulc.hydra_app.check_unknown_top_level`.  Ingested files and configurations are checked
+keys are refused by the roots themselves (:func:`taulc.config.check_unknown_top_level`).  Ingested files and configurations are checked
 next to the ingest code (:mod:`taulc.data.ingest_checks`).
 
 Each check raises :class:`taulc.errors.ConfigError` (or the error of the input's own module) whose

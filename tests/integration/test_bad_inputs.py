@@ -185,6 +185,7 @@ BUILD = [
     ("data_root_is_file", ["data_root={file}"], r"'data_root' = .*afile\.txt.* is a file"),
     ("dataset_unknown_key", ["++dataset.spacng=3"], r"'dataset\.spacng' is unknown; known fields of 'dataset'"),
     ("build_unknown_key", ["++build.stage=[label]"], r"'build\.stage' is unknown; known fields of 'build'"),
+    ("top_level_unknown_key", ["++n_configs=3"], r"field 'n_configs' is unknown to taulc-build .*known top-level fields: "),
 ]
 
 
@@ -349,6 +350,7 @@ TRAIN = [
     ("data_unknown", ["+data.specis=big"], r"'data\.specis' is unknown; known fields of 'data'"),
     ("target_unknown", ["+target.nam=ln_tau_sh"], r"'target\.nam' is unknown; known fields of 'target'"),
     ("early_stopping_unknown", ["+early_stopping.patiense=3"], r"'early_stopping\.patiense' is unknown"),
+    ("top_level_unknown_key", ["++max_epochs=3"], r"field 'max_epochs' is unknown to train\.py .*known top-level fields: "),
     ("ckpt_missing", ["ckpt_path={tmp}/missing.ckpt"], r"'ckpt_path' = .*missing\.ckpt: checkpoint file not found"),
     ("results_table_dir", ["results_table={tmp}"], r"'results_table' = .*: is a directory"),
     (
@@ -528,6 +530,7 @@ EVALUATE = [
     ("clusters_range", ["analysis.clusters.t_r=0"], r"'analysis\.clusters\.t_r' must be > 0"),
     ("gnn_type", ["analysis.gnn.max_graphs=two"], r"'analysis\.gnn\.max_graphs': expected an integer"),
     ("out_is_file", ["out={tmp}/afile.txt"], r"'out' = .*afile\.txt: exists and is not a directory"),
+    ("top_level_unknown_key", ["++n_grid=30"], r"field 'n_grid' is unknown to evaluate\.py .*known top-level fields: "),
 ]
 
 

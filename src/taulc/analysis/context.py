@@ -15,7 +15,7 @@ from typing import Any, Literal
 import numpy as np
 
 from taulc.analysis.cluster_analysis import ClustersSpec
-from taulc.config import check_number, from_mapping
+from taulc.config import check_number, check_unknown_top_level, from_mapping
 from taulc.data.dataset import load_dataset, load_shard, verify_shards
 from taulc.data.derived import descriptor_key
 from taulc.data.manifest import check_compatible, dataset_identity, read_manifest
@@ -150,6 +150,7 @@ class EvaluateSpec:
     def from_config(cls, c: Mapping[str, Any]) -> EvaluateSpec:
         """Parse a composed evaluate config (plain containers) once; the first bad field raises a ConfigError
         naming it (``analysis.n_grid``, ``analysis.clusters.t_r``; the top-level options as ``evaluate.<key>``)."""
+        check_unknown_top_level(c, "evaluate", "evaluate.py")
         top = {k: c[k] for k in ("run", "runs", "runs_root", "data_root", "out") if k in c}
         return from_mapping(cls, {**top, "analysis": analysis_spec(c.get("analysis"))}, "evaluate")
 

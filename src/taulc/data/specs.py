@@ -38,7 +38,7 @@ from dataclasses import dataclass, field, replace
 from dataclasses import fields as _fields
 from typing import Any, Literal
 
-from taulc.config import check_number, from_mapping, require_node
+from taulc.config import check_number, check_unknown_top_level, from_mapping, require_node
 from taulc.data.startup_runs import StartupSpec
 from taulc.dynamics.labels import LabelSettings
 from taulc.errors import ConfigError
@@ -337,6 +337,7 @@ class BuildConfig:
     def from_config(cls, c: Mapping[str, Any]) -> BuildConfig:
         """Parse the composed config (plain containers) once: ``system``, ``labels``, ``dataset``, ``build``,
         ``engine``; the first bad field raises a ConfigError (or the schema's own error) naming it."""
+        check_unknown_top_level(c, "build", "taulc-build")
         system = SystemSpec.from_config(require_node(c, "system"))
         labels = from_mapping(LabelSettings, require_node(c, "labels"), "labels", ignore=("_target_", "name"))
         dataset = from_mapping(DatasetSpec, require_node(c, "dataset"), "dataset")
