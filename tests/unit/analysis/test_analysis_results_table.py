@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from taulc.analysis.results_table import HEADER, main, markdown_table, table_rows
+from taulc.analysis.results_table import CLASS_HEADER, HEADER, class_rows, main, markdown_table, table_rows
 from taulc.analysis.runs_index import RunInfo
 
 
@@ -34,6 +34,53 @@ def test_row_reads_the_runs_skill_table_in_rate_order(tmp_path: Path) -> None:
     assert got["selected"] == "alpha = 1000" and got["train s"] == "12"
     table = markdown_table([row]).splitlines()
     assert len(table) == 3 and table[0].count("|") == len(HEADER) + 1
+
+
+def test_classification_rows_per_rate_leave_one_class_rates_undefined(tmp_path: Path) -> None:
+    """A rate whose test particles are all fast has no balanced accuracy or ROC-AUC: printed n/a, never 0.5."""
+    m = _metrics()
+    rate_rows = [
+        {
+            "scope": "rate",
+            "group": "0.1",
+            "n": 100,
+            "p_true": 0.2,
+            "p_pred": 0.5,
+            "balanced_accuracy": 0.6,
+            "roc_auc": 0.7,
+            "mcc": 0.15,
+            "average_precision": 0.3,
+        },
+        {
+            "scope": "rate",
+            "group": "0",
+            "n": 100,
+            "p_true": 0.0,
+            "p_pred": 0.4,
+            "balanced_accuracy": float("nan"),
+            "roc_auc": float("nan"),
+            "mcc": 0.0,
+            "average_precision": float("nan"),
+        },
+    ]
+    mean = {
+        "scope": "within_rate_mean",
+        "group": "mean",
+        "n": 200,
+        "p_true": 0.1,
+        "p_pred": 0.45,
+        "balanced_accuracy": 0.6,
+        "roc_auc": 0.7,
+        "mcc": 0.15,
+        "average_precision": 0.3,
+    }
+    m["skill"]["classification"] = {"prediction": "hardness", "headline": mean, "rows": [*rate_rows, mean]}
+    rows = [dict(zip(CLASS_HEADER, r)) for r in class_rows([RunInfo(tmp_path, cfg={}, model_class="LinearSVM", metrics=m)])]
+    assert [r["γ̇"] for r in rows] == ["0", "0.1", "mean"]  # rate order, then the mean
+    assert (rows[0]["p_slow"], rows[0]["balanced accuracy"], rows[0]["ROC-AUC"], rows[0]["MCC"]) == ("0.000", "n/a", "n/a", "n/a")
+    assert (rows[1]["balanced accuracy"], rows[1]["ROC-AUC"], rows[1]["MCC"]) == ("0.600", "0.700", "+0.150")
+    assert markdown_table([tuple(r.values()) for r in rows], CLASS_HEADER).count("\n") == 5
+    assert class_rows([RunInfo(tmp_path, cfg={}, model_class="RidgeRegressor", metrics=_metrics())]) == []
 
 
 def test_command_refuses_a_directory_without_runs(tmp_path: Path) -> None:
