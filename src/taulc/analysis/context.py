@@ -90,7 +90,7 @@ class AnalysisSpec:
     oversample: int = 3  # Eq. A1 evaluated on an (n_grid * oversample)^3 FFT grid (odd)
     slice_thickness: float = 1.5  # Fig. 19 slice thickness (sigma_bb), x-y shear plane
     slice_center: float = 0.5  # slice centre as a fraction of L_z
-    map_config: int = 0  # which configuration of each rate is mapped
+    map_config: int | None = None  # configuration of each rate that is mapped; None = its first test configuration
     spectra_bins: int = 30
     relation: RelationSpec = field(default_factory=RelationSpec)
     rheology: RheologySpec = field(default_factory=RheologySpec)
@@ -100,7 +100,7 @@ class AnalysisSpec:
 
     def __post_init__(self) -> None:
         for k, lo in (("n_grid", 2), ("oversample", 1), ("map_config", 0), ("spectra_bins", 2)):
-            if getattr(self, k) < lo:
+            if getattr(self, k) is not None and getattr(self, k) < lo:
                 raise ConfigError(f"field 'analysis.{k}' must be >= {lo}, got {getattr(self, k)!r}")
         if self.oversample % 2 == 0:
             raise ConfigError(f"field 'analysis.oversample' must be odd (Eq. A1 grid is centred), got {self.oversample}")

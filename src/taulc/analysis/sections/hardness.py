@@ -47,12 +47,11 @@ def section_hardness(
     rep.table("p_H_p_slow_per_rate", per_rate, caption="H̄, p_H, p_slow and p_H − p_slow per shear rate (all particles)")
     rep.table("p_H_p_slow_per_config", per_cfg, caption="Per configuration, with its split")
     maps = []
-    idx = a.map_config
     for r in sorted(np.unique(table.rate)):
         cands = [i for i, s in enumerate(ctx.manifest["shards"]) if float(s["rate"]) == r]
-        i = cands[min(idx, len(cands) - 1)]
+        i = map_choice(cands, split_cfg, a.map_config)
         lo, hi = table.shard_offsets[i], table.shard_offsets[i + 1]
-        maps.append((float(r), table.shard_ids[i], ctx.shards[i], h[lo:hi]))
+        maps.append((float(r), f"{table.shard_ids[i]}, {split_cfg.get(i, 'unused')}", ctx.shards[i], h[lo:hi]))
     fig, cl = plot_hardness_maps(
         maps, thickness=a.slice_thickness, center_frac=a.slice_center, n_grid=a.n_grid, oversample=a.oversample
     )
@@ -79,6 +78,19 @@ def section_hardness(
     ).to_csv(rep.tmp / "tables" / "hardness_all_particles.csv", index=False)
     rep.tables.append("tables/hardness_all_particles.csv")
     rep.summary["hardness"] = per_rate.to_dict(orient="records")
+
+
+def map_choice(candidates: list[int], split_of: Mapping[int, str], index: int | None) -> int:
+    """The configuration mapped for one rate: ``candidates[index]`` (clipped), or with ``index=None`` the first
+    held-out test configuration (the map then shows what the model did not see), else the first validation one,
+    else the first configuration."""
+    if index is not None:
+        return candidates[min(index, len(candidates) - 1)]
+    for role in ("test", "val"):
+        held = [c for c in candidates if role in str(split_of.get(c, "")).split("+")]
+        if held:
+            return held[0]
+    return candidates[0]
 
 
 def write(rep: ReportWriter, inp: ReportInputs) -> bool:
