@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 from abc import abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -32,6 +32,7 @@ import torch
 from torch import Tensor
 
 from taulc.models.base import TaulcModule, get_field
+from taulc.models.metrics import within_rate_pearson
 
 log = logging.getLogger(__name__)
 
@@ -278,6 +279,15 @@ class ExactLinearModule(TaulcModule):
     @abstractmethod
     def _select(self, out: np.ndarray, arrays: dict[str, np.ndarray]) -> int:
         """Index of the best grid value from validation outputs ``out`` (one column per value)."""
+
+    def _path_scores(self, out: np.ndarray, arrays: dict[str, np.ndarray], score: Callable[[np.ndarray], float]) -> list[float]:
+        """Validation score of every column of a path ``out`` (B, K): the reference species' Pearson with ``y``
+        within each shear rate for ``selection=within_rate``, else ``score(column)``."""
+        if self.hparams.selection == "within_rate":
+            ref = self.hparams.get("reference_species", 0)
+            sp, rate = arrays.get("species"), arrays.get("rate")
+            return [within_rate_pearson(arrays.get("y"), out[:, k], sp, rate, ref) for k in range(out.shape[1])]
+        return [score(out[:, k]) for k in range(out.shape[1])]
 
     def _choose(self, grid: Sequence[float], scores: Sequence[float], name: str, selection: str, store: Tensor) -> int:
         """Index of the highest validation score (NaN counts as worst); writes the chosen ``name`` into ``store``

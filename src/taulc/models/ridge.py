@@ -4,7 +4,6 @@ solved exactly for a whole alpha grid under Lightning (:mod:`taulc.models.linear
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,7 +13,7 @@ from torch import Tensor
 
 from taulc.models.base import get_field, plain
 from taulc.models.linear_base import ExactLinearModule, as_grid
-from taulc.models.metrics import regression_metrics, within_rate_pearson
+from taulc.models.metrics import regression_metrics
 from taulc.models.registry import register_model
 
 log = logging.getLogger(__name__)
@@ -140,20 +139,12 @@ class RidgeRegressor(ExactLinearModule):
 
     def _select(self, out: np.ndarray, arrays: dict[str, np.ndarray]) -> int:
         sel = self.hparams.selection
-        scores = []
-        for k in range(out.shape[1]):
-            if sel == "within_rate":
-                s = within_rate_pearson(
-                    arrays["y"], out[:, k], arrays.get("species"), arrays.get("rate"), self.hparams.get("reference_species", 0)
-                )
-                scores.append(s if math.isfinite(s) else -math.inf)
-                continue
-            mtr = regression_metrics(
-                arrays["y"], out[:, k], config_id=arrays.get("config_id") if sel == "pearson_config" else None
-            )
-            s = -mtr["mse"] if sel == "mse" else mtr[sel]
-            scores.append(s if math.isfinite(s) else -math.inf)
-        return self._choose(self.alphas, scores, "alpha", sel, self.alpha_)
+
+        def score(pred: np.ndarray) -> float:
+            mtr = regression_metrics(arrays["y"], pred, config_id=arrays.get("config_id") if sel == "pearson_config" else None)
+            return -mtr["mse"] if sel == "mse" else mtr[sel]
+
+        return self._choose(self.alphas, self._path_scores(out, arrays, score), "alpha", sel, self.alpha_)
 
     def selected_hyperparameters(self) -> dict[str, float]:
         return {"alpha": float(self.alpha_)}

@@ -15,7 +15,7 @@ from torch import Tensor
 
 from taulc.models.base import get_field, plain
 from taulc.models.linear_base import ExactLinearModule, as_grid
-from taulc.models.metrics import classification_metrics, within_rate_pearson
+from taulc.models.metrics import classification_metrics
 from taulc.models.outputs import CLASS, SCORE, Output
 from taulc.models.registry import register_model
 
@@ -275,20 +275,11 @@ class LinearSVM(ExactLinearModule):
 
     def _select(self, out: np.ndarray, arrays: dict[str, np.ndarray]) -> int:
         sel = self.hparams.selection
-        scores = []
-        for k in range(out.shape[1]):
-            if sel == "within_rate":
-                s = within_rate_pearson(
-                    arrays.get("y"),
-                    out[:, k],
-                    arrays.get("species"),
-                    arrays.get("rate"),
-                    self.hparams.get("reference_species", 0),
-                )
-            else:
-                s = classification_metrics(arrays["cls"], out[:, k], ln_tau=arrays.get("y"))[sel]
-            scores.append(s if math.isfinite(s) else -math.inf)
-        return self._choose(self.Cs, scores, "C", sel, self.C_)
+
+        def score(h: np.ndarray) -> float:
+            return classification_metrics(arrays["cls"], h, ln_tau=arrays.get("y"))[sel]
+
+        return self._choose(self.Cs, self._path_scores(out, arrays, score), "C", sel, self.C_)
 
     def selected_hyperparameters(self) -> dict[str, float]:
         return {"C": float(self.C_)}
