@@ -367,17 +367,18 @@ def run_models(inp: RheologyInputs, dense_rates: np.ndarray | None = None, n_cel
         )
         gridcell = {r: simulate_grid_cells(make(r, gamma_res), inp.startup[r].times, n_cells, seed) for r in su_rates}
     # --- PEL and SGR need G = G_eff (start-up MD); without it they are not evaluated
+    measured: dict[str, Any] = dict(
+        duality=duality,
+        w=w,
+        tau_el=tau_el,
+        g_eff=g_eff,
+        gridcell=gridcell,
+        gamma_res=gamma_res,
+        slow_noise=slow_noise,
+        duality_err=duality_err,
+    )
     if not np.isfinite(g_eff):
-        return RheologyModels(
-            duality=duality,
-            w=w,
-            tau_el=tau_el,
-            g_eff=g_eff,
-            gridcell=gridcell,
-            gamma_res=gamma_res,
-            slow_noise=slow_noise,
-            duality_err=duality_err,
-        )
+        return RheologyModels(**measured)
     base = PELParams(gamma_inv=inp.gamma_inv, g=g_eff, omega=inp.omega, temperature=inp.temperature)
     alpha, rms = fit_alpha(
         [inp.binned[r].tau_lc for r in rates],
@@ -402,14 +403,7 @@ def run_models(inp: RheologyInputs, dense_rates: np.ndarray | None = None, n_cel
         omega_fit[r] = om
         corrected[r] = sgr_steady_state(r, bd, replace(pel, omega=om))
     return RheologyModels(
-        duality=duality,
-        w=w,
-        tau_el=tau_el,
-        g_eff=g_eff,
-        gridcell=gridcell,
-        gamma_res=gamma_res,
-        slow_noise=slow_noise,
-        duality_err=duality_err,
+        **measured,
         pel=pel,
         pel_rms=rms,
         pel_curves=pel_curves,
