@@ -50,7 +50,7 @@ from taulc.data.derived import shard_features
 from taulc.data.storage import load_npz
 from taulc.dynamics.estimators import ESTIMATORS, ice_estimate, split_halves
 from taulc.errors import ConfigError
-from taulc.models.metrics import CLASSIFICATION_SCORES, classification_metrics, grouped_pearson, split_half_ceiling
+from taulc.models.metrics import CLASSIFICATION_SCORES, SKILL_FIELDS, classification_metrics, grouped_pearson, split_half_ceiling
 from taulc.models.metrics import _key as _k
 from taulc.paths import conf_dir
 from taulc.runs.files import METRICS
@@ -77,21 +77,7 @@ __all__ = [
 BASELINES = ("rate", "species_rate", "structural")
 """Baseline names: rate mean, species x rate mean, linear fit on the structural scalar per species x rate."""
 
-SCORE_FIELDS = (
-    "scope",
-    "group",
-    "n",
-    "pearson",
-    "spearman",
-    "ceiling",
-    "baseline_rate",
-    "baseline_species_rate",
-    "baseline_structural",
-    "best_baseline",
-    "best_baseline_name",
-    "skill",
-    "fraction_of_ceiling",
-)
+SCORE_FIELDS = ("scope", "group", "n", "pearson", "spearman", "ceiling", *SKILL_FIELDS)
 """Columns of a score table (one row per scope x group)."""
 
 CLASS_FIELDS = ("scope", "group", "n", "p_true", "p_pred", *CLASSIFICATION_SCORES)

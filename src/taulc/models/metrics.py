@@ -211,6 +211,18 @@ def regression_metrics(
 
 CLASSIFICATION_SCORES = ("accuracy", "balanced_accuracy", "roc_auc", "precision", "recall", "f1", "mcc", "average_precision")
 """The label scores of :func:`classification_metrics` (slow = positive class), in the order every table prints them."""
+SKILL_FIELDS = (
+    "baseline_rate",
+    "baseline_species_rate",
+    "baseline_structural",
+    "best_baseline",
+    "best_baseline_name",
+    "skill",
+    "fraction_of_ceiling",
+)
+"""The columns beside a correlation in the honest-skill tables (:mod:`taulc.evaluation.skill`) and the runs'
+results table: the training-split baselines, the best of them, skill = score - best baseline, and the
+fraction of the noise ceiling reached."""
 
 
 def classification_metrics(

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from taulc.models.metrics import CLASSIFICATION_SCORES
+from taulc.models.metrics import CLASSIFICATION_SCORES, SKILL_FIELDS
 from taulc.utils import fmt
 
 __all__ = ["RESULTS_FIELDS", "results_row", "provenance_columns", "append_results"]
@@ -38,13 +38,7 @@ RESULTS_FIELDS = (
     "pearson_within_rate",
     "spearman_within_rate",
     "ceiling_within_rate",
-    "baseline_rate",
-    "baseline_species_rate",
-    "baseline_structural",
-    "best_baseline",
-    "best_baseline_name",
-    "skill",
-    "fraction_of_ceiling",
+    *SKILL_FIELDS,
     "pearson_config_mean",
     "ceiling_config_mean",
     "pearson_pooled_rates",
@@ -69,16 +63,7 @@ def results_row(metrics: Mapping[str, Any]) -> dict[str, Any]:
     rows = {r["scope"]: r for r in sk.get(scored, {}).get("rows", [])}
     h = rows.get("within_rate_mean", {})
     out: dict[str, Any] = {"scored": scored, "reference_species": sk.get("reference_species")}
-    for k in (
-        "baseline_rate",
-        "baseline_species_rate",
-        "baseline_structural",
-        "best_baseline",
-        "best_baseline_name",
-        "skill",
-        "fraction_of_ceiling",
-    ):
-        out[k] = h.get(k)
+    out.update({k: h.get(k) for k in SKILL_FIELDS})
     out.update(
         pearson_within_rate=h.get("pearson"),
         spearman_within_rate=h.get("spearman"),
