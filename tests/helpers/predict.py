@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from taulc.testing.data import TINY_OVERRIDES, TRAIN_OVERRIDES, compose, tilted_shard
+from taulc.testing.data import TINY_OVERRIDES, compose, tilted_shard, train_cfg
 
 MODELS = {
     "svm": ["model=svm", "model.C=0.1"],
@@ -19,7 +19,6 @@ MODELS = {
 @functools.cache
 def trained_runs(dataset: str, base: str) -> dict[str, Path]:
     """Train svm, ridge and gnn once per test session on the tiny dataset; run dirs hold predictor.pt."""
-    from omegaconf import open_dict
 
     from taulc.training import train
 
@@ -27,20 +26,7 @@ def trained_runs(dataset: str, base: str) -> dict[str, Path]:
     runs = {}
     for name, extra in MODELS.items():
         run = out / name
-        cfg = compose(
-            "train",
-            [
-                f"data_root={root.parent}",
-                *TRAIN_OVERRIDES,
-                f"results_table={out / 'results.csv'}",
-                "trainer.enable_progress_bar=false",
-                "trainer.enable_model_summary=false",
-                *extra,
-            ],
-        )
-        with open_dict(cfg):
-            cfg.run_dir = str(run)
-        train(cfg)
+        train(train_cfg(root.parent, run, extra))
         runs[name] = run
     return runs
 

@@ -29,7 +29,7 @@ from typing import Any
 
 import pytest
 
-from taulc.testing.data import compose
+from taulc.testing.data import train_cfg
 from tests.helpers import REPO
 
 TOL = 1e-3
@@ -74,25 +74,9 @@ def demo_root(tmp_path_factory) -> Path:
 
 
 def _train(root: Path, run_dir: Path, overrides: list[str]) -> dict[str, Any]:
-    from omegaconf import open_dict
-
     from taulc.training import train
 
-    cfg = compose(
-        "train",
-        [
-            "dataset=demo",
-            "descriptor=gl",
-            f"data_root={root.parent}",
-            f"results_table={run_dir.parent / 'results.csv'}",
-            "trainer.enable_progress_bar=false",
-            "trainer.enable_model_summary=false",
-            *overrides,
-        ],
-    )
-    with open_dict(cfg):
-        cfg.run_dir = str(run_dir)
-    train(cfg)
+    train(train_cfg(root.parent, run_dir, overrides, dataset=("dataset=demo", "descriptor=gl")))
     return json.loads((run_dir / "metrics.json").read_text())
 
 

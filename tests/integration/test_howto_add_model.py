@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from taulc.dynamics.estimators import log_mean
-from taulc.testing.data import TRAIN_OVERRIDES, compose
+from taulc.testing.data import train_cfg
 from tests.helpers import REPO
 
 HOWTO = REPO / "docs" / "howto" / "add-model.md"
@@ -58,8 +58,6 @@ def howto_model(tmp_path: Path, monkeypatch):
 
 
 def test_the_howto_model_trains_bundles_predicts_and_reports(howto_model, tiny_dataset: Path, tmp_path: Path):
-    from omegaconf import open_dict
-
     from taulc.analysis.plotting import RatePalette
     from taulc.analysis.report import ReportWriter, _dataset_of, load_context, load_run, pick_run, section_parity
     from taulc.predict import Predictor
@@ -68,20 +66,12 @@ def test_the_howto_model_trains_bundles_predicts_and_reports(howto_model, tiny_d
 
     name, conf_dir = howto_model
     run = tmp_path / "runs" / name
-    cfg = compose(
-        "train",
-        [
-            f"hydra.searchpath=[file://{conf_dir}]",
-            f"model={name}",
-            f"data_root={tiny_dataset.parent}",
-            *TRAIN_OVERRIDES,
-            f"results_table={tmp_path / 'results.csv'}",
-            "trainer.enable_progress_bar=false",
-            "trainer.enable_model_summary=false",
-        ],
+    cfg = train_cfg(
+        tiny_dataset.parent,
+        run,
+        [f"hydra.searchpath=[file://{conf_dir}]", f"model={name}"],
+        results_table=tmp_path / "results.csv",
     )
-    with open_dict(cfg):
-        cfg.run_dir = str(run)
     assert np.isfinite(train(cfg))
     m = json.loads((run / "metrics.json").read_text())
     a, b = m["selected"]["a"], m["selected"]["b"]

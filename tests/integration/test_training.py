@@ -11,27 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from taulc.testing.data import TRAIN_OVERRIDES, compose
+from taulc.testing.data import TRAIN_OVERRIDES, train_cfg
 from tests.helpers import REPO
 
 
 def _train_cfg(root: Path, run_dir: Path, extra: list[str]):
-    from omegaconf import open_dict
-
-    cfg = compose(
-        "train",
-        [
-            f"data_root={root.parent}",
-            *TRAIN_OVERRIDES,
-            f"results_table={run_dir.parent / 'results.csv'}",
-            "trainer.enable_progress_bar=false",
-            "trainer.enable_model_summary=false",
-            *extra,
-        ],
-    )
-    with open_dict(cfg):
-        cfg.run_dir = str(run_dir)
-    return cfg
+    return train_cfg(root.parent, run_dir, extra)
 
 
 @pytest.mark.parametrize(

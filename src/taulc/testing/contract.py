@@ -28,7 +28,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pytest
-from omegaconf import OmegaConf, open_dict
+from omegaconf import OmegaConf
 
 from taulc.models.input_kinds import INPUT_KINDS, TABULAR
 from taulc.models.outputs import check_outputs, outputs_record
@@ -37,7 +37,7 @@ from taulc.models.roles import ROLES, role_problems
 from taulc.paths import conf_dir
 from taulc.runs import Run
 from taulc.structure.neighbors import wrap_positions
-from taulc.testing.data import TRAIN_OVERRIDES, build_tiny_dataset, compose, shard, tilted_shard
+from taulc.testing.data import build_tiny_dataset, shard, tilted_shard, train_cfg
 from taulc.training import train
 
 __all__ = ["ModelContract", "contract_run"]
@@ -50,21 +50,7 @@ def contract_run(dataset: str, base: str, config: str, overrides: tuple[str, ...
     """One tiny training run of ``model=<config>`` through train.py's code path (cached per session)."""
 
     run = Path(base) / f"{config}-{hashlib.sha1(repr(overrides).encode()).hexdigest()[:8]}"
-    cfg = compose(
-        "train",
-        [
-            f"data_root={Path(dataset).parent}",
-            *TRAIN_OVERRIDES,
-            f"results_table={Run(run).results_path}",
-            "trainer.enable_progress_bar=false",
-            "trainer.enable_model_summary=false",
-            f"model={config}",
-            *overrides,
-        ],
-    )
-    with open_dict(cfg):
-        cfg.run_dir = str(run)
-    train(cfg)
+    train(train_cfg(Path(dataset).parent, run, [f"model={config}", *overrides]))
     return run
 
 

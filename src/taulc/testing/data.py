@@ -7,17 +7,29 @@ process and base directory (about a minute on one core).
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from omegaconf import open_dict
 
 from taulc.build import run
 from taulc.data.dataset import load_shard
 from taulc.data.manifest import read_manifest
 from taulc.paths import conf_dir
+from taulc.runs import Run
 
-__all__ = ["TINY_OVERRIDES", "TRAIN_OVERRIDES", "compose", "tiny_build_cfg", "build_tiny_dataset", "shard", "tilted_shard"]
+__all__ = [
+    "TINY_OVERRIDES",
+    "TRAIN_OVERRIDES",
+    "compose",
+    "train_cfg",
+    "tiny_build_cfg",
+    "build_tiny_dataset",
+    "shard",
+    "tilted_shard",
+]
 
 TINY_OVERRIDES = [
     "system.n_atoms=300",
@@ -56,6 +68,32 @@ def compose(config_name: str, overrides: list[str]) -> Any:
     GlobalHydra.instance().clear()
     with initialize_config_dir(config_dir=str(conf_dir()), version_base="1.3"):
         return hcompose(config_name=config_name, overrides=overrides)
+
+
+def train_cfg(
+    data_root: Path,
+    run_dir: Path,
+    overrides: Sequence[str] = (),
+    *,
+    results_table: Path | None = None,
+    dataset: Sequence[str] = TRAIN_OVERRIDES,
+) -> Any:
+    """The ``train`` config of a quiet test run writing ``run_dir``: the dataset under ``data_root`` (default: the
+    tiny one, ``dataset``), no progress bar or model summary, ``results_table`` (default: next to ``run_dir``)."""
+    cfg = compose(
+        "train",
+        [
+            f"data_root={data_root}",
+            *dataset,
+            f"results_table={results_table or Run(run_dir).results_path}",
+            "trainer.enable_progress_bar=false",
+            "trainer.enable_model_summary=false",
+            *overrides,
+        ],
+    )
+    with open_dict(cfg):
+        cfg.run_dir = str(run_dir)
+    return cfg
 
 
 def tiny_build_cfg(data_root: Path, extra: list[str] | None = None) -> Any:
