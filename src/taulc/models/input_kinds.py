@@ -289,7 +289,6 @@ class GraphInputs(InputKind):
         x: np.ndarray | None,
         graph_radius: float | None,
     ) -> Any:
-
         return model_graph(positions, species, cell, float(graph_radius or model.cutoff), x=x)
 
     def particle_batch(
